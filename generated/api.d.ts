@@ -1365,7 +1365,7 @@ export interface components {
              * @example info
              * @enum {string}
              */
-            level: "info" | "warn" | "error";
+            level?: "info" | "warn" | "error";
         };
         /**
          * WorkflowStepFail
@@ -1661,7 +1661,7 @@ export interface components {
              * @description `active` (the default) or `paused`. A paused workflow starts no runs.
              * @default active
              */
-            status: components["schemas"]["WorkflowStatus"];
+            status?: components["schemas"]["WorkflowStatus"];
             trigger: components["schemas"]["WorkflowTrigger"];
             /**
              * @description The steps, in execution order: 1 to 50, each with an id unique within the
@@ -1720,7 +1720,7 @@ export interface components {
              *       "region": "EMEA"
              *     }
              */
-            input: {
+            input?: {
                 [key: string]: unknown;
             };
         };
@@ -2433,7 +2433,7 @@ export interface components {
              * @default 86400
              * @example 3600
              */
-            grace_period_seconds: number;
+            grace_period_seconds?: number;
         };
         /**
          * LeakedCredentialReport

@@ -16,7 +16,9 @@ export function generate(outDir: string): void {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  execFileSync(bin('openapi-typescript'), [bundled, '--output', path.join(outDir, 'api.d.ts')], {
+  // Fields with a `default` stay optional: request bodies may omit them (the server
+  // fills them in), which openapi-typescript's default would forbid.
+  execFileSync(bin('openapi-typescript'), [bundled, '--output', path.join(outDir, 'api.d.ts'), '--default-non-nullable', 'false'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

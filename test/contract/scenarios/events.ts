@@ -1,0 +1,4 @@
+// Event ingestion.
+import type { Scenario } from '../scenario.ts';
+
+export const eventScenarios: Scenario[] = [];

@@ -1,0 +1,4 @@
+// Sessions: login, refresh, logout, verify.
+import type { Scenario } from '../scenario.ts';
+
+export const sessionScenarios: Scenario[] = [];
