@@ -671,7 +671,8 @@ export interface paths {
          *     the same user (other devices) are not affected.
          *
          *     Only a session token from `POST /v1/auth/login` or `POST /v1/auth/refresh`
-         *     is accepted, as `Authorization: Bearer <token>`; no scope is needed. Revoke API
+         *     is accepted, as `Authorization: Bearer <token>`; no scope is needed. An API
+         *     key or an OAuth app token is refused with `401 invalid_token`: revoke API
          *     keys with `DELETE /v1/auth/api-keys/{key_id}`, and OAuth app tokens at
          *     `/oauth/revoke`. A revoked token gets `401 token_revoked`, so a client unsure
          *     whether it already logged out can treat that answer as done. If the access
@@ -5345,6 +5346,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialInfoEnvelope"];
                 };
             };
+            400: components["responses"]["BadRequestParameters"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -5626,6 +5628,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageEnvelope"];
                 };
             };
+            400: components["responses"]["BadRequestParameters"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];

@@ -12,6 +12,7 @@ const document = contractDocumentPath();
 
 defineContractSuite({
   name: 'prism mock',
+  mock: true,
   document,
   scenarios,
   async start() {

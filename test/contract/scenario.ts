@@ -51,6 +51,12 @@ export interface InvalidCall {
   call(ctx: ScenarioContext): Promise<CallResult>;
   /** The documented 4xx this must get; any documented 4xx when omitted. */
   status?: number;
+  /**
+   * Why the Prism mock cannot answer this call as the contract says (for example, Prism
+   * drops undeclared query parameters before validating). The call then runs only
+   * against real servers.
+   */
+  notOnMock?: string;
 }
 
 export interface Scenario {
