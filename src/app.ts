@@ -1,0 +1,103 @@
+// The composition of the HTTP pipeline, in one place and in this order:
+//   request id -> security headers -> HTTPS only -> operation match (404/405)
+//   -> body parsers (size limit) -> contract validation (requests; responses when
+//   configured) -> authentication -> scope check -> rate limit -> credential
+//   headers -> handlers (by operationId) -> one error handler.
+import express, { type Express } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { AuditLog } from './audit/audit-log.ts';
+import type { ApiKeyService } from './auth/api-keys.ts';
+import { authenticate, type FailedCredentialGuard, type TokenVerifier } from './auth/authenticate.ts';
+import { authorize } from './auth/authorize.ts';
+import type { Config } from './config.ts';
+import type { Contract } from './contract/operations.ts';
+import type { IdempotencyStore } from './domain/idempotency.ts';
+import type { Clock } from './domain/time.ts';
+import { cidrContains } from './http/cidr.ts';
+import { credentialHeaders } from './http/credential-headers.ts';
+import { errorHandler } from './http/error-handler.ts';
+import type { Handlers } from './http/handler.ts';
+import { httpsOnly } from './http/https-only.ts';
+import { matchOperation } from './http/operation-match.ts';
+import { rateLimit } from './http/rate-limit.ts';
+import type { RateLimitAudit } from './http/rate-limit-audit.ts';
+import { requestId } from './http/request-id.ts';
+import { requestLog } from './http/request-log.ts';
+import { contractRoutes } from './http/routes.ts';
+import type { BruteForceGuard, RateLimiter } from './rate-limit/index.ts';
+
+export interface AppDeps {
+  config: Config;
+  contract: Contract;
+  logger: Logger;
+  clock: Clock;
+  handlers: Handlers;
+  apiKeys: ApiKeyService;
+  tokens: TokenVerifier;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  limiter: RateLimiter;
+  guard: BruteForceGuard;
+  rateLimitAudit: RateLimitAudit;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, contract, logger, clock } = deps;
+  const app = express();
+  // Forwarded headers are believed only from the configured proxies.
+  app.set('trust proxy', (address: string) => config.trustedProxies.some((cidr) => cidrContains(cidr, address)));
+  app.set('etag', false);
+  app.set('x-powered-by', false);
+
+  app.use(requestId(clock));
+  app.use(requestLog(logger, clock));
+  app.use(
+    helmet({
+      strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }));
+  app.use(matchOperation(contract));
+
+  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit: config.bodyLimitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }));
+
+  app.use(
+    OpenApiValidator.middleware({
+      // The validator rewrites the document it is given; it gets its own copy.
+      apiSpec: structuredClone(contract.document) as never,
+      validateApiSpec: false,
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true, removeAdditional: false },
+      validateResponses: config.validateResponses ? { removeAdditional: false } : false,
+      // Authentication and scopes are ours (src/auth/): the validator only sees that a credential is present.
+      validateSecurity: false,
+      ignoreUndocumented: false,
+    }),
+  );
+
+  const guard: FailedCredentialGuard = {
+    blockedFor: async (ip) => {
+      const decision = await deps.guard.check('failed_credentials', { clientIp: ip });
+      return decision.allowed ? null : decision.retryAfterSeconds;
+    },
+    recordFailure: async (ip) => {
+      await deps.guard.recordFailure('failed_credentials', { clientIp: ip });
+    },
+  };
+  app.use(authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit }));
+  app.use(authorize({ audit: deps.audit }));
+  app.use(rateLimit({ limiter: deps.limiter, guard: deps.guard, audit: deps.rateLimitAudit }));
+  app.use(credentialHeaders());
+
+  app.use(contractRoutes(contract, deps.handlers, deps.idempotency));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,147 @@
+// The audit log: append-only records of security events and mutations. Callers
+// describe what happened; this module adds where it came from (IP, user agent,
+// request id) and who acted, from the request context, so no caller can forget
+// them. Metadata is checked for secrets-shaped keys before it is written.
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { Database } from '../db/schema.ts';
+import { newId } from '../domain/ids.ts';
+import { afterPosition, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import { iso, type Clock } from '../domain/time.ts';
+import type { RequestContext } from '../http/request-context.ts';
+
+export type AuditAction = components['schemas']['AuditLogAction'];
+export type AuditOutcome = components['schemas']['AuditLogOutcome'];
+export type AuditEntry = components['schemas']['AuditLogEntry'];
+export type AuditResourceType = components['schemas']['AuditLogResourceType'];
+
+export interface AuditEvent {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  resource?: { type: AuditResourceType; id: string } | null;
+  metadata?: Record<string, unknown>;
+  /** Who acted, when it is not the request's principal (e.g. a leaked-key report acts on a key's project anonymously). */
+  actor?: Actor;
+  /** The tenant the entry belongs to, when there is no principal (failed logins, leaked-key reports). */
+  tenant?: { accountId: string | null; projectId: string | null; environment: 'live' | 'test' | null };
+}
+
+export interface Actor {
+  type: 'user' | 'api_key' | 'oauth_client' | 'anonymous' | 'system';
+  id: string | null;
+  keyId: string | null;
+  userId: string | null;
+  clientId: string | null;
+}
+
+export const ANONYMOUS: Actor = { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null };
+export const SYSTEM: Actor = { type: 'system', id: null, keyId: null, userId: null, clientId: null };
+
+export function actorOf(principal: Principal | null): Actor {
+  if (!principal) return ANONYMOUS;
+  switch (principal.method) {
+    case 'api_key':
+      return { type: 'api_key', id: principal.keyId, keyId: principal.keyId, userId: null, clientId: null };
+    case 'jwt':
+      return { type: 'user', id: principal.userId, keyId: null, userId: principal.userId, clientId: null };
+    case 'oauth':
+      return { type: 'oauth_client', id: principal.clientId, keyId: null, userId: principal.userId, clientId: principal.clientId };
+  }
+}
+
+/** Names that would hold a secret; metadata never carries them (a programming error if it tries). */
+const SECRET_NAMES = /(secret|password|token|credential|authorization|api_key$|^key$|code$)/i;
+
+export interface AuditFilters {
+  action?: AuditAction;
+  outcome?: AuditOutcome;
+  actor_id?: string;
+  resource_type?: AuditResourceType;
+  resource_id?: string;
+  request_id?: string;
+  since?: string;
+  until?: string;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(context: RequestContext, event: AuditEvent): Promise<void> {
+    const metadata = event.metadata ?? {};
+    for (const name of Object.keys(metadata)) {
+      if (SECRET_NAMES.test(name)) throw new Error(`audit metadata must not carry "${name}": it looks like a secret`);
+    }
+    const actor = event.actor ?? actorOf(context.principal);
+    const tenant = event.tenant ?? {
+      accountId: context.principal?.accountId ?? null,
+      projectId: context.principal?.projectId ?? null,
+      environment: context.principal?.environment ?? null,
+    };
+    await this.db
+      .insertInto('audit_logs')
+      .values({
+        id: newId('aud'),
+        account_id: tenant.accountId,
+        project_id: tenant.projectId,
+        environment: tenant.environment,
+        occurred_at: iso(this.clock()),
+        action: event.action,
+        outcome: event.outcome,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        actor_key_id: actor.keyId,
+        actor_user_id: actor.userId,
+        actor_client_id: actor.clientId,
+        resource_type: event.resource?.type ?? null,
+        resource_id: event.resource?.id ?? null,
+        ip: context.ip,
+        user_agent: context.userAgent,
+        request_id: context.requestId,
+        metadata: JSON.stringify(metadata),
+      })
+      .execute();
+  }
+
+  /** The project's entries of `environment` and its account-level ones, newest first. */
+  async list(scope: { projectId: string; environment: 'live' | 'test' }, filters: AuditFilters, limit: number, cursor: string | undefined): Promise<Page<AuditEntry>> {
+    const list = `audit:${createHash('sha256').update(JSON.stringify(Object.entries(filters).filter(([, v]) => v !== undefined).sort())).digest('base64url').slice(0, 16)}`;
+    const position = decodeCursor(list, cursor);
+    let query = this.db
+      .selectFrom('audit_logs')
+      .selectAll()
+      .where('project_id', '=', scope.projectId)
+      .where((eb) => eb.or([eb('environment', '=', scope.environment), eb('environment', 'is', null)]));
+    if (filters.action) query = query.where('action', '=', filters.action);
+    if (filters.outcome) query = query.where('outcome', '=', filters.outcome);
+    if (filters.actor_id) query = query.where('actor_id', '=', filters.actor_id);
+    if (filters.resource_type) query = query.where('resource_type', '=', filters.resource_type);
+    if (filters.resource_id) query = query.where('resource_id', '=', filters.resource_id);
+    if (filters.request_id) query = query.where('request_id', '=', filters.request_id);
+    if (filters.since) query = query.where('occurred_at', '>=', iso(Date.parse(filters.since)));
+    if (filters.until) query = query.where('occurred_at', '<', iso(Date.parse(filters.until)));
+    if (position) query = query.where(afterPosition(position, 'occurred_at'));
+    const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    return toPage(list, rows, limit, toEntry, (row) => ({ createdAt: row.occurred_at, id: row.id }));
+  }
+}
+
+function toEntry(row: Database['audit_logs']): AuditEntry {
+  return {
+    id: row.id,
+    occurred_at: row.occurred_at,
+    action: row.action as AuditAction,
+    outcome: row.outcome,
+    actor: { type: row.actor_type, id: row.actor_id, key_id: row.actor_key_id, user_id: row.actor_user_id, client_id: row.actor_client_id },
+    resource: row.resource_type && row.resource_id ? { type: row.resource_type as AuditResourceType, id: row.resource_id } : null,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    request_id: row.request_id,
+    environment: row.environment,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,300 @@
+// API keys: creation within the creator's own scopes, authentication by keyed
+// hash, revocation, rotation with a grace period, and leaked-key reports.
+import type { Kysely, Transaction } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import type { Database } from '../db/schema.ts';
+import type { KeyedHash } from '../crypto/keyed-hash.ts';
+import { newId } from '../domain/ids.ts';
+import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import { iso, type Clock } from '../domain/time.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { cidrContains, parseCidr, type Cidr } from '../http/cidr.ts';
+import { displayParts, generateApiKey, parseApiKey, type ApiKeyType, type Environment } from './api-key-format.ts';
+import type { LastUsedRecorder } from './last-used.ts';
+import type { ApiKeyPrincipal, Plan, Principal, SchemeName } from './principal.ts';
+import { coversAll, expandScopes } from './scopes.ts';
+
+export type ApiKeyView = components['schemas']['ApiKey'];
+export type ApiKeyWithSecret = components['schemas']['ApiKeyWithSecret'];
+export type ApiKeyCreate = components['schemas']['ApiKeyCreate'];
+type Status = components['schemas']['ApiKeyStatus'];
+
+type KeyRow = Database['api_keys'];
+
+/** Which scopes each key type may hold at all, whatever its creator holds. */
+function scopeProblem(type: ApiKeyType, scopes: readonly string[]): string | null {
+  if (type === 'restricted') {
+    const bad = scopes.filter((s) => s !== 'read' && !s.endsWith(':read'));
+    return bad.length ? `Restricted (rk_) keys hold only *:read scopes; not ${bad.join(', ')}.` : null;
+  }
+  if (type === 'client') {
+    const bad = scopes.filter((s) => s !== 'events:write');
+    return bad.length ? `Client (ck_) keys hold only events:write; not ${bad.join(', ')}.` : null;
+  }
+  return null;
+}
+
+export class ApiKeyService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly hash: KeyedHash,
+    private readonly clock: Clock,
+    private readonly lastUsed: LastUsedRecorder,
+  ) {}
+
+  /** Verifies a presented key. Throws the precise 401/403; never says more than the code does. */
+  async authenticate(secret: string, scheme: SchemeName, ip: string): Promise<ApiKeyPrincipal> {
+    const parsed = parseApiKey(secret);
+    // A malformed key or a bad checksum is refused before any lookup.
+    if (!parsed) throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
+    if (parsed.kind === 'legacy' && scheme !== 'ApiKeyHeader') {
+      throw new ApiError('invalid_api_key', 'Legacy wfk_ keys are accepted only in the X-API-Key header.');
+    }
+    const row = await this.db
+      .selectFrom('api_key_secrets as s')
+      .innerJoin('api_keys as k', 'k.id', 's.key_id')
+      .innerJoin('accounts as a', 'a.id', 'k.account_id')
+      .select([
+        's.expires_at as secret_expires_at',
+        'k.id',
+        'k.account_id',
+        'k.project_id',
+        'k.environment',
+        'k.type',
+        'k.scopes',
+        'k.allowed_ips',
+        'k.expires_at',
+        'k.revoked_at',
+        'a.plan',
+      ])
+      .where('s.hash', '=', this.hash(secret))
+      .executeTakeFirst();
+    if (!row || (parsed.kind === 'modern' && (row.type !== parsed.type || row.environment !== parsed.environment))) {
+      throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
+    }
+    const now = this.clock();
+    if (row.revoked_at !== null) throw new ApiError('revoked_api_key', 'This API key has been revoked.');
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('expired_api_key', 'This API key has expired.');
+    if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= now) {
+      throw new ApiError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.");
+    }
+    const allowed = (JSON.parse(row.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((c): c is Cidr => c !== null);
+    if (allowed.length > 0 && !allowed.some((cidr) => cidrContains(cidr, ip))) {
+      throw new ApiError('ip_not_allowed', "The API key's IP allowlist does not include this address.");
+    }
+    this.lastUsed.touch(row.id, ip, now);
+    const expiries = [row.expires_at, row.secret_expires_at].filter((t): t is string => t !== null).map(Date.parse);
+    return {
+      method: 'api_key',
+      scheme,
+      keyId: row.id,
+      keyType: row.type,
+      accountId: row.account_id,
+      projectId: row.project_id,
+      environment: row.environment,
+      plan: row.plan as Plan,
+      scopes: JSON.parse(row.scopes) as string[],
+      expiresAt: expiries.length ? Math.min(...expiries) : null,
+      graceEndsAt: row.secret_expires_at === null ? null : Date.parse(row.secret_expires_at),
+    };
+  }
+
+  async create(principal: Principal, input: ApiKeyCreate): Promise<ApiKeyWithSecret> {
+    const environment = input.environment ?? principal.environment;
+    if (principal.method === 'api_key' && environment !== principal.environment) {
+      throw new ApiError('environment_mismatch', `An API key can only create keys of its own environment (${principal.environment}).`);
+    }
+    const scopes = [...new Set(input.scopes)];
+    const problem = scopeProblem(input.type, scopes);
+    if (problem) throw new ApiError('invalid_scope', problem);
+    if (!coversAll(principal.scopes, scopes)) {
+      const have = expandScopes(principal.scopes);
+      const beyond = [...expandScopes(scopes)].filter((s) => !have.has(s));
+      throw new ApiError('scope_escalation', `A key cannot hold scopes its creator does not hold: ${beyond.join(', ')}.`);
+    }
+    const now = this.clock();
+    if (input.expires_at != null && Date.parse(input.expires_at) <= now) {
+      throw new ApiError('validation_failed', 'expires_at must be in the future.', { details: [{ location: 'body.expires_at', message: 'must be in the future' }] });
+    }
+    const allowedIps = this.normaliseNetworks(input.allowed_ips ?? []);
+    const secret = generateApiKey(input.type, environment);
+    const id = newId('key');
+    const row: KeyRow = {
+      id,
+      account_id: principal.accountId,
+      project_id: principal.projectId,
+      environment,
+      type: input.type,
+      name: input.name,
+      scopes: JSON.stringify(scopes),
+      allowed_ips: JSON.stringify(allowedIps),
+      expires_at: input.expires_at == null ? null : iso(Date.parse(input.expires_at)),
+      ...displayParts(secret),
+      created_at: iso(now),
+      revoked_at: null,
+      previous_secret_expires_at: null,
+      last_used_at: null,
+      last_used_ip: null,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_keys').values(row).execute();
+      await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
+    });
+    return { ...this.view(row), secret };
+  }
+
+  async list(principal: Principal, filters: { status?: Status; type?: ApiKeyType }, limit: number, cursor?: string): Promise<Page<ApiKeyView>> {
+    const list = `keys:${filters.status ?? ''}:${filters.type ?? ''}`;
+    const position = decodeCursor(list, cursor);
+    const now = iso(this.clock());
+    let query = this.scoped(principal);
+    if (filters.type) query = query.where('type', '=', filters.type);
+    if (filters.status === 'revoked') query = query.where('revoked_at', 'is not', null);
+    if (filters.status === 'expired') query = query.where('revoked_at', 'is', null).where('expires_at', '<=', now);
+    if (filters.status === 'active') {
+      query = query.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+    }
+    if (position) query = query.where(afterPosition(position));
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    return toPage(list, rows, limit, (row) => this.view(row), byCreation);
+  }
+
+  async get(principal: Principal, id: string): Promise<ApiKeyView> {
+    return this.view(await this.find(this.db, principal, id));
+  }
+
+  async revoke(principal: Principal, id: string): Promise<{ key: ApiKeyView; changed: boolean }> {
+    const row = await this.find(this.db, principal, id);
+    if (row.revoked_at !== null) return { key: this.view(row), changed: false };
+    const revokedAt = iso(this.clock());
+    await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    return { key: this.view({ ...row, revoked_at: revokedAt }), changed: true };
+  }
+
+  async rotate(principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.find(trx, principal, id);
+      if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
+      const now = this.clock();
+      if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
+      // The grace period never outlasts the key itself.
+      let graceEnd = now + graceSeconds * 1000;
+      if (row.expires_at !== null) graceEnd = Math.min(graceEnd, Date.parse(row.expires_at));
+      const secret = generateApiKey(row.type as ApiKeyType, row.environment);
+      // Older rotated secrets end now: only the secret being replaced gets a grace period.
+      await trx.updateTable('api_key_secrets').set({ expires_at: iso(now) }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', iso(now)).execute();
+      await trx.updateTable('api_key_secrets').set({ expires_at: iso(graceEnd) }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
+      await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
+      const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
+      await trx.updateTable('api_keys').set({ prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at }).where('id', '=', id).execute();
+      return { ...this.view(updated), secret };
+    });
+  }
+
+  /** Revokes the key a leaked secret belongs to, if it is one. Says nothing to the reporter either way. */
+  async revokeLeaked(secret: string): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
+    if (!parseApiKey(secret)) return null;
+    const row = await this.db
+      .selectFrom('api_key_secrets as s')
+      .innerJoin('api_keys as k', 'k.id', 's.key_id')
+      .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at'])
+      .where('s.hash', '=', this.hash(secret))
+      .executeTakeFirst();
+    if (!row || row.revoked_at !== null) return null;
+    await this.db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
+    return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
+  }
+
+  /** Inserts a legacy `wfk_` key (migration from the old platform; `npm run admin`). */
+  async importLegacy(scope: { accountId: string; projectId: string }, name: string, secret: string, scopes: string[]): Promise<string> {
+    const parsed = parseApiKey(secret);
+    if (parsed?.kind !== 'legacy') throw new Error('not a legacy wfk_ key');
+    const id = newId('key');
+    const now = iso(this.clock());
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('api_keys')
+        .values({
+          id,
+          account_id: scope.accountId,
+          project_id: scope.projectId,
+          environment: 'live',
+          type: 'legacy',
+          name,
+          scopes: JSON.stringify(scopes),
+          allowed_ips: '[]',
+          expires_at: null,
+          prefix: secret.slice(0, 8),
+          last4: secret.slice(-4),
+          created_at: now,
+          revoked_at: null,
+          previous_secret_expires_at: null,
+          last_used_at: null,
+          last_used_ip: null,
+        })
+        .execute();
+      await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: now }).execute();
+    });
+    return id;
+  }
+
+  private scoped(principal: Principal) {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('project_id', '=', principal.projectId)
+      .where('environment', '=', principal.environment)
+      .where('type', '!=', 'legacy');
+  }
+
+  private async find(db: Kysely<Database> | Transaction<Database>, principal: Principal, id: string): Promise<KeyRow> {
+    const row = await db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', principal.projectId)
+      .where('environment', '=', principal.environment)
+      .where('type', '!=', 'legacy')
+      .executeTakeFirst();
+    if (!row) throw notFound('API key');
+    return row;
+  }
+
+  private normaliseNetworks(entries: string[]): string[] {
+    const networks: string[] = [];
+    entries.forEach((entry, index) => {
+      const cidr = parseCidr(entry);
+      if (!cidr) {
+        throw new ApiError('validation_failed', `allowed_ips[${index}] is not a CIDR network.`, {
+          details: [{ location: `body.allowed_ips[${index}]`, message: 'must be an IPv4 or IPv6 network in CIDR notation' }],
+        });
+      }
+      networks.push(cidr.text);
+    });
+    return [...new Set(networks)];
+  }
+
+  private view(row: KeyRow): ApiKeyView {
+    const now = this.clock();
+    const pending = this.lastUsed.pending(row.id);
+    const status: Status = row.revoked_at !== null ? 'revoked' : row.expires_at !== null && Date.parse(row.expires_at) <= now ? 'expired' : 'active';
+    const previous = row.previous_secret_expires_at !== null && Date.parse(row.previous_secret_expires_at) > now ? row.previous_secret_expires_at : null;
+    return {
+      id: row.id,
+      name: row.name,
+      type: row.type as ApiKeyType,
+      environment: row.environment,
+      prefix: row.prefix,
+      last4: row.last4,
+      scopes: JSON.parse(row.scopes) as ApiKeyView['scopes'],
+      allowed_ips: JSON.parse(row.allowed_ips) as string[],
+      expires_at: row.expires_at,
+      created_at: row.created_at,
+      last_used_at: pending ? iso(pending.at) : row.last_used_at,
+      last_used_ip: pending ? pending.ip : row.last_used_ip,
+      revoked_at: row.revoked_at,
+      previous_secret_expires_at: status === 'active' ? previous : null,
+      status,
+    };
+  }
+}

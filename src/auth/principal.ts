@@ -1,0 +1,63 @@
+// Who a request acts as, once authenticated. Every credential kind (API key,
+// session JWT, OAuth token) produces one of these; nothing after authentication
+// looks at the credential itself.
+import type { Environment } from './api-key-format.ts';
+
+export type Plan = 'free' | 'pro' | 'enterprise';
+export type AuthMethod = 'api_key' | 'jwt' | 'oauth';
+/** Which contract security scheme carried the credential. */
+export type SchemeName = 'ApiKeyHeader' | 'BearerAuth' | 'OAuth2';
+
+interface PrincipalBase {
+  accountId: string;
+  projectId: string;
+  environment: Environment;
+  plan: Plan;
+  /** As granted, coarse scopes unexpanded. */
+  scopes: string[];
+  /** When the credential stops working (ms since epoch), or null. */
+  expiresAt: number | null;
+  scheme: SchemeName;
+}
+
+export interface ApiKeyPrincipal extends PrincipalBase {
+  method: 'api_key';
+  keyId: string;
+  keyType: 'secret' | 'restricted' | 'client' | 'legacy';
+  /** Set when the secret used is a rotated one in its grace period. */
+  graceEndsAt: number | null;
+}
+
+export interface UserPrincipal extends PrincipalBase {
+  method: 'jwt';
+  userId: string;
+  tokenId: string;
+  sessionId: string;
+}
+
+export interface OAuthPrincipal extends PrincipalBase {
+  method: 'oauth';
+  clientId: string;
+  /** null for client-credentials tokens. */
+  userId: string | null;
+  tokenId: string;
+  grantId: string;
+}
+
+export type Principal = ApiKeyPrincipal | UserPrincipal | OAuthPrincipal;
+
+/**
+ * The rate-limit and idempotency identity of a principal: the key, the user, or the
+ * OAuth grant (an app acting for one user is counted apart from the same app acting
+ * for another, and from its own client-credentials tokens).
+ */
+export function principalId(principal: Principal): string {
+  switch (principal.method) {
+    case 'api_key':
+      return principal.keyId;
+    case 'jwt':
+      return principal.userId;
+    case 'oauth':
+      return principal.grantId;
+  }
+}

@@ -1,0 +1,36 @@
+// First start: an empty database gets an account, a project, its owner and one
+// secret test key, so that a new user can call the API at once. The key and a
+// generated password are shown once, by the caller, and never stored in clear.
+import { randomBytes } from 'node:crypto';
+import type { ApiKeyService } from './auth/api-keys.ts';
+import { ALL_SCOPES } from './auth/scopes.ts';
+import type { Config } from './config.ts';
+import type { AccountService } from './identity/accounts.ts';
+
+export interface FirstStart {
+  accountId: string;
+  projectId: string;
+  ownerEmail: string;
+  /** Null when the password came from AETHERFLOW_OWNER_PASSWORD. */
+  generatedPassword: string | null;
+  testKey: string;
+}
+
+export async function bootstrap(config: Config, accounts: AccountService, apiKeys: ApiKeyService): Promise<FirstStart | null> {
+  if (!(await accounts.isEmpty())) return null;
+  const { accountId, projectId } = await accounts.createAccount('My account', 'free');
+  const generatedPassword = config.owner.password === null ? randomBytes(18).toString('base64url') : null;
+  const ownerId = await accounts.createUser({
+    accountId,
+    projectId,
+    email: config.owner.email,
+    name: 'Owner',
+    password: config.owner.password ?? generatedPassword!,
+    role: 'owner',
+  });
+  const key = await apiKeys.create(
+    { method: 'jwt', scheme: 'BearerAuth', userId: ownerId, tokenId: 'bootstrap', sessionId: 'bootstrap', accountId, projectId, environment: 'test', plan: 'free', scopes: [...ALL_SCOPES], expiresAt: null },
+    { name: 'First test key', type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] },
+  );
+  return { accountId, projectId, ownerEmail: config.owner.email, generatedPassword, testKey: key.secret };
+}

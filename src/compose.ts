@@ -1,0 +1,134 @@
+// The composition root: builds every service once from the configuration and
+// hands them to the HTTP app. Nothing else constructs services or holds state
+// across requests; tests build servers through here too, with their own clock,
+// logger and data directory.
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { ApiKeyService } from './auth/api-keys.ts';
+import type { TokenVerifier } from './auth/authenticate.ts';
+import { LastUsedRecorder } from './auth/last-used.ts';
+import type { Config } from './config.ts';
+import { loadContract, type Contract } from './contract/operations.ts';
+import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
+import { keyedHasher } from './crypto/keyed-hash.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { ConnectionService } from './domain/connections.ts';
+import { EventService } from './domain/events.ts';
+import { IdempotencyStore } from './domain/idempotency.ts';
+import { RunService } from './domain/runs.ts';
+import { systemClock, type Clock } from './domain/time.ts';
+import { WorkflowService } from './domain/workflows.ts';
+import { ApiError } from './errors.ts';
+import { apiKeyHandlers } from './handlers/api-keys.ts';
+import { auditLogHandlers } from './handlers/audit-logs.ts';
+import { connectionHandlers } from './handlers/connections.ts';
+import { credentialHandlers } from './handlers/credentials.ts';
+import { eventHandlers } from './handlers/events.ts';
+import { healthHandlers } from './handlers/health.ts';
+import { identityHandlers } from './handlers/identity.ts';
+import { runHandlers } from './handlers/runs.ts';
+import type { Services } from './handlers/services.ts';
+import { workflowHandlers } from './handlers/workflows.ts';
+import type { Handlers } from './http/handler.ts';
+import { RateLimitAudit } from './http/rate-limit-audit.ts';
+import { AccountService } from './identity/accounts.ts';
+import { createLogger } from './logging/logger.ts';
+import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
+import { StepRunner } from './runner/step-runner.ts';
+import { resolveSecrets } from './secrets.ts';
+
+export interface ComposeOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the rate-limit file (tests with small limits). */
+  rateLimitConfig?: RateLimitConfig;
+  /** The contract to serve (tests of the handler registry). */
+  contract?: Contract;
+}
+
+export interface Server {
+  app: Express;
+  config: Config;
+  services: Services & { accounts: AccountService };
+  database: DatabaseHandle;
+  runner: StepRunner;
+  logger: Logger;
+  /** Stops background work, writes what is buffered, closes the database. */
+  close(): Promise<void>;
+  /** Marks the instance as draining: /health answers 503 from now on. */
+  drain(): void;
+}
+
+const VERSION = '1.0.0';
+
+export async function composeServer(config: Config, options: ComposeOptions = {}): Promise<Server> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const secrets = resolveSecrets(config);
+  const contract = options.contract ?? loadContract();
+  const rateLimitConfig = options.rateLimitConfig ?? loadRateLimitConfig(config.rateLimitConfigFile);
+
+  const database = await openDatabase(config);
+  await migrateToLatest(database.db as never);
+  const { db } = database;
+
+  const audit = new AuditLog(db, clock);
+  const lastUsed = new LastUsedRecorder(db);
+  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key'), clock, lastUsed);
+  const workflows = new WorkflowService(db, clock);
+  const runner = new StepRunner(db, clock, logger);
+  const runs = new RunService(db, clock, workflows, runner);
+  const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey));
+  const events = new EventService(db, clock, workflows, runs);
+  const accounts = new AccountService(db, clock);
+  const services = { config, clock, audit, apiKeys, workflows, runs, connections, events, accounts };
+
+  const store = new InMemoryRateLimitStore();
+  const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
+  const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
+  const rateLimitAudit = new RateLimitAudit(audit, db, clock);
+
+  let draining = false;
+  const startedAt = clock();
+  const handlers: Handlers = {
+    ...workflowHandlers(services),
+    ...runHandlers(services),
+    ...connectionHandlers(services),
+    ...eventHandlers(services),
+    ...apiKeyHandlers(services),
+    ...auditLogHandlers(services),
+    ...credentialHandlers(limiter),
+    ...healthHandlers({ database: database.ping, redis: null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
+    ...identityHandlers(),
+  };
+  const tokens: TokenVerifier = {
+    verify: async () => {
+      throw new ApiError('invalid_token', 'The access token is invalid.');
+    },
+  };
+
+  const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(db, clock), limiter, guard, rateLimitAudit });
+  await runner.resumeUnfinished();
+
+  return {
+    app,
+    config,
+    services,
+    database,
+    runner,
+    logger,
+    drain: () => {
+      draining = true;
+    },
+    async close() {
+      draining = true;
+      await runner.stop();
+      await lastUsed.flush();
+      await rateLimitAudit.flush(true);
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Configuration: read from the environment once, at start-up, validated as a
+// whole (every problem reported at once), then passed to whoever needs it.
+// Nothing else in src/ reads process.env.
+import path from 'node:path';
+import { parseCidr, type Cidr } from './http/cidr.ts';
+
+export type RuntimeEnvironment = 'development' | 'test' | 'production';
+
+export interface Config {
+  environment: RuntimeEnvironment;
+  host: string;
+  port: number;
+  /** The URL clients use to reach this server; the OAuth issuer and the base of absolute links. */
+  publicUrl: string;
+  dataDir: string;
+  /** `postgres://...` to use PostgreSQL; null for the embedded SQLite file in dataDir. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** Secrets from the environment (base64, 32 bytes); null means "generate and keep in dataDir" (never in production). */
+  hashSecret: Buffer | null;
+  encryptionKey: Buffer | null;
+  /** Networks whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustedProxies: Cidr[];
+  /** Plain HTTP from loopback is accepted (local development and tests); never in production. */
+  allowLoopbackHttp: boolean;
+  tls: { certFile: string; keyFile: string } | null;
+  validateResponses: boolean;
+  bodyLimitBytes: number;
+  logLevel: string;
+  rateLimitConfigFile: string;
+  /** First start: the owner's login, when given (otherwise a password is generated and printed once). */
+  owner: { email: string; password: string | null };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  const environmentName = read('NODE_ENV') ?? 'development';
+  if (!['development', 'test', 'production'].includes(environmentName)) {
+    problems.push(`NODE_ENV must be development, test or production (got "${environmentName}")`);
+  }
+  const environment = environmentName as RuntimeEnvironment;
+  const production = environment === 'production';
+
+  const port = integer('PORT', read('PORT') ?? '3000', 0, 65535, problems);
+  const host = read('HOST') ?? '127.0.0.1';
+  const publicUrl = (read('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const url = new URL(publicUrl);
+    if (production && url.protocol !== 'https:') problems.push('PUBLIC_URL must be an https:// URL in production');
+  } catch {
+    problems.push(`PUBLIC_URL is not a URL: "${publicUrl}"`);
+  }
+
+  const databaseUrl = read('DATABASE_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
+  const redisUrl = read('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+
+  const hashSecret = secret('AETHERFLOW_HASH_SECRET', read('AETHERFLOW_HASH_SECRET'), problems);
+  const encryptionKey = secret('AETHERFLOW_ENCRYPTION_KEY', read('AETHERFLOW_ENCRYPTION_KEY'), problems);
+  if (production && hashSecret === null) problems.push('AETHERFLOW_HASH_SECRET is required in production (32 random bytes, base64): API keys and tokens are hashed with it');
+  if (production && encryptionKey === null) problems.push('AETHERFLOW_ENCRYPTION_KEY is required in production (32 random bytes, base64): connection credentials are encrypted with it');
+
+  const trustedProxies: Cidr[] = [];
+  for (const entry of (read('TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const cidr = parseCidr(entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`);
+    if (cidr) trustedProxies.push(cidr);
+    else problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR network`);
+  }
+
+  const certFile = read('TLS_CERT_FILE');
+  const keyFile = read('TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither');
+
+  const validateResponses = flag('VALIDATE_RESPONSES', read('VALIDATE_RESPONSES'), !production, problems);
+  const bodyLimitBytes = integer('BODY_LIMIT_BYTES', read('BODY_LIMIT_BYTES') ?? String(1024 * 1024), 1024, 64 * 1024 * 1024, problems);
+  const logLevel = read('LOG_LEVEL') ?? (environment === 'test' ? 'warn' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL "${logLevel}" is not a pino level`);
+
+  const ownerEmail = read('AETHERFLOW_OWNER_EMAIL') ?? 'owner@example.com';
+  if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail)) problems.push(`AETHERFLOW_OWNER_EMAIL "${ownerEmail}" is not an email address`);
+  const ownerPassword = read('AETHERFLOW_OWNER_PASSWORD') ?? null;
+  if (ownerPassword !== null && ownerPassword.length < 12) problems.push('AETHERFLOW_OWNER_PASSWORD must be at least 12 characters');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    environment,
+    host,
+    port,
+    publicUrl,
+    dataDir: path.resolve(cwd, read('DATA_DIR') ?? 'data'),
+    databaseUrl,
+    redisUrl,
+    hashSecret,
+    encryptionKey,
+    trustedProxies,
+    allowLoopbackHttp: !production,
+    tls: certFile && keyFile ? { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) } : null,
+    validateResponses,
+    bodyLimitBytes,
+    logLevel,
+    rateLimitConfigFile: path.resolve(cwd, read('RATE_LIMIT_CONFIG') ?? 'config/rate-limits.yaml'),
+    owner: { email: ownerEmail.toLowerCase(), password: ownerPassword },
+  };
+}
+
+function integer(name: string, raw: string, min: number, max: number, problems: string[]): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    return min;
+  }
+  return value;
+}
+
+function flag(name: string, raw: string | undefined, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return fallback;
+}
+
+function secret(name: string, raw: string | undefined, problems: string[]): Buffer | null {
+  if (raw === undefined) return null;
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length !== 32) {
+    // Never echo the value: it is a secret, even when malformed.
+    problems.push(`${name} must be 32 bytes in base64 (44 characters); generate one with: openssl rand -base64 32`);
+    return null;
+  }
+  return bytes;
+}

@@ -1,0 +1,125 @@
+// The bundled contract as the server needs it: every operation with its method,
+// path, security requirement and traits, and a matcher from a request to its
+// operation. The server derives its routes, its scope checks, its rate-limit
+// categories and its idempotency handling from here, never from hand-kept lists.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { operations } from '../../generated/api.d.ts';
+
+export type OperationId = keyof operations;
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
+export type RateLimitCategory = 'read' | 'write' | 'execute' | 'events';
+
+export const CONTRACT_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated', 'openapi.json');
+
+const METHODS: readonly HttpMethod[] = ['get', 'put', 'post', 'delete', 'patch'];
+
+export interface ContractOperation {
+  operationId: OperationId;
+  method: HttpMethod;
+  /** As written in the contract: `/v1/workflows/{workflow_id}`. */
+  path: string;
+  /** Express 5 syntax: `/v1/workflows/:workflow_id`. */
+  expressPath: string;
+  /**
+   * Alternatives, each `{scheme: scopes}`. Empty for public operations. Every
+   * alternative of our contract lists the same scopes under every scheme.
+   */
+  security: Array<Record<string, string[]>>;
+  /** The schemes that may authenticate it (ApiKeyHeader, BearerAuth, OAuth2). */
+  schemes: string[];
+  isPublic: boolean;
+  /** Rate-limited operations are the ones that document a 429. */
+  rateLimited: boolean;
+  /** Takes an `Idempotency-Key` header. */
+  idempotent: boolean;
+  category: RateLimitCategory;
+}
+
+export interface Contract {
+  document: Record<string, unknown>;
+  operations: ContractOperation[];
+  byId: ReadonlyMap<string, ContractOperation>;
+  /** The operation serving `method path`, or why none does. */
+  match(method: string, pathname: string): { operation: ContractOperation } | { allowed: string[] } | null;
+}
+
+interface RawOperation {
+  operationId?: string;
+  security?: Array<Record<string, string[]>>;
+  parameters?: Array<{ name?: string; in?: string; $ref?: string }>;
+  responses?: Record<string, unknown>;
+  'x-rate-limit-category'?: RateLimitCategory;
+}
+
+export function loadContract(file: string = CONTRACT_FILE): Contract {
+  const document = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return indexContract(document);
+}
+
+export function indexContract(document: Record<string, unknown>): Contract {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, RawOperation>>;
+  const components = (document.components ?? {}) as { parameters?: Record<string, { name?: string; in?: string }> };
+  const operations: ContractOperation[] = [];
+  const templates: Array<{ regex: RegExp; byMethod: Map<string, ContractOperation> }> = [];
+
+  for (const [template, item] of Object.entries(paths)) {
+    const byMethod = new Map<string, ContractOperation>();
+    for (const method of METHODS) {
+      const raw = item[method];
+      if (!raw) continue;
+      if (!raw.operationId) throw new Error(`${method.toUpperCase()} ${template} has no operationId`);
+      const security = raw.security ?? [];
+      const parameters = (raw.parameters ?? []).map((p) =>
+        p.$ref ? components.parameters?.[p.$ref.split('/').pop() ?? ''] ?? {} : p,
+      );
+      const operation: ContractOperation = {
+        operationId: raw.operationId as OperationId,
+        method,
+        path: template,
+        expressPath: template.replace(/\{([^}]+)\}/g, ':$1'),
+        security,
+        schemes: [...new Set(security.flatMap((requirement) => Object.keys(requirement)))],
+        isPublic: security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0),
+        rateLimited: Object.hasOwn(raw.responses ?? {}, '429'),
+        idempotent: parameters.some((p) => p.in === 'header' && p.name?.toLowerCase() === 'idempotency-key'),
+        category: raw['x-rate-limit-category'] ?? (method === 'get' ? 'read' : 'write'),
+      };
+      operations.push(operation);
+      byMethod.set(method, operation);
+    }
+    templates.push({ regex: templateRegex(template), byMethod });
+  }
+
+  const byId = new Map(operations.map((operation) => [operation.operationId as string, operation]));
+  return {
+    document,
+    operations,
+    byId,
+    match(method, pathname) {
+      for (const { regex, byMethod } of templates) {
+        if (!regex.test(pathname)) continue;
+        const operation = byMethod.get(method.toLowerCase());
+        if (operation) return { operation };
+        return { allowed: [...byMethod.keys()].map((m) => m.toUpperCase()) };
+      }
+      return null;
+    },
+  };
+}
+
+/** `/v1/workflows/{workflow_id}` -> /^\/v1\/workflows\/[^/]+$/ */
+function templateRegex(template: string): RegExp {
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`);
+}
+
+/** The scopes an operation needs when called through `scheme` ([] for none). */
+export function requiredScopes(operation: ContractOperation, scheme: string): string[] {
+  const requirement = operation.security.find((alternative) => Object.hasOwn(alternative, scheme));
+  return requirement?.[scheme] ?? [];
+}

@@ -1,0 +1,48 @@
+// Event ingestion: an accepted event and the runs it starts are written in one
+// transaction, so an event is never recorded without its runs or the reverse.
+import type { Kysely } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import type { Database } from '../db/schema.ts';
+import { newId } from './ids.ts';
+import type { RunService } from './runs.ts';
+import type { DataScope } from './scope.ts';
+import { iso, type Clock } from './time.ts';
+import type { WorkflowService } from './workflows.ts';
+
+export type EventInput = components['schemas']['EventInput'];
+export type EventReceipt = components['schemas']['EventReceipt'];
+
+export class EventService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly workflows: WorkflowService,
+    private readonly runs: RunService,
+  ) {}
+
+  async ingest(scope: DataScope, input: EventInput): Promise<EventReceipt> {
+    const receivedAt = iso(this.clock());
+    const id = newId('evt');
+    const listeners = await this.workflows.listeningTo(scope, input.type);
+    const event = { id, type: input.type, occurred_at: input.occurred_at ?? receivedAt, data: input.data };
+    const runRows = listeners.map((workflow) => this.runs.newEventRun(scope, workflow, event));
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('events')
+        .values({
+          id,
+          project_id: scope.projectId,
+          environment: scope.environment,
+          type: input.type,
+          data: JSON.stringify(input.data),
+          occurred_at: input.occurred_at ?? null,
+          received_at: receivedAt,
+          triggered_runs: JSON.stringify(runRows.map((run) => run.id)),
+        })
+        .execute();
+      if (runRows.length > 0) await trx.insertInto('runs').values(runRows).execute();
+    });
+    this.runs.schedule(runRows.map((run) => run.id));
+    return { id, type: input.type, received_at: receivedAt, triggered_runs: runRows.map((run) => run.id) };
+  }
+}

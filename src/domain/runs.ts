@@ -1,0 +1,183 @@
+// Runs: starting (manually, from an event, as a retry), reading, cancelling.
+// Execution itself is the step runner's; this module owns the state transitions
+// a caller may ask for, each a conditional update so that races resolve cleanly.
+import type { Kysely } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import type { Database } from '../db/schema.ts';
+import { ApiError, notFound } from '../errors.ts';
+import type { StepResult, StepRunner } from '../runner/step-runner.ts';
+import { newId } from './ids.ts';
+import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
+import type { DataScope } from './scope.ts';
+import { iso, type Clock } from './time.ts';
+import type { WorkflowService, WorkflowStep } from './workflows.ts';
+
+export type Run = components['schemas']['Run'];
+type RunStatus = components['schemas']['RunStatus'];
+type Row = Database['runs'];
+type WorkflowRow = Database['workflows'];
+
+export interface EventContext {
+  id: string;
+  type: string;
+  occurred_at: string;
+  data: Record<string, unknown>;
+}
+
+export class RunService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly workflows: WorkflowService,
+    private readonly runner: StepRunner,
+  ) {}
+
+  async runManually(scope: DataScope, workflowId: string, input: Record<string, unknown>): Promise<Run> {
+    const workflow = await this.workflows.row(scope, workflowId);
+    if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
+    return this.start(scope, workflow, { trigger: 'manual', input, event: null, retryOf: null });
+  }
+
+  /** Runs for an accepted event: the rows are written by the caller's transaction (see EventService). */
+  newEventRun(scope: DataScope, workflow: WorkflowRow, event: EventContext): Row {
+    return this.newRow(scope, workflow, { trigger: 'event', input: event.data, event, retryOf: null });
+  }
+
+  async retry(scope: DataScope, runId: string): Promise<Run> {
+    const original = await this.row(scope, runId);
+    if (original.status !== 'failed' && original.status !== 'cancelled') {
+      throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
+    }
+    const workflow = await this.db.selectFrom('workflows').selectAll().where('id', '=', original.workflow_id).executeTakeFirstOrThrow();
+    if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
+    if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
+    return this.start(scope, workflow, {
+      trigger: 'retry',
+      input: JSON.parse(original.input) as Record<string, unknown>,
+      event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
+      retryOf: original.id,
+      eventId: original.event_id,
+    });
+  }
+
+  async cancel(scope: DataScope, runId: string): Promise<{ run: Run; changed: boolean }> {
+    for (;;) {
+      const current = await this.row(scope, runId);
+      if (current.status === 'cancelled') return { run: toRun(current), changed: false };
+      if (current.status === 'succeeded' || current.status === 'failed') {
+        throw new ApiError('run_not_cancellable', `The run has already ${current.status}: there is nothing to cancel.`);
+      }
+      const results = (JSON.parse(current.step_results) as StepResult[]).map((result): StepResult => {
+        if (result.status === 'running') return { ...result, status: 'cancelled', finished_at: iso(this.clock()) };
+        if (result.status === 'pending') return { ...result, status: 'skipped' };
+        return result;
+      });
+      const output = current.status === 'queued' ? '{}' : current.variables;
+      const finishedAt = iso(this.clock());
+      // Guarded by the status and step results we read: if the runner moved on meanwhile, read again.
+      const updated = await this.db
+        .updateTable('runs')
+        .set({ status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt })
+        .where('id', '=', runId)
+        .where('status', '=', current.status)
+        .where('step_results', '=', current.step_results)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) {
+        this.runner.interrupt(runId);
+        return { run: toRun({ ...current, status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt }), changed: true };
+      }
+    }
+  }
+
+  async get(scope: DataScope, runId: string): Promise<Run> {
+    return toRun(await this.row(scope, runId));
+  }
+
+  async list(scope: DataScope, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
+    const list = `runs:${filters.workflow_id ?? ''}:${filters.status ?? ''}`;
+    const position = decodeCursor(list, cursor);
+    let query = this.db.selectFrom('runs').selectAll().where('project_id', '=', scope.projectId).where('environment', '=', scope.environment);
+    if (filters.workflow_id) query = query.where('workflow_id', '=', filters.workflow_id);
+    if (filters.status) query = query.where('status', '=', filters.status);
+    if (position) query = query.where(afterPosition(position));
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    return toPage(list, rows, limit, toRun, byCreation);
+  }
+
+  /** Hands freshly written runs to the runner (after their transaction committed). */
+  schedule(runIds: string[]): void {
+    for (const id of runIds) this.runner.schedule(id);
+  }
+
+  private async start(
+    scope: DataScope,
+    workflow: WorkflowRow,
+    how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
+  ): Promise<Run> {
+    const row = this.newRow(scope, workflow, how);
+    await this.db.insertInto('runs').values(row).execute();
+    this.runner.schedule(row.id);
+    return toRun(row);
+  }
+
+  private newRow(
+    scope: DataScope,
+    workflow: WorkflowRow,
+    how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
+  ): Row {
+    const steps = JSON.parse(workflow.steps) as WorkflowStep[];
+    const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null }));
+    return {
+      id: newId('run'),
+      project_id: scope.projectId,
+      environment: scope.environment,
+      workflow_id: workflow.id,
+      workflow_version: workflow.version,
+      status: 'queued',
+      trigger_type: how.trigger,
+      event_id: how.event?.id ?? how.eventId ?? null,
+      input: JSON.stringify(how.input),
+      event_data: how.event === null ? null : JSON.stringify(how.event),
+      output: null,
+      definition: workflow.steps,
+      step_results: JSON.stringify(results),
+      variables: '{}',
+      error: null,
+      retry_of: how.retryOf,
+      created_at: iso(this.clock()),
+      started_at: null,
+      finished_at: null,
+    };
+  }
+
+  private async row(scope: DataScope, runId: string): Promise<Row> {
+    const row = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', runId)
+      .where('project_id', '=', scope.projectId)
+      .where('environment', '=', scope.environment)
+      .executeTakeFirst();
+    if (!row) throw notFound('run');
+    return row;
+  }
+}
+
+export function toRun(row: Row): Run {
+  return {
+    id: row.id,
+    workflow_id: row.workflow_id,
+    workflow_version: row.workflow_version,
+    status: row.status,
+    trigger: { type: row.trigger_type, event_id: row.event_id },
+    input: JSON.parse(row.input) as Record<string, unknown>,
+    output: row.output === null ? null : (JSON.parse(row.output) as Record<string, unknown>),
+    steps: JSON.parse(row.step_results) as StepResult[],
+    error: row.error === null ? null : (JSON.parse(row.error) as Run['error']),
+    retry_of: row.retry_of,
+    environment: row.environment,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+  };
+}

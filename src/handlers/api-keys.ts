@@ -1,0 +1,55 @@
+import type { Handlers } from '../http/handler.ts';
+import { principalOf } from '../http/handler.ts';
+import { DEFAULT_LIMIT, listOf, ok } from './envelope.ts';
+import type { Services } from './services.ts';
+
+type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey' | 'revokeApiKey' | 'rotateApiKey' | 'reportLeakedCredential'>;
+
+const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
+
+export function apiKeyHandlers({ apiKeys, audit }: Services): ApiKeyHandlers {
+  return {
+    async listApiKeys({ query, context }) {
+      const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
+      return { status: 200, body: listOf(await apiKeys.list(principalOf(context), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+    },
+    async createApiKey({ body, context }) {
+      const key = await apiKeys.create(principalOf(context), body);
+      await audit.record(context, {
+        action: 'api_key.created',
+        outcome: 'success',
+        resource: { type: 'api_key', id: key.id },
+        metadata: { type: key.type, scopes: key.scopes, environment: key.environment, expires_at: key.expires_at },
+      });
+      return { status: 201, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
+    },
+    async getApiKey({ params, context }) {
+      return { status: 200, body: ok(await apiKeys.get(principalOf(context), params.key_id)) };
+    },
+    async revokeApiKey({ params, context }) {
+      const { key, changed } = await apiKeys.revoke(principalOf(context), params.key_id);
+      if (changed) await audit.record(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: key.id } });
+      return { status: 200, body: ok(key) };
+    },
+    async rotateApiKey({ params, body, context }) {
+      const grace = body?.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
+      const key = await apiKeys.rotate(principalOf(context), params.key_id, grace);
+      await audit.record(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: key.id }, metadata: { grace_period_seconds: grace } });
+      return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
+    },
+    async reportLeakedCredential({ body, context }) {
+      const revoked = await apiKeys.revokeLeaked(body.credential);
+      if (revoked) {
+        await audit.record(context, {
+          action: 'api_key.reported_leaked',
+          outcome: 'success',
+          resource: { type: 'api_key', id: revoked.keyId },
+          actor: { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null },
+          tenant: { accountId: revoked.accountId, projectId: revoked.projectId, environment: revoked.environment },
+          metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
+        });
+      }
+      return { status: 202, body: ok({ received: true as const }) };
+    },
+  };
+}

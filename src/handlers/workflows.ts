@@ -1,0 +1,38 @@
+import type { Handlers } from '../http/handler.ts';
+import { principalOf } from '../http/handler.ts';
+import { DEFAULT_LIMIT, listOf, ok, scopeOf } from './envelope.ts';
+import type { Services } from './services.ts';
+
+type WorkflowHandlers = Pick<Handlers, 'listWorkflows' | 'createWorkflow' | 'getWorkflow' | 'replaceWorkflow' | 'deleteWorkflow' | 'runWorkflow'>;
+
+export function workflowHandlers({ workflows, runs, audit }: Services): WorkflowHandlers {
+  return {
+    async listWorkflows({ query, context }) {
+      const page = await workflows.list(scopeOf(principalOf(context)), query.status, query.limit ?? DEFAULT_LIMIT, query.cursor);
+      return { status: 200, body: listOf(page) };
+    },
+    async createWorkflow({ body, context }) {
+      const workflow = await workflows.create(scopeOf(principalOf(context)), body);
+      await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: workflow.id }, metadata: { version: 1 } });
+      return { status: 201, body: ok(workflow) };
+    },
+    async getWorkflow({ params, context }) {
+      return { status: 200, body: ok(await workflows.get(scopeOf(principalOf(context)), params.workflow_id)) };
+    },
+    async replaceWorkflow({ params, body, context }) {
+      const workflow = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body);
+      await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: workflow.id }, metadata: { version: workflow.version } });
+      return { status: 200, body: ok(workflow) };
+    },
+    async deleteWorkflow({ params, context }) {
+      await workflows.delete(scopeOf(principalOf(context)), params.workflow_id);
+      await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } });
+      return { status: 200, body: ok({ id: params.workflow_id, deleted: true as const }) };
+    },
+    async runWorkflow({ params, body, context }) {
+      const run = await runs.runManually(scopeOf(principalOf(context)), params.workflow_id, body?.input ?? {});
+      await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: run.id }, metadata: { workflow_id: run.workflow_id, trigger: 'manual' } });
+      return { status: 202, body: ok(run) };
+    },
+  };
+}

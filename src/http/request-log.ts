@@ -1,0 +1,30 @@
+// One structured log line per request. It names the operation and the principal
+// by id and never logs headers, query strings or bodies, which is where secrets
+// travel; pino's redaction (src/logging/logger.ts) guards everything else.
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/time.ts';
+import { principalId } from '../auth/principal.ts';
+import { contextOf } from './request-context.ts';
+
+export function requestLog(logger: Logger, clock: Clock): RequestHandler {
+  return (req, res, next) => {
+    res.on('finish', () => {
+      const context = contextOf(res);
+      logger.info(
+        {
+          req_id: context.requestId,
+          method: req.method,
+          path: req.path.slice(0, 200),
+          operation: context.operation?.operationId ?? null,
+          status: res.statusCode,
+          ms: clock() - context.startedAt,
+          ip: context.ip,
+          principal: context.principal ? principalId(context.principal) : null,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

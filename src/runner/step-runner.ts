@@ -1,0 +1,169 @@
+// The built-in step runner: executes queued runs one step at a time, persisting
+// each step's result so that a run interrupted by a restart resumes where it was.
+// A run is claimed with a conditional update (queued -> running), so a run is
+// executed once even when several runners see it; every later write is guarded
+// by `status = 'running'`, so a cancellation is never overwritten.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { components } from '../../generated/api.d.ts';
+import type { Database } from '../db/schema.ts';
+import { iso, type Clock } from '../domain/time.ts';
+import { renderString, renderValue, type TemplateScope } from './templates.ts';
+
+type Step = components['schemas']['WorkflowStep'];
+export type StepResult = components['schemas']['RunStepResult'];
+
+export class StepRunner {
+  readonly #active = new Map<string, AbortController>();
+  readonly #done = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Picks up runs left queued or running by a previous process. */
+  async resumeUnfinished(): Promise<number> {
+    const rows = await this.db.selectFrom('runs').select(['id', 'status']).where('status', 'in', ['queued', 'running']).execute();
+    for (const row of rows) this.schedule(row.id, row.status === 'running');
+    return rows.length;
+  }
+
+  /** Starts executing a queued run in the background. */
+  schedule(runId: string, resume = false): void {
+    if (this.#stopped || this.#active.has(runId)) return;
+    const controller = new AbortController();
+    this.#active.set(runId, controller);
+    const done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.execute(runId, controller.signal, resume))
+      .catch((error: unknown) => this.logger.error({ err: error, run_id: runId }, 'run execution failed'))
+      .finally(() => {
+        this.#active.delete(runId);
+        this.#done.delete(done);
+      });
+    this.#done.add(done);
+  }
+
+  /** Ends a wait at once after the run was cancelled in the database. */
+  interrupt(runId: string): void {
+    this.#active.get(runId)?.abort();
+  }
+
+  /** Stops taking work and interrupts waits; unfinished runs stay `running` and resume on the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const controller of this.#active.values()) controller.abort();
+    await Promise.allSettled([...this.#done]);
+  }
+
+  /** Resolves when nothing is executing (tests). */
+  async idle(): Promise<void> {
+    while (this.#done.size > 0) await Promise.allSettled([...this.#done]);
+  }
+
+  private async execute(runId: string, signal: AbortSignal, resume: boolean): Promise<void> {
+    if (!resume) {
+      const claimed = await this.db
+        .updateTable('runs')
+        .set({ status: 'running', started_at: iso(this.clock()) })
+        .where('id', '=', runId)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) return; // cancelled while queued, or claimed elsewhere
+    }
+    const run = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+    const steps = JSON.parse(run.definition) as Step[];
+    const results = JSON.parse(run.step_results) as StepResult[];
+    const vars = JSON.parse(run.variables) as Record<string, unknown>;
+    const scope: TemplateScope = {
+      input: JSON.parse(run.input) as unknown,
+      vars,
+      event: run.event_data === null ? undefined : (JSON.parse(run.event_data) as unknown),
+    };
+
+    for (let index = 0; index < steps.length; index++) {
+      const step = steps[index]!;
+      const result = results[index]!;
+      if (result.status === 'succeeded') continue;
+      if (this.#stopped || signal.aborted) return; // stopping, or cancelled: the canceller wrote the final state
+      const startedAt = result.started_at ?? iso(this.clock());
+      results[index] = { ...result, status: 'running', started_at: startedAt };
+      if (!(await this.save(runId, results, vars))) return;
+
+      let failure: string | null = null;
+      switch (step.type) {
+        case 'set':
+          Object.assign(vars, renderValue(step.values, scope) as Record<string, unknown>);
+          break;
+        case 'log':
+          this.logger[step.level === 'error' ? 'error' : step.level === 'warn' ? 'warn' : 'info']({ run_id: runId, step_id: step.id }, renderString(step.message, scope));
+          break;
+        case 'wait': {
+          // On resume, only what remains of the wait.
+          const remaining = Date.parse(startedAt) + step.seconds * 1000 - this.clock();
+          if (remaining > 0 && !(await sleep(remaining, signal))) return;
+          break;
+        }
+        case 'fail':
+          failure = renderString(step.message, scope).slice(0, 1000) || 'The workflow failed.';
+          break;
+      }
+
+      const finishedAt = iso(this.clock());
+      if (failure !== null) {
+        results[index] = { ...results[index]!, status: 'failed', finished_at: finishedAt, error: failure };
+        for (let later = index + 1; later < results.length; later++) results[later] = { ...results[later]!, status: 'skipped' };
+        await this.finish(runId, 'failed', results, vars, { step_id: step.id, message: failure });
+        return;
+      }
+      results[index] = { ...results[index]!, status: 'succeeded', finished_at: finishedAt };
+      if (!(await this.save(runId, results, vars))) return;
+    }
+    await this.finish(runId, 'succeeded', results, vars, null);
+  }
+
+  /** False when the run is no longer ours to write (cancelled meanwhile). */
+  private async save(runId: string, results: StepResult[], vars: Record<string, unknown>): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('runs')
+      .set({ step_results: JSON.stringify(results), variables: JSON.stringify(vars) })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  private async finish(runId: string, status: 'succeeded' | 'failed', results: StepResult[], vars: Record<string, unknown>, error: { step_id: string; message: string } | null): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({
+        status,
+        step_results: JSON.stringify(results),
+        variables: JSON.stringify(vars),
+        output: JSON.stringify(vars),
+        error: error === null ? null : JSON.stringify(error),
+        finished_at: iso(this.clock()),
+      })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
+  }
+}
+
+/** Resolves true after `ms`, false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
