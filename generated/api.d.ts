@@ -1362,7 +1362,6 @@ export interface components {
             message: string;
             /**
              * @description The log level. Defaults to `info`; always present in responses.
-             * @default info
              * @example info
              * @enum {string}
              */

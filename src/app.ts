@@ -75,7 +75,8 @@ export function createApp(deps: AppDeps): Express {
       // The validator rewrites the document it is given; it gets its own copy.
       apiSpec: structuredClone(contract.document) as never,
       validateApiSpec: false,
-      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true, removeAdditional: false },
+      // Parameters are always coerced from their string form; bodies never are (a number is not a string).
+      validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
       validateResponses: config.validateResponses ? { removeAdditional: false } : false,
       // Authentication and scopes are ours (src/auth/): the validator only sees that a credential is present.
       validateSecurity: false,

@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { loadContract, type Contract } from './contract/operations.ts';
 import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
 import { keyedHasher } from './crypto/keyed-hash.ts';
-import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
@@ -47,6 +47,8 @@ export interface ComposeOptions {
   rateLimitConfig?: RateLimitConfig;
   /** The contract to serve (tests of the handler registry). */
   contract?: Contract;
+  /** Sees every SQL query (tests). */
+  observeQueries?: QueryObserver;
 }
 
 export interface Server {
@@ -71,7 +73,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const contract = options.contract ?? loadContract();
   const rateLimitConfig = options.rateLimitConfig ?? loadRateLimitConfig(config.rateLimitConfigFile);
 
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, options.observeQueries);
   await migrateToLatest(database.db as never);
   const { db } = database;
 

@@ -18,15 +18,18 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }): Promise<DatabaseHandle> {
+/** Sees the SQL of every query (tests that show a request does not touch a table). */
+export type QueryObserver = (sql: string) => void;
+
+export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }, observe?: QueryObserver): Promise<DatabaseHandle> {
   if (options.databaseUrl !== null) {
     const { openPostgres } = await import('./postgres.ts');
-    return openPostgres(options.databaseUrl);
+    return openPostgres(options.databaseUrl, observe);
   }
-  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'));
+  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe);
 }
 
-export function openSqlite(file: string): DatabaseHandle {
+export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses no
@@ -36,7 +39,7 @@ export function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   return {
     db,
     dialect: 'sqlite',

@@ -1,12 +1,12 @@
 // PostgreSQL behind the same Kysely interface (issue 6 completes scale-out).
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DatabaseHandle } from './database.ts';
+import type { DatabaseHandle, QueryObserver } from './database.ts';
 import type { Database } from './schema.ts';
 
-export function openPostgres(databaseUrl: string): DatabaseHandle {
+export function openPostgres(databaseUrl: string, observe?: QueryObserver): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   return {
     db,
     dialect: 'postgres',

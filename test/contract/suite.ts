@@ -25,6 +25,12 @@ export interface ContractSuiteOptions {
    * nothing is skipped.
    */
   mock: boolean;
+  /**
+   * False when the target answers requests without a credential itself instead of
+   * forwarding them: Prism does, even in proxy mode with request validation off, so
+   * behind `prism proxy` the 401 tests would test Prism. The direct server suite has them.
+   */
+  forwardsUnauthenticated?: boolean;
   /** Starts the target; called once in beforeAll. `close` is called in afterAll. */
   start(): Promise<StartedTarget>;
   scenarios: Scenario[];
@@ -75,13 +81,13 @@ export function defineContractSuite(options: ContractSuiteOptions): void {
           });
           return;
         }
-        defineScenarioTests(contract, scenario, target, options.mock);
+        defineScenarioTests(contract, scenario, target, options.mock, options.forwardsUnauthenticated ?? true);
       });
     }
   });
 }
 
-function defineScenarioTests(contract: ContractDocument, scenario: Scenario, target: () => StartedTarget, mock: boolean): void {
+function defineScenarioTests(contract: ContractDocument, scenario: Scenario, target: () => StartedTarget, mock: boolean, unauthenticated: boolean): void {
   const operation = contract.operation(scenario.operationId);
   const operationId = scenario.operationId;
 
@@ -95,7 +101,7 @@ function defineScenarioTests(contract: ContractDocument, scenario: Scenario, tar
     failOn(problems, `${operationId}: the valid call`, result);
   });
 
-  if (operation.secured) {
+  if (operation.secured && unauthenticated) {
     test('without a credential -> 401 authentication_required', async () => {
       const t = target();
       const result = await run(`${operationId}: the call without a credential`, () => scenario.call(scenarioContext(t, t.anonymous)));

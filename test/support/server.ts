@@ -1,0 +1,115 @@
+// Starts the real server for a test: in-process, on a free loopback port, on a
+// fresh SQLite file in a temporary directory, with response validation on and its
+// logs captured (so tests can scan them for secrets). Bootstrap creates the
+// owner, an account, a project and an all-scopes secret test key, as on a real
+// first start.
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { bootstrap } from '../../src/bootstrap.ts';
+import { composeServer, type ComposeOptions, type Server } from '../../src/compose.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Clock } from '../../src/domain/time.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { loadRateLimitConfig, type RateLimitConfig } from '../../src/rate-limit/index.ts';
+
+export interface TestServer {
+  baseUrl: string;
+  server: Server;
+  dataDir: string;
+  /** Every log line so far (JSON text). */
+  logs: string[];
+  owner: { email: string; password: string };
+  accountId: string;
+  projectId: string;
+  /** sk_test_ key with every scope (read, write, workflows:execute). */
+  secretKey: string;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  rateLimitConfig?: RateLimitConfig;
+  /** The account's plan; `enterprise` by default so suites are not throttled by the plan. */
+  plan?: 'free' | 'pro' | 'enterprise';
+  contract?: ComposeOptions['contract'];
+  /** Sees the SQL of every query. */
+  observeQueries?: (sql: string) => void;
+}
+
+export const OWNER_PASSWORD = 'correct horse battery staple';
+
+/** The default policy with every limit multiplied: for suites that are not about rate limits. */
+export function generousRateLimits(factor = 100): RateLimitConfig {
+  const base = loadRateLimitConfig(path.resolve(import.meta.dirname, '..', '..', 'config', 'rate-limits.yaml'));
+  const scale = <T extends { limit: number }>(policy: T): T => ({ ...policy, limit: policy.limit * factor });
+  return {
+    ...base,
+    categories: { read: scale(base.categories.read), write: scale(base.categories.write), execute: scale(base.categories.execute) },
+    eventsPerClientIp: scale(base.eventsPerClientIp),
+    plans: { free: base.plans.free.map(scale), pro: base.plans.pro.map(scale), enterprise: base.plans.enterprise.map(scale) },
+    authMethods: { api_key: scale(base.authMethods.api_key), jwt: scale(base.authMethods.jwt), oauth: scale(base.authMethods.oauth) },
+    guards: { login: scale(base.guards.login), failed_credentials: scale(base.guards.failed_credentials), leaked_key_reports: scale(base.guards.leaked_key_reports) },
+  };
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-test-'));
+  const logs: string[] = [];
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    PORT: '0',
+    AETHERFLOW_OWNER_EMAIL: 'owner@example.com',
+    AETHERFLOW_OWNER_PASSWORD: OWNER_PASSWORD,
+    VALIDATE_RESPONSES: 'true',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  });
+  const server = await composeServer(config, {
+    logger,
+    rateLimitConfig: options.rateLimitConfig ?? generousRateLimits(),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.contract ? { contract: options.contract } : {}),
+    ...(options.observeQueries ? { observeQueries: options.observeQueries } : {}),
+  });
+  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
+  if (!first) throw new Error('bootstrap did not run on a fresh data directory');
+  await server.services.accounts.setPlan(first.accountId, options.plan ?? 'enterprise');
+
+  const listener = http.createServer(server.app);
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as AddressInfo;
+  let closed = false;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    server,
+    dataDir,
+    logs,
+    owner: { email: config.owner.email, password: OWNER_PASSWORD },
+    accountId: first.accountId,
+    projectId: first.projectId,
+    secretKey: first.testKey,
+    async close() {
+      if (closed) return;
+      closed = true;
+      listener.closeAllConnections();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
