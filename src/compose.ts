@@ -74,6 +74,19 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const rateLimitConfig = options.rateLimitConfig ?? loadRateLimitConfig(config.rateLimitConfigFile);
 
   const database = await openDatabase(config, options.observeQueries);
+  try {
+    return await assemble(config, { clock, logger, secrets, contract, rateLimitConfig, database });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Config,
+  parts: { clock: Clock; logger: Logger; secrets: ReturnType<typeof resolveSecrets>; contract: Contract; rateLimitConfig: RateLimitConfig; database: DatabaseHandle },
+): Promise<Server> {
+  const { clock, logger, secrets, contract, rateLimitConfig, database } = parts;
   await migrateToLatest(database.db as never);
   const { db } = database;
 

@@ -1,13 +1,11 @@
 // `npm start`: reads the configuration, opens and migrates the database, creates
 // the first account on an empty one, and serves until SIGTERM or SIGINT, when it
 // stops accepting connections, lets in-flight requests finish, then closes.
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { bootstrap } from './bootstrap.ts';
 import { composeServer } from './compose.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createListener } from './listen.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -16,10 +14,7 @@ async function main(): Promise<void> {
   const server = await composeServer(config);
   const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
 
-  const listener = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' }, server.app)
-    : http.createServer(server.app);
-  listener.keepAliveTimeout = 5_000;
+  const listener = createListener(config, server.app);
   await new Promise<void>((resolve) => listener.listen(config.port, config.host, resolve));
   const { port } = listener.address() as AddressInfo;
   const base = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -51,8 +51,8 @@ export function actorOf(principal: Principal | null): Actor {
   }
 }
 
-/** Names that would hold a secret; metadata never carries them (a programming error if it tries). */
-const SECRET_NAMES = /(secret|password|token|credential|authorization|api_key$|^key$|code$)/i;
+/** Names that would hold a secret; metadata never carries them (a programming error if it tries). `code` is an error code. */
+const SECRET_NAMES = /^(secret|client_secret|password|token|access_token|refresh_token|id_token|credential|credentials|authorization|authorization_code|code_verifier|api_key|key|cookie)$/i;
 
 export interface AuditFilters {
   action?: AuditAction;

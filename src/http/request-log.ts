@@ -1,6 +1,7 @@
-// One structured log line per request. It names the operation and the principal
-// by id and never logs headers, query strings or bodies, which is where secrets
-// travel; pino's redaction (src/logging/logger.ts) guards everything else.
+// One structured log line per request. It names the operation, its path template
+// and the principal by id, and never logs headers, query strings, bodies or the raw
+// path (a key pasted into a URL must not reach the logs); pino's redaction
+// (src/logging/logger.ts) guards everything else.
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/time.ts';
@@ -15,7 +16,7 @@ export function requestLog(logger: Logger, clock: Clock): RequestHandler {
         {
           req_id: context.requestId,
           method: req.method,
-          path: req.path.slice(0, 200),
+          path: context.operation?.path ?? null,
           operation: context.operation?.operationId ?? null,
           status: res.statusCode,
           ms: clock() - context.startedAt,

@@ -16,7 +16,7 @@ export const REDACTED_PATHS = [
   '*.refresh_token',
   '*.credential',
   '*.credentials',
-  '*.code',
+  '*.authorization_code',
   '*.code_verifier',
   '*["x-api-key"]',
 ];
