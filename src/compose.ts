@@ -62,6 +62,8 @@ export interface Server {
   close(): Promise<void>;
   /** Marks the instance as draining: /health answers 503 from now on. */
   drain(): void;
+  /** Writes what is buffered in memory (last-used times, rate-limit audit counts) now. */
+  flush(): Promise<void>;
 }
 
 const VERSION = '1.0.0';
@@ -137,6 +139,10 @@ async function assemble(
     logger,
     drain: () => {
       draining = true;
+    },
+    async flush() {
+      await lastUsed.flush();
+      await rateLimitAudit.flush(true);
     },
     async close() {
       draining = true;

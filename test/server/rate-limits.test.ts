@@ -1,0 +1,134 @@
+// Rate limits over HTTP, against an injected clock: every applicable policy
+// counts, the tightest governs the headers and the 429, Retry-After and
+// X-RateLimit-Reset are exact, and the headers predict what happens next.
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadRateLimitConfig, type RateLimitConfig } from '../../src/rate-limit/index.ts';
+import { call, mainTenant, newTenant } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const START = Date.parse('2026-11-23T10:00:00.000Z');
+const defaults = loadRateLimitConfig('config/rate-limits.yaml');
+
+function clockAt(ms: number) {
+  const clock = { now: ms, tick: (by: number) => (clock.now += by), read: () => clock.now };
+  return clock;
+}
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function serverWith(options: { plan: 'free' | 'pro' | 'enterprise'; config?: RateLimitConfig; trustProxy?: boolean }) {
+  const clock = clockAt(START);
+  server = await startTestServer({ clock: clock.read, plan: options.plan, rateLimitConfig: options.config ?? defaults, ...(options.trustProxy ? { env: { TRUSTED_PROXIES: '127.0.0.1' } } : {}) });
+  return { server, clock };
+}
+
+describe('a free-plan key', () => {
+  test('gets 60 reads a minute: the 60th passes, the 61st is 429 with truthful Retry-After and reset', async () => {
+    const { server, clock } = await serverWith({ plan: 'free' });
+    const key = server.secretKey;
+    for (let i = 1; i <= 60; i++) {
+      const response = await call(server, 'GET', '/v1/workflows', { key });
+      expect(response.status, `request ${i}`).toBe(200);
+      expect(response.headers.get('x-ratelimit-remaining'), `request ${i}`).toBe(String(60 - i));
+      expect(response.headers.get('x-ratelimit-limit')).toBe('60');
+    }
+    const refused = await call(server, 'GET', '/v1/workflows', { key });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_error' });
+    // The plan's minute governs, not the 1000/min read limit.
+    expect(refused.headers.get('ratelimit')).toMatch(/^"plan-minute";r=0;t=\d+$/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    const reset = Number(refused.headers.get('x-ratelimit-reset'));
+    // All 60 fell in the bucket of START (whole seconds): they stop counting one window after its end.
+    expect(reset).toBe((START + 1_000 + 60_000) / 1000);
+    expect(retryAfter).toBe(Math.ceil((reset * 1000 - clock.now) / 1000));
+
+    clock.tick(retryAfter * 1000 - 1);
+    expect((await call(server, 'GET', '/v1/workflows', { key })).status, 'a millisecond early').toBe(429);
+    clock.tick(1);
+    const admitted = await call(server, 'GET', '/v1/workflows', { key });
+    expect(admitted.status, 'exactly at Retry-After').toBe(200);
+  });
+
+  test('RateLimit-Policy lists every applicable policy; GET /v1/usage agrees with the headers', async () => {
+    const { server } = await serverWith({ plan: 'free' });
+    const usage = await call(server, 'GET', '/v1/usage', { key: server.secretKey });
+    expect(usage.status).toBe(200);
+    expect(usage.headers.get('ratelimit-policy')).toBe('"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600');
+    expect(usage.body.data.governing_policy).toBe('plan-minute');
+    const minute = usage.body.data.policies.find((p: { name: string }) => p.name === 'plan-minute');
+    expect(minute).toMatchObject({ applies_to: 'plan', limit: 60, used: 1, remaining: 59 });
+    expect(String(minute.remaining)).toBe(usage.headers.get('x-ratelimit-remaining'));
+    expect(usage.body.data.policies.map((p: { name: string }) => p.name).sort()).toEqual(['api-key', 'events-ip', 'execute', 'plan-hour', 'plan-minute', 'read', 'write']);
+  });
+
+  test('writes are limited at 100/min by category on a big plan, and a refused write consumes no read', async () => {
+    const { server } = await serverWith({ plan: 'enterprise' });
+    const key = server.secretKey;
+    const body = { name: 'w', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'x' }] };
+    for (let i = 1; i <= 100; i++) expect((await call(server, 'POST', '/v1/workflows', { key, body })).status, `write ${i}`).toBe(201);
+    const refused = await call(server, 'POST', '/v1/workflows', { key, body });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit')).toMatch(/^"write";r=0;/);
+    for (let i = 0; i < 5; i++) await call(server, 'POST', '/v1/workflows', { key, body });
+    const usage = await call(server, 'GET', '/v1/usage', { key });
+    const standing = (name: string) => usage.body.data.policies.find((p: { name: string }) => p.name === name);
+    // 100 admitted writes + this read; the 6 refused writes counted nowhere.
+    expect(standing('plan-minute').used).toBe(101);
+    expect(standing('api-key').used).toBe(101);
+    expect(standing('write').used).toBe(100);
+  });
+});
+
+describe('composition', () => {
+  test('the limits of two keys do not interfere; the account plan is shared', async () => {
+    const { server } = await serverWith({ plan: 'pro' });
+    const config = defaults;
+    const other = await mainTenant(server, 'pro').key();
+    const elsewhere = await (await newTenant(server, 'pro')).key();
+    for (let i = 0; i < 5; i++) await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
+    const second = await call(server, 'GET', '/v1/workflows', { key: other.secret });
+    // Same account: the plan minute has 6 used; the other key's own api-key policy has 1.
+    expect(second.headers.get('x-ratelimit-remaining')).toBe(String(config.plans.pro[0]!.limit - 6));
+    const third = await call(server, 'GET', '/v1/workflows', { key: elsewhere.secret });
+    expect(third.headers.get('x-ratelimit-remaining')).toBe(String(config.plans.pro[0]!.limit - 1));
+  });
+
+  test('events are limited per client IP, whatever key sends them', async () => {
+    const config: RateLimitConfig = { ...defaults, eventsPerClientIp: { ...defaults.eventsPerClientIp, limit: 5 } };
+    const { server } = await serverWith({ plan: 'enterprise', config, trustProxy: true });
+    const tenantA = mainTenant(server);
+    const tenantB = await newTenant(server);
+    const keys = [(await tenantA.key({ type: 'client', scopes: ['events:write'] })).secret, (await tenantB.key({ type: 'client', scopes: ['events:write'] })).secret];
+    const event = { type: 'order.created', data: { order_id: 'o1' } };
+    // Through the trusted proxy, which terminates TLS: the client address is the forwarded one.
+    const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
+    for (let i = 0; i < 5; i++) {
+      expect((await call(server, 'POST', '/v1/events', { key: keys[i % 2]!, body: event, headers: from('198.51.100.7') })).status).toBe(202);
+    }
+    const refused = await call(server, 'POST', '/v1/events', { key: keys[0]!, body: event, headers: from('198.51.100.7') });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit')).toMatch(/^"events-ip";r=0;/);
+    // Another address is not affected.
+    expect((await call(server, 'POST', '/v1/events', { key: keys[0]!, body: event, headers: from('198.51.100.8') })).status).toBe(202);
+  });
+});
+
+describe('audit', () => {
+  test('refusals are aggregated: one rate_limit.exceeded entry per principal and minute, with the count', async () => {
+    const { server, clock } = await serverWith({ plan: 'free' });
+    const key = server.secretKey;
+    for (let i = 0; i < 60; i++) await call(server, 'GET', '/v1/workflows', { key });
+    for (let i = 0; i < 7; i++) expect((await call(server, 'GET', '/v1/workflows', { key })).status).toBe(429);
+    clock.tick(120_000);
+    await server.server.flush();
+    const reader = await mainTenant(server).key({ scopes: ['audit:read'] });
+    const log = await call(server, 'GET', '/v1/audit-logs?action=rate_limit.exceeded', { key: reader.secret });
+    expect(log.body.data).toHaveLength(1);
+    expect(log.body.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'api_key' }, metadata: { policy: 'plan-minute', count: 7 } });
+  });
+});
