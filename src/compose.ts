@@ -36,7 +36,9 @@ import type { Handlers } from './http/handler.ts';
 import { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { AccountService } from './identity/accounts.ts';
 import { createLogger } from './logging/logger.ts';
+import { Redis } from 'ioredis';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
+import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
 import { StepRunner } from './runner/step-runner.ts';
 import { resolveSecrets } from './secrets.ts';
 
@@ -103,7 +105,9 @@ async function assemble(
   const accounts = new AccountService(db, clock);
   const services = { config, clock, audit, apiKeys, workflows, runs, connections, events, accounts };
 
-  const store = new InMemoryRateLimitStore();
+  // One instance keeps counters in memory; several share them in Redis.
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
   const rateLimitAudit = new RateLimitAudit(audit, db, clock);
@@ -115,10 +119,10 @@ async function assemble(
     ...runHandlers(services),
     ...connectionHandlers(services),
     ...eventHandlers(services),
-    ...apiKeyHandlers(services),
+    ...apiKeyHandlers(services, guard),
     ...auditLogHandlers(services),
     ...credentialHandlers(limiter),
-    ...healthHandlers({ database: database.ping, redis: null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
+    ...healthHandlers({ database: database.ping, redis: redis ? async () => void (await redis.ping()) : null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
     ...identityHandlers(),
   };
   const tokens: TokenVerifier = {
@@ -150,6 +154,7 @@ async function assemble(
       await lastUsed.flush();
       await rateLimitAudit.flush(true);
       await database.close();
+      await redis?.quit();
     },
   };
 }

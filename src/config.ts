@@ -16,6 +16,8 @@ export interface Config {
   /** `postgres://...` to use PostgreSQL; null for the embedded SQLite file in dataDir. */
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** Namespaces every Redis key, so deployments (or test runs) can share a Redis. */
+  redisKeyPrefix: string;
   /** Secrets from the environment (base64, 32 bytes); null means "generate and keep in dataDir" (never in production). */
   hashSecret: Buffer | null;
   encryptionKey: Buffer | null;
@@ -69,6 +71,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   const redisUrl = read('REDIS_URL') ?? null;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? 'aetherflow:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix)) problems.push('REDIS_KEY_PREFIX must be 1 to 64 letters, digits, ":", "_", "." or "-"');
 
   const hashSecret = secret('AETHERFLOW_HASH_SECRET', read('AETHERFLOW_HASH_SECRET'), problems);
   const encryptionKey = secret('AETHERFLOW_ENCRYPTION_KEY', read('AETHERFLOW_ENCRYPTION_KEY'), problems);
@@ -105,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, read('DATA_DIR') ?? 'data'),
     databaseUrl,
     redisUrl,
+    redisKeyPrefix,
     hashSecret,
     encryptionKey,
     trustedProxies,

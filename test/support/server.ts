@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import type { Clock } from '../../src/domain/time.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { loadRateLimitConfig, type RateLimitConfig } from '../../src/rate-limit/index.ts';
+import { freshPostgresDatabase, freshRedisPrefix, testDatabaseUrl, testRedisUrl } from './services.ts';
 
 export interface TestServer {
   baseUrl: string;
@@ -60,6 +61,13 @@ export function generousRateLimits(factor = 100): RateLimitConfig {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-test-'));
   const logs: string[] = [];
+  // With TEST_DATABASE_URL / TEST_REDIS_URL (CI's second pass), every server gets its own
+  // PostgreSQL database and Redis key prefix, unless the test chose its own.
+  const postgres = testDatabaseUrl && options.env?.DATABASE_URL === undefined ? await freshPostgresDatabase() : null;
+  const scaleOut = {
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+    ...(testRedisUrl && options.env?.REDIS_URL === undefined ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: freshRedisPrefix() } : {}),
+  };
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -68,6 +76,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     AETHERFLOW_OWNER_PASSWORD: OWNER_PASSWORD,
     VALIDATE_RESPONSES: 'true',
     LOG_LEVEL: 'info',
+    ...scaleOut,
     ...options.env,
   });
   const logger = createLogger({
@@ -109,6 +118,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       listener.closeAllConnections();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
       await server.close();
+      await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
