@@ -1,9 +1,8 @@
 // After a run of real traffic, no secret is readable in the database file or in
 // the logs: keys are stored as keyed hashes, connection credentials encrypted,
 // and log lines never carry headers, bodies or query strings.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { databaseBytes } from '../support/database-bytes.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -45,16 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** The main database file and its write-ahead log, where the latest pages live. */
-function databaseBytes(): string {
-  return readdirSync(server.dataDir)
-    .filter((name) => name.startsWith('aetherflow.sqlite'))
-    .map((name) => readFileSync(path.join(server.dataDir, name)).toString('latin1'))
-    .join('\n');
-}
-
-test('the SQLite files hold no plaintext key, password or connection credential', () => {
-  const bytes = databaseBytes();
+test('the database (SQLite files, or a PostgreSQL dump) holds no plaintext key, password or connection credential', () => {
+  const bytes = databaseBytes(server);
   // The scan reads real data: the rows are there, by id.
   expect(bytes).toContain('"source_url":"https://gist.example.com/x"');
   for (const secret of secrets) expect(bytes.includes(secret), `the database contains ${secret.slice(0, 8)}...`).toBe(false);
