@@ -32,7 +32,8 @@ export class ConnectionService {
       name: input.name,
       provider: input.provider,
       auth_type: input.auth_type,
-      credential_fields: JSON.stringify(Object.keys(input.credentials)),
+      // Sorted: the Connection schema promises `credential_fields` in sorted order, not in the order sent.
+      credential_fields: JSON.stringify(Object.keys(input.credentials).sort()),
       credentials_encrypted: this.encryptor.encrypt(JSON.stringify(input.credentials), id),
       created_at: now,
       updated_at: now,

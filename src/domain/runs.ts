@@ -48,7 +48,8 @@ export class RunService {
     if (original.status !== 'failed' && original.status !== 'cancelled') {
       throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
     }
-    const workflow = await this.db.selectFrom('workflows').selectAll().where('id', '=', original.workflow_id).executeTakeFirstOrThrow();
+    // Through the scoped lookup (deleted rows included): no query reaches a workflow by id alone.
+    const workflow = await this.workflows.row(scope, original.workflow_id, { includeDeleted: true });
     if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
     return this.start(scope, workflow, {
@@ -79,6 +80,8 @@ export class RunService {
         .updateTable('runs')
         .set({ status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt })
         .where('id', '=', runId)
+        .where('project_id', '=', scope.projectId) // scoped like every resource query, not by id alone
+        .where('environment', '=', scope.environment)
         .where('status', '=', current.status)
         .where('step_results', '=', current.step_results)
         .executeTakeFirst();

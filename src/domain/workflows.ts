@@ -84,10 +84,14 @@ export class WorkflowService {
       if (!current) throw notFound('workflow');
       const row: Row = { ...current, ...definitionColumns(input), version: current.version + 1, updated_at: iso(this.clock()) };
       // The version guard makes a concurrent replace lose cleanly instead of overwriting.
+      // Scoped again although the row was just read in scope: every resource query names
+      // its tenant, so no statement can reach another project's row by id alone.
       const result = await trx
         .updateTable('workflows')
         .set({ ...definitionColumns(input), version: row.version, updated_at: row.updated_at })
         .where('id', '=', id)
+        .where('project_id', '=', scope.projectId)
+        .where('environment', '=', scope.environment)
         .where('version', '=', current.version)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) throw new ApiError('internal_error', 'The workflow changed during the update; retry.');

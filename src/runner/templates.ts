@@ -15,6 +15,9 @@ function lookup(scope: TemplateScope, path: string): unknown {
   let value: unknown = scope[root];
   for (const segment of rest) {
     if (value === null || typeof value !== 'object') return undefined;
+    // In an array only an index picks something (the schema: "a number picks an array
+    // item"); `length` is an own property of every JS array but no part of the JSON value.
+    if (Array.isArray(value) && !/^(0|[1-9][0-9]*)$/.test(segment)) return undefined;
     // Own properties only: `{{input.__proto__}}` or `constructor` must lead nowhere.
     if (!Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];

@@ -1,0 +1,120 @@
+// Small helpers shared by the resource suites: definitions, starting runs and
+// waiting for them, walking a list page by page, and a clock tests can move.
+// Everything goes through the HTTP API of the real server (test/support/server.ts).
+import { expect } from 'vitest';
+import type { components } from '../../generated/api.d.ts';
+import { call } from '../support/fixtures.ts';
+import type { TestServer } from '../support/server.ts';
+
+export type Workflow = components['schemas']['Workflow'];
+export type WorkflowInput = components['schemas']['WorkflowInput'];
+export type WorkflowStep = components['schemas']['WorkflowStep'];
+export type Run = components['schemas']['Run'];
+
+export const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
+
+/** A manual workflow with these steps (and any other field overridden). */
+export function definition(steps: WorkflowStep[], overrides: Partial<WorkflowInput> = {}): WorkflowInput {
+  return { name: 'Order confirmation', trigger: { type: 'manual' }, steps, ...overrides };
+}
+
+export async function createWorkflow(server: TestServer, key: string, input: WorkflowInput): Promise<Workflow> {
+  const response = await call(server, 'POST', '/v1/workflows', { key, body: input });
+  expect(response.status, response.text).toBe(201);
+  return response.body.data as Workflow;
+}
+
+export async function startRun(server: TestServer, key: string, workflowId: string, input?: Record<string, unknown>): Promise<Run> {
+  const response = await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key, body: input === undefined ? {} : { input } });
+  expect(response.status, response.text).toBe(202);
+  return response.body.data as Run;
+}
+
+export async function getRun(server: TestServer, key: string, runId: string): Promise<Run> {
+  const response = await call(server, 'GET', `/v1/runs/${runId}`, { key });
+  expect(response.status, response.text).toBe(200);
+  return response.body.data as Run;
+}
+
+/** Polls GET /v1/runs/{id} until `done(run)` holds, failing after `timeoutMs`. */
+export async function pollRun(server: TestServer, key: string, runId: string, done: (run: Run) => boolean, timeoutMs = 10_000): Promise<Run> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getRun(server, key, runId);
+    if (done(run)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(run)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export function finished(server: TestServer, key: string, runId: string, timeoutMs?: number): Promise<Run> {
+  return pollRun(server, key, runId, (run) => (TERMINAL as readonly string[]).includes(run.status), timeoutMs);
+}
+
+export function stepReached(server: TestServer, key: string, runId: string, stepId: string, status: Run['steps'][number]['status']): Promise<Run> {
+  return pollRun(server, key, runId, (run) => run.steps.find((step) => step.step_id === stepId)?.status === status);
+}
+
+/**
+ * Walks a list with `limit=2`, following next_cursor, and returns the ids of
+ * every page. Fails on a page larger than the limit or a walk that never ends.
+ */
+export async function walkPages(server: TestServer, key: string, path: string, query: Record<string, string> = {}): Promise<string[][]> {
+  const pages: string[][] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams({ ...query, limit: '2', ...(cursor ? { cursor } : {}) });
+    const response = await call(server, 'GET', `${path}?${params.toString()}`, { key });
+    expect(response.status, response.text).toBe(200);
+    const ids = (response.body.data as Array<{ id: string }>).map((item) => item.id);
+    expect(ids.length).toBeLessThanOrEqual(2);
+    pages.push(ids);
+    cursor = response.body.next_cursor as string | null;
+    if (cursor !== null) expect(ids.length).toBe(2);
+    if (pages.length > 200) throw new Error(`${path}: more than 200 pages`);
+  } while (cursor !== null);
+  return pages;
+}
+
+/** The items of a list in one page (for comparison with a walk). */
+export async function listAtOnce<T = { id: string }>(server: TestServer, key: string, path: string, query: Record<string, string> = {}): Promise<T[]> {
+  const response = await call(server, 'GET', `${path}?${new URLSearchParams({ ...query, limit: '100' }).toString()}`, { key });
+  expect(response.status, response.text).toBe(200);
+  expect(response.body.next_cursor).toBeNull();
+  return response.body.data as T[];
+}
+
+/** A clock the test moves: starts at the real time and only moves when told. */
+export function manualClock(start = Date.now()) {
+  let now = start;
+  return {
+    clock: () => now,
+    set(ms: number) {
+      now = ms;
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+    get now() {
+      return now;
+    },
+  };
+}
+
+/** A clock that follows real time plus an offset the test can grow (runs' waits still pass). */
+export function offsetClock() {
+  let offset = 0;
+  return {
+    clock: () => Date.now() + offset,
+    advance(ms: number) {
+      offset += ms;
+    },
+  };
+}
+
+/** Expects the `/v1` error envelope with this status and code. */
+export function expectError(response: { status: number; body: any; text: string }, status: number, code: string): void {
+  expect(response.status, response.text).toBe(status);
+  expect(response.body.success).toBe(false);
+  expect(response.body.error.code).toBe(code);
+}

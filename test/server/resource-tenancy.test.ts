@@ -1,0 +1,88 @@
+// Tenancy of the resources (workflows, runs, connections, events, audit log):
+// every query a request makes on a resource table carries the caller's project
+// and environment in its WHERE clause and every insert writes them, so no code
+// path reaches another tenant's rows by id alone; seen over HTTP, another
+// project's (or environment's) ids answer 404 like ids that never existed, never
+// 403. (tenancy.test.ts covers the same boundary for keys, lists and events.)
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { call, mainTenant, newTenant } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { createWorkflow, definition, expectError, startRun } from './resource-helpers.ts';
+
+// The runner is stopped, so the only SQL seen is the requests' own (the background
+// runner addresses runs it was handed by id).
+let server: TestServer;
+const statements: string[] = [];
+let recording = false;
+
+beforeAll(async () => {
+  server = await startTestServer({ observeQueries: (sql) => void (recording && statements.push(sql)) });
+  await server.server.runner.stop();
+});
+afterAll(() => server.close());
+
+it('scopes every resource query of every resource operation by project and environment', async () => {
+  const key = server.secretKey;
+  const trigger = { type: 'event', event_type: 'scoped.check' } as const;
+  recording = true;
+  const workflow = await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger }));
+  await call(server, 'GET', '/v1/workflows', { key });
+  await call(server, 'GET', `/v1/workflows/${workflow.id}`, { key });
+  await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }], { trigger }) });
+  const run = await startRun(server, key, workflow.id);
+  await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}&status=queued`, { key });
+  await call(server, 'GET', `/v1/runs/${run.id}`, { key });
+  expect((await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key })).status).toBe(200);
+  expect((await call(server, 'POST', `/v1/runs/${run.id}/retry`, { key })).status).toBe(202);
+  expect((await call(server, 'POST', '/v1/events', { key, body: { type: 'scoped.check', data: {} } })).body.data.triggered_runs).toHaveLength(1);
+  const connection = await call(server, 'POST', '/v1/connections', { key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } });
+  await call(server, 'GET', '/v1/connections', { key });
+  await call(server, 'GET', `/v1/connections/${connection.body.data.id}`, { key });
+  await call(server, 'DELETE', `/v1/connections/${connection.body.data.id}`, { key });
+  await call(server, 'DELETE', `/v1/workflows/${workflow.id}`, { key });
+  await call(server, 'GET', '/v1/audit-logs?action=workflow.created', { key });
+  recording = false;
+
+  const onResourceTable = /\b(from|update)\s+"(workflows|runs|connections|events|audit_logs)"/i;
+  const reads = statements.filter((sql) => /^(select|update|delete)\b/i.test(sql) && onResourceTable.test(sql));
+  // The check sees real traffic: reads, updates and deletes of each table.
+  for (const table of ['workflows', 'runs', 'connections', 'audit_logs']) expect(reads.some((sql) => sql.includes(`"${table}"`))).toBe(true);
+  const unscoped = reads.filter((sql) => !/"project_id" = \?/.test(sql) || !/"environment" = \?/.test(sql));
+  expect(unscoped.join("\n")).toBe("");
+
+  const inserts = statements.filter((sql) => /^insert into "(workflows|runs|connections|events)"/i.test(sql));
+  expect(inserts.length).toBeGreaterThanOrEqual(5);
+  for (const insert of inserts) expect(insert).toMatch(/"project_id".*"environment"/);
+});
+
+it.each([
+  ['a key of another project', async () => (await (await newTenant(server)).key()).secret],
+  ['a live key of the same project', async () => (await mainTenant(server).key({ environment: 'live' })).secret],
+])('answers %s 404 not_found, never 403, for every resource operation on these ids', async (_name, keyOf) => {
+  const key = server.secretKey;
+  const intruder = await keyOf();
+  const workflow = await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
+  const run = await startRun(server, key, workflow.id); // stays queued: the runner is stopped
+  const connection = (await call(server, 'POST', '/v1/connections', { key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).body.data.id as string;
+  const attempts: Array<[string, string, unknown?]> = [
+    ['GET', `/v1/workflows/${workflow.id}`],
+    ['PUT', `/v1/workflows/${workflow.id}`, definition([{ id: 'x', type: 'log', message: 'taken over' }])],
+    ['POST', `/v1/workflows/${workflow.id}/run`, {}],
+    ['DELETE', `/v1/workflows/${workflow.id}`],
+    ['GET', `/v1/runs/${run.id}`],
+    ['POST', `/v1/runs/${run.id}/cancel`],
+    ['POST', `/v1/runs/${run.id}/retry`],
+    ['GET', `/v1/connections/${connection}`],
+    ['DELETE', `/v1/connections/${connection}`],
+  ];
+  for (const [method, path, body] of attempts) {
+    const response = await call(server, method, path, { key: intruder, ...(body === undefined ? {} : { body }) });
+    expect(`${method} ${path} -> ${response.status}`).toBe(`${method} ${path} -> 404`);
+    expectError(response, 404, 'not_found');
+  }
+  // Untouched for their owner.
+  expect((await call(server, 'GET', `/v1/workflows/${workflow.id}`, { key })).body.data.version).toBe(1);
+  expect((await call(server, 'GET', `/v1/runs/${run.id}`, { key })).body.data.status).toBe('queued');
+  expect((await call(server, 'GET', `/v1/connections/${connection}`, { key })).status).toBe(200);
+  expect((await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key: intruder })).body.data).toEqual([]);
+});

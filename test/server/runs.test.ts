@@ -1,0 +1,411 @@
+// Runs against the real server and its step runner: the lifecycle
+// queued -> running -> succeeded | failed | cancelled, templates exactly as the
+// WorkflowStep schema says, `fail` steps, cancel (during a wait, while queued,
+// twice, too late), retry (a new run on the workflow's current version), paused
+// workflows, and a run that survives a restart of the server.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeServer } from '../../src/compose.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { call } from '../support/fixtures.ts';
+import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
+import { createWorkflow, definition, expectError, finished, getRun, startRun, stepReached, type Run, type WorkflowStep } from './resource-helpers.ts';
+
+let server: TestServer;
+let key: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  key = server.secretKey;
+});
+afterAll(() => server.close());
+
+async function runToEnd(steps: WorkflowStep[], input?: Record<string, unknown>): Promise<Run> {
+  const workflow = await createWorkflow(server, key, definition(steps));
+  const run = await startRun(server, key, workflow.id, input);
+  return finished(server, key, run.id);
+}
+
+function statuses(run: Run): string[] {
+  return run.steps.map((step) => step.status);
+}
+
+describe('lifecycle', () => {
+  it('creates a run queued and the step runner takes it to succeeded, step by step', async () => {
+    const workflow = await createWorkflow(server, key, definition([
+      { id: 'first', type: 'set', values: { a: 1 } },
+      { id: 'second', type: 'log', message: 'a is {{vars.a}}' },
+    ]));
+    const queued = await startRun(server, key, workflow.id);
+    expect(queued).toMatchObject({
+      workflow_id: workflow.id,
+      workflow_version: 1,
+      status: 'queued',
+      trigger: { type: 'manual', event_id: null },
+      input: {},
+      output: null,
+      error: null,
+      retry_of: null,
+      environment: 'test',
+      started_at: null,
+      finished_at: null,
+    });
+    expect(queued.id).toMatch(/^run_[0-9A-Za-z]{24}$/);
+    expect(queued.steps).toEqual([
+      { step_id: 'first', type: 'set', status: 'pending', started_at: null, finished_at: null, error: null },
+      { step_id: 'second', type: 'log', status: 'pending', started_at: null, finished_at: null, error: null },
+    ]);
+
+    const done = await finished(server, key, queued.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.output).toEqual({ a: 1 });
+    expect(done.error).toBeNull();
+    expect(statuses(done)).toEqual(['succeeded', 'succeeded']);
+    for (const step of done.steps) {
+      expect(step.started_at).not.toBeNull();
+      expect(Date.parse(step.finished_at!)).toBeGreaterThanOrEqual(Date.parse(step.started_at!));
+    }
+    expect(Date.parse(done.started_at!)).toBeGreaterThanOrEqual(Date.parse(done.created_at));
+    expect(Date.parse(done.finished_at!)).toBeGreaterThanOrEqual(Date.parse(done.started_at!));
+  });
+
+  it('is running, with no output yet, while a step is in progress', async () => {
+    const workflow = await createWorkflow(server, key, definition([
+      { id: 'remember', type: 'set', values: { a: 'x' } },
+      { id: 'pause', type: 'wait', seconds: 1 },
+    ]));
+    const run = await startRun(server, key, workflow.id);
+    const running = await stepReached(server, key, run.id, 'pause', 'running');
+    expect(running.status).toBe('running');
+    expect(running.output).toBeNull();
+    expect(running.finished_at).toBeNull();
+    expect(running.started_at).not.toBeNull();
+    expect(statuses(running)).toEqual(['succeeded', 'running']);
+
+    const done = await finished(server, key, run.id);
+    expect(done.status).toBe('succeeded');
+    // The wait really waited.
+    const wait = done.steps[1]!;
+    expect(Date.parse(wait.finished_at!) - Date.parse(wait.started_at!)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('makes output the variables at the end, set by a shallow merge', async () => {
+    const done = await runToEnd([
+      { id: 'one', type: 'set', values: { a: 1, keep: { x: 1 } } },
+      { id: 'two', type: 'set', values: { a: 2, b: [true, null] } },
+    ]);
+    expect(done.output).toEqual({ a: 2, keep: { x: 1 }, b: [true, null] });
+  });
+
+  it('executes the version it was created with, even when the workflow is replaced meanwhile', async () => {
+    const workflow = await createWorkflow(server, key, definition([
+      { id: 'pause', type: 'wait', seconds: 1 },
+      { id: 'mark', type: 'set', values: { version: 'one' } },
+    ]));
+    const run = await startRun(server, key, workflow.id);
+    await stepReached(server, key, run.id, 'pause', 'running');
+    const replaced = await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'other', type: 'set', values: { version: 'two' } }]) });
+    expect(replaced.body.data.version).toBe(2);
+    const done = await finished(server, key, run.id);
+    expect(done).toMatchObject({ status: 'succeeded', workflow_version: 1, output: { version: 'one' } });
+    expect(done.steps.map((step) => step.step_id)).toEqual(['pause', 'mark']);
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expectError(await call(server, 'GET', '/v1/runs/run_000000000000000000000000', { key }), 404, 'not_found');
+  });
+});
+
+describe('templates in a run', () => {
+  it('renders input and vars, numbers and objects as JSON text, missing paths as empty, in a single pass', async () => {
+    const done = await runToEnd(
+      [
+        { id: 'secret', type: 'set', values: { secret: 'hush-7f3a' } },
+        {
+          id: 'render',
+          type: 'set',
+          values: {
+            region: '{{input.region}}',
+            count: '{{ input.count }}',
+            nested: '{{input.nested}}',
+            sku: '{{input.items.1.sku}}',
+            copied: '{{input.text}}',
+            missing: '<{{input.nope}}|{{vars.unset}}|{{event.data.x}}>',
+            not_a_template: '{{input.region',
+            untouched: 42,
+            deep: { list: ['{{vars.secret}}'] },
+          },
+        },
+        { id: 'combine', type: 'set', values: { label: '{{vars.region}}/{{vars.count}}' } },
+      ],
+      { region: 'EMEA', count: 42, nested: { a: [1, 'b'] }, items: [{ sku: 'A-1' }, { sku: 'B-2' }], text: '{{vars.secret}}' },
+    );
+    expect(done.status).toBe('succeeded');
+    expect(done.output).toEqual({
+      secret: 'hush-7f3a',
+      region: 'EMEA',
+      count: '42',
+      nested: '{"a":[1,"b"]}',
+      sku: 'B-2',
+      // The input held a template: it is inserted as text, never rendered again.
+      copied: '{{vars.secret}}',
+      missing: '<||>',
+      not_a_template: '{{input.region',
+      untouched: 42,
+      deep: { list: ['hush-7f3a'] },
+      label: 'EMEA/42',
+    });
+  });
+
+  it('writes a log step to the runner log, rendered and tagged with the run and step', async () => {
+    const marker = `marker-${Date.now()}`;
+    const done = await runToEnd([{ id: 'shout', type: 'log', level: 'warn', message: 'Order {{input.order}} from {{input.who}}' }], { order: marker, who: 'Maya' });
+    expect(done.status).toBe('succeeded');
+    const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.run_id === done.id);
+    expect(lines).toEqual([expect.objectContaining({ msg: `Order ${marker} from Maya`, step_id: 'shout', level: 40 })]);
+  });
+});
+
+describe('fail steps', () => {
+  it('fail the run with error {step_id, message}, skip the later steps and keep the variables as output', async () => {
+    const done = await runToEnd(
+      [
+        { id: 'before', type: 'set', values: { order: '{{input.order}}' } },
+        { id: 'outage', type: 'fail', message: 'Simulated outage for {{input.merchant}} ({{vars.order}})' },
+        { id: 'after', type: 'set', values: { never: true } },
+        { id: 'later', type: 'log', message: 'never' },
+      ],
+      { order: 'ord_1', merchant: 'Northwind Outfitters' },
+    );
+    expect(done.status).toBe('failed');
+    const message = 'Simulated outage for Northwind Outfitters (ord_1)';
+    expect(done.error).toEqual({ step_id: 'outage', message });
+    expect(done.output).toEqual({ order: 'ord_1' });
+    expect(statuses(done)).toEqual(['succeeded', 'failed', 'skipped', 'skipped']);
+    expect(done.steps[1]).toMatchObject({ error: message });
+    expect(done.steps[1]!.finished_at).not.toBeNull();
+    for (const skipped of done.steps.slice(2)) expect(skipped).toMatchObject({ started_at: null, finished_at: null, error: null });
+    expect(done.finished_at).not.toBeNull();
+  });
+});
+
+describe('cancel', () => {
+  it('stops a run during a wait at once: the wait becomes cancelled, later steps skipped, output = vars so far', async () => {
+    const workflow = await createWorkflow(server, key, definition([
+      { id: 'remember', type: 'set', values: { a: 1 } },
+      { id: 'pause', type: 'wait', seconds: 60 },
+      { id: 'after', type: 'set', values: { b: 2 } },
+    ]));
+    const run = await startRun(server, key, workflow.id);
+    await stepReached(server, key, run.id, 'pause', 'running');
+
+    const startedCancel = Date.now();
+    const response = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    expect(response.status).toBe(200);
+    const cancelled = response.body.data as Run;
+    expect(cancelled.status).toBe('cancelled');
+    expect(statuses(cancelled)).toEqual(['succeeded', 'cancelled', 'skipped']);
+    expect(cancelled.steps[1]!.finished_at).not.toBeNull();
+    expect(cancelled.steps[2]).toMatchObject({ started_at: null, finished_at: null });
+    expect(cancelled.output).toEqual({ a: 1 });
+    expect(cancelled.finished_at).not.toBeNull();
+    expect(cancelled.error).toBeNull();
+
+    // The runner lets go of the run at once (not after the 60-second wait) and does not overwrite it.
+    await server.server.runner.idle();
+    expect(Date.now() - startedCancel).toBeLessThan(5000);
+    expect(await getRun(server, key, run.id)).toEqual(cancelled);
+  });
+
+  it('is idempotent: cancelling a cancelled run returns it unchanged', async () => {
+    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const run = await startRun(server, key, workflow.id);
+    await stepReached(server, key, run.id, 'pause', 'running');
+    const first = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    const second = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body.data).toEqual(first.body.data);
+  });
+
+  it('refuses a succeeded or failed run with 409 run_not_cancellable and leaves it as it was', async () => {
+    const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
+    const failed = await runToEnd([{ id: 'no', type: 'fail', message: 'nope' }]);
+    for (const run of [succeeded, failed]) {
+      expectError(await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key }), 409, 'run_not_cancellable');
+      expect(await getRun(server, key, run.id)).toEqual(run);
+    }
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expectError(await call(server, 'POST', '/v1/runs/run_000000000000000000000000/cancel', { key }), 404, 'not_found');
+  });
+});
+
+describe('cancel while queued', () => {
+  // A server whose runner is stopped leaves new runs queued: the only way to hold one there.
+  let idle: TestServer;
+  beforeAll(async () => {
+    idle = await startTestServer();
+    await idle.server.runner.stop();
+  });
+  afterAll(() => idle.close());
+
+  it('skips every step, leaves started_at null and sets output to {}', async () => {
+    const workflow = await createWorkflow(idle, idle.secretKey, definition([
+      { id: 'one', type: 'set', values: { a: 1 } },
+      { id: 'two', type: 'log', message: 'x' },
+    ]));
+    const run = await startRun(idle, idle.secretKey, workflow.id);
+    expect((await getRun(idle, idle.secretKey, run.id)).status).toBe('queued');
+
+    const response = await call(idle, 'POST', `/v1/runs/${run.id}/cancel`, { key: idle.secretKey });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toMatchObject({ status: 'cancelled', started_at: null, output: {}, error: null });
+    expect(response.body.data.finished_at).not.toBeNull();
+    expect(statuses(response.body.data as Run)).toEqual(['skipped', 'skipped']);
+    for (const step of (response.body.data as Run).steps) expect(step).toMatchObject({ started_at: null, finished_at: null });
+  });
+});
+
+describe('retry', () => {
+  it('starts a NEW run linked by retry_of, with the same input, on the workflow\'s current version', async () => {
+    const workflow = await createWorkflow(server, key, definition([{ id: 'broken', type: 'fail', message: 'broken for {{input.customer}}' }]));
+    const original = await finished(server, key, (await startRun(server, key, workflow.id, { customer: 'Maya' })).id);
+    expect(original.status).toBe('failed');
+
+    // The fix: version 2.
+    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'fixed', type: 'set', values: { greeted: '{{input.customer}}' } }]) });
+
+    const response = await call(server, 'POST', `/v1/runs/${original.id}/retry`, { key });
+    expect(response.status).toBe(202);
+    const retry = response.body.data as Run;
+    expect(retry.id).not.toBe(original.id);
+    expect(retry).toMatchObject({ status: 'queued', retry_of: original.id, trigger: { type: 'retry', event_id: null }, input: { customer: 'Maya' }, workflow_id: workflow.id, workflow_version: 2, output: null });
+
+    const done = await finished(server, key, retry.id);
+    expect(done).toMatchObject({ status: 'succeeded', output: { greeted: 'Maya' } });
+    expect(done.steps.map((step) => step.step_id)).toEqual(['fixed']);
+    // The original is left as it was.
+    expect(await getRun(server, key, original.id)).toEqual(original);
+  });
+
+  it('retries a cancelled run, and a retry can itself be retried, each linking to the run it retries', async () => {
+    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const run = await startRun(server, key, workflow.id, { n: 1 });
+    await stepReached(server, key, run.id, 'pause', 'running');
+    await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+
+    const first = await call(server, 'POST', `/v1/runs/${run.id}/retry`, { key });
+    expect(first.status).toBe(202);
+    expect(first.body.data).toMatchObject({ retry_of: run.id, input: { n: 1 } });
+    await stepReached(server, key, first.body.data.id, 'pause', 'running');
+    await call(server, 'POST', `/v1/runs/${first.body.data.id}/cancel`, { key });
+
+    const second = await call(server, 'POST', `/v1/runs/${first.body.data.id}/retry`, { key });
+    expect(second.status).toBe(202);
+    expect(second.body.data).toMatchObject({ retry_of: first.body.data.id, trigger: { type: 'retry' } });
+    await call(server, 'POST', `/v1/runs/${second.body.data.id}/cancel`, { key });
+  });
+
+  it('refuses a succeeded run, and a running one, with 409 run_not_retryable', async () => {
+    const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
+    expectError(await call(server, 'POST', `/v1/runs/${succeeded.id}/retry`, { key }), 409, 'run_not_retryable');
+
+    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const running = await startRun(server, key, workflow.id);
+    await stepReached(server, key, running.id, 'pause', 'running');
+    expectError(await call(server, 'POST', `/v1/runs/${running.id}/retry`, { key }), 409, 'run_not_retryable');
+    await call(server, 'POST', `/v1/runs/${running.id}/cancel`, { key });
+  });
+
+  it('refuses a run whose workflow was deleted with 409 run_not_retryable', async () => {
+    const workflow = await createWorkflow(server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]));
+    const failed = await finished(server, key, (await startRun(server, key, workflow.id)).id);
+    await call(server, 'DELETE', `/v1/workflows/${workflow.id}`, { key });
+    expectError(await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key }), 409, 'run_not_retryable');
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expectError(await call(server, 'POST', '/v1/runs/run_000000000000000000000000/retry', { key }), 404, 'not_found');
+  });
+});
+
+describe('paused workflows', () => {
+  it('start no run (409 workflow_not_active) and their failed runs cannot be retried until active again', async () => {
+    const steps: WorkflowStep[] = [{ id: 'no', type: 'fail', message: 'no' }];
+    const workflow = await createWorkflow(server, key, definition(steps));
+    const failed = await finished(server, key, (await startRun(server, key, workflow.id)).id);
+    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition(steps, { status: 'paused' }) });
+
+    const before = (await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key })).body.data.length;
+    expectError(await call(server, 'POST', `/v1/workflows/${workflow.id}/run`, { key, body: {} }), 409, 'workflow_not_active');
+    expectError(await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key }), 409, 'workflow_not_active');
+    expect((await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key })).body.data.length).toBe(before);
+
+    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition(steps) });
+    expect((await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key })).status).toBe(202);
+  });
+});
+
+describe('a restart', () => {
+  let first: TestServer;
+  beforeAll(async () => {
+    first = await startTestServer();
+  });
+  afterAll(() => first.close());
+
+  /** A second server process on the same data directory, as src/main.ts would start after a crash. */
+  async function startAgain(previous: TestServer) {
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString('utf8')), done()) }) });
+    const again = await composeServer(previous.server.config, { logger, rateLimitConfig: generousRateLimits() });
+    const listener = http.createServer(again.app);
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const view: TestServer = { ...previous, server: again, logs, baseUrl: `http://127.0.0.1:${(listener.address() as AddressInfo).port}` };
+    return {
+      view,
+      async close() {
+        listener.closeAllConnections();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+        await again.close();
+      },
+    };
+  }
+
+  it('resumes a run interrupted mid-wait where it was, and finishes it', async () => {
+    const firstKey = first.secretKey;
+    const marker = `before-${Date.now()}`;
+    const workflow = await createWorkflow(first, firstKey, definition([
+      { id: 'hello', type: 'log', message: '{{input.marker}}' },
+      { id: 'pause', type: 'wait', seconds: 2 },
+      { id: 'done', type: 'set', values: { done: 'yes', marker: '{{input.marker}}' } },
+    ]));
+    const run = await startRun(first, firstKey, workflow.id, { marker });
+    const midWait = await stepReached(first, firstKey, run.id, 'pause', 'running');
+
+    // The first server stops mid-wait, as on shutdown: the run stays `running` in the database.
+    // (Its database handle stays open until afterAll; a second handle on a WAL database is fine.)
+    await first.server.runner.stop();
+    expect((await first.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
+
+    const second = await startAgain(first);
+    try {
+      const resumed = await getRun(second.view, firstKey, run.id);
+      expect(resumed.status).toBe('running');
+      const done = await finished(second.view, firstKey, run.id);
+      expect(done).toMatchObject({ status: 'succeeded', output: { done: 'yes', marker } });
+      expect(statuses(done)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      // Resumed, not restarted: the steps that had finished keep their times and are not executed again,
+      // and the wait keeps its start (only what remained of it was waited).
+      expect(done.steps[0]).toEqual(midWait.steps[0]);
+      expect(done.steps[1]!.started_at).toBe(midWait.steps[1]!.started_at);
+      expect(first.logs.filter((line) => line.includes(marker))).toHaveLength(1);
+      expect(second.view.logs.filter((line) => line.includes(marker))).toHaveLength(0);
+    } finally {
+      await second.close();
+    }
+  });
+});
