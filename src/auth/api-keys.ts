@@ -21,6 +21,23 @@ type Status = components['schemas']['ApiKeyStatus'];
 
 type KeyRow = Database['api_keys'];
 
+/**
+ * A refusal of a key that was found (revoked, expired, or used from outside its
+ * allowlist). It names the key, so that the audit entry of the refusal is written
+ * under the key's id in the key's project: otherwise it has no tenant, and the
+ * project's owners (who most need to see a revoked key still in use, or a key used
+ * from an unexpected network) could never list it.
+ */
+export class KeyRefusedError extends ApiError {
+  constructor(
+    code: 'revoked_api_key' | 'expired_api_key' | 'ip_not_allowed',
+    message: string,
+    readonly key: { keyId: string; accountId: string; projectId: string; environment: Environment },
+  ) {
+    super(code, message);
+  }
+}
+
 /** Which scopes each key type may hold at all, whatever its creator holds. */
 function scopeProblem(type: ApiKeyType, scopes: readonly string[]): string | null {
   if (type === 'restricted') {
@@ -73,14 +90,15 @@ export class ApiKeyService {
       throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
     }
     const now = this.clock();
-    if (row.revoked_at !== null) throw new ApiError('revoked_api_key', 'This API key has been revoked.');
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('expired_api_key', 'This API key has expired.');
+    const key = { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
+    if (row.revoked_at !== null) throw new KeyRefusedError('revoked_api_key', 'This API key has been revoked.', key);
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new KeyRefusedError('expired_api_key', 'This API key has expired.', key);
     if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= now) {
-      throw new ApiError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.");
+      throw new KeyRefusedError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.", key);
     }
     const allowed = (JSON.parse(row.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((c): c is Cidr => c !== null);
     if (allowed.length > 0 && !allowed.some((cidr) => cidrContains(cidr, ip))) {
-      throw new ApiError('ip_not_allowed', "The API key's IP allowlist does not include this address.");
+      throw new KeyRefusedError('ip_not_allowed', "The API key's IP allowlist does not include this address.", key);
     }
     this.lastUsed.touch(row.id, ip, now);
     const expiries = [row.expires_at, row.secret_expires_at].filter((t): t is string => t !== null).map(Date.parse);
@@ -197,10 +215,14 @@ export class ApiKeyService {
     const row = await this.db
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
-      .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at'])
+      .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at', 's.expires_at as secret_expires_at'])
       .where('s.hash', '=', this.hash(secret))
       .executeTakeFirst();
     if (!row || row.revoked_at !== null) return null;
+    // A secret already rotated out no longer opens anything: the owners have dealt with that
+    // leak (rotation with grace 0 is the documented answer), and revoking the key for it
+    // would take down the new secret they just deployed.
+    if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= this.clock()) return null;
     await this.db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
     return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
   }

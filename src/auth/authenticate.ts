@@ -4,10 +4,10 @@
 // operation accepts comes from its `security` in the contract. Failures are
 // audited and counted per client IP, so that guessing keys gets a 429.
 import type { Request, RequestHandler } from 'express';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
 import { ApiError } from '../errors.ts';
 import { contextOf } from '../http/request-context.ts';
-import type { ApiKeyService } from './api-keys.ts';
+import { KeyRefusedError, type ApiKeyService } from './api-keys.ts';
 import type { Principal, SchemeName } from './principal.ts';
 
 /** Verifies access tokens (session JWTs and OAuth tokens); throws ApiError 401s. */
@@ -62,11 +62,13 @@ export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifi
       try {
         context.principal = await verify(deps, presented, operation.schemes, context.ip);
       } catch (error) {
+        // A refused key that was found is audited under its id, in its project (see KeyRefusedError).
+        const known = error instanceof KeyRefusedError ? refusedKeyOwner(error) : {};
         if (error instanceof ApiError && error.status === 401) {
           await deps.guard.recordFailure(context.ip);
-          await deps.audit.record(context, { action: 'auth.failed', outcome: 'failure', metadata: { code: error.code, operation: operation.operationId } });
+          await deps.audit.record(context, { action: 'auth.failed', outcome: 'failure', metadata: { code: error.code, operation: operation.operationId }, ...known });
         } else if (error instanceof ApiError && error.code === 'ip_not_allowed') {
-          await deps.audit.record(context, { action: 'authorization.denied', outcome: 'denied', metadata: { code: error.code, operation: operation.operationId } });
+          await deps.audit.record(context, { action: 'authorization.denied', outcome: 'denied', metadata: { code: error.code, operation: operation.operationId }, ...known });
         }
         throw error;
       }
@@ -75,6 +77,11 @@ export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifi
       next(error);
     }
   };
+}
+
+function refusedKeyOwner(error: KeyRefusedError): Pick<AuditEvent, 'actor' | 'tenant'> {
+  const { keyId, accountId, projectId, environment } = error.key;
+  return { actor: { type: 'api_key', id: keyId, keyId, userId: null, clientId: null }, tenant: { accountId, projectId, environment } };
 }
 
 async function verify(deps: { apiKeys: ApiKeyService; tokens: TokenVerifier }, presented: Presented, schemes: string[], ip: string): Promise<Principal> {

@@ -1,5 +1,7 @@
+import { ApiError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import { principalOf } from '../http/handler.ts';
+import { rateLimitHeaders, type BruteForceGuard } from '../rate-limit/index.ts';
 import { DEFAULT_LIMIT, listOf, ok } from './envelope.ts';
 import type { Services } from './services.ts';
 
@@ -7,7 +9,8 @@ type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey
 
 const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
 
-export function apiKeyHandlers({ apiKeys, audit }: Services): ApiKeyHandlers {
+/** `guard` limits leaked-key reports per client address (a public operation has no principal to count). */
+export function apiKeyHandlers({ apiKeys, audit }: Services, guard: Pick<BruteForceGuard, 'consume'>): ApiKeyHandlers {
   return {
     async listApiKeys({ query, context }) {
       const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
@@ -38,6 +41,14 @@ export function apiKeyHandlers({ apiKeys, audit }: Services): ApiKeyHandlers {
       return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
     },
     async reportLeakedCredential({ body, context }) {
+      // Every report counts against its address, whatever it held, and is counted before the
+      // lookup. The pipeline only peeks at the failed-credentials guard for public operations,
+      // which reports do not feed: without this the endpoint had no limit of its own at all.
+      const decision = await guard.consume('leaked_key_reports', { clientIp: context.ip });
+      const headers = rateLimitHeaders(decision);
+      if (!decision.allowed) {
+        throw new ApiError('too_many_attempts', 'Too many leaked-key reports from this address: wait Retry-After seconds before reporting again.', { headers });
+      }
       const revoked = await apiKeys.revokeLeaked(body.credential);
       if (revoked) {
         await audit.record(context, {
@@ -49,7 +60,7 @@ export function apiKeyHandlers({ apiKeys, audit }: Services): ApiKeyHandlers {
           metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
         });
       }
-      return { status: 202, body: ok({ received: true as const }) };
+      return { status: 202, body: ok({ received: true as const }), headers };
     },
   };
 }

@@ -1,0 +1,211 @@
+// Scopes against the real server: the one check that reads each operation's
+// scopes from the contract, the coarse read/write grants, what each key type may
+// do, and key creation that can never grant more than its creator holds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../../src/auth/scopes.ts';
+import { call, mainTenant, type Tenant } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { createWorkflow, workflowInput } from './auth-helpers.ts';
+
+let server: TestServer;
+let tenant: Tenant;
+let workflowId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenant = mainTenant(server);
+  workflowId = await createWorkflow(server, server.secretKey);
+});
+afterAll(() => server.close());
+
+async function keyWith(scopes: Scope[], type: 'secret' | 'restricted' | 'client' = 'secret'): Promise<string> {
+  return (await tenant.key({ type, scopes })).secret;
+}
+
+function expectInsufficientScope(response: { status: number; body: any; headers: Headers }, scope: string): void {
+  expect(response.status).toBe(403);
+  expect(response.body.error.code).toBe('insufficient_scope');
+  expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="aetherflow", error="insufficient_scope", scope="${scope}"`);
+}
+
+describe('the scope check', () => {
+  it('refuses a workflows:read key POSTing a workflow with 403 insufficient_scope naming workflows:write', async () => {
+    const key = await keyWith(['workflows:read']);
+    expect((await call(server, 'GET', '/v1/workflows', { key })).status).toBe(200);
+    expectInsufficientScope(await call(server, 'POST', '/v1/workflows', { key, body: workflowInput() }), 'workflows:write');
+  });
+
+  it('applies the same scopes whichever header carries the key', async () => {
+    const key = await keyWith(['workflows:read']);
+    expectInsufficientScope(await call(server, 'POST', '/v1/workflows', { key, apiKeyHeader: true, body: workflowInput() }), 'workflows:write');
+  });
+
+  it('refuses before the handler runs: nothing is created', async () => {
+    const key = await keyWith(['workflows:read']);
+    const before = await call(server, 'GET', '/v1/workflows?limit=100', { key: server.secretKey });
+    await call(server, 'POST', '/v1/workflows', { key, body: workflowInput('Should not exist') });
+    const after = await call(server, 'GET', '/v1/workflows?limit=100', { key: server.secretKey });
+    expect(after.body.data.map((w: { id: string }) => w.id)).toEqual(before.body.data.map((w: { id: string }) => w.id));
+  });
+
+  it('needs workflows:execute to run a workflow, which workflows:write does not imply', async () => {
+    const writer = await keyWith(['workflows:read', 'workflows:write']);
+    expectInsufficientScope(await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key: writer, body: { input: {} } }), 'workflows:execute');
+    const runner = await keyWith(['workflows:execute']);
+    expect((await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key: runner, body: { input: {} } })).status).toBe(202);
+  });
+
+  it('needs no scope for /v1/auth/verify', async () => {
+    const key = await keyWith(['events:write'], 'client');
+    expect((await call(server, 'GET', '/v1/auth/verify', { key })).status).toBe(200);
+  });
+
+  it('records authorization.denied with the required scopes in the project audit log', async () => {
+    const key = await tenant.key({ scopes: ['workflows:read'] });
+    const refused = await call(server, 'DELETE', `/v1/workflows/${workflowId}`, { key: key.secret });
+    expect(refused.status).toBe(403);
+    const audit = await call(server, 'GET', `/v1/audit-logs?action=authorization.denied&request_id=${refused.headers.get('x-request-id')}`, { key: server.secretKey });
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0]).toMatchObject({
+      outcome: 'denied',
+      actor: { type: 'api_key', key_id: key.id },
+      metadata: { code: 'insufficient_scope', required_scopes: ['workflows:write'], operation: 'deleteWorkflow' },
+    });
+    expect(JSON.stringify(audit.body.data[0])).not.toContain(key.secret.slice(12));
+  });
+});
+
+describe('coarse scopes', () => {
+  it('read stands for every *:read scope, and for nothing else', async () => {
+    const key = await keyWith(['read']);
+    for (const path of ['/v1/workflows', '/v1/runs', '/v1/connections', '/v1/auth/api-keys', '/v1/audit-logs', '/v1/usage']) {
+      expect((await call(server, 'GET', path, { key })).status, path).toBe(200);
+    }
+    expectInsufficientScope(await call(server, 'POST', '/v1/workflows', { key, body: workflowInput() }), 'workflows:write');
+    expectInsufficientScope(await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key, body: {} }), 'workflows:execute');
+  });
+
+  it('write stands for every *:write scope, and does not include reading', async () => {
+    const key = await keyWith(['write']);
+    expect((await call(server, 'POST', '/v1/workflows', { key, body: workflowInput() })).status).toBe(201);
+    expect((await call(server, 'POST', '/v1/events', { key, body: { type: 'order.created', data: {} } })).status).toBe(202);
+    expectInsufficientScope(await call(server, 'GET', '/v1/workflows', { key }), 'workflows:read');
+    expectInsufficientScope(await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key, body: {} }), 'workflows:execute');
+  });
+});
+
+describe('what each key type may do', () => {
+  it('lets a restricted (rk_) key read and refuses its writes with 403', async () => {
+    const key = await keyWith(['read'], 'restricted');
+    expect((await call(server, 'GET', `/v1/workflows/${workflowId}`, { key })).status).toBe(200);
+    expectInsufficientScope(await call(server, 'POST', '/v1/workflows', { key, body: workflowInput() }), 'workflows:write');
+    expectInsufficientScope(await call(server, 'DELETE', `/v1/workflows/${workflowId}`, { key }), 'workflows:write');
+    expectInsufficientScope(await call(server, 'POST', '/v1/events', { key, body: { type: 'order.created', data: {} } }), 'events:write');
+  });
+
+  it('lets a client (ck_) key ingest events (202) and refuses its reads with 403', async () => {
+    const key = await keyWith(['events:write'], 'client');
+    const ingested = await call(server, 'POST', '/v1/events', { key, body: { type: 'order.created', data: { order_id: 'ord_1' } } });
+    expect(ingested.status).toBe(202);
+    expectInsufficientScope(await call(server, 'GET', '/v1/workflows', { key }), 'workflows:read');
+    expectInsufficientScope(await call(server, 'GET', `/v1/workflows/${workflowId}`, { key }), 'workflows:read');
+    expectInsufficientScope(await call(server, 'GET', '/v1/auth/api-keys', { key }), 'keys:read');
+  });
+});
+
+describe('creating keys never grants more than the creator holds', () => {
+  const create = (key: string, body: Record<string, unknown>) => call(server, 'POST', '/v1/auth/api-keys', { key, body: { name: 'Escalation attempt', type: 'secret', ...body } });
+
+  it('refuses scopes the creator does not hold with 403 scope_escalation', async () => {
+    const creator = await keyWith(['workflows:read', 'keys:write']);
+    const response = await create(creator, { scopes: ['workflows:read', 'workflows:write'] });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('scope_escalation');
+    expect(response.body.error.message).toContain('workflows:write');
+  });
+
+  it('refuses a coarse scope that covers more than the creator holds', async () => {
+    const creator = await keyWith(['workflows:read', 'keys:write']);
+    const response = await create(creator, { scopes: ['read'] });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('scope_escalation');
+  });
+
+  it('allows any subset of what the creator holds, coarse scopes expanded', async () => {
+    const creator = await keyWith(['read', 'keys:write']);
+    const response = await create(creator, { scopes: ['workflows:read', 'runs:read'] });
+    expect(response.status).toBe(201);
+    expect(response.body.data.scopes).toEqual(['workflows:read', 'runs:read']);
+  });
+
+  it('refuses the coarse write scope to a creator holding only keys:write', async () => {
+    // A key holding keys:write may not mint a key with `write` (every *:write scope).
+    const creator = await keyWith(['keys:write']);
+    const response = await create(creator, { scopes: ['write'] });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('scope_escalation');
+  });
+
+  it('refuses a restricted key with a write scope with 400 invalid_scope', async () => {
+    for (const scopes of [['workflows:write'], ['workflows:read', 'write'], ['workflows:execute']]) {
+      const response = await create(server.secretKey, { type: 'restricted', scopes });
+      expect(response.status, scopes.join()).toBe(400);
+      expect(response.body.error.code).toBe('invalid_scope');
+    }
+  });
+
+  it('refuses a client key with anything but events:write with 400 invalid_scope', async () => {
+    for (const scopes of [['workflows:read'], ['events:write', 'runs:read'], ['write']]) {
+      const response = await create(server.secretKey, { type: 'client', scopes });
+      expect(response.status, scopes.join()).toBe(400);
+      expect(response.body.error.code).toBe('invalid_scope');
+    }
+    expect((await create(server.secretKey, { type: 'client', scopes: ['events:write'] })).status).toBe(201);
+  });
+
+  it('refuses a test key creating a live key with 403 environment_mismatch', async () => {
+    const response = await create(server.secretKey, { scopes: ['workflows:read'], environment: 'live' });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('environment_mismatch');
+    const sameEnvironment = await create(server.secretKey, { scopes: ['workflows:read'], environment: 'test' });
+    expect(sameEnvironment.status).toBe(201);
+  });
+
+  it('creates the key in the creator environment when none is asked for', async () => {
+    const live = (await tenant.key({ environment: 'live', scopes: ['read', 'keys:write'] })).secret;
+    const response = await create(live, { scopes: ['workflows:read'] });
+    expect(response.status).toBe(201);
+    expect(response.body.data.environment).toBe('live');
+    expect(response.body.data.secret).toMatch(/^sk_live_/);
+  });
+});
+
+describe('only keys holding keys:write manage keys', () => {
+  it('lets an rk_ key with keys:read list and read keys, but not create, revoke or rotate them', async () => {
+    const reader = await tenant.key({ type: 'restricted', scopes: ['keys:read'] });
+    const target = await tenant.key({ scopes: ['workflows:read'] });
+    expect((await call(server, 'GET', '/v1/auth/api-keys', { key: reader.secret })).status).toBe(200);
+    expect((await call(server, 'GET', `/v1/auth/api-keys/${target.id}`, { key: reader.secret })).status).toBe(200);
+    expectInsufficientScope(
+      await call(server, 'POST', '/v1/auth/api-keys', { key: reader.secret, body: { name: 'Nope', type: 'restricted', scopes: ['keys:read'] } }),
+      'keys:write',
+    );
+    expectInsufficientScope(await call(server, 'DELETE', `/v1/auth/api-keys/${target.id}`, { key: reader.secret }), 'keys:write');
+    expectInsufficientScope(await call(server, 'POST', `/v1/auth/api-keys/${target.id}/rotate`, { key: reader.secret, body: {} }), 'keys:write');
+    expect((await call(server, 'GET', '/v1/workflows', { key: target.secret })).status).toBe(200);
+  });
+
+  it('cannot give an rk_ or ck_ key keys:write', async () => {
+    for (const type of ['restricted', 'client'] as const) {
+      const response = await call(server, 'POST', '/v1/auth/api-keys', { key: server.secretKey, body: { name: 'Manager', type, scopes: ['keys:write'] } });
+      expect(response.status, type).toBe(400);
+      expect(response.body.error.code).toBe('invalid_scope');
+    }
+  });
+
+  it('lets a secret key without keys:write do nothing with keys', async () => {
+    const key = await keyWith(['workflows:read', 'workflows:write']);
+    expectInsufficientScope(await call(server, 'GET', '/v1/auth/api-keys', { key }), 'keys:read');
+    expectInsufficientScope(await call(server, 'POST', '/v1/auth/api-keys', { key, body: { name: 'x', type: 'secret', scopes: ['workflows:read'] } }), 'keys:write');
+  });
+});
