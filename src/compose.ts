@@ -21,7 +21,6 @@ import { IdempotencyStore } from './domain/idempotency.ts';
 import { RunService } from './domain/runs.ts';
 import { systemClock, type Clock } from './domain/time.ts';
 import { WorkflowService } from './domain/workflows.ts';
-import { ApiError } from './errors.ts';
 import { apiKeyHandlers } from './handlers/api-keys.ts';
 import { auditLogHandlers } from './handlers/audit-logs.ts';
 import { connectionHandlers } from './handlers/connections.ts';
@@ -35,6 +34,7 @@ import { workflowHandlers } from './handlers/workflows.ts';
 import type { Handlers } from './http/handler.ts';
 import { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { AccountService } from './identity/accounts.ts';
+import { createIdentity, type Identity } from './identity/identity.ts';
 import { createLogger } from './logging/logger.ts';
 import { Redis } from 'ioredis';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
@@ -57,6 +57,8 @@ export interface Server {
   app: Express;
   config: Config;
   services: Services & { accounts: AccountService };
+  /** Sessions, access tokens and the OAuth authorization server (signing-key rotation, tests). */
+  identity: Identity;
   database: DatabaseHandle;
   runner: StepRunner;
   logger: Logger;
@@ -111,6 +113,7 @@ async function assemble(
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
   const rateLimitAudit = new RateLimitAudit(audit, db, clock);
+  const identity = await createIdentity({ db, clock, publicUrl: config.publicUrl, secrets, guard, contractDocument: contract.document });
 
   let draining = false;
   const startedAt = clock();
@@ -123,13 +126,9 @@ async function assemble(
     ...auditLogHandlers(services),
     ...credentialHandlers(limiter),
     ...healthHandlers({ database: database.ping, redis: redis ? async () => void (await redis.ping()) : null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
-    ...identityHandlers(),
+    ...identityHandlers({ identity, audit, guard }),
   };
-  const tokens: TokenVerifier = {
-    verify: async () => {
-      throw new ApiError('invalid_token', 'The access token is invalid.');
-    },
-  };
+  const tokens: TokenVerifier = identity.tokenVerifier;
 
   const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(db, clock), limiter, guard, rateLimitAudit });
   await runner.resumeUnfinished();
@@ -138,6 +137,7 @@ async function assemble(
     app,
     config,
     services,
+    identity,
     database,
     runner,
     logger,

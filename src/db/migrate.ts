@@ -2,9 +2,11 @@
 // (imported, not read from a folder) so a bundle or a typo cannot skip one.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/001_initial.ts';
+import * as identity from './migrations/002_identity.ts';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_identity': identity,
 };
 
 const provider: MigrationProvider = {

@@ -161,6 +161,106 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+/**
+ * A key that signs access tokens. Published in the JWKS from creation; signs from
+ * `activates_at` until its successor activates (`retired_at`); verifies until the
+ * tokens it signed have expired.
+ */
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: 'ES256';
+  /** JSON: the public JWK (kty, crv, x, y). */
+  public_jwk: string;
+  /** AES-256-GCM of the PKCS#8 PEM, with the kid as associated data. */
+  private_key_encrypted: string;
+  created_at: string;
+  activates_at: string;
+  retired_at: string | null;
+}
+
+/**
+ * What refresh tokens descend from and access tokens belong to (their `sid`): a
+ * login session, an app's authorization by a user, or an app's own client
+ * credentials. Revoking it revokes every token of it.
+ */
+export interface TokenFamiliesTable {
+  id: string;
+  kind: 'session' | 'authorization_code' | 'client_credentials';
+  account_id: string;
+  project_id: string;
+  environment: 'live' | 'test';
+  user_id: string | null;
+  client_id: string | null;
+  /** JSON array: the most any token of the family may hold. */
+  scopes: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  /** Keyed hash of the token; the token itself is never stored. */
+  hash: string;
+  family_id: string;
+  created_at: string;
+  expires_at: string;
+  /** Set when it was traded for a new pair: presenting it again is a reuse. */
+  used_at: string | null;
+}
+
+/** Revoked access-token ids (`jti`) and family ids (`sid`), kept until no token naming them can still be valid. */
+export interface RevokedTokensTable {
+  id: string;
+  expires_at: string;
+}
+
+export interface OAuthClientsTable {
+  id: string;
+  account_id: string;
+  project_id: string;
+  environment: 'live' | 'test';
+  name: string;
+  client_type: 'confidential' | 'public';
+  /** JSON arrays. */
+  redirect_uris: string;
+  scopes: string;
+  grant_types: string;
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** Keyed hash of the client secret; null for public apps. */
+  secret_hash: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface AuthorizationCodesTable {
+  /** Keyed hash of the code. */
+  hash: string;
+  client_id: string;
+  user_id: string;
+  account_id: string;
+  project_id: string;
+  environment: 'live' | 'test';
+  redirect_uri: string;
+  /** 1 when the authorization request named redirect_uri (the token request must then repeat it). */
+  redirect_uri_sent: number;
+  scopes: string;
+  code_challenge: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  /** The family its exchange created, revoked if the code is replayed. */
+  family_id: string | null;
+}
+
+/** A signed-in user of the login and consent pages, by keyed hash of the cookie value. */
+export interface OAuthBrowserSessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   projects: ProjectsTable;
@@ -173,4 +273,11 @@ export interface Database {
   events: EventsTable;
   audit_logs: AuditLogsTable;
   idempotency_keys: IdempotencyKeysTable;
+  signing_keys: SigningKeysTable;
+  token_families: TokenFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  revoked_tokens: RevokedTokensTable;
+  oauth_clients: OAuthClientsTable;
+  authorization_codes: AuthorizationCodesTable;
+  oauth_browser_sessions: OAuthBrowserSessionsTable;
 }

@@ -1,20 +1,23 @@
-// TEMPORARY: the identity operations (sessions, JWT, OAuth) are being built in
-// src/identity/; until then they answer 500. Replaced before issue 4 lands.
-import { ApiError } from '../errors.ts';
+// The identity operations: sessions, OAuth apps, the OAuth authorization server
+// and its public documents, each in its own file.
 import type { Handlers } from '../http/handler.ts';
+import type { IdentityHandlerDeps } from './identity-deps.ts';
+import { authorizeHandlers } from './oauth-authorize.ts';
+import { oauthClientHandlers } from './oauth-clients.ts';
+import { oauthTokenHandlers } from './oauth-tokens.ts';
+import { sessionHandlers } from './sessions.ts';
+import { wellKnownHandlers } from './well-known.ts';
 
 type IdentityOperation =
   | 'login' | 'refreshSession' | 'logout' | 'authorize' | 'submitAuthorization' | 'issueToken' | 'revokeToken' | 'introspectToken'
   | 'getAuthorizationServerMetadata' | 'getJwks' | 'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient';
 
-const pending = async (): Promise<never> => {
-  throw new ApiError('internal_error', 'not implemented yet');
-};
-
-export function identityHandlers(): Pick<Handlers, IdentityOperation> {
+export function identityHandlers(deps: IdentityHandlerDeps): Pick<Handlers, IdentityOperation> {
   return {
-    login: pending, refreshSession: pending, logout: pending, authorize: pending, submitAuthorization: pending, issueToken: pending, revokeToken: pending,
-    introspectToken: pending, getAuthorizationServerMetadata: pending, getJwks: pending, listOAuthClients: pending, createOAuthClient: pending,
-    getOAuthClient: pending, deleteOAuthClient: pending,
+    ...sessionHandlers(deps),
+    ...oauthClientHandlers(deps),
+    ...authorizeHandlers(deps),
+    ...oauthTokenHandlers(deps),
+    ...wellKnownHandlers(deps),
   };
 }

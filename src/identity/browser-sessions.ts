@@ -1,0 +1,94 @@
+// The sign-in session of the login and consent pages, in a `__Host-` cookie
+// (HttpOnly, Secure, SameSite=Lax, host-only, Path=/, 30 minutes). The cookie is
+// random; the server keeps only its keyed hash, and only once a user has signed
+// in. Each page's CSRF token is bound to the cookie and to the time it was made:
+// HMAC(cookie, time), refused when it does not match or is older than the session
+// may live. Signing in issues a new cookie (no session fixation).
+import type { Kysely } from 'kysely';
+import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
+import { randomToken } from '../crypto/random.ts';
+import type { Database } from '../db/schema.ts';
+import { iso, type Clock } from '../domain/time.ts';
+import { BROWSER_SESSION_SECONDS } from './token-lifetimes.ts';
+
+export const SESSION_COOKIE = '__Host-aetherflow_oauth';
+
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+export interface BrowserSession {
+  /** The cookie value in use (null: the browser sent none, or a malformed one). */
+  cookie: string | null;
+  /** The signed-in user, when the cookie is a live session. */
+  userId: string | null;
+}
+
+export class BrowserSessions {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Hashes cookie values for storage. */
+    private readonly hash: KeyedHash,
+    /** Derives CSRF tokens from cookie values (a different key). */
+    private readonly csrfMac: KeyedHash,
+    private readonly clock: Clock,
+  ) {}
+
+  async read(cookieHeader: string | string[] | undefined): Promise<BrowserSession> {
+    const cookie = cookieValue(cookieHeader);
+    if (cookie === null) return { cookie: null, userId: null };
+    const row = await this.db
+      .selectFrom('oauth_browser_sessions')
+      .select('user_id')
+      .where('id', '=', this.hash(cookie))
+      .where('expires_at', '>', iso(this.clock()))
+      .executeTakeFirst();
+    return { cookie, userId: row?.user_id ?? null };
+  }
+
+  newCookie(): string {
+    return randomToken(32);
+  }
+
+  /** A fresh cookie value bound to the signed-in user; the previous one (if any) is dropped. */
+  async signIn(userId: string, previous: string | null): Promise<string> {
+    const now = this.clock();
+    const cookie = this.newCookie();
+    await this.db.deleteFrom('oauth_browser_sessions').where('expires_at', '<=', iso(now)).execute();
+    if (previous !== null) await this.db.deleteFrom('oauth_browser_sessions').where('id', '=', this.hash(previous)).execute();
+    await this.db
+      .insertInto('oauth_browser_sessions')
+      .values({ id: this.hash(cookie), user_id: userId, created_at: iso(now), expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000) })
+      .execute();
+    return cookie;
+  }
+
+  csrfToken(cookie: string): string {
+    const issued = Math.floor(this.clock() / 1000).toString(36);
+    return `${issued}.${this.csrfMac(`${cookie}.${issued}`)}`;
+  }
+
+  csrfMatches(cookie: string | null, token: string | undefined): boolean {
+    if (cookie === null || token === undefined) return false;
+    const [issued, mac] = token.split('.');
+    if (!issued || !mac || !/^[0-9a-z]{1,10}$/.test(issued)) return false;
+    const age = this.clock() / 1000 - parseInt(issued, 36);
+    if (age < -60 || age > BROWSER_SESSION_SECONDS) return false;
+    return safeEqual(mac, this.csrfMac(`${cookie}.${issued}`));
+  }
+
+  setCookieHeader(cookie: string): string {
+    return `${SESSION_COOKIE}=${cookie}; Path=/; Max-Age=${BROWSER_SESSION_SECONDS}; HttpOnly; Secure; SameSite=Lax`;
+  }
+}
+
+function cookieValue(header: string | string[] | undefined): string | null {
+  const text = Array.isArray(header) ? header.join('; ') : header;
+  if (!text) return null;
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    return COOKIE_VALUE.test(value) ? value : null;
+  }
+  return null;
+}

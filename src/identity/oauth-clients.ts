@@ -1,0 +1,177 @@
+// OAuth apps (clients): registration within the registering credential's own
+// scopes, exact redirect URIs, a secret for confidential apps shown once and kept
+// as a keyed hash, and deletion that revokes everything issued to the app. Apps
+// belong to a project and an environment, like API keys: an app registered with a
+// test key acts on test data.
+import type { Kysely } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import type { Principal } from '../auth/principal.ts';
+import { coversAll, expandScopes, type Scope } from '../auth/scopes.ts';
+import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
+import { randomBase62, randomToken } from '../crypto/random.ts';
+import type { Database, OAuthClientsTable } from '../db/schema.ts';
+import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import type { DataScope } from '../domain/scope.ts';
+import { iso, type Clock } from '../domain/time.ts';
+import { ApiError, notFound } from '../errors.ts';
+import type { TokenFamilies } from './token-families.ts';
+
+export type OAuthClientView = components['schemas']['OAuthClient'];
+export type OAuthClientWithSecret = components['schemas']['OAuthClientWithSecret'];
+export type OAuthClientCreate = components['schemas']['OAuthClientCreate'];
+export type GrantType = components['schemas']['OAuthGrantType'];
+export type ClientRow = OAuthClientsTable;
+
+export interface OAuthClient {
+  id: string;
+  accountId: string;
+  projectId: string;
+  environment: 'live' | 'test';
+  name: string;
+  type: 'confidential' | 'public';
+  redirectUris: string[];
+  scopes: Scope[];
+  grantTypes: GrantType[];
+  authMethod: OAuthClientsTable['token_endpoint_auth_method'];
+  secretHash: string | null;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function invalid(location: string, message: string): ApiError {
+  return new ApiError('validation_failed', `${location} ${message}`, { details: [{ location, message }] });
+}
+
+/** The contract's pattern already holds these; checked again here because a redirect URI is a security boundary. */
+function checkRedirectUri(uri: string, index: number): void {
+  const location = `body.redirect_uris[${index}]`;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalid(location, 'must be an absolute URI');
+  }
+  if (uri.includes('#') || uri.includes('*')) throw invalid(location, 'must have no fragment and no wildcard');
+  if (url.username || url.password) throw invalid(location, 'must not carry user information');
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
+  throw invalid(location, 'must use https://, or http:// on a loopback host (127.0.0.1, [::1], localhost)');
+}
+
+export class OAuthClientService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly hash: KeyedHash,
+    private readonly families: TokenFamilies,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(principal: Principal, input: OAuthClientCreate): Promise<OAuthClientWithSecret> {
+    const grantTypes: GrantType[] = [...new Set<GrantType>(input.grant_types ?? ['authorization_code', 'refresh_token'])];
+    const authMethod = input.token_endpoint_auth_method ?? (input.client_type === 'public' ? 'none' : 'client_secret_basic');
+    if (input.client_type === 'public' && authMethod !== 'none') throw invalid('body.token_endpoint_auth_method', 'must be none for a public app');
+    if (input.client_type === 'confidential' && authMethod === 'none') throw invalid('body.token_endpoint_auth_method', 'must be client_secret_basic or client_secret_post for a confidential app');
+    if (input.client_type === 'public' && grantTypes.includes('client_credentials')) throw invalid('body.grant_types', 'must not include client_credentials for a public app');
+    if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) throw invalid('body.grant_types', 'must include authorization_code when it includes refresh_token');
+    input.redirect_uris.forEach(checkRedirectUri);
+    const scopes = [...new Set(input.scopes)];
+    if (!coversAll(principal.scopes, scopes)) {
+      const have = expandScopes(principal.scopes);
+      const beyond = [...expandScopes(scopes)].filter((s) => !have.has(s));
+      throw new ApiError('scope_escalation', `An app cannot be registered with scopes its registering credential does not hold: ${beyond.join(', ')}.`);
+    }
+
+    const secret = input.client_type === 'confidential' ? randomToken(32) : null;
+    const row: ClientRow = {
+      id: `cli_${randomBase62(24)}`,
+      account_id: principal.accountId,
+      project_id: principal.projectId,
+      environment: principal.environment,
+      name: input.name,
+      client_type: input.client_type,
+      redirect_uris: JSON.stringify([...new Set(input.redirect_uris)]),
+      scopes: JSON.stringify(scopes),
+      grant_types: JSON.stringify(grantTypes),
+      token_endpoint_auth_method: authMethod,
+      secret_hash: secret === null ? null : this.hash(secret),
+      created_at: iso(this.clock()),
+      deleted_at: null,
+    };
+    await this.db.insertInto('oauth_clients').values(row).execute();
+    return { ...view(row), client_secret: secret };
+  }
+
+  async list(scope: DataScope, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
+    const position = decodeCursor('oauth_clients', cursor);
+    let query = this.scoped(scope);
+    if (position) query = query.where(afterPosition(position));
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    return toPage('oauth_clients', rows, limit, view, byCreation);
+  }
+
+  async get(scope: DataScope, id: string): Promise<OAuthClientView> {
+    return view(await this.find(scope, id));
+  }
+
+  /** Deletes the app and revokes every grant and token it holds. */
+  async delete(scope: DataScope, id: string): Promise<{ revokedGrants: number }> {
+    await this.find(scope, id);
+    await this.db.updateTable('oauth_clients').set({ deleted_at: iso(this.clock()) }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    const revokedGrants = await this.families.revokeAllOf({ clientId: id }, 'client_deleted');
+    return { revokedGrants };
+  }
+
+  /** A registered, undeleted app by client_id (the OAuth endpoints), or null. */
+  async byClientId(clientId: string): Promise<OAuthClient | null> {
+    const row = await this.db.selectFrom('oauth_clients').selectAll().where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toClient(row) : null;
+  }
+
+  secretMatches(client: OAuthClient, secret: string): boolean {
+    return client.secretHash !== null && safeEqual(this.hash(secret), client.secretHash);
+  }
+
+  private scoped(scope: DataScope) {
+    return this.db
+      .selectFrom('oauth_clients')
+      .selectAll()
+      .where('project_id', '=', scope.projectId)
+      .where('environment', '=', scope.environment)
+      .where('deleted_at', 'is', null);
+  }
+
+  private async find(scope: DataScope, id: string): Promise<ClientRow> {
+    const row = await this.scoped(scope).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('OAuth app');
+    return row;
+  }
+}
+
+function view(row: ClientRow): OAuthClientView {
+  return {
+    client_id: row.id,
+    name: row.name,
+    client_type: row.client_type,
+    redirect_uris: JSON.parse(row.redirect_uris) as string[],
+    scopes: JSON.parse(row.scopes) as Scope[],
+    grant_types: JSON.parse(row.grant_types) as GrantType[],
+    token_endpoint_auth_method: row.token_endpoint_auth_method,
+    created_at: row.created_at,
+  };
+}
+
+function toClient(row: ClientRow): OAuthClient {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    projectId: row.project_id,
+    environment: row.environment,
+    name: row.name,
+    type: row.client_type,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    scopes: JSON.parse(row.scopes) as Scope[],
+    grantTypes: JSON.parse(row.grant_types) as GrantType[],
+    authMethod: row.token_endpoint_auth_method,
+    secretHash: row.secret_hash,
+  };
+}

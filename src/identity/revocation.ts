@@ -1,0 +1,49 @@
+// Revoked token ids: an access token's `jti`, or a whole family's id (`sid`),
+// which every access token of a session or grant carries. An entry is kept until
+// no token naming it can still be valid, then purged. Behind this interface so
+// that the list can move to Redis (shared by every instance, expiring by TTL)
+// without touching what revokes or what checks.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { iso, type Clock } from '../domain/time.ts';
+
+export interface RevocationList {
+  /** Revokes `id` until `untilMs`, after which nothing that names it is valid anyway. */
+  revoke(id: string, untilMs: number): Promise<void>;
+  /** Whether any of `ids` is revoked. */
+  anyRevoked(ids: readonly string[]): Promise<boolean>;
+}
+
+const PURGE_EVERY_MS = 10 * 60_000;
+
+export class SqlRevocationList implements RevocationList {
+  #lastPurge = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async revoke(id: string, untilMs: number): Promise<void> {
+    const expiresAt = iso(untilMs);
+    await this.db
+      .insertInto('revoked_tokens')
+      .values({ id, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ expires_at: expiresAt }))
+      .execute();
+    await this.purge();
+  }
+
+  async anyRevoked(ids: readonly string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
+    const row = await this.db.selectFrom('revoked_tokens').select('id').where('id', 'in', [...ids]).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async purge(): Promise<void> {
+    const now = this.clock();
+    if (now - this.#lastPurge < PURGE_EVERY_MS) return;
+    this.#lastPurge = now;
+    await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
+  }
+}

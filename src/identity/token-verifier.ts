@@ -1,0 +1,78 @@
+// The TokenVerifier of the authentication seam (src/auth/authenticate.ts): turns a
+// bearer JWT into the principal it acts as. Session tokens become a UserPrincipal
+// (scheme BearerAuth), OAuth tokens an OAuthPrincipal (scheme OAuth2) whose
+// grantId is the token's family. Signature checks are cached per token until its
+// `exp`; revocation, the family and the account's plan are read on every request,
+// so a cached token never outlives a revocation.
+import type { Kysely } from 'kysely';
+import type { TokenVerifier } from '../auth/authenticate.ts';
+import type { Plan, Principal } from '../auth/principal.ts';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../domain/time.ts';
+import { ApiError } from '../errors.ts';
+import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
+import type { RevocationList } from './revocation.ts';
+import { CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
+
+const CACHE_LIMIT = 10_000;
+
+export class AccessTokenVerifier implements TokenVerifier {
+  readonly #verified = new Map<string, AccessTokenClaims>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly accessTokens: AccessTokens,
+    private readonly revocations: RevocationList,
+    private readonly clock: Clock,
+  ) {}
+
+  async verify(token: string): Promise<Principal> {
+    const claims = await this.claims(token);
+    if (await this.revocations.anyRevoked([claims.jti, claims.sid])) {
+      throw new ApiError('token_revoked', 'The access token has been revoked: log in again (or ask the user to authorize the app again).');
+    }
+    const family = await this.db
+      .selectFrom('token_families as f')
+      .innerJoin('accounts as a', 'a.id', 'f.account_id')
+      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan'])
+      .where('f.id', '=', claims.sid)
+      .executeTakeFirst();
+    const consistent =
+      family !== undefined &&
+      family.project_id === claims.project_id &&
+      (family.kind === 'session' ? claims.client_id === undefined && family.user_id === claims.sub : claims.client_id === family.client_id);
+    if (!consistent) throw new ApiError('invalid_token', 'The access token is invalid.');
+    if (family.revoked_at !== null) throw new ApiError('token_revoked', 'The access token has been revoked: log in again (or ask the user to authorize the app again).');
+
+    const base = {
+      accountId: family.account_id,
+      projectId: family.project_id,
+      environment: family.environment,
+      plan: family.plan as Plan,
+      scopes: claims.scope.split(' ').filter(Boolean),
+      expiresAt: claims.exp * 1000,
+      tokenId: claims.jti,
+    };
+    if (family.kind === 'session') {
+      return { ...base, method: 'jwt', scheme: 'BearerAuth', userId: claims.sub, sessionId: claims.sid };
+    }
+    return { ...base, method: 'oauth', scheme: 'OAuth2', clientId: family.client_id!, userId: family.user_id, grantId: claims.sid };
+  }
+
+  /** Verified claims, from the cache while the token's times still hold. */
+  private async claims(token: string): Promise<AccessTokenClaims> {
+    const cached = this.#verified.get(token);
+    if (cached) {
+      const now = this.clock() / 1000;
+      if (now < cached.exp + CLOCK_SKEW_SECONDS && now >= cached.nbf - CLOCK_SKEW_SECONDS) return cached;
+      this.#verified.delete(token);
+    }
+    const claims = await this.accessTokens.verify(token);
+    if (this.#verified.size >= CACHE_LIMIT) {
+      const oldest = this.#verified.keys().next();
+      if (!oldest.done) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(token, claims);
+    return claims;
+  }
+}
