@@ -100,7 +100,8 @@ async function assemble(
   const lastUsed = new LastUsedRecorder(db);
   const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key'), clock, lastUsed);
   const workflows = new WorkflowService(db, clock);
-  const runner = new StepRunner(db, clock, logger);
+  // A SQLite file serves one process; PostgreSQL may be shared by several instances.
+  const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
   const runs = new RunService(db, clock, workflows, runner);
   const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey));
   const events = new EventService(db, clock, workflows, runs);
@@ -116,6 +117,7 @@ async function assemble(
   const identity = await createIdentity({ db, clock, publicUrl: config.publicUrl, secrets, guard, contractDocument: contract.document });
 
   let draining = false;
+  let closing: Promise<void> | null = null;
   const startedAt = clock();
   const handlers: Handlers = {
     ...workflowHandlers(services),
@@ -131,7 +133,7 @@ async function assemble(
   const tokens: TokenVerifier = identity.tokenVerifier;
 
   const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(db, clock), limiter, guard, rateLimitAudit });
-  await runner.resumeUnfinished();
+  await runner.start();
 
   return {
     app,
@@ -148,13 +150,17 @@ async function assemble(
       await lastUsed.flush();
       await rateLimitAudit.flush(true);
     },
-    async close() {
-      draining = true;
-      await runner.stop();
-      await lastUsed.flush();
-      await rateLimitAudit.flush(true);
-      await database.close();
-      await redis?.quit();
+    close() {
+      // Idempotent: the shutdown path and a test may both call it.
+      closing ??= (async () => {
+        draining = true;
+        await runner.stop();
+        await lastUsed.flush();
+        await rateLimitAudit.flush(true);
+        await database.close();
+        await redis?.quit();
+      })();
+      return closing;
     },
   };
 }

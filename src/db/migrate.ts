@@ -3,10 +3,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/001_initial.ts';
 import * as identity from './migrations/002_identity.ts';
+import * as runLeases from './migrations/003_run_leases.ts';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_identity': identity,
+  '003_run_leases': runLeases,
 };
 
 const provider: MigrationProvider = {

@@ -98,6 +98,9 @@ export interface RunsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The instance executing the run, and until when its claim holds unless renewed. */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
 }
 
 export interface ConnectionsTable {

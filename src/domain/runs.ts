@@ -150,6 +150,8 @@ export class RunService {
       created_at: iso(this.clock()),
       started_at: null,
       finished_at: null,
+      lease_owner: null,
+      lease_expires_at: null,
     };
   }
 

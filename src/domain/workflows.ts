@@ -122,6 +122,7 @@ export class WorkflowService {
       .where('status', '=', 'active')
       .where('deleted_at', 'is', null)
       .orderBy('created_at')
+      .orderBy('id')
       .limit(100)
       .execute();
   }

@@ -1,8 +1,11 @@
 // The built-in step runner: executes queued runs one step at a time, persisting
 // each step's result so that a run interrupted by a restart resumes where it was.
-// A run is claimed with a conditional update (queued -> running), so a run is
-// executed once even when several runners see it; every later write is guarded
-// by `status = 'running'`, so a cancellation is never overwritten.
+// Several instances may share the database, so a run is executed by the instance
+// holding its lease: claimed with a conditional update (queued -> running, or an
+// expired lease taken over), renewed while the run executes, and every write is
+// guarded by `status = 'running' AND lease_owner = me`, so a cancellation or a
+// takeover is never overwritten.
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { components } from '../../generated/api.d.ts';
@@ -10,25 +13,39 @@ import type { Database } from '../db/schema.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { renderString, renderValue, type TemplateScope } from './templates.ts';
 
+const LEASE_MS = 60_000;
+const RENEW_EVERY_MS = 15_000;
+/** Queued runs older than this that nobody started (their instance died first) are picked up. */
+const STRANDED_AFTER_MS = 10_000;
+
 type Step = components['schemas']['WorkflowStep'];
 export type StepResult = components['schemas']['RunStepResult'];
+
+export interface StepRunnerOptions {
+  /** With a database only this process uses (SQLite), unfinished runs are taken over at start whatever their lease. */
+  soleInstance: boolean;
+}
 
 export class StepRunner {
   readonly #active = new Map<string, AbortController>();
   readonly #done = new Set<Promise<void>>();
+  readonly #owner = `runner_${randomBytes(9).toString('base64url')}`;
   #stopped = false;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly options: StepRunnerOptions = { soleInstance: true },
   ) {}
 
-  /** Picks up runs left queued or running by a previous process. */
-  async resumeUnfinished(): Promise<number> {
-    const rows = await this.db.selectFrom('runs').select(['id', 'status']).where('status', 'in', ['queued', 'running']).execute();
-    for (const row of rows) this.schedule(row.id, row.status === 'running');
-    return rows.length;
+  /** Picks up runs left unfinished by a previous process, then keeps leases fresh and watches for orphans. */
+  async start(): Promise<number> {
+    const taken = await this.takeOver(this.options.soleInstance);
+    this.#timer = setInterval(() => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'run lease upkeep failed')), RENEW_EVERY_MS);
+    this.#timer.unref();
+    return taken;
   }
 
   /** Starts executing a queued run in the background. */
@@ -51,11 +68,14 @@ export class StepRunner {
     this.#active.get(runId)?.abort();
   }
 
-  /** Stops taking work and interrupts waits; unfinished runs stay `running` and resume on the next start. */
+  /** Stops taking work, interrupts waits and hands the leases back, so another instance (or the next start) resumes the runs at once. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
     for (const controller of this.#active.values()) controller.abort();
     await Promise.allSettled([...this.#done]);
+    await this.db.updateTable('runs').set({ lease_expires_at: iso(this.clock()) }).where('lease_owner', '=', this.#owner).where('status', '=', 'running').execute();
   }
 
   /** Resolves when nothing is executing (tests). */
@@ -63,17 +83,52 @@ export class StepRunner {
     while (this.#done.size > 0) await Promise.allSettled([...this.#done]);
   }
 
+  private async tick(): Promise<void> {
+    if (this.#stopped) return;
+    const now = this.clock();
+    if (this.#active.size > 0) {
+      await this.db
+        .updateTable('runs')
+        .set({ lease_expires_at: iso(now + LEASE_MS) })
+        .where('id', 'in', [...this.#active.keys()])
+        .where('lease_owner', '=', this.#owner)
+        .where('status', '=', 'running')
+        .execute();
+    }
+    await this.takeOver(false);
+  }
+
+  /** Claims running runs whose lease has expired (or every unfinished run, when `everything`), and stranded queued runs. */
+  private async takeOver(everything: boolean): Promise<number> {
+    const now = this.clock();
+    let claim = this.db
+      .updateTable('runs')
+      .set({ lease_owner: this.#owner, lease_expires_at: iso(now + LEASE_MS) })
+      .where('status', '=', 'running');
+    if (!everything) claim = claim.where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', iso(now))]));
+    await claim.execute();
+    const running = await this.db.selectFrom('runs').select('id').where('status', '=', 'running').where('lease_owner', '=', this.#owner).execute();
+    let queued = this.db.selectFrom('runs').select('id').where('status', '=', 'queued');
+    if (!everything) queued = queued.where('created_at', '<=', iso(now - STRANDED_AFTER_MS));
+    const stranded = await queued.execute();
+    const fresh = running.filter((row) => !this.#active.has(row.id));
+    for (const row of fresh) this.schedule(row.id, true);
+    for (const row of stranded) this.schedule(row.id);
+    return fresh.length + stranded.length;
+  }
+
   private async execute(runId: string, signal: AbortSignal, resume: boolean): Promise<void> {
     if (!resume) {
       const claimed = await this.db
         .updateTable('runs')
-        .set({ status: 'running', started_at: iso(this.clock()) })
+        .set({ status: 'running', started_at: iso(this.clock()), lease_owner: this.#owner, lease_expires_at: iso(this.clock() + LEASE_MS) })
         .where('id', '=', runId)
         .where('status', '=', 'queued')
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) return; // cancelled while queued, or claimed elsewhere
     }
     const run = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+    if (run.status !== 'running' || run.lease_owner !== this.#owner) return; // cancelled, or another instance has it
     const steps = JSON.parse(run.definition) as Step[];
     const results = JSON.parse(run.step_results) as StepResult[];
     const vars = JSON.parse(run.variables) as Record<string, unknown>;
@@ -131,6 +186,7 @@ export class StepRunner {
       .set({ step_results: JSON.stringify(results), variables: JSON.stringify(vars) })
       .where('id', '=', runId)
       .where('status', '=', 'running')
+      .where('lease_owner', '=', this.#owner)
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
   }
@@ -148,6 +204,7 @@ export class StepRunner {
       })
       .where('id', '=', runId)
       .where('status', '=', 'running')
+      .where('lease_owner', '=', this.#owner)
       .execute();
   }
 }

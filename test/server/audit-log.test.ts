@@ -104,11 +104,16 @@ describe('every mutation is recorded', () => {
     await entryOf(await act('DELETE', `/v1/connections/${id}`), 'connection.deleted', { type: 'connection', id });
   });
 
-  it('event.ingested, with the type and how many runs it started', async () => {
+  it('event.ingested, with the type and how many runs it started, and run.started for each run', async () => {
     await createWorkflow(server, server.secretKey, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: 'audit.probe' } }));
     const ingested = await act('POST', '/v1/events', { type: 'audit.probe', data: { n: 1 } });
-    const entry = await entryOf(ingested, 'event.ingested', { type: 'event', id: ingested.body.data.id });
-    expect(entry.metadata).toEqual({ type: 'audit.probe', triggered_runs: 1 });
+    const entries = await entriesOf({ request_id: ingested.headers.get('x-request-id')! });
+    const event = entries.find((entry) => entry.action === 'event.ingested');
+    expect(event).toMatchObject({ resource: { type: 'event', id: ingested.body.data.id }, metadata: { type: 'audit.probe', triggered_runs: 1 }, actor: { type: 'api_key', id: actor.id } });
+    const started = entries.filter((entry) => entry.action === 'run.started');
+    expect(started.map((entry) => entry.resource)).toEqual([{ type: 'run', id: ingested.body.data.triggered_runs[0] }]);
+    expect(started[0]!.metadata).toEqual({ trigger: 'event', event_id: ingested.body.data.id });
+    expect(entries).toHaveLength(2);
     await server.server.runner.idle();
   });
 

@@ -1,0 +1,106 @@
+// Two real server processes sharing one PostgreSQL and one Redis agree: limits
+// hold across them, a revocation on one is seen by the other at once, an
+// Idempotency-Key raced on both runs once, and a killed instance loses no
+// acknowledged write.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { startCluster, type Cluster } from '../support/instances.ts';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
+const workflow = (name: string) => JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
+
+async function query<Row extends Record<string, unknown>>(cluster: Cluster, sql: string, params: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: cluster.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('a burst split across two instances', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+  }, 90_000);
+  afterAll(() => cluster?.close());
+
+  test('admits exactly the limit', { timeout: 60_000 }, async () => {
+    // The bootstrap account is on the free plan: 60 requests a minute for the whole account.
+    const [a, b] = cluster.instances;
+    const statuses = await Promise.all(Array.from({ length: 150 }, (_, i) => fetch(`${(i % 2 ? a! : b!).url}/v1/usage`, { headers: auth(cluster.key) }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(60);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(90);
+  });
+});
+
+describe('two instances', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+    // What `npm run admin -- plan` does: these tests are not about the plan limit.
+    await query(cluster, "UPDATE accounts SET plan = 'enterprise'");
+  }, 90_000);
+  afterAll(() => cluster?.close());
+
+  test('/health reports the database and Redis on both', async () => {
+    for (const instance of cluster.instances) {
+      const health = (await (await fetch(`${instance.url}/health`)).json()) as { status: string; checks: { database: { status: string }; redis: { status: string } | null } };
+      expect(health).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' }, redis: { status: 'ok' } } });
+    }
+  });
+
+  test('a key revoked through A is refused by B on the next request', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const created = await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'short-lived', type: 'secret', scopes: ['workflows:read'] }) })).json() as { data: { id: string; secret: string } };
+    expect((await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) })).status).toBe(200);
+    expect((await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) })).status).toBe(200);
+    const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
+  });
+
+  test('one Idempotency-Key raced on both instances runs the operation once', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const name = `Raced ${Date.now()}`;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`${(i % 2 ? a : b).url}/v1/workflows`, { method: 'POST', headers: { ...auth(cluster.key), 'Idempotency-Key': `race-${name}` }, body: workflow(name) }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 201 || s === 409), statuses.join(',')).toBe(true);
+    const ids = new Set(await Promise.all(responses.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { data: { id: string } }).data.id)));
+    expect(ids.size).toBe(1);
+    expect(await query(cluster, 'SELECT id FROM workflows WHERE name = $1', [name])).toHaveLength(1);
+  });
+
+  test('kill -9 of an instance during a write burst loses no acknowledged write', { timeout: 60_000 }, async () => {
+    const victim = await cluster.start();
+    const survivor = cluster.instances[0]!;
+    const acknowledged: string[] = [];
+    let sent = 0;
+    const writer = async () => {
+      for (;;) {
+        sent += 1;
+        try {
+          const response = await fetch(`${victim.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: workflow(`Burst ${sent}`) });
+          if (response.status !== 201) continue;
+          acknowledged.push(((await response.json()) as { data: { id: string } }).data.id);
+        } catch {
+          return; // the connection died with the instance
+        }
+      }
+    };
+    const writers = Array.from({ length: 8 }, writer);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await victim.kill();
+    await Promise.all(writers);
+    expect(acknowledged.length).toBeGreaterThan(20);
+    const stored = new Set((await query<{ id: string }>(cluster, 'SELECT id FROM workflows WHERE id = ANY($1)', [acknowledged])).map((row) => row.id));
+    expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    // And the survivor serves them.
+    expect((await fetch(`${survivor.url}/v1/workflows/${acknowledged.at(-1)}`, { headers: auth(cluster.key) })).status).toBe(200);
+  });
+});

@@ -1,0 +1,109 @@
+// Real server processes (`src/main.ts`, as `npm start` runs it) sharing one
+// PostgreSQL database and one Redis: what several instances behind a load
+// balancer are. The first instance bootstraps; the test reads its printed key.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freshPostgresDatabase, freshRedisPrefix, testRedisUrl } from './services.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+export interface Instance {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM, resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to finish anything. */
+  kill(): Promise<void>;
+}
+
+export interface Cluster {
+  env: Record<string, string>;
+  databaseUrl: string;
+  instances: Instance[];
+  /** The secret test key printed by the first instance's bootstrap. */
+  key: string;
+  owner: { email: string; password: string };
+  start(): Promise<Instance>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(size: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+  if (!testRedisUrl) throw new Error('TEST_REDIS_URL is not set');
+  const database = await freshPostgresDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-cluster-'));
+  const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl,
+    REDIS_KEY_PREFIX: freshRedisPrefix(),
+    // Every instance must share the secrets: a key hashed by one is verified by the other.
+    AETHERFLOW_HASH_SECRET: randomBytes(32).toString('base64'),
+    AETHERFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    AETHERFLOW_OWNER_EMAIL: owner.email,
+    AETHERFLOW_OWNER_PASSWORD: owner.password,
+    VALIDATE_RESPONSES: 'true',
+    ...extraEnv,
+  };
+  const instances: Instance[] = [];
+  const start = async () => {
+    const instance = await spawnInstance(env);
+    instances.push(instance);
+    return instance;
+  };
+  const first = await start();
+  const key = /Test API key: (sk_test_[0-9A-Za-z]{38})/.exec(first.output())?.[1];
+  if (!key) throw new Error(`the first instance printed no key:\n${first.output()}`);
+  for (let i = 1; i < size; i++) await start();
+  return {
+    env,
+    databaseUrl: database.url,
+    instances,
+    key,
+    owner,
+    start,
+    async close() {
+      await Promise.all(instances.map((instance) => instance.kill()));
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnInstance(env: Record<string, string>): Promise<Instance> {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while (!url) {
+    url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+    // The bootstrap banner follows the listening line: wait for it to be complete.
+    if (url && output.includes('First start') && !output.includes('curl ')) url = undefined;
+    if (child.exitCode !== null) throw new Error(`an instance exited at start:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`an instance did not start:\n${output}`);
+    if (!url) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
