@@ -66,7 +66,7 @@ describe('two instances', () => {
     const name = `Raced ${Date.now()}`;
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        fetch(`${(i % 2 ? a : b).url}/v1/workflows`, { method: 'POST', headers: { ...auth(cluster.key), 'Idempotency-Key': `race-${name}` }, body: workflow(name) }),
+        fetch(`${(i % 2 ? a : b).url}/v1/workflows`, { method: 'POST', headers: { ...auth(cluster.key), 'Idempotency-Key': `race-${name.replace(/ /g, '-')}` }, body: workflow(name) }),
       ),
     );
     const statuses = responses.map((r) => r.status);

@@ -50,6 +50,8 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     AETHERFLOW_OWNER_EMAIL: owner.email,
     AETHERFLOW_OWNER_PASSWORD: owner.password,
     VALIDATE_RESPONSES: 'true',
+    // The "listening" line (with the port) is an info line.
+    LOG_LEVEL: 'info',
     ...extraEnv,
   };
   const instances: Instance[] = [];
@@ -78,7 +80,7 @@ export async function startCluster(size: number, extraEnv: Record<string, string
 }
 
 async function spawnInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
