@@ -1,0 +1,130 @@
+// The operations behind `npm run admin`: what an operator does without a
+// dashboard and without editing the database. Each takes the opened services and
+// returns the lines to print; secrets generated here are shown once and stored
+// only as hashes.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ApiKeyService } from '../auth/api-keys.ts';
+import { isScope } from '../auth/scopes.ts';
+import type { Database } from '../db/schema.ts';
+import type { AccountService, Plan } from '../identity/accounts.ts';
+import type { Identity } from '../identity/identity.ts';
+import { isRole, ROLES } from '../identity/roles.ts';
+import { normaliseEmail } from '../identity/user-directory.ts';
+
+export class AdminError extends Error {}
+
+export interface AdminServices {
+  db: Kysely<Database>;
+  accounts: AccountService;
+  apiKeys: ApiKeyService;
+  identity: Identity;
+}
+
+const PLANS: readonly Plan[] = ['free', 'pro', 'enterprise'];
+const MIN_PASSWORD = 12;
+
+function newPassword(given: string | undefined): { password: string; generated: boolean } {
+  if (given === undefined) return { password: randomBytes(18).toString('base64url'), generated: true };
+  if (given.length < MIN_PASSWORD) throw new AdminError(`The password must be at least ${MIN_PASSWORD} characters.`);
+  return { password: given, generated: false };
+}
+
+/** The account named, or the only one there is. */
+async function accountOf(db: Kysely<Database>, accountId: string | undefined): Promise<{ id: string; name: string }> {
+  const accounts = await db.selectFrom('accounts').select(['id', 'name']).orderBy('created_at').execute();
+  if (accountId !== undefined) {
+    const found = accounts.find((a) => a.id === accountId);
+    if (!found) throw new AdminError(`No account ${accountId}. Accounts: ${accounts.map((a) => a.id).join(', ') || '(none: start the server once to create the first one)'}`);
+    return found;
+  }
+  const [only, ...others] = accounts;
+  if (!only) throw new AdminError('There is no account yet: start the server once (npm start) to create the first one.');
+  if (others.length > 0) throw new AdminError(`There are several accounts: name one with --account (${accounts.map((a) => a.id).join(', ')}).`);
+  return only;
+}
+
+/** The project named (it must belong to the account), or the account's first one. */
+async function projectOf(db: Kysely<Database>, accountId: string, projectId: string | undefined): Promise<string> {
+  const projects = await db.selectFrom('projects').select('id').where('account_id', '=', accountId).orderBy('created_at').execute();
+  if (projectId === undefined) {
+    const first = projects[0];
+    if (!first) throw new AdminError(`Account ${accountId} has no project.`);
+    return first.id;
+  }
+  if (!projects.some((p) => p.id === projectId)) throw new AdminError(`Project ${projectId} is not a project of account ${accountId}.`);
+  return projectId;
+}
+
+export async function addUser(
+  services: AdminServices,
+  options: { email: string; name?: string; role: string; account?: string; project?: string; password?: string },
+): Promise<string[]> {
+  if (!isRole(options.role)) throw new AdminError(`--role must be one of ${ROLES.join(', ')}.`);
+  if (!/^[^\s@]+@[^\s@]+$/.test(options.email)) throw new AdminError(`"${options.email}" is not an email address.`);
+  if (await services.identity.users.byEmail(options.email)) throw new AdminError(`A user with the email ${normaliseEmail(options.email)} already exists.`);
+  const account = await accountOf(services.db, options.account);
+  const projectId = await projectOf(services.db, account.id, options.project);
+  const { password, generated } = newPassword(options.password);
+  const id = await services.accounts.createUser({
+    accountId: account.id,
+    projectId,
+    email: options.email,
+    name: options.name ?? options.email.split('@')[0]!,
+    password,
+    role: options.role,
+  });
+  return [
+    `Created user ${id} (${normaliseEmail(options.email)}, ${options.role}) in account ${account.id}, default project ${projectId}.`,
+    generated ? `Password (shown once): ${password}` : 'Password: as given.',
+  ];
+}
+
+export async function resetPassword(services: AdminServices, options: { email: string; password?: string }): Promise<string[]> {
+  const user = await services.identity.users.byEmail(options.email);
+  if (!user) throw new AdminError(`No user has the email ${normaliseEmail(options.email)}.`);
+  const { password, generated } = newPassword(options.password);
+  await services.accounts.setPassword(user.email, password);
+  // Whoever knew the old password may hold a session: end them all, and the user's app authorizations.
+  const revoked = await services.identity.families.revokeAllOf({ userId: user.id }, 'password_reset');
+  await services.db.deleteFrom('oauth_browser_sessions').where('user_id', '=', user.id).execute();
+  return [
+    `Password of ${user.email} reset; ${revoked} session${revoked === 1 ? '' : 's'} and app authorization${revoked === 1 ? '' : 's'} revoked.`,
+    generated ? `New password (shown once): ${password}` : 'New password: as given.',
+  ];
+}
+
+export async function setPlan(services: AdminServices, options: { plan: string; account?: string }): Promise<string[]> {
+  if (!(PLANS as readonly string[]).includes(options.plan)) throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
+  const account = await accountOf(services.db, options.account);
+  await services.accounts.setPlan(account.id, options.plan as Plan);
+  return [`Account ${account.id} is now on the ${options.plan} plan.`];
+}
+
+export async function importLegacyKey(
+  services: AdminServices,
+  options: { key: string; name: string; scopes: string; account?: string; project?: string },
+): Promise<string[]> {
+  if (!/^wfk_[0-9A-Za-z]{32}$/.test(options.key)) throw new AdminError('--key must be a legacy key: wfk_ followed by 32 letters and digits.');
+  const scopes = options.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !isScope(s));
+  if (scopes.length === 0 || unknown.length > 0) throw new AdminError(`--scopes must be a comma-separated list of scopes${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`);
+  const account = await accountOf(services.db, options.account);
+  const projectId = await projectOf(services.db, account.id, options.project);
+  const id = await services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes);
+  return [`Imported legacy key ${id} (${options.key.slice(0, 8)}...${options.key.slice(-4)}) into project ${projectId} (live) with ${scopes.join(', ')}.`, 'It authenticates through the X-API-Key header only, and its answers carry a Deprecation header.'];
+}
+
+export async function rotateSigningKey(services: AdminServices, options: { now: boolean }): Promise<string[]> {
+  const rotation = await services.identity.signingKeys.rotate({ immediately: options.now });
+  return [
+    `New signing key ${rotation.kid}, published in /.well-known/jwks.json now, signing from ${rotation.activatesAt}.`,
+    'The previous key keeps verifying until the tokens it signed have expired (1 hour after it stops signing).',
+  ];
+}
+
+export async function listUsers(services: AdminServices): Promise<string[]> {
+  const users = await services.db.selectFrom('users').select(['id', 'email', 'role', 'account_id', 'default_project_id']).orderBy('created_at').execute();
+  if (users.length === 0) return ['No users yet: start the server once (npm start) to create the owner.'];
+  return users.map((u) => `${u.id}  ${u.email}  ${u.role}  account ${u.account_id}  default project ${u.default_project_id}`);
+}

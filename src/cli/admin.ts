@@ -1,0 +1,122 @@
+// `npm run admin -- <command> [options]`: user and account administration against
+// the configured database (the same environment variables as `npm start`).
+// Safe to run beside a running server.
+import { parseArgs } from 'node:util';
+import { ApiKeyService } from '../auth/api-keys.ts';
+import { LastUsedRecorder } from '../auth/last-used.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { loadContract } from '../contract/operations.ts';
+import { keyedHasher } from '../crypto/keyed-hash.ts';
+import { openDatabase } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { systemClock } from '../domain/time.ts';
+import { AccountService } from '../identity/accounts.ts';
+import { createIdentity } from '../identity/identity.ts';
+import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig } from '../rate-limit/index.ts';
+import { resolveSecrets } from '../secrets.ts';
+import { addUser, AdminError, importLegacyKey, listUsers, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+  add-user --email <email> --role <owner|admin|member> [--name <name>] [--password <password>]
+           [--account <acct_...>] [--project <proj_...>]
+      Adds a user to the account (the only one, or --account). Without --password a
+      password is generated and printed once.
+  reset-password --email <email> [--password <password>]
+      Sets a new password (generated and printed once without --password) and revokes
+      the user's sessions and app authorizations.
+  set-plan --plan <free|pro|enterprise> [--account <acct_...>]
+  import-legacy-key --key <wfk_...> --name <name> --scopes <scope,scope,...>
+           [--account <acct_...>] [--project <proj_...>]
+      Imports a key of the old platform; it keeps working through X-API-Key.
+  rotate-signing-key [--now]
+      Publishes a new token signing key, which signs from one hour later (at once with
+      --now); the previous key keeps verifying until its tokens have expired.
+  list-users
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      account: { type: 'string' },
+      project: { type: 'string' },
+      plan: { type: 'string' },
+      key: { type: 'string' },
+      scopes: { type: 'string' },
+      now: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  const need = (name: keyof typeof values): string => {
+    const value = values[name];
+    if (typeof value !== 'string' || value === '') throw new AdminError(`${command} needs --${name}.\n\n${USAGE}`);
+    return value;
+  };
+  const optional = <K extends 'name' | 'password' | 'account' | 'project'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] as string });
+
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  try {
+    await migrateToLatest(database.db as never);
+    const { db } = database;
+    const secrets = resolveSecrets(config);
+    const guard = new BruteForceGuard({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: systemClock });
+    const lastUsed = new LastUsedRecorder(db);
+    const services: AdminServices = {
+      db,
+      accounts: new AccountService(db, systemClock),
+      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key'), systemClock, lastUsed),
+      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument: loadContract().document }),
+    };
+    let lines: string[];
+    switch (command) {
+      case 'add-user':
+        lines = await addUser(services, { email: need('email'), role: need('role'), ...optional('name'), ...optional('password'), ...optional('account'), ...optional('project') });
+        break;
+      case 'reset-password':
+        lines = await resetPassword(services, { email: need('email'), ...optional('password') });
+        break;
+      case 'set-plan':
+        lines = await setPlan(services, { plan: need('plan'), ...optional('account') });
+        break;
+      case 'import-legacy-key':
+        lines = await importLegacyKey(services, { key: need('key'), name: need('name'), scopes: need('scopes'), ...optional('account'), ...optional('project') });
+        break;
+      case 'rotate-signing-key':
+        lines = await rotateSigningKey(services, { now: values.now === true });
+        break;
+      case 'list-users':
+        lines = await listUsers(services);
+        break;
+      default:
+        throw new AdminError(`Unknown command "${command}".\n\n${USAGE}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof AdminError || error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${error.message}\n\n${USAGE}`);
+    else process.stderr.write(`admin failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
