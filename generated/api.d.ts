@@ -2516,11 +2516,13 @@ export interface components {
          */
         SessionTokens: {
             /**
-             * @description The access token: a JWT signed with ES256 or EdDSA, its header naming the
-             *     signing key (`kid`) published at `/.well-known/jwks.json`. Claims: `iss`,
-             *     `aud`, `sub` (the user id), `iat`, `nbf`, `exp`, `jti`, `scope` (space
-             *     separated) and `project_id`. Send it as `Authorization: Bearer <token>`.
-             *     Treat it as opaque unless you verify its signature.
+             * @description The access token: a JWT (`typ: at+jwt`, RFC 9068) signed with ES256 or
+             *     EdDSA, its header naming the signing key (`kid`) published at
+             *     `/.well-known/jwks.json`. Claims: `iss`, `aud`, `sub` (the user id), `iat`,
+             *     `nbf`, `exp`, `jti`, `scope` (space separated), `project_id` and `sid` (the
+             *     session, which logout and refresh-token reuse revoke as a whole). Send it as
+             *     `Authorization: Bearer <token>`. Treat it as opaque unless you verify its
+             *     signature.
              * @example eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6IjIwMjYtMDktZXMyNTYifQ.eyJpc3MiOiJodHRwczovL2FwaS5hZXRoZXJmbG93LmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmFldGhlcmZsb3cuY29tL3YxIiwic3ViIjoidXNyX1ZMQ1BKUGFlYTc5NEo1WUNNYXF4Y3dvdyIsImlhdCI6MTc5NTMzOTgwMCwibmJmIjoxNzk1MzM5ODAwLCJleHAiOjE3OTUzNDM0MDAsImp0aSI6Imp0aV9ESXZTdFA4RmQxMkl5NGdLQVh1REYyNnMiLCJzY29wZSI6IndvcmtmbG93czpyZWFkIHdvcmtmbG93czp3cml0ZSB3b3JrZmxvd3M6ZXhlY3V0ZSBydW5zOnJlYWQiLCJwcm9qZWN0X2lkIjoicHJval9yMkJmR1FVM2JKSmxDemVkazhDNjFCUUoifQ.kN_ncvnMdYYbwUbpnI9SBGBfenY4eWk3SMvSooYEbr3dnXzc0HhKoxvfk3pihHZErInkB18hZRetRb2QDAf8eg
              */
             readonly token: string;
@@ -3360,9 +3362,11 @@ export interface components {
          */
         TokenResponse: {
             /**
-             * @description The access token, a JWT signed with ES256 or EdDSA (see
-             *     `/.well-known/jwks.json`), with the claims `iss`, `aud`, `sub`, `client_id`,
-             *     `iat`, `nbf`, `exp`, `jti`, `scope` and `project_id`. Send it to `/v1` as
+             * @description The access token, a JWT (`typ: at+jwt`, RFC 9068) signed with ES256 or
+             *     EdDSA (see `/.well-known/jwks.json`), with the claims `iss`, `aud`, `sub`,
+             *     `client_id`, `iat`, `nbf`, `exp`, `jti`, `scope`, `project_id` and `sid`
+             *     (the grant it belongs to, revoked as a whole on refresh-token reuse, code
+             *     replay or app deletion). Send it to `/v1` as
              *     `Authorization: Bearer <access_token>`.
              * @example eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6IjIwMjYtMDktZXMyNTYifQ.eyJpc3MiOiJodHRwczovL2FwaS5hZXRoZXJmbG93LmNvbSIsImF1ZCI6Imh0dHBzOi8vYXBpLmFldGhlcmZsb3cuY29tL3YxIiwic3ViIjoidXNyX1ZMQ1BKUGFlYTc5NEo1WUNNYXF4Y3dvdyIsImNsaWVudF9pZCI6ImNsaV9mZzE2T3ZIRmM4SjFzN05RaHZnWjdYZzUiLCJpYXQiOjE3OTUzNTYzMDAsIm5iZiI6MTc5NTM1NjMwMCwiZXhwIjoxNzk1MzU5OTAwLCJqdGkiOiJqdGlfdXc4cHpMQnFWR285YzVCZ2tPWE9BdzJMIiwic2NvcGUiOiJ3b3JrZmxvd3M6cmVhZCBydW5zOnJlYWQiLCJwcm9qZWN0X2lkIjoicHJval9yMkJmR1FVM2JKSmxDemVkazhDNjFCUUoifQ.1pNtk_HmhMoUZcJleCkxbiChglbBTWm9CWCgcUP-oJG7B2HyH7riNuJdo0qiuiKXCfKGunilo8diry3bnt0atw
              */
