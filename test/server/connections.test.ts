@@ -1,9 +1,8 @@
 // Connections against the real server: credentials are encrypted with
 // AES-256-GCM (the connection id bound in as associated data) and never returned,
 // logged or audited; only the names of their fields are shown.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseBytes as databaseBytesOf } from '../support/database-bytes.ts';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectError, listAtOnce } from './resource-helpers.ts';
@@ -29,11 +28,9 @@ async function createConnection(credentials: Record<string, string>, name = 'Sla
   return response;
 }
 
-/** The SQLite database and its write-ahead log (where the newest pages are). */
+/** The database's bytes: the SQLite file and its WAL, or a pg_dump on PostgreSQL. */
 function databaseBytes(): Buffer {
-  const files = readdirSync(server.dataDir).filter((name) => name === 'aetherflow.sqlite' || name === 'aetherflow.sqlite-wal');
-  expect(files).toContain('aetherflow.sqlite');
-  return Buffer.concat(files.map((name) => readFileSync(path.join(server.dataDir, name))));
+  return Buffer.from(databaseBytesOf(server), 'latin1');
 }
 
 describe('create, read, list', () => {
@@ -68,7 +65,7 @@ describe('create, read, list', () => {
 });
 
 describe('at rest', () => {
-  it('keeps no credential value in the SQLite file or its WAL, nor in logs or audit entries', async () => {
+  it('keeps no credential value in the database (SQLite file and WAL, or a pg_dump), nor in logs or audit entries', async () => {
     const values = [credential('slack'), credential('stripe'), credential('github')];
     await createConnection({ token: values[0]! });
     await createConnection({ api_key: values[1]!, webhook_secret: values[2]! }, 'Stripe');

@@ -47,7 +47,8 @@ it('scopes every resource query of every resource operation by project and envir
   const reads = statements.filter((sql) => /^(select|update|delete)\b/i.test(sql) && onResourceTable.test(sql));
   // The check sees real traffic: reads, updates and deletes of each table.
   for (const table of ['workflows', 'runs', 'connections', 'audit_logs']) expect(reads.some((sql) => sql.includes(`"${table}"`))).toBe(true);
-  const unscoped = reads.filter((sql) => !/"project_id" = \?/.test(sql) || !/"environment" = \?/.test(sql));
+  // Placeholders are `?` on SQLite and `$n` on PostgreSQL.
+  const unscoped = reads.filter((sql) => !/"project_id" = (\?|\$\d+)/.test(sql) || !/"environment" = (\?|\$\d+)/.test(sql));
   expect(unscoped.join("\n")).toBe("");
 
   const inserts = statements.filter((sql) => /^insert into "(workflows|runs|connections|events)"/i.test(sql));
