@@ -9,9 +9,11 @@ export type LoginChannel = 'api' | 'consent_page';
 
 export async function recordLogin(audit: AuditLog, context: RequestContext, attempt: LoginAttempt, channel: LoginChannel, extra: Record<string, unknown> = {}): Promise<void> {
   const user = attempt.user;
-  const actor = user
-    ? { type: 'user' as const, id: user.id, keyId: null, userId: user.id, clientId: null }
-    : { type: 'anonymous' as const, id: null, keyId: null, userId: null, clientId: null };
+  // Only a successful login acts as the user; a failed one is someone claiming to be them (the resource).
+  const actor =
+    user && attempt.outcome === 'succeeded'
+      ? { type: 'user' as const, id: user.id, keyId: null, userId: user.id, clientId: null }
+      : { type: 'anonymous' as const, id: null, keyId: null, userId: null, clientId: null };
   const reason = attempt.outcome === 'blocked' ? 'too_many_attempts' : attempt.outcome === 'failed' ? 'invalid_credentials' : undefined;
   await audit.record(context, {
     action: attempt.outcome === 'succeeded' ? 'auth.login_succeeded' : 'auth.login_failed',

@@ -50,7 +50,11 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const familyScopes = (family: Family): string[] => JSON.parse(family.scopes) as string[];
 
+const PURGE_EVERY_MS = 10 * 60_000;
+
 export class TokenFamilies {
+  #lastPurge = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly hash: KeyedHash,
@@ -144,7 +148,16 @@ export class TokenFamilies {
       return this.issueRefreshToken(found.family.id, trx);
     });
     if (!refresh) return this.reused(found.family);
+    await this.purgeExpired();
     return { outcome: 'rotated', family: found.family, refresh };
+  }
+
+  /** Drops refresh tokens past their expiry (used or not, they can no longer be redeemed), now and then. */
+  private async purgeExpired(): Promise<void> {
+    const now = this.clock();
+    if (now - this.#lastPurge < PURGE_EVERY_MS) return;
+    this.#lastPurge = now;
+    await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', iso(now)).execute();
   }
 
   /** Revokes a family: its refresh tokens stop working, and its access tokens on their next request. */

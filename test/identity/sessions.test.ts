@@ -207,7 +207,7 @@ describe('sessions', () => {
     const ok = await auditEntries(server, 'auth.login_succeeded');
     const failed = await auditEntries(server, 'auth.login_failed');
     expect(ok.at(-1)).toMatchObject({ actor_type: 'user', outcome: 'success', account_id: server.accountId });
-    expect(failed.at(-1)).toMatchObject({ actor_type: 'user', outcome: 'failure' });
+    expect(failed.at(-1)).toMatchObject({ actor_type: 'anonymous', resource_type: 'user', outcome: 'failure', account_id: server.accountId });
     const everything = JSON.stringify(await server.server.database.db.selectFrom('audit_logs').selectAll().execute()) + server.logs.join('');
     for (const secret of [server.owner.password, 'a-wrong-password-in-the-logs?', session.token, session.refresh_token, MEMBER.password]) {
       expect(everything).not.toContain(secret);
