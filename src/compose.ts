@@ -35,6 +35,7 @@ import type { Handlers } from './http/handler.ts';
 import { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { AccountService } from './identity/accounts.ts';
 import { createIdentity, type Identity } from './identity/identity.ts';
+import { RedisRevocationList } from './identity/revocation.ts';
 import { createLogger } from './logging/logger.ts';
 import { Redis } from 'ioredis';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
@@ -114,7 +115,15 @@ async function assemble(
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
   const rateLimitAudit = new RateLimitAudit(audit, db, clock);
-  const identity = await createIdentity({ db, clock, publicUrl: config.publicUrl, secrets, guard, contractDocument: contract.document });
+  const identity = await createIdentity({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    secrets,
+    guard,
+    contractDocument: contract.document,
+    ...(redis ? { revocations: new RedisRevocationList(redis, config.redisKeyPrefix, clock) } : {}),
+  });
 
   let draining = false;
   let closing: Promise<void> | null = null;

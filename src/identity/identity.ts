@@ -34,6 +34,8 @@ export interface IdentityOptions {
   guard: BruteForceGuard;
   /** The bundled contract, for the scopes' descriptions on the consent page. */
   contractDocument: Record<string, unknown>;
+  /** Shared by every instance when several serve (Redis); the database table otherwise. */
+  revocations?: RevocationList;
 }
 
 export interface Identity {
@@ -63,7 +65,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const signingKeys = new SigningKeys(db, aesGcmEncryptor(secrets.encryptionKey), clock);
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
-  const revocations = new SqlRevocationList(db, clock);
+  const revocations = options.revocations ?? new SqlRevocationList(db, clock);
   const families = new TokenFamilies(db, hasher('refresh-token'), revocations, clock);
   const users = new UserDirectory(db);
   const clients = new OAuthClientService(db, hasher('oauth-client-secret'), families, clock);

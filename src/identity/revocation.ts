@@ -3,6 +3,7 @@
 // no token naming it can still be valid, then purged. Behind this interface so
 // that the list can move to Redis (shared by every instance, expiring by TTL)
 // without touching what revokes or what checks.
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { iso, type Clock } from '../domain/time.ts';
@@ -45,5 +46,27 @@ export class SqlRevocationList implements RevocationList {
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
     await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
+  }
+}
+
+/**
+ * The revocation list shared by every instance (REDIS_URL): an entry is a key that
+ * expires by itself when nothing naming it can still be valid, so a logout on one
+ * instance is refused by all of them on the next request, and nothing needs purging.
+ */
+export class RedisRevocationList implements RevocationList {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async revoke(id: string, untilMs: number): Promise<void> {
+    await this.redis.set(`${this.prefix}revoked:${id}`, '1', 'PX', Math.max(1, Math.ceil(untilMs - this.clock())));
+  }
+
+  async anyRevoked(ids: readonly string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
+    return (await this.redis.exists(...ids.map((id) => `${this.prefix}revoked:${id}`))) > 0;
   }
 }

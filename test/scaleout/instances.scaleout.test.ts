@@ -4,6 +4,7 @@
 // acknowledged write.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
+import { authorizationCode, exchangeCode, login, registerApp, type IdentityServer } from '../identity/support.ts';
 import { startCluster, type Cluster } from '../support/instances.ts';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
@@ -59,6 +60,32 @@ describe('two instances', () => {
     const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
+  });
+
+  /** What the identity test helpers need of a server, for instance `i` of the cluster. */
+  const on = (i: number) => ({ baseUrl: cluster.instances[i]!.url, secretKey: cluster.key, owner: cluster.owner }) as unknown as IdentityServer;
+
+  test('a session logged out on A is refused by B on the next request', async () => {
+    const session = await login(on(0).baseUrl, cluster.owner.email, cluster.owner.password);
+    expect((await fetch(`${on(1).baseUrl}/v1/auth/verify`, { headers: auth(session.token) })).status).toBe(200);
+    const logout = await fetch(`${on(0).baseUrl}/v1/auth/logout`, { method: 'POST', headers: auth(session.token), body: '{}' });
+    expect(logout.status).toBe(200);
+    const refused = await fetch(`${on(1).baseUrl}/v1/auth/verify`, { headers: auth(session.token) });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('token_revoked');
+  });
+
+  test('an authorization code redeemed on A cannot be redeemed on B, even in a race', async () => {
+    const app = await registerApp(on(0));
+    const first = await authorizationCode(on(0), app);
+    expect((await exchangeCode(on(0), app, first.code, first.verifier)).status).toBe(200);
+    const replay = await exchangeCode(on(1), app, first.code, first.verifier);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+
+    const second = await authorizationCode(on(1), app);
+    const raced = await Promise.all([0, 1, 0, 1].map((i) => exchangeCode(on(i), app, second.code, second.verifier)));
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
   });
 
   test('one Idempotency-Key raced on both instances runs the operation once', async () => {
