@@ -99,12 +99,12 @@ async function assemble(
 
   const audit = new AuditLog(db, clock);
   const lastUsed = new LastUsedRecorder(db);
-  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key'), clock, lastUsed);
+  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed);
   const workflows = new WorkflowService(db, clock);
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
   const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
   const runs = new RunService(db, clock, workflows, runner);
-  const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey));
+  const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
   const events = new EventService(db, clock, workflows, runs);
   const accounts = new AccountService(db, clock);
   const services = { config, clock, audit, apiKeys, workflows, runs, connections, events, accounts };

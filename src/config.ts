@@ -21,6 +21,9 @@ export interface Config {
   /** Secrets from the environment (base64, 32 bytes); null means "generate and keep in dataDir" (never in production). */
   hashSecret: Buffer | null;
   encryptionKey: Buffer | null;
+  /** Secrets being rotated out: still accepted for what was stored under them. */
+  previousHashSecrets: Buffer[];
+  previousEncryptionKeys: Buffer[];
   /** Networks whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: Cidr[];
   /** Plain HTTP from loopback is accepted (local development and tests); never in production. */
@@ -76,6 +79,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const hashSecret = secret('AETHERFLOW_HASH_SECRET', read('AETHERFLOW_HASH_SECRET'), problems);
   const encryptionKey = secret('AETHERFLOW_ENCRYPTION_KEY', read('AETHERFLOW_ENCRYPTION_KEY'), problems);
+  const previousHashSecrets = secretList('AETHERFLOW_HASH_SECRET_PREVIOUS', read('AETHERFLOW_HASH_SECRET_PREVIOUS'), problems);
+  const previousEncryptionKeys = secretList('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS', read('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS'), problems);
+  if (hashSecret === null && previousHashSecrets.length > 0) problems.push('AETHERFLOW_HASH_SECRET_PREVIOUS needs AETHERFLOW_HASH_SECRET (the new secret)');
+  if (encryptionKey === null && previousEncryptionKeys.length > 0) problems.push('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS needs AETHERFLOW_ENCRYPTION_KEY (the new key)');
   if (production && hashSecret === null) problems.push('AETHERFLOW_HASH_SECRET is required in production (32 random bytes, base64): API keys and tokens are hashed with it');
   if (production && encryptionKey === null) problems.push('AETHERFLOW_ENCRYPTION_KEY is required in production (32 random bytes, base64): connection credentials are encrypted with it');
 
@@ -112,6 +119,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     redisKeyPrefix,
     hashSecret,
     encryptionKey,
+    previousHashSecrets,
+    previousEncryptionKeys,
     trustedProxies,
     allowLoopbackHttp: !production,
     tls: certFile && keyFile ? { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) } : null,
@@ -149,4 +158,13 @@ function secret(name: string, raw: string | undefined, problems: string[]): Buff
     return null;
   }
   return bytes;
+}
+
+function secretList(name: string, raw: string | undefined, problems: string[]): Buffer[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .flatMap((item, index) => secret(`${name} (item ${index + 1})`, item, problems) ?? []);
 }

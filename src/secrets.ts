@@ -9,10 +9,13 @@ import type { Config } from './config.ts';
 export interface ServerSecrets {
   hashSecret: Buffer;
   encryptionKey: Buffer;
+  previousHashSecrets: Buffer[];
+  previousEncryptionKeys: Buffer[];
 }
 
 export function resolveSecrets(config: Config): ServerSecrets {
-  if (config.hashSecret && config.encryptionKey) return { hashSecret: config.hashSecret, encryptionKey: config.encryptionKey };
+  const previous = { previousHashSecrets: config.previousHashSecrets, previousEncryptionKeys: config.previousEncryptionKeys };
+  if (config.hashSecret && config.encryptionKey) return { hashSecret: config.hashSecret, encryptionKey: config.encryptionKey, ...previous };
   if (config.environment === 'production') {
     // loadConfig already refuses this; kept so no path can start production on generated secrets.
     throw new Error('AETHERFLOW_HASH_SECRET and AETHERFLOW_ENCRYPTION_KEY are required in production');
@@ -28,5 +31,6 @@ export function resolveSecrets(config: Config): ServerSecrets {
   return {
     hashSecret: config.hashSecret ?? Buffer.from(stored.hash_secret!, 'base64'),
     encryptionKey: config.encryptionKey ?? Buffer.from(stored.encryption_key!, 'base64'),
+    ...previous,
   };
 }

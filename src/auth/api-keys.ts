@@ -83,12 +83,16 @@ export class ApiKeyService {
         'k.expires_at',
         'k.revoked_at',
         'a.plan',
+        's.hash',
       ])
-      .where('s.hash', '=', this.hash(secret))
+      .where('s.hash', 'in', this.hash.candidates(secret))
       .executeTakeFirst();
     if (!row || (parsed.kind === 'modern' && (row.type !== parsed.type || row.environment !== parsed.environment))) {
       throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
     }
+    // Stored under a hash secret being rotated out: store it under the current one from now on.
+    const current = this.hash(secret);
+    if (row.hash !== current) await this.db.updateTable('api_key_secrets').set({ hash: current }).where('hash', '=', row.hash).execute();
     const now = this.clock();
     const key = { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
     if (row.revoked_at !== null) throw new KeyRefusedError('revoked_api_key', 'This API key has been revoked.', key);
@@ -216,7 +220,7 @@ export class ApiKeyService {
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
       .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at', 's.expires_at as secret_expires_at'])
-      .where('s.hash', '=', this.hash(secret))
+      .where('s.hash', 'in', this.hash.candidates(secret))
       .executeTakeFirst();
     if (!row || row.revoked_at !== null) return null;
     // A secret already rotated out no longer opens anything: the owners have dealt with that

@@ -5,11 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ApiKeyService } from '../auth/api-keys.ts';
+import type { Encryptor } from '../crypto/aes-gcm.ts';
 import { isScope } from '../auth/scopes.ts';
 import type { Database } from '../db/schema.ts';
 import type { AccountService, Plan } from '../identity/accounts.ts';
 import type { Identity } from '../identity/identity.ts';
 import { isRole, ROLES } from '../identity/roles.ts';
+import { associatedData } from '../identity/signing-keys.ts';
 import { normaliseEmail } from '../identity/user-directory.ts';
 
 export class AdminError extends Error {}
@@ -19,6 +21,8 @@ export interface AdminServices {
   accounts: AccountService;
   apiKeys: ApiKeyService;
   identity: Identity;
+  /** The current encryption key and the ones being rotated out. */
+  encryptor: Encryptor;
 }
 
 const PLANS: readonly Plan[] = ['free', 'pro', 'enterprise'];
@@ -127,4 +131,28 @@ export async function listUsers(services: AdminServices): Promise<string[]> {
   const users = await services.db.selectFrom('users').select(['id', 'email', 'role', 'account_id', 'default_project_id']).orderBy('created_at').execute();
   if (users.length === 0) return ['No users yet: start the server once (npm start) to create the owner.'];
   return users.map((u) => `${u.id}  ${u.email}  ${u.role}  account ${u.account_id}  default project ${u.default_project_id}`);
+}
+
+/**
+ * After a rotation of AETHERFLOW_ENCRYPTION_KEY: reseals every connection credential
+ * and signing key still sealed with a previous key under the current one, so the
+ * previous key can then be removed from AETHERFLOW_ENCRYPTION_KEY_PREVIOUS.
+ */
+export async function reencrypt(services: AdminServices): Promise<string[]> {
+  const { db, encryptor } = services;
+  let connections = 0;
+  for (const row of await db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('credentials_encrypted', '!=', '').execute()) {
+    if (encryptor.isCurrent(row.credentials_encrypted)) continue;
+    const resealed = encryptor.encrypt(encryptor.decrypt(row.credentials_encrypted, row.id), row.id);
+    await db.updateTable('connections').set({ credentials_encrypted: resealed }).where('id', '=', row.id).where('credentials_encrypted', '=', row.credentials_encrypted).execute();
+    connections += 1;
+  }
+  let keys = 0;
+  for (const row of await db.selectFrom('signing_keys').select(['kid', 'private_key_encrypted']).execute()) {
+    if (encryptor.isCurrent(row.private_key_encrypted)) continue;
+    const resealed = encryptor.encrypt(encryptor.decrypt(row.private_key_encrypted, associatedData(row.kid)), associatedData(row.kid));
+    await db.updateTable('signing_keys').set({ private_key_encrypted: resealed }).where('kid', '=', row.kid).execute();
+    keys += 1;
+  }
+  return [`Resealed ${connections} connection credential${connections === 1 ? '' : 's'} and ${keys} signing key${keys === 1 ? '' : 's'} under the current encryption key.`];
 }

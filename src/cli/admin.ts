@@ -6,6 +6,7 @@ import { ApiKeyService } from '../auth/api-keys.ts';
 import { LastUsedRecorder } from '../auth/last-used.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { loadContract } from '../contract/operations.ts';
+import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -14,7 +15,7 @@ import { AccountService } from '../identity/accounts.ts';
 import { createIdentity } from '../identity/identity.ts';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig } from '../rate-limit/index.ts';
 import { resolveSecrets } from '../secrets.ts';
-import { addUser, AdminError, importLegacyKey, listUsers, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
+import { addUser, AdminError, importLegacyKey, listUsers, reencrypt, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -33,6 +34,10 @@ const USAGE = `Usage: npm run admin -- <command> [options]
       Publishes a new token signing key, which signs from one hour later (at once with
       --now); the previous key keeps verifying until its tokens have expired.
   list-users
+  reencrypt
+      After a change of AETHERFLOW_ENCRYPTION_KEY (the old key moved to
+      AETHERFLOW_ENCRYPTION_KEY_PREVIOUS): reseals every connection credential and
+      signing key under the new key. Then the old key can be removed.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -76,8 +81,9 @@ async function main(argv: string[]): Promise<number> {
     const services: AdminServices = {
       db,
       accounts: new AccountService(db, systemClock),
-      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key'), systemClock, lastUsed),
+      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed),
       identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument: loadContract().document }),
+      encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
     };
     let lines: string[];
     switch (command) {
@@ -98,6 +104,9 @@ async function main(argv: string[]): Promise<number> {
         break;
       case 'list-users':
         lines = await listUsers(services);
+        break;
+      case 'reencrypt':
+        lines = await reencrypt(services);
         break;
       default:
         throw new AdminError(`Unknown command "${command}".\n\n${USAGE}`);

@@ -30,7 +30,7 @@ export interface IdentityOptions {
   clock: Clock;
   /** The public URL: the issuer of tokens and the base of the OAuth endpoints. */
   publicUrl: string;
-  secrets: { hashSecret: Buffer; encryptionKey: Buffer };
+  secrets: { hashSecret: Buffer; encryptionKey: Buffer; previousHashSecrets?: Buffer[]; previousEncryptionKeys?: Buffer[] };
   guard: BruteForceGuard;
   /** The bundled contract, for the scopes' descriptions on the consent page. */
   contractDocument: Record<string, unknown>;
@@ -59,10 +59,10 @@ export interface Identity {
 
 export async function createIdentity(options: IdentityOptions): Promise<Identity> {
   const { db, clock, secrets } = options;
-  const hasher = (purpose: string) => keyedHasher(secrets.hashSecret, purpose);
+  const hasher = (purpose: string) => keyedHasher(secrets.hashSecret, purpose, secrets.previousHashSecrets ?? []);
   const audience: TokenAudience = { issuer: options.publicUrl, audience: `${options.publicUrl}/v1` };
 
-  const signingKeys = new SigningKeys(db, aesGcmEncryptor(secrets.encryptionKey), clock);
+  const signingKeys = new SigningKeys(db, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []), clock);
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
   const revocations = options.revocations ?? new SqlRevocationList(db, clock);

@@ -128,7 +128,9 @@ export class OAuthClientService {
   }
 
   secretMatches(client: OAuthClient, secret: string): boolean {
-    return client.secretHash !== null && safeEqual(this.hash(secret), client.secretHash);
+    const stored = client.secretHash;
+    // Every candidate is compared, so the time taken does not depend on which one matches.
+    return stored !== null && this.hash.candidates(secret).map((hash) => safeEqual(hash, stored)).includes(true);
   }
 
   private scoped(scope: DataScope) {

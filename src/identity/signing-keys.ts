@@ -155,6 +155,7 @@ export class SigningKeys {
   }
 }
 
-function associatedData(kid: string): string {
+/** What a signing key's private key is sealed with: bound to its kid. */
+export function associatedData(kid: string): string {
   return `signing-key:${kid}`;
 }

@@ -117,7 +117,7 @@ export class TokenFamilies {
       .innerJoin('token_families as f', 'f.id', 'r.family_id')
       .selectAll('f')
       .select(['r.id as refresh_id', 'r.created_at as refresh_created_at', 'r.expires_at as refresh_expires_at', 'r.used_at as refresh_used_at'])
-      .where('r.hash', '=', this.hash(token))
+      .where('r.hash', 'in', this.hash.candidates(token))
       .executeTakeFirst();
     if (!row) return null;
     const { refresh_id, refresh_created_at, refresh_expires_at, refresh_used_at, ...family } = row;

@@ -80,7 +80,7 @@ describe('signing keys', () => {
     const rows = await server.server.database.db.selectFrom('signing_keys').selectAll().execute();
     expect(rows.length).toBeGreaterThan(1);
     for (const row of rows) {
-      expect(row.private_key_encrypted.startsWith('v1.')).toBe(true);
+      expect(row.private_key_encrypted).toMatch(/^v2\.[A-Za-z0-9_-]{8}\./);
       expect(row.private_key_encrypted).not.toContain('PRIVATE KEY');
       expect(JSON.parse(row.public_jwk)).not.toHaveProperty('d');
     }

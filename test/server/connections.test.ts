@@ -96,7 +96,7 @@ describe('at rest', () => {
     expect(await connections.credentials(scope(), mine)).toEqual({ token });
 
     const stored = await db.selectFrom('connections').select('credentials_encrypted').where('id', '=', mine).executeTakeFirstOrThrow();
-    expect(stored.credentials_encrypted).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(stored.credentials_encrypted).toMatch(/^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
     expect(stored.credentials_encrypted).not.toContain(token);
 
     // ...the same ciphertext copied onto another row does not (the id is the associated data)...
@@ -104,10 +104,10 @@ describe('at rest', () => {
     await expect(connections.credentials(scope(), other)).rejects.toThrow();
 
     // ...and neither does a ciphertext with one byte flipped.
-    const [version, iv, tag, body] = stored.credentials_encrypted.split('.') as [string, string, string, string];
+    const [version, keyId, iv, tag, body] = stored.credentials_encrypted.split('.') as [string, string, string, string, string];
     const flipped = Buffer.from(body, 'base64url');
     flipped[0] = flipped[0]! ^ 0x01;
-    await db.updateTable('connections').set({ credentials_encrypted: [version, iv, tag, flipped.toString('base64url')].join('.') }).where('id', '=', mine).execute();
+    await db.updateTable('connections').set({ credentials_encrypted: [version, keyId, iv, tag, flipped.toString('base64url')].join('.') }).where('id', '=', mine).execute();
     await expect(connections.credentials(scope(), mine)).rejects.toThrow();
   });
 
