@@ -116,7 +116,10 @@ describe('at rest', () => {
     const a = (await createConnection({ token })).body.data.id as string;
     const b = (await createConnection({ token })).body.data.id as string;
     const rows = await server.server.database.db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('id', 'in', [a, b]).execute();
-    const [ivA, ivB] = rows.map((row) => row.credentials_encrypted.split('.')[1]);
+    // v2.<key id>.<iv>.<tag>.<ciphertext>: same key, different IVs.
+    const [keyA, keyB] = rows.map((row) => row.credentials_encrypted.split('.')[1]);
+    const [ivA, ivB] = rows.map((row) => row.credentials_encrypted.split('.')[2]);
+    expect(keyA).toBe(keyB);
     expect(ivA).not.toBe(ivB);
   });
 });
