@@ -5107,7 +5107,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description The key is revoked or expired and cannot be rotated. */
+            /**
+             * @description The key is revoked or expired and cannot be rotated (`api_key_revoked`), or
+             *     another request rotated or revoked it at the same moment
+             *     (`idempotency_in_progress`: read the key again, then retry if it still needs it).
+             */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];

@@ -203,12 +203,23 @@ export class ApiKeyService {
       let graceEnd = now + graceSeconds * 1000;
       if (row.expires_at !== null) graceEnd = Math.min(graceEnd, Date.parse(row.expires_at));
       const secret = generateApiKey(row.type as ApiKeyType, row.environment);
+      const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
+      // The key's row first, guarded by the secret we read: of two concurrent rotations (or a
+      // rotation and a revocation) on several instances, the second waits for the row lock and
+      // then finds it changed, so a key never ends up with two current secrets.
+      const claimed = await trx
+        .updateTable('api_keys')
+        .set({ prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at })
+        .where('id', '=', id)
+        .where('prefix', '=', row.prefix)
+        .where('last4', '=', row.last4)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError('idempotency_in_progress', 'The key was rotated or revoked by another request at the same moment: read it again, then retry.', { headers: { 'Retry-After': '1' } });
       // Older rotated secrets end now: only the secret being replaced gets a grace period.
       await trx.updateTable('api_key_secrets').set({ expires_at: iso(now) }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', iso(now)).execute();
       await trx.updateTable('api_key_secrets').set({ expires_at: iso(graceEnd) }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
       await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
-      const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
-      await trx.updateTable('api_keys').set({ prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at }).where('id', '=', id).execute();
       return { ...this.view(updated), secret };
     });
   }

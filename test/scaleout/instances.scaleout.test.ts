@@ -62,6 +62,22 @@ describe('two instances', () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
   });
 
+  test('concurrent rotations of one key on both instances leave exactly one current secret', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'rotated', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string } };
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/v1/auth/api-keys/${created.data.id}/rotate`, { method: 'POST', headers: auth(cluster.key), body: '{}' })),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 409), statuses.join(',')).toBe(true);
+    const current = await query(cluster, 'SELECT hash FROM api_key_secrets WHERE key_id = $1 AND expires_at IS NULL', [created.data.id]);
+    expect(current).toHaveLength(1);
+    // The last successful rotation's secret is the one that works without X-Key-Expires-At.
+    const secrets = await Promise.all(responses.filter((r) => r.status === 200).map(async (r) => ((await r.json()) as { data: { secret: string } }).data.secret));
+    const uses = await Promise.all(secrets.map(async (secret) => fetch(`${a.url}/v1/workflows`, { headers: auth(secret) })));
+    expect(uses.filter((r) => r.status === 200 && r.headers.get('x-key-expires-at') === null)).toHaveLength(1);
+  });
+
   /** What the identity test helpers need of a server, for instance `i` of the cluster. */
   const on = (i: number) => ({ baseUrl: cluster.instances[i]!.url, secretKey: cluster.key, owner: cluster.owner }) as unknown as IdentityServer;
 
