@@ -132,3 +132,24 @@ describe('audit', () => {
     expect(log.body.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'api_key' }, metadata: { policy: 'plan-minute', count: 7 } });
   });
 });
+
+describe('brute-force guards', () => {
+  test('login brute force from one address is blocked, while the same user from another address and other users still log in', async () => {
+    const config: RateLimitConfig = { ...defaults, guards: { ...defaults.guards, login: { ...defaults.guards.login, limit: 3 } } };
+    const { server } = await serverWith({ plan: 'enterprise', config, trustProxy: true });
+    const other = { email: 'colleague@example.com', password: 'another long password 1' };
+    await server.server.services.accounts.createUser({ accountId: server.accountId, projectId: server.projectId, email: other.email, name: 'Colleague', password: other.password, role: 'member' });
+    const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
+    const login = (credentials: { email: string; password: string }, ip: string) => call(server, 'POST', '/v1/auth/login', { body: credentials, headers: from(ip) });
+
+    const attacker = '203.0.113.66';
+    for (let i = 0; i < 3; i++) expect((await login({ email: server.owner.email, password: `guess ${i}` }, attacker)).status).toBe(401);
+    const blocked = await login(server.owner, attacker);
+    expect(blocked.status, 'even the right password, from the attacking address').toBe(429);
+    expect(blocked.body.error.code).toBe('too_many_attempts');
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    expect((await login(server.owner, '198.51.100.20')).status, 'the owner from their own address').toBe(200);
+    expect((await login(other, '198.51.100.21')).status, 'another user from another address').toBe(200);
+  });
+});
