@@ -1019,8 +1019,9 @@ export interface paths {
          *     strings, not enums, so that such errors come back in OAuth form; unknown
          *     parameters are ignored (RFC 6749 section 3.2). Issued tokens are recorded in
          *     the audit log (`token.issued`, `token.refreshed`), never their values. The
-         *     response is sent with `Cache-Control: no-store` and `Pragma: no-cache`. The
-         *     endpoint is rate-limited per app and per client IP.
+         *     response is sent with `Cache-Control: no-store` and `Pragma: no-cache`.
+         *     Failed client authentications are limited per client IP address: past the
+         *     limit, every request from that address gets `429` with `Retry-After`.
          */
         post: operations["issueToken"];
         delete?: never;
@@ -1059,8 +1060,8 @@ export interface paths {
          *     never tells whether a token existed. Parameters are bounded strings;
          *     `token_type_hint` must be `access_token` or `refresh_token` if sent
          *     (otherwise `unsupported_token_type`), and it is only a hint. Revocations are
-         *     recorded in the audit log as `token.revoked`. Rate-limited per app and per
-         *     client IP.
+         *     recorded in the audit log as `token.revoked`. Failed client authentications
+         *     are limited per client IP address (`429` with `Retry-After`).
          */
         post: operations["revokeToken"];
         delete?: never;
@@ -1095,8 +1096,8 @@ export interface paths {
          *     refresh tokens can be introspected.
          *
          *     Parameters are bounded strings; an unknown `token_type_hint` is ignored. The
-         *     answer is sent with `Cache-Control: no-store`. Rate-limited per app and per
-         *     client IP.
+         *     answer is sent with `Cache-Control: no-store`. Failed client
+         *     authentications are limited per client IP address (`429` with `Retry-After`).
          */
         post: operations["introspectToken"];
         delete?: never;
