@@ -1,0 +1,497 @@
+# coding: utf-8
+
+"""
+    AetherFlow Workflows API
+
+    The AetherFlow Workflows API lets you define workflows, run them, watch their runs, store the third-party credentials they use, and feed them events. It is a JSON API over HTTPS: every request and every response is described by this document, and the server checks itself against it.  # Conventions  - **Base URL** `https://api.aetherflow.com`. Resource endpoints live under `/v1`;   the OAuth 2.0 protocol endpoints (`/oauth/...`, `/.well-known/...`) and `/health`   are outside it. - **HTTPS only.** A plain-HTTP request to `/v1` or `/oauth` is refused with   `403 https_required` (loopback is allowed in local development); `/health`   and `/.well-known/*` carry no credentials and answer either. Every response carries   `Strict-Transport-Security` and an `X-Request-Id` that you should quote when   you contact support. - **Envelope.** A successful `/v1` response is `{\"success\": true, \"data\": ...}`;   lists add `next_cursor`. Every `/v1` error is   `{\"success\": false, \"error\": {type, code, message, status, request_id, doc_url}}`. - **Pagination.** Lists take `limit` (1-100, default 20) and `cursor`; pass the   `next_cursor` of one page as the `cursor` of the next. `next_cursor` is `null`   on the last page. Cursors are opaque: do not build or edit them. - **Idempotency.** Every `POST` that creates or runs something accepts an   `Idempotency-Key` header (any unique string up to 255 characters, a UUID is   ideal). A retry with the same key and the same body returns the first   response (marked `Idempotent-Replayed: true`) and never runs the operation   twice; the same key with a different body is refused with   `409 idempotency_conflict`. Keys are remembered for 24 hours. - **Timestamps** are RFC 3339 strings in UTC. Identifiers carry a type prefix   (`wf_`, `run_`, `conn_`, `evt_`, `key_`, `aud_`, `cli_`).  # Authentication  Every `/v1` operation except login, refresh, leaked-key reporting and `/health` needs a credential. Three kinds are accepted, and every operation lists the scopes it needs under each scheme.  ## API keys  Send the key as `Authorization: Bearer <key>` (preferred) or `X-API-Key: <key>`.  ```bash curl https://api.aetherflow.com/v1/workflows \\   -H \"Authorization: Bearer sk_test_00AHj1XS1AlTPn4uRPYtr5vGj3ePqf1n2DEhwX\" ```  A key reads `{type}_{env}_{32 base62 characters}{6-character checksum}`:  | prefix | kind | may hold | use it | |---|---|---|---| | `sk_` | secret | any scope its creator holds | on your servers only | | `rk_` | read-only | `*:read` scopes only | dashboards, reporting | | `ck_` | client | `events:write` only | safe to ship inside apps and web pages |  `env` is `live` or `test`. Keys belong to one project and reach every resource in it and nothing outside it; `test` keys see only the project's sandbox data and `live` keys only its live data. The checksum is the CRC-32 of everything before it (`sk_test_` plus the 32 random characters), written in base62 and left-padded with `0` to 6 characters, so the server and secret scanners can reject a mistyped or invented key without a database lookup.  The secret is shown **once**, when the key is created or rotated; AetherFlow keeps only a keyed hash, a display prefix and the last four characters. Keys may carry an expiry (`expires_at`) and an IP allowlist (`allowed_ips`, CIDR). Revocation takes effect on the next request. Rotation issues a new secret and keeps the old one working for a grace period (24 hours by default); responses to the old secret meanwhile carry `X-Key-Expires-At`.  Legacy keys (`wfk_` followed by 32 characters) still authenticate through `X-API-Key` only; their responses carry a `Deprecation` header. Replace them with `sk_` keys.  If you find a leaked key, report it to `POST /v1/credentials/revoke` (no authentication needed): it is revoked at once.  ## JWT access tokens  `POST /v1/auth/login` exchanges an email and password for an access token (a JWT valid for 1 hour) and a refresh token. Send the access token as `Authorization: Bearer <jwt>`. Tokens are signed with ES256 or EdDSA; the header names the signing key (`kid`), and the public keys are published at `/.well-known/jwks.json`. Claims: `iss`, `aud`, `sub`, `iat`, `nbf`, `exp`, `jti`, `scope` and `project_id`. `POST /v1/auth/refresh` trades a refresh token for a new pair; each refresh token works once, and presenting a used one revokes every token descended from the same login.  ## OAuth 2.0  Third-party apps use the authorization code flow with PKCE (S256; required for public clients) or, for their own resources, the client credentials grant. Register an app with `POST /v1/oauth/clients`, send the user to `/oauth/authorize`, exchange the code at `/oauth/token` and call `/v1` with the access token. Redirect URIs must match a registered one exactly, `state` is returned verbatim, codes are single-use and live 10 minutes. The token endpoint accepts form-encoded (RFC 6749) and JSON bodies and client authentication by `client_secret_basic` or `client_secret_post`. Revocation (RFC 7009), introspection (RFC 7662) and server metadata (RFC 8414) are supported.  ## Scopes  | scope | grants | |---|---| | `workflows:read` | list and read workflows | | `workflows:write` | create, replace and delete workflows | | `workflows:execute` | run workflows; cancel and retry runs | | `runs:read` | list and read runs | | `connections:read` | list and read connections (never their credentials) | | `connections:write` | create and delete connections | | `events:write` | send events that trigger workflows | | `keys:read` | list and read API keys | | `keys:write` | create, rotate and revoke API keys | | `apps:read` | list and read OAuth apps | | `apps:write` | register and delete OAuth apps | | `audit:read` | read the audit log | | `usage:read` | read rate-limit standing and usage | | `read` | every `*:read` scope (kept for older integrations) | | `write` | every `*:write` scope (kept for older integrations) |  A credential without a scope an operation needs is refused with `403 insufficient_scope` and `WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"<needed>\"`.  # Rate limits  Every applicable limit counts and the tightest one governs. Windows slide.  | limit applies to | allowance | |---|---| | reads (GET) | 1000 per minute per key or token | | writes (POST, PUT, PATCH, DELETE) | 100 per minute per key or token | | executions (run, cancel, retry) | 500 per minute per key or token | | event ingestion | 10000 per minute per client IP | | free plan | 60 per minute and 1000 per hour per account | | pro plan | 300 per minute and 10000 per hour per account | | enterprise plan | 1000 per minute and 50000 per hour per account | | API keys | 1000 per hour per key | | OAuth access tokens | 5000 per hour per token's grant | | JWT sessions | 2000 per hour per user |  Every rate-limited response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds) for the governing limit, and the IETF `RateLimit-Policy` and `RateLimit` fields for all of them. Over a limit the API answers `429 rate_limit_exceeded` with `Retry-After` in seconds: wait that long, then retry. `GET /v1/usage` shows where you stand. Login, refresh, leaked-key reports and failed authentication attempts are also limited per client IP to stop brute force (`429 too_many_attempts`).  # Errors  Every `/v1` error uses one envelope:  ```json {   \"success\": false,   \"error\": {     \"type\": \"authentication_error\",     \"code\": \"invalid_api_key\",     \"message\": \"The API key provided is invalid.\",     \"status\": 401,     \"request_id\": \"req_2R173icKNeCelgpIO3zC485E\",     \"doc_url\": \"https://docs.aetherflow.com/errors#invalid_api_key\"   } } ```  `type` says what kind of problem it is and `code` exactly which one; the full catalogue of codes, their statuses and what to do about each is in the `ErrorCode` schema. Branch on `code`, never on `message`. A 401 always carries `WWW-Authenticate` (RFC 6750). The OAuth protocol endpoints answer errors in RFC 6749's own `{\"error\", \"error_description\"}` form, because OAuth client libraries expect it.   # noqa: E501
+
+    The version of the OpenAPI document: 1.0.0
+    Contact: api@aetherflow.com
+    Generated by: https://openapi-generator.tech
+"""
+
+
+import pprint
+import re  # noqa: F401
+
+import six
+
+from aetherflow.configuration import Configuration
+
+
+class Run(object):
+    """NOTE: This class is auto generated by OpenAPI Generator.
+    Ref: https://openapi-generator.tech
+
+    Do not edit the class manually.
+    """
+
+    """
+    Attributes:
+      openapi_types (dict): The key is attribute name
+                            and the value is attribute type.
+      attribute_map (dict): The key is attribute name
+                            and the value is json key in definition.
+    """
+    openapi_types = {
+        'id': 'str',
+        'workflow_id': 'str',
+        'workflow_version': 'int',
+        'status': 'RunStatus',
+        'trigger': 'RunTrigger',
+        'input': 'dict(str, object)',
+        'output': 'dict(str, object)',
+        'steps': 'list[RunStepResult]',
+        'error': 'RunError',
+        'retry_of': 'str',
+        'environment': 'Environment',
+        'created_at': 'datetime',
+        'started_at': 'datetime',
+        'finished_at': 'datetime'
+    }
+
+    attribute_map = {
+        'id': 'id',
+        'workflow_id': 'workflow_id',
+        'workflow_version': 'workflow_version',
+        'status': 'status',
+        'trigger': 'trigger',
+        'input': 'input',
+        'output': 'output',
+        'steps': 'steps',
+        'error': 'error',
+        'retry_of': 'retry_of',
+        'environment': 'environment',
+        'created_at': 'created_at',
+        'started_at': 'started_at',
+        'finished_at': 'finished_at'
+    }
+
+    def __init__(self, id=None, workflow_id=None, workflow_version=None, status=None, trigger=None, input=None, output=None, steps=None, error=None, retry_of=None, environment=None, created_at=None, started_at=None, finished_at=None, local_vars_configuration=None):  # noqa: E501
+        """Run - a model defined in OpenAPI"""  # noqa: E501
+        if local_vars_configuration is None:
+            local_vars_configuration = Configuration()
+        self.local_vars_configuration = local_vars_configuration
+
+        self._id = None
+        self._workflow_id = None
+        self._workflow_version = None
+        self._status = None
+        self._trigger = None
+        self._input = None
+        self._output = None
+        self._steps = None
+        self._error = None
+        self._retry_of = None
+        self._environment = None
+        self._created_at = None
+        self._started_at = None
+        self._finished_at = None
+        self.discriminator = None
+
+        self.id = id
+        self.workflow_id = workflow_id
+        self.workflow_version = workflow_version
+        self.status = status
+        self.trigger = trigger
+        self.input = input
+        self.output = output
+        self.steps = steps
+        self.error = error
+        self.retry_of = retry_of
+        self.environment = environment
+        self.created_at = created_at
+        self.started_at = started_at
+        self.finished_at = finished_at
+
+    @property
+    def id(self):
+        """Gets the id of this Run.  # noqa: E501
+
+        The run's id.  # noqa: E501
+
+        :return: The id of this Run.  # noqa: E501
+        :rtype: str
+        """
+        return self._id
+
+    @id.setter
+    def id(self, id):
+        """Sets the id of this Run.
+
+        The run's id.  # noqa: E501
+
+        :param id: The id of this Run.  # noqa: E501
+        :type: str
+        """
+        if self.local_vars_configuration.client_side_validation and id is None:  # noqa: E501
+            raise ValueError("Invalid value for `id`, must not be `None`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                id is not None and not re.search(r'^run_[0-9A-Za-z]{24}$', id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `id`, must be a follow pattern or equal to `/^run_[0-9A-Za-z]{24}$/`")  # noqa: E501
+
+        self._id = id
+
+    @property
+    def workflow_id(self):
+        """Gets the workflow_id of this Run.  # noqa: E501
+
+        The workflow this run executes (it may have been deleted since).  # noqa: E501
+
+        :return: The workflow_id of this Run.  # noqa: E501
+        :rtype: str
+        """
+        return self._workflow_id
+
+    @workflow_id.setter
+    def workflow_id(self, workflow_id):
+        """Sets the workflow_id of this Run.
+
+        The workflow this run executes (it may have been deleted since).  # noqa: E501
+
+        :param workflow_id: The workflow_id of this Run.  # noqa: E501
+        :type: str
+        """
+        if self.local_vars_configuration.client_side_validation and workflow_id is None:  # noqa: E501
+            raise ValueError("Invalid value for `workflow_id`, must not be `None`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                workflow_id is not None and not re.search(r'^wf_[0-9A-Za-z]{24}$', workflow_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `workflow_id`, must be a follow pattern or equal to `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
+
+        self._workflow_id = workflow_id
+
+    @property
+    def workflow_version(self):
+        """Gets the workflow_version of this Run.  # noqa: E501
+
+        The version of the workflow whose steps this run executes.  # noqa: E501
+
+        :return: The workflow_version of this Run.  # noqa: E501
+        :rtype: int
+        """
+        return self._workflow_version
+
+    @workflow_version.setter
+    def workflow_version(self, workflow_version):
+        """Sets the workflow_version of this Run.
+
+        The version of the workflow whose steps this run executes.  # noqa: E501
+
+        :param workflow_version: The workflow_version of this Run.  # noqa: E501
+        :type: int
+        """
+        if self.local_vars_configuration.client_side_validation and workflow_version is None:  # noqa: E501
+            raise ValueError("Invalid value for `workflow_version`, must not be `None`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                workflow_version is not None and workflow_version < 1):  # noqa: E501
+            raise ValueError("Invalid value for `workflow_version`, must be a value greater than or equal to `1`")  # noqa: E501
+
+        self._workflow_version = workflow_version
+
+    @property
+    def status(self):
+        """Gets the status of this Run.  # noqa: E501
+
+
+        :return: The status of this Run.  # noqa: E501
+        :rtype: RunStatus
+        """
+        return self._status
+
+    @status.setter
+    def status(self, status):
+        """Sets the status of this Run.
+
+
+        :param status: The status of this Run.  # noqa: E501
+        :type: RunStatus
+        """
+        if self.local_vars_configuration.client_side_validation and status is None:  # noqa: E501
+            raise ValueError("Invalid value for `status`, must not be `None`")  # noqa: E501
+
+        self._status = status
+
+    @property
+    def trigger(self):
+        """Gets the trigger of this Run.  # noqa: E501
+
+
+        :return: The trigger of this Run.  # noqa: E501
+        :rtype: RunTrigger
+        """
+        return self._trigger
+
+    @trigger.setter
+    def trigger(self, trigger):
+        """Sets the trigger of this Run.
+
+
+        :param trigger: The trigger of this Run.  # noqa: E501
+        :type: RunTrigger
+        """
+        if self.local_vars_configuration.client_side_validation and trigger is None:  # noqa: E501
+            raise ValueError("Invalid value for `trigger`, must not be `None`")  # noqa: E501
+
+        self._trigger = trigger
+
+    @property
+    def input(self):
+        """Gets the input of this Run.  # noqa: E501
+
+        The run's input, read by templates as `{{input.<name>}}`: the `input` of a manual run (`{}` if none was sent), the `data` of the triggering event, or the input of the retried run.   # noqa: E501
+
+        :return: The input of this Run.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._input
+
+    @input.setter
+    def input(self, input):
+        """Sets the input of this Run.
+
+        The run's input, read by templates as `{{input.<name>}}`: the `input` of a manual run (`{}` if none was sent), the `data` of the triggering event, or the input of the retried run.   # noqa: E501
+
+        :param input: The input of this Run.  # noqa: E501
+        :type: dict(str, object)
+        """
+        if self.local_vars_configuration.client_side_validation and input is None:  # noqa: E501
+            raise ValueError("Invalid value for `input`, must not be `None`")  # noqa: E501
+
+        self._input = input
+
+    @property
+    def output(self):
+        """Gets the output of this Run.  # noqa: E501
+
+        The run's variables (`vars`) as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`.   # noqa: E501
+
+        :return: The output of this Run.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._output
+
+    @output.setter
+    def output(self, output):
+        """Sets the output of this Run.
+
+        The run's variables (`vars`) as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`.   # noqa: E501
+
+        :param output: The output of this Run.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._output = output
+
+    @property
+    def steps(self):
+        """Gets the steps of this Run.  # noqa: E501
+
+        One entry per step of the workflow version, in execution order.  # noqa: E501
+
+        :return: The steps of this Run.  # noqa: E501
+        :rtype: list[RunStepResult]
+        """
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps):
+        """Sets the steps of this Run.
+
+        One entry per step of the workflow version, in execution order.  # noqa: E501
+
+        :param steps: The steps of this Run.  # noqa: E501
+        :type: list[RunStepResult]
+        """
+        if self.local_vars_configuration.client_side_validation and steps is None:  # noqa: E501
+            raise ValueError("Invalid value for `steps`, must not be `None`")  # noqa: E501
+
+        self._steps = steps
+
+    @property
+    def error(self):
+        """Gets the error of this Run.  # noqa: E501
+
+        Which step failed and why; `null` unless `status` is `failed`.  # noqa: E501
+
+        :return: The error of this Run.  # noqa: E501
+        :rtype: RunError
+        """
+        return self._error
+
+    @error.setter
+    def error(self, error):
+        """Sets the error of this Run.
+
+        Which step failed and why; `null` unless `status` is `failed`.  # noqa: E501
+
+        :param error: The error of this Run.  # noqa: E501
+        :type: RunError
+        """
+
+        self._error = error
+
+    @property
+    def retry_of(self):
+        """Gets the retry_of of this Run.  # noqa: E501
+
+        The run this run retries; `null` if it is not a retry.  # noqa: E501
+
+        :return: The retry_of of this Run.  # noqa: E501
+        :rtype: str
+        """
+        return self._retry_of
+
+    @retry_of.setter
+    def retry_of(self, retry_of):
+        """Sets the retry_of of this Run.
+
+        The run this run retries; `null` if it is not a retry.  # noqa: E501
+
+        :param retry_of: The retry_of of this Run.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                retry_of is not None and not re.search(r'^run_[0-9A-Za-z]{24}$', retry_of)):  # noqa: E501
+            raise ValueError(r"Invalid value for `retry_of`, must be a follow pattern or equal to `/^run_[0-9A-Za-z]{24}$/`")  # noqa: E501
+
+        self._retry_of = retry_of
+
+    @property
+    def environment(self):
+        """Gets the environment of this Run.  # noqa: E501
+
+
+        :return: The environment of this Run.  # noqa: E501
+        :rtype: Environment
+        """
+        return self._environment
+
+    @environment.setter
+    def environment(self, environment):
+        """Sets the environment of this Run.
+
+
+        :param environment: The environment of this Run.  # noqa: E501
+        :type: Environment
+        """
+        if self.local_vars_configuration.client_side_validation and environment is None:  # noqa: E501
+            raise ValueError("Invalid value for `environment`, must not be `None`")  # noqa: E501
+
+        self._environment = environment
+
+    @property
+    def created_at(self):
+        """Gets the created_at of this Run.  # noqa: E501
+
+        When the run was created (queued).  # noqa: E501
+
+        :return: The created_at of this Run.  # noqa: E501
+        :rtype: datetime
+        """
+        return self._created_at
+
+    @created_at.setter
+    def created_at(self, created_at):
+        """Sets the created_at of this Run.
+
+        When the run was created (queued).  # noqa: E501
+
+        :param created_at: The created_at of this Run.  # noqa: E501
+        :type: datetime
+        """
+        if self.local_vars_configuration.client_side_validation and created_at is None:  # noqa: E501
+            raise ValueError("Invalid value for `created_at`, must not be `None`")  # noqa: E501
+
+        self._created_at = created_at
+
+    @property
+    def started_at(self):
+        """Gets the started_at of this Run.  # noqa: E501
+
+        When the step runner started the run; `null` while `queued`, and for a run cancelled before it started.  # noqa: E501
+
+        :return: The started_at of this Run.  # noqa: E501
+        :rtype: datetime
+        """
+        return self._started_at
+
+    @started_at.setter
+    def started_at(self, started_at):
+        """Sets the started_at of this Run.
+
+        When the step runner started the run; `null` while `queued`, and for a run cancelled before it started.  # noqa: E501
+
+        :param started_at: The started_at of this Run.  # noqa: E501
+        :type: datetime
+        """
+
+        self._started_at = started_at
+
+    @property
+    def finished_at(self):
+        """Gets the finished_at of this Run.  # noqa: E501
+
+        When the run reached `succeeded`, `failed` or `cancelled`; `null` until then.  # noqa: E501
+
+        :return: The finished_at of this Run.  # noqa: E501
+        :rtype: datetime
+        """
+        return self._finished_at
+
+    @finished_at.setter
+    def finished_at(self, finished_at):
+        """Sets the finished_at of this Run.
+
+        When the run reached `succeeded`, `failed` or `cancelled`; `null` until then.  # noqa: E501
+
+        :param finished_at: The finished_at of this Run.  # noqa: E501
+        :type: datetime
+        """
+
+        self._finished_at = finished_at
+
+    def to_dict(self):
+        """Returns the model properties as a dict"""
+        result = {}
+
+        for attr, _ in six.iteritems(self.openapi_types):
+            value = getattr(self, attr)
+            if isinstance(value, list):
+                result[attr] = list(map(
+                    lambda x: x.to_dict() if hasattr(x, "to_dict") else x,
+                    value
+                ))
+            elif hasattr(value, "to_dict"):
+                result[attr] = value.to_dict()
+            elif isinstance(value, dict):
+                result[attr] = dict(map(
+                    lambda item: (item[0], item[1].to_dict())
+                    if hasattr(item[1], "to_dict") else item,
+                    value.items()
+                ))
+            else:
+                result[attr] = value
+
+        return result
+
+    def to_str(self):
+        """Returns the string representation of the model"""
+        return pprint.pformat(self.to_dict())
+
+    def __repr__(self):
+        """For `print` and `pprint`"""
+        return self.to_str()
+
+    def __eq__(self, other):
+        """Returns true if both objects are equal"""
+        if not isinstance(other, Run):
+            return False
+
+        return self.to_dict() == other.to_dict()
+
+    def __ne__(self, other):
+        """Returns true if both objects are not equal"""
+        if not isinstance(other, Run):
+            return True
+
+        return self.to_dict() != other.to_dict()
