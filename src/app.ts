@@ -1,7 +1,8 @@
 // The composition of the HTTP pipeline, in one place and in this order:
-//   request id -> security headers -> HTTPS only -> operation match (404/405)
-//   -> body parsers (size limit) -> contract validation (requests; responses when
-//   configured) -> authentication -> scope check -> rate limit -> credential
+//   request id -> security headers -> HTTPS only -> headers sent once -> operation
+//   match (404/405) -> body parsers (size and depth limits) -> contract validation
+//   (requests; responses when configured) -> finite numbers -> authentication
+//   -> scope check -> rate limit -> credential
 //   headers -> handlers (by operationId) -> one error handler.
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
@@ -17,11 +18,14 @@ import type { IdempotencyStore } from './domain/idempotency.ts';
 import type { Clock } from './domain/time.ts';
 import { cidrContains } from './http/cidr.ts';
 import { credentialHeaders } from './http/credential-headers.ts';
+import { refuseDeepBodies } from './http/body-depth.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { refuseNonFiniteParameters } from './http/finite-parameters.ts';
 import type { Handlers } from './http/handler.ts';
 import { httpsOnly } from './http/https-only.ts';
 import { matchOperation } from './http/operation-match.ts';
 import { rateLimit } from './http/rate-limit.ts';
+import { refuseRepeatedHeaders } from './http/repeated-headers.ts';
 import type { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { requestId } from './http/request-id.ts';
 import { requestLog } from './http/request-log.ts';
@@ -65,10 +69,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }));
+  app.use(refuseRepeatedHeaders());
   app.use(matchOperation(contract));
 
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit: config.bodyLimitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }));
+  app.use(refuseDeepBodies());
 
   app.use(
     OpenApiValidator.middleware({
@@ -83,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
       ignoreUndocumented: false,
     }),
   );
+  app.use(refuseNonFiniteParameters());
 
   const guard: FailedCredentialGuard = {
     blockedFor: async (ip) => {

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const server = await composeServer(config);
   const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
 
-  const listener = createListener(config, server.app);
+  const listener = createListener(config, server.app, server.logger);
   await new Promise<void>((resolve) => listener.listen(config.port, config.host, resolve));
   const { port } = listener.address() as AddressInfo;
   const base = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -73,6 +73,43 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/**
+ * The raw HTTP answer to a request Node's parser refused before Express saw it
+ * (headers over the size limit, control characters, a malformed request line or
+ * framing): the same error forms as above, chosen from the request line when it
+ * could be read, with a request id, and `Connection: close` since the stream
+ * cannot be trusted any further. See src/listen.ts.
+ */
+export function rawErrorResponse(path: string | null, error: ApiError, requestId: string): string {
+  let contentType = 'application/json; charset=utf-8';
+  let body: string;
+  if (path === '/oauth/authorize') {
+    contentType = 'text/html; charset=utf-8';
+    body = renderErrorPage(error.message, requestId);
+  } else if (path !== null && (path.startsWith('/oauth/') || path.startsWith('/.well-known/'))) {
+    const oauth = toOAuthError(error);
+    body = JSON.stringify({ error: oauth.error, error_description: oauth.message });
+  } else {
+    body = JSON.stringify({
+      success: false,
+      error: { type: error.type, code: error.code, message: error.message, status: error.status, request_id: requestId, doc_url: `${DOCS}#${error.code}` },
+    });
+  }
+  const reason = error.status === 404 ? 'Not Found' : 'Bad Request';
+  return [
+    `HTTP/1.1 ${error.status} ${reason}`,
+    `Content-Type: ${contentType}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${requestId}`,
+    'Cache-Control: no-store',
+    'X-Content-Type-Options: nosniff',
+    'Strict-Transport-Security: max-age=63072000; includeSubDomains',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
 /** Maps anything thrown to the catalogue: our errors as they are, the validator's and the parsers' by status. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;

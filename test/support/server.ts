@@ -4,7 +4,6 @@
 // owner, an account, a project and an all-scopes secret test key, as on a real
 // first start.
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { Writable } from 'node:stream';
 import { bootstrap } from '../../src/bootstrap.ts';
 import { composeServer, type ComposeOptions, type Server } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createListener } from '../../src/listen.ts';
 import type { Clock } from '../../src/domain/time.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { loadRateLimitConfig, type RateLimitConfig } from '../../src/rate-limit/index.ts';
@@ -99,7 +99,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (!first) throw new Error('bootstrap did not run on a fresh data directory');
   await server.services.accounts.setPlan(first.accountId, options.plan ?? 'enterprise');
 
-  const listener = http.createServer(server.app);
+  // The listener `npm start` uses (with its handling of requests Node's parser refuses).
+  const listener = createListener(config, server.app, logger);
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const { port } = listener.address() as AddressInfo;
   let closed = false;
