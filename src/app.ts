@@ -5,7 +5,6 @@
 //   -> scope check -> rate limit -> credential
 //   headers -> handlers (by operationId) -> one error handler.
 import express, { type Express } from 'express';
-import * as OpenApiValidator from 'express-openapi-validator';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -17,6 +16,7 @@ import type { Contract } from './contract/operations.ts';
 import type { IdempotencyStore } from './domain/idempotency.ts';
 import type { Clock } from './domain/time.ts';
 import { cidrContains } from './http/cidr.ts';
+import { contractValidation } from './http/contract-validation.ts';
 import { credentialHeaders } from './http/credential-headers.ts';
 import { refuseDeepBodies } from './http/body-depth.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -76,19 +76,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ limit: config.bodyLimitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }));
   app.use(refuseDeepBodies());
 
-  app.use(
-    OpenApiValidator.middleware({
-      // The validator rewrites the document it is given; it gets its own copy.
-      apiSpec: structuredClone(contract.document) as never,
-      validateApiSpec: false,
-      // Parameters are always coerced from their string form; bodies never are (a number is not a string).
-      validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
-      validateResponses: config.validateResponses ? { removeAdditional: false } : false,
-      // Authentication and scopes are ours (src/auth/): the validator only sees that a credential is present.
-      validateSecurity: false,
-      ignoreUndocumented: false,
-    }),
-  );
+  // express-openapi-validator on the bundled contract (requests always; responses when configured).
+  app.use(contractValidation(contract, { validateResponses: config.validateResponses }));
   app.use(refuseNonFiniteParameters());
 
   const guard: FailedCredentialGuard = {

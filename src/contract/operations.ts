@@ -22,6 +22,10 @@ export interface ContractOperation {
   path: string;
   /** Express 5 syntax: `/v1/workflows/:workflow_id`. */
   expressPath: string;
+  /** Matches a request path of this template, capturing each path parameter (undecoded), in order. */
+  pathPattern: RegExp;
+  /** The names of the path parameters, in the order `pathPattern` captures them. */
+  pathParameters: string[];
   /**
    * Alternatives, each `{scheme: scopes}`. Empty for public operations. Every
    * alternative of our contract lists the same scopes under every scheme.
@@ -79,6 +83,8 @@ export function indexContract(document: Record<string, unknown>): Contract {
         method,
         path: template,
         expressPath: template.replace(/\{([^}]+)\}/g, ':$1'),
+        pathPattern: templateRegex(template, true),
+        pathParameters: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
         security,
         schemes: [...new Set(security.flatMap((requirement) => Object.keys(requirement)))],
         isPublic: security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0),
@@ -109,11 +115,11 @@ export function indexContract(document: Record<string, unknown>): Contract {
   };
 }
 
-/** `/v1/workflows/{workflow_id}` -> /^\/v1\/workflows\/[^/]+$/ */
-function templateRegex(template: string): RegExp {
+/** `/v1/workflows/{workflow_id}` -> /^\/v1\/workflows\/[^/]+$/ (with `([^/]+)` when `capture`) */
+function templateRegex(template: string, capture = false): RegExp {
   const source = template
     .split(/(\{[^}]+\})/)
-    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) => (part.startsWith('{') ? (capture ? '([^/]+)' : '[^/]+') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('');
   return new RegExp(`^${source}$`);
 }

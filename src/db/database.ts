@@ -29,6 +29,32 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
   return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe);
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running a
+ * small indexed query. Statements are cached by their SQL text (which Kysely builds with
+ * placeholders, so a query shape is one entry whatever its values). Safe because the
+ * driver runs one statement at a time on its one connection and never streams here;
+ * SQLite re-prepares a cached statement by itself after a schema change.
+ */
+export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1000): Pick<SqliteDatabase.Database, 'prepare' | 'close'> {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(source: string) {
+      let statement = statements.get(source);
+      if (statement === undefined) {
+        statement = sqlite.prepare(source);
+        // Oldest first out: query shapes are few, so this only bounds a pathological caller.
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+        statements.set(source, statement);
+      }
+      return statement;
+    },
+    close() {
+      return sqlite.close();
+    },
+  } as Pick<SqliteDatabase.Database, 'prepare' | 'close'>;
+}
+
 export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
@@ -39,7 +65,7 @@ export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandl
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   return {
     db,
     dialect: 'sqlite',

@@ -1,0 +1,102 @@
+// Contract validation of every request (and, when configured, of every response) by
+// express-openapi-validator, used so that it does no work twice.
+//
+// The validator's own first step ("metadata") finds the request's operation by
+// compiling the path-to-regexp of every route in the document, one after the other,
+// on every request, until one matches: with our ~40 routes that costs more than
+// validating the request itself. The operation is already known here (operation-match
+// runs first, with regexes compiled once), so after the validator has matched an
+// operation once, what it found (the operation's schema, its routes) is remembered,
+// and later requests to that operation get the same `req.openapi` with their own path
+// parameters, decoded the way the validator decodes them. Everything else (parameter
+// parsing and coercion, body and header checks, response checks) is the validator's
+// own middleware, unchanged.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { Contract, ContractOperation } from '../contract/operations.ts';
+import { contextOf } from './request-context.ts';
+
+/** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
+interface OpenApiMetadata {
+  expressRoute: string;
+  openApiRoute: string;
+  pathParams: Record<string, string>;
+  schema: unknown;
+  serial: number;
+  _responseSchema?: unknown;
+}
+
+type Step = (req: Request, res: Response, next: NextFunction) => unknown;
+
+export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
+  const steps = OpenApiValidator.middleware({
+    // The validator rewrites the document it is given; it gets its own copy.
+    apiSpec: structuredClone(contract.document) as never,
+    validateApiSpec: false,
+    // Parameters are always coerced from their string form; bodies never are (a number is not a string).
+    validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
+    validateResponses: options.validateResponses ? { removeAdditional: false } : false,
+    // Authentication and scopes are ours (src/auth/): the validator only sees that a credential is present.
+    validateSecurity: false,
+    // No operation takes multipart bodies: no multipart step.
+    fileUploader: false,
+    ignoreUndocumented: false,
+  }) as unknown as Step[];
+  const metadataStep = steps.findIndex((step) => step.name === 'metadataMiddleware');
+  // Without a recognisable metadata step (another version of the validator), every request takes the validator's own path.
+  const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
+
+  return (req, res, next) => {
+    const operation = contextOf(res).operation;
+    const remembered = operation ? known.get(operation) : undefined;
+    const pathParams = remembered && operation ? decodedParameters(operation, req) : null;
+    let index = 0;
+    const step = (error?: unknown): void => {
+      if (error !== undefined && error !== null) return next(error);
+      if (index === steps.length) {
+        // First request of this operation: remember what the validator matched, if it is this operation.
+        const found = (req as Request & { openapi?: OpenApiMetadata }).openapi;
+        if (operation && !remembered && metadataStep !== -1 && found?.openApiRoute === operation.path && found.schema) {
+          const { pathParams: _ignored, ...rest } = found;
+          known.set(operation, rest);
+        }
+        return next();
+      }
+      const current = index++;
+      if (current === metadataStep && remembered && pathParams) {
+        const request = req as Request & { openapi?: OpenApiMetadata };
+        request.openapi = { ...remembered, pathParams };
+        req.params = pathParams;
+        return step();
+      }
+      try {
+        void steps[current]!(req, res, step);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
+}
+
+/**
+ * The path parameters as the validator's metadata step computes them: matched on the raw
+ * path of `originalUrl`, each passed through decodeURIComponent. Null when the path does
+ * not match or a parameter does not decode: then the validator's own step runs, and its
+ * answer (400 malformed URI, 404) is the one given.
+ */
+function decodedParameters(operation: ContractOperation, req: Request): Record<string, string> | null {
+  const url = req.originalUrl;
+  const query = url.indexOf('?');
+  const match = operation.pathPattern.exec(query === -1 ? url : url.slice(0, query));
+  if (!match) return null;
+  const params: Record<string, string> = {};
+  try {
+    operation.pathParameters.forEach((name, i) => {
+      params[name] = decodeURIComponent(match[i + 1]!);
+    });
+  } catch {
+    return null;
+  }
+  return params;
+}
