@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { bootstrap } from './bootstrap.ts';
 import { composeServer } from './compose.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { shutDownGracefully } from './graceful-shutdown.ts';
 import { createListener } from './listen.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     server.drain();
     const force = setTimeout(() => listener.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();
-    listener.close(() => {
+    shutDownGracefully(listener, () => {
       void server.close().then(
         () => server.logger.info('stopped'),
         (error: unknown) => {
@@ -38,7 +39,6 @@ async function main(): Promise<void> {
         },
       );
     });
-    listener.closeIdleConnections();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -79,7 +79,8 @@ export async function startCluster(size: number, extraEnv: Record<string, string
   };
 }
 
-async function spawnInstance(env: Record<string, string>): Promise<Instance> {
+/** One server process with this environment (SQLite when it names no DATABASE_URL); resolves once it listens. */
+export async function spawnInstance(env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

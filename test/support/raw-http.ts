@@ -28,9 +28,22 @@ export interface RawAnswer {
   json: unknown;
 }
 
-export class NoAnswerError extends Error {}
+export class NoAnswerError extends Error {
+  constructor(
+    message: string,
+    /** When the whole request had been handed to the kernel (ms since the epoch), or null if it never was. */
+    readonly sentAt: number | null = null,
+  ) {
+    super(message);
+  }
+}
 
-export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs = 10_000): Promise<RawAnswer> {
+/** Resolves when the request is written (connected, and every byte handed to the kernel). */
+export interface RawRequestHandle {
+  sent: Promise<number | null>;
+}
+
+export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs = 10_000, handle?: (sent: Promise<number | null>) => void): Promise<RawAnswer> {
   const url = new URL(baseUrl);
   const headers = [...(request.headers ?? [])];
   const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
@@ -46,6 +59,9 @@ export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs
     const socket = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
     const chunks: Buffer[] = [];
     let settled = false;
+    let sentAt: number | null = null;
+    let markSent: (at: number | null) => void = () => undefined;
+    handle?.(new Promise<number | null>((resolve) => (markSent = resolve)));
     const finish = () => {
       if (settled) return;
       settled = true;
@@ -55,14 +71,14 @@ export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs
       try {
         resolve(parseAnswer(data));
       } catch (error) {
-        reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: ${(error as Error).message} (${data.length} bytes received)`));
+        reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: ${(error as Error).message} (${data.length} bytes received${sentAt === null ? ', request never fully sent' : ''})`, sentAt));
       }
     };
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: no complete answer within ${timeoutMs} ms`));
+      reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: no complete answer within ${timeoutMs} ms`, sentAt));
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -70,11 +86,17 @@ export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs
       if (isComplete(Buffer.concat(chunks))) finish();
     });
     socket.on('end', finish);
-    socket.on('close', finish);
+    socket.on('close', () => {
+      markSent(sentAt);
+      finish();
+    });
     // A server that answers before reading the whole body (413) may reset the socket while we write.
     socket.on('error', () => undefined);
     socket.write(head);
-    if (body.length > 0) socket.write(body);
+    socket.write(body, () => {
+      sentAt = Date.now();
+      markSent(sentAt);
+    });
   });
 }
 

@@ -1,0 +1,72 @@
+// Stopping without dropping a request that was already sent. http.Server.close()
+// stops listening and destroys every idle connection at once, but under load a
+// request can be sent and still be unread: its connection waiting in the kernel's
+// accept queue (a busy server accepts slowly: 60 queued logins took 700 ms to be
+// accepted) or its bytes waiting in the socket. Such requests were lost on SIGTERM.
+// So: keep listening until a connection we open to ourselves is accepted (the
+// accept queue is first in, first out, so everything queued before the signal has
+// been accepted by then), stop listening with net.Server's close (which leaves the
+// connections alone), and close the connections that are still idle only once no
+// request has come for a moment and the event loop has polled twice more, so that
+// what they had sent has been read. Every answer from the signal on closes its
+// connection, so keep-alive clients send nothing more here.
+import type { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import net from 'node:net';
+
+const QUIET_MS = 100;
+
+export function shutDownGracefully(listener: http.Server, onClosed: () => void): void {
+  listener.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.shouldKeepAlive = false;
+  });
+  afterAcceptQueue(listener, () => {
+    net.Server.prototype.close.call(listener, onClosed);
+    whenQuiet(listener, 'request', () => afterPolls(2, () => listener.closeIdleConnections()));
+  });
+}
+
+/** Runs `task` once a connection opened now to the listener has been accepted (or at once if that cannot be done). */
+function afterAcceptQueue(listener: http.Server, task: () => void): void {
+  const address = listener.address();
+  if (address === null || typeof address === 'string') return task();
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    listener.off('connection', onConnection);
+    probe.destroy();
+    task();
+  };
+  const onConnection = (socket: net.Socket) => {
+    if (socket.remotePort === probe.localPort && probe.localPort !== undefined) {
+      socket.destroy();
+      finish();
+    }
+  };
+  listener.on('connection', onConnection);
+  const probe = net.connect({ host, port: address.port });
+  probe.on('error', finish);
+  // Should the probe never be accepted, stop listening anyway after a while.
+  setTimeout(finish, 5_000).unref();
+}
+
+/** Runs `task` once `event` has not been emitted for QUIET_MS. */
+function whenQuiet(emitter: EventEmitter, event: string, task: () => void): void {
+  let timer = setTimeout(done, QUIET_MS);
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(done, QUIET_MS);
+  };
+  emitter.on(event, restart);
+  function done() {
+    emitter.off(event, restart);
+    task();
+  }
+}
+
+/** Runs `task` after `polls` more polls for I/O (each setImmediate callback runs after one). */
+function afterPolls(polls: number, task: () => void): void {
+  setImmediate(() => (polls <= 1 ? task() : afterPolls(polls - 1, task)));
+}
