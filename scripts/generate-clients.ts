@@ -46,6 +46,9 @@ export function downConvert(contract: object): JsonObject {
  * - `null` inside an `enum`: dropped (the schema is already `nullable`).
  * - `if`/`then`/`else`: dropped (conditional requirements are checked by the server).
  * - `oneOf: [X, {type: null}]`: `allOf: [X]` + `nullable: true`.
+ * - a request body offered both form-encoded and as JSON (the OAuth endpoints): form
+ *   only. 4.3.1 picks JSON when offered, then sends the fields as form parameters
+ *   in a JSON request, which carries none of them.
  * - `oneOf` of object variants (the step and trigger types, JWKs, introspection):
  *   one object with every variant's properties, `type` the union of their values,
  *   required only what every variant requires. 4.3.1's `python` generator otherwise
@@ -84,6 +87,10 @@ export function forCodegen(document: JsonObject): JsonObject {
     delete node.if;
     delete node.then;
     delete node.else;
+    if (isObject(node.requestBody) && isObject(node.requestBody.content)) {
+      const content = node.requestBody.content;
+      if ('application/x-www-form-urlencoded' in content) delete content['application/json'];
+    }
     if (Array.isArray(node.oneOf)) {
       const variants = node.oneOf;
       const nonNull = variants.filter((variant) => !(isObject(variant) && variant.type === 'null'));

@@ -28,6 +28,20 @@ describe('SDK against the Prism mock', () => {
     expect(created.data.id).toMatch(/^wf_/);
   });
 
+  test('CORS: a web app on another origin may call it (preflight and the answer)', async () => {
+    const origin = 'http://localhost:5173';
+    const preflight = await fetch(`${mock.baseUrl}/v1/workflows`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key,prefer' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('Access-Control-Allow-Origin')).toMatch(new RegExp(`^(\\*|${origin})$`));
+    const answer = await fetch(`${mock.baseUrl}/v1/workflows`, { headers: { Origin: origin, Authorization: 'Bearer sk_test_anything' } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('Access-Control-Allow-Origin')).toMatch(new RegExp(`^(\\*|${origin})$`));
+    expect(answer.headers.get('Access-Control-Expose-Headers') ?? '*').toMatch(/\*|x-ratelimit-remaining/i);
+  });
+
   test('errors come back typed: no credential (401), and any example with Prefer', async () => {
     const anonymous = createAetherFlowClient({ baseUrl: mock.baseUrl });
     await expect(unwrap(anonymous.GET('/v1/workflows'))).rejects.toMatchObject({ status: 401, code: 'authentication_required' });
