@@ -1,6 +1,6 @@
 // The composition of the HTTP pipeline, in one place and in this order:
 //   request id -> security headers -> HTTPS only -> headers sent once -> operation
-//   match (404/405) -> body parsers (size and depth limits) -> contract validation
+//   match (404/405) -> body parsers (size and depth limits, no NUL) -> contract validation
 //   (requests; responses when configured) -> finite numbers -> authentication
 //   -> scope check -> rate limit -> credential
 //   headers -> handlers (by operationId) -> one error handler.
@@ -21,6 +21,7 @@ import { credentialHeaders } from './http/credential-headers.ts';
 import { refuseDeepBodies } from './http/body-depth.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { refuseNonFiniteParameters } from './http/finite-parameters.ts';
+import { refuseNulCharacters } from './http/nul-characters.ts';
 import type { Handlers } from './http/handler.ts';
 import { httpsOnly } from './http/https-only.ts';
 import { matchOperation } from './http/operation-match.ts';
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit: config.bodyLimitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }));
   app.use(refuseDeepBodies());
+  app.use(refuseNulCharacters());
 
   // express-openapi-validator on the bundled contract (requests always; responses when configured).
   app.use(contractValidation(contract, { validateResponses: config.validateResponses }));

@@ -72,31 +72,21 @@ export class WorkflowService {
 
   async replace(scope: DataScope, id: string, input: WorkflowInput): Promise<Workflow> {
     checkConsistency(input);
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('workflows')
-        .selectAll()
-        .where('id', '=', id)
-        .where('project_id', '=', scope.projectId)
-        .where('environment', '=', scope.environment)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (!current) throw notFound('workflow');
-      const row: Row = { ...current, ...definitionColumns(input), version: current.version + 1, updated_at: iso(this.clock()) };
-      // The version guard makes a concurrent replace lose cleanly instead of overwriting.
-      // Scoped again although the row was just read in scope: every resource query names
-      // its tenant, so no statement can reach another project's row by id alone.
-      const result = await trx
-        .updateTable('workflows')
-        .set({ ...definitionColumns(input), version: row.version, updated_at: row.updated_at })
-        .where('id', '=', id)
-        .where('project_id', '=', scope.projectId)
-        .where('environment', '=', scope.environment)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new ApiError('internal_error', 'The workflow changed during the update; retry.');
-      return toWorkflow(row);
-    });
+    // One statement, so two concurrent replaces both apply in full, one after the other,
+    // each adding one to the version: the last one wins, as a PUT should. (A read, then an
+    // update guarded by the version read, made the loser of a race a 500 on PostgreSQL.)
+    // Scoped by tenant like every resource query, so no statement reaches another project's row by id alone.
+    const row = await this.db
+      .updateTable('workflows')
+      .set((eb) => ({ ...definitionColumns(input), version: eb('version', '+', 1), updated_at: iso(this.clock()) }))
+      .where('id', '=', id)
+      .where('project_id', '=', scope.projectId)
+      .where('environment', '=', scope.environment)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('workflow');
+    return toWorkflow(row);
   }
 
   async delete(scope: DataScope, id: string): Promise<void> {

@@ -125,6 +125,18 @@ describe('replace', () => {
   it('answers 404 for an unknown workflow', async () => {
     expectError(await call(server, 'PUT', '/v1/workflows/wf_000000000000000000000000', { key, body: definition([...steps]) }), 404, 'not_found');
   });
+
+  // Found by the bad-input corpus on PostgreSQL: the loser of a race was a 500.
+  it('applies concurrent replaces one after the other: every one succeeds and counts one version', async () => {
+    const created = await createWorkflow(server, key, definition([...steps]));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => call(server, 'PUT', `/v1/workflows/${created.id}`, { key, body: definition([...steps], { name: `Concurrent ${i}` }) })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(12).fill(200));
+    expect(new Set(answers.map((answer) => answer.body.data.version)).size).toBe(12);
+    const read = await call(server, 'GET', `/v1/workflows/${created.id}`, { key });
+    expect(read.body.data.version).toBe(13);
+  });
 });
 
 describe('list', () => {
