@@ -150,7 +150,11 @@ export class StepRunner {
       let failure: string | null = null;
       switch (step.type) {
         case 'set':
-          Object.assign(vars, renderValue(step.values, scope) as Record<string, unknown>);
+          // Defined, not assigned: Object.assign would run the `__proto__` setter for a variable
+          // of that name (a valid name) and swap the prototype of `vars` instead of storing it.
+          for (const [name, value] of Object.entries(renderValue(step.values, scope) as Record<string, unknown>)) {
+            Object.defineProperty(vars, name, { value, enumerable: true, writable: true, configurable: true });
+          }
           break;
         case 'log':
           this.logger[step.level === 'error' ? 'error' : step.level === 'warn' ? 'warn' : 'info']({ run_id: runId, step_id: step.id }, renderString(step.message, scope));

@@ -99,6 +99,15 @@ describe('lifecycle', () => {
     expect(done.output).toEqual({ a: 2, keep: { x: 1 }, b: [true, null] });
   });
 
+  it('keeps variables named __proto__ and constructor as variables (they are valid names)', async () => {
+    const done = await runToEnd([
+      { id: 'one', type: 'set', values: JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c"}') },
+      { id: 'two', type: 'set', values: { seen: '{{vars.__proto__}} {{vars.polluted}}' } },
+    ]);
+    expect(done.output).toEqual(JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c", "seen": "{\\"polluted\\":\\"yes\\"} "}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('executes the version it was created with, even when the workflow is replaced meanwhile', async () => {
     const workflow = await createWorkflow(server, key, definition([
       { id: 'pause', type: 'wait', seconds: 1 },
