@@ -5,6 +5,7 @@
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { localInvalidation, noCaching, redisInvalidation } from './cache/invalidation.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
@@ -97,20 +98,27 @@ async function assemble(
   await migrateToLatest(database.db as never);
   const { db } = database;
 
+  // One instance keeps counters in memory; several share them in Redis.
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // How authentication's caches hear of revocations, rotations and plan changes (src/cache/invalidation.ts).
+  const invalidation = redis
+    ? redisInvalidation(redis, config.redisKeyPrefix)
+    : database.dialect === 'sqlite'
+      ? localInvalidation(database.externalVersion)
+      : noCaching();
+
   const audit = new AuditLog(db, clock);
   const lastUsed = new LastUsedRecorder(db);
-  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed);
+  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
   const workflows = new WorkflowService(db, clock);
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
   const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
   const runs = new RunService(db, clock, workflows, runner);
   const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
   const events = new EventService(db, clock, workflows, runs);
-  const accounts = new AccountService(db, clock);
+  const accounts = new AccountService(db, clock, invalidation);
   const services = { config, clock, audit, apiKeys, workflows, runs, connections, events, accounts };
 
-  // One instance keeps counters in memory; several share them in Redis.
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
@@ -122,6 +130,7 @@ async function assemble(
     secrets,
     guard,
     contractDocument: contract.document,
+    invalidation,
     ...(redis ? { revocations: new RedisRevocationList(redis, config.redisKeyPrefix, clock) } : {}),
   });
 
@@ -167,6 +176,7 @@ async function assemble(
         await lastUsed.flush();
         await rateLimitAudit.flush(true);
         await database.close();
+        await invalidation.close();
         await redis?.quit();
       })();
       return closing;

@@ -1,6 +1,9 @@
 // API keys: creation within the creator's own scopes, authentication by keyed
 // hash, revocation, rotation with a grace period, and leaked-key reports.
 import type { Kysely, Transaction } from 'kysely';
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
+import { TaggedCache } from '../cache/tagged-cache.ts';
+import { accountTag, keyTag } from '../cache/tags.ts';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
@@ -51,13 +54,44 @@ function scopeProblem(type: ApiKeyType, scopes: readonly string[]): string | nul
   return null;
 }
 
+/** How long a verified key may be served from memory without reading it again (see TaggedCache). */
+export const KEY_CACHE_MAX_AGE_MS = 30_000;
+
+/** What authentication needs to know about a key, as the database said. */
+interface KnownKey {
+  id: string;
+  type: ApiKeyPrincipal['keyType'];
+  accountId: string;
+  projectId: string;
+  environment: Environment;
+  plan: Plan;
+  scopes: string[];
+  allowed: Cidr[];
+  expiresAt: number | null;
+  /** When the presented secret stops working (a rotated secret's grace period), or null. */
+  secretExpiresAt: number | null;
+  revoked: boolean;
+}
+
 export class ApiKeyService {
+  /**
+   * Verified keys by the keyed hash of their secret (never the secret): what the
+   * database said about the key, its secret and its account's plan. Dropped when the
+   * key is revoked or rotated or the plan changes (here or on another instance, see
+   * src/cache/invalidation.ts); what depends on time or on the caller's address is
+   * checked on every request.
+   */
+  readonly #verified: TaggedCache<KnownKey>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly hash: KeyedHash,
     private readonly clock: Clock,
     private readonly lastUsed: LastUsedRecorder,
-  ) {}
+    private readonly invalidation: Invalidation = noCaching(),
+  ) {
+    this.#verified = new TaggedCache(invalidation, { maxEntries: 10_000, maxAgeMs: KEY_CACHE_MAX_AGE_MS });
+  }
 
   /** Verifies a presented key. Throws the precise 401/403; never says more than the code does. */
   async authenticate(secret: string, scheme: SchemeName, ip: string): Promise<ApiKeyPrincipal> {
@@ -67,6 +101,40 @@ export class ApiKeyService {
     if (parsed.kind === 'legacy' && scheme !== 'ApiKeyHeader') {
       throw new ApiError('invalid_api_key', 'Legacy wfk_ keys are accepted only in the X-API-Key header.');
     }
+    const current = this.hash(secret);
+    const key = this.#verified.get(current) ?? (await this.lookup(secret, current));
+    if (!key || (parsed.kind === 'modern' && (key.type !== parsed.type || key.environment !== parsed.environment))) {
+      throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
+    }
+    const now = this.clock();
+    const owner = { keyId: key.id, accountId: key.accountId, projectId: key.projectId, environment: key.environment };
+    if (key.revoked) throw new KeyRefusedError('revoked_api_key', 'This API key has been revoked.', owner);
+    if (key.expiresAt !== null && key.expiresAt <= now) throw new KeyRefusedError('expired_api_key', 'This API key has expired.', owner);
+    if (key.secretExpiresAt !== null && key.secretExpiresAt <= now) {
+      throw new KeyRefusedError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.", owner);
+    }
+    if (key.allowed.length > 0 && !key.allowed.some((cidr) => cidrContains(cidr, ip))) {
+      throw new KeyRefusedError('ip_not_allowed', "The API key's IP allowlist does not include this address.", owner);
+    }
+    this.lastUsed.touch(key.id, ip, now);
+    return {
+      method: 'api_key',
+      scheme,
+      keyId: key.id,
+      keyType: key.type,
+      accountId: key.accountId,
+      projectId: key.projectId,
+      environment: key.environment,
+      plan: key.plan,
+      scopes: key.scopes,
+      expiresAt: key.expiresAt === null ? key.secretExpiresAt : key.secretExpiresAt === null ? key.expiresAt : Math.min(key.expiresAt, key.secretExpiresAt),
+      graceEndsAt: key.secretExpiresAt,
+    };
+  }
+
+  /** The key a secret opens, from the database; remembered when it is stored under the current hash secret. */
+  private async lookup(secret: string, current: string): Promise<KnownKey | null> {
+    const generation = this.#verified.generation;
     const row = await this.db
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
@@ -87,38 +155,24 @@ export class ApiKeyService {
       ])
       .where('s.hash', 'in', this.hash.candidates(secret))
       .executeTakeFirst();
-    if (!row || (parsed.kind === 'modern' && (row.type !== parsed.type || row.environment !== parsed.environment))) {
-      throw new ApiError('invalid_api_key', 'The API key provided is invalid.');
-    }
+    if (!row) return null;
     // Stored under a hash secret being rotated out: store it under the current one from now on.
-    const current = this.hash(secret);
     if (row.hash !== current) await this.db.updateTable('api_key_secrets').set({ hash: current }).where('hash', '=', row.hash).execute();
-    const now = this.clock();
-    const key = { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
-    if (row.revoked_at !== null) throw new KeyRefusedError('revoked_api_key', 'This API key has been revoked.', key);
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new KeyRefusedError('expired_api_key', 'This API key has expired.', key);
-    if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= now) {
-      throw new KeyRefusedError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.", key);
-    }
-    const allowed = (JSON.parse(row.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((c): c is Cidr => c !== null);
-    if (allowed.length > 0 && !allowed.some((cidr) => cidrContains(cidr, ip))) {
-      throw new KeyRefusedError('ip_not_allowed', "The API key's IP allowlist does not include this address.", key);
-    }
-    this.lastUsed.touch(row.id, ip, now);
-    const expiries = [row.expires_at, row.secret_expires_at].filter((t): t is string => t !== null).map(Date.parse);
-    return {
-      method: 'api_key',
-      scheme,
-      keyId: row.id,
-      keyType: row.type,
+    const key: KnownKey = {
+      id: row.id,
+      type: row.type,
       accountId: row.account_id,
       projectId: row.project_id,
       environment: row.environment,
       plan: row.plan as Plan,
       scopes: JSON.parse(row.scopes) as string[],
-      expiresAt: expiries.length ? Math.min(...expiries) : null,
-      graceEndsAt: row.secret_expires_at === null ? null : Date.parse(row.secret_expires_at),
+      allowed: (JSON.parse(row.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((c): c is Cidr => c !== null),
+      expiresAt: row.expires_at === null ? null : Date.parse(row.expires_at),
+      secretExpiresAt: row.secret_expires_at === null ? null : Date.parse(row.secret_expires_at),
+      revoked: row.revoked_at !== null,
     };
+    if (row.hash === current) this.#verified.set(current, key, [keyTag(row.id), accountTag(row.account_id)], generation);
+    return key;
   }
 
   async create(principal: Principal, input: ApiKeyCreate): Promise<ApiKeyWithSecret> {
@@ -190,10 +244,19 @@ export class ApiKeyService {
     if (row.revoked_at !== null) return { key: this.view(row), changed: false };
     const revokedAt = iso(this.clock());
     await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    // Before answering: the next request with this key, here or on any instance, must be refused.
+    await this.invalidation.invalidate([keyTag(id)]);
     return { key: this.view({ ...row, revoked_at: revokedAt }), changed: true };
   }
 
   async rotate(principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
+    const rotated = await this.rotateInTransaction(principal, id, graceSeconds);
+    // After the commit, before answering: the old secret now has an end (X-Key-Expires-At).
+    await this.invalidation.invalidate([keyTag(id)]);
+    return rotated;
+  }
+
+  private async rotateInTransaction(principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
     return this.db.transaction().execute(async (trx) => {
       const row = await this.find(trx, principal, id);
       if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
@@ -239,6 +302,7 @@ export class ApiKeyService {
     // would take down the new secret they just deployed.
     if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= this.clock()) return null;
     await this.db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
+    await this.invalidation.invalidate([keyTag(row.id)]);
     return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
   }
 

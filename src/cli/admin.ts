@@ -2,7 +2,9 @@
 // the configured database (the same environment variables as `npm start`).
 // Safe to run beside a running server.
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { ApiKeyService } from '../auth/api-keys.ts';
+import { noCaching, redisInvalidation } from '../cache/invalidation.ts';
 import { LastUsedRecorder } from '../auth/last-used.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { loadContract } from '../contract/operations.ts';
@@ -72,17 +74,21 @@ async function main(argv: string[]): Promise<number> {
 
   const config = loadConfig();
   const database = await openDatabase(config);
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   try {
     await migrateToLatest(database.db as never);
     const { db } = database;
     const secrets = resolveSecrets(config);
     const guard = new BruteForceGuard({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: systemClock });
     const lastUsed = new LastUsedRecorder(db);
+    // Servers cache keys, sessions and plans: with several instances (Redis), what this command
+    // changes is announced to them on Redis; a server on the same SQLite file notices by itself.
+    const invalidation = redis ? redisInvalidation(redis, config.redisKeyPrefix, { listen: false }) : noCaching();
     const services: AdminServices = {
       db,
-      accounts: new AccountService(db, systemClock),
-      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed),
-      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument: loadContract().document }),
+      accounts: new AccountService(db, systemClock, invalidation),
+      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
+      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument: loadContract().document, invalidation }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
     };
     let lines: string[];
@@ -115,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await database.close();
+    await redis?.quit();
   }
 }
 

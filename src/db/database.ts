@@ -14,6 +14,12 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The SQLite file, for integrity checks and scans; null on PostgreSQL. */
   file: string | null;
+  /**
+   * A number that changes whenever another process commits to the database (SQLite's
+   * `PRAGMA data_version`; our own writes do not change it): how this process's caches
+   * learn of `npm run admin` writing beside it. Null on PostgreSQL.
+   */
+  externalVersion: (() => number) | null;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,10 +72,12 @@ export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandl
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   return {
     db,
     dialect: 'sqlite',
     file,
+    externalVersion: () => dataVersion.get() as number,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -11,6 +11,7 @@ export function openPostgres(databaseUrl: string, observe?: QueryObserver): Data
     db,
     dialect: 'postgres',
     file: null,
+    externalVersion: null,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,5 +1,7 @@
 // Accounts, their projects and their users: the tenancy above every resource.
 import type { Kysely } from 'kysely';
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
+import { accountTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../domain/ids.ts';
 import { iso, type Clock } from '../domain/time.ts';
@@ -12,6 +14,8 @@ export class AccountService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    /** Authentication caches the plan with each key and session (src/cache/invalidation.ts). */
+    private readonly invalidation: Invalidation = noCaching(),
   ) {}
 
   async createAccount(name: string, plan: Plan): Promise<{ accountId: string; projectId: string }> {
@@ -62,6 +66,7 @@ export class AccountService {
 
   async setPlan(accountId: string, plan: Plan): Promise<void> {
     await this.db.updateTable('accounts').set({ plan }).where('id', '=', accountId).execute();
+    await this.invalidation.invalidate([accountTag(accountId)]);
   }
 
   async isEmpty(): Promise<boolean> {

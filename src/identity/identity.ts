@@ -3,6 +3,7 @@
 // and the admin command. Each secret-derived key has its own purpose, so a hash
 // of one kind of secret is never valid as another.
 import type { Kysely } from 'kysely';
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import type { Database } from '../db/schema.ts';
@@ -17,7 +18,7 @@ import { OAuthIntrospection } from './oauth-introspection.ts';
 import { OAuthRevocation } from './oauth-revocation.ts';
 import { PasswordLogin } from './password-login.ts';
 import { PasswordChecker } from './passwords.ts';
-import { SqlRevocationList, type RevocationList } from './revocation.ts';
+import { CachedRevocationList, SqlRevocationList, type RevocationList } from './revocation.ts';
 import { scopeDescriptions, type ScopeDescriptions } from './scope-descriptions.ts';
 import { SessionService } from './sessions.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -36,6 +37,8 @@ export interface IdentityOptions {
   contractDocument: Record<string, unknown>;
   /** Shared by every instance when several serve (Redis); the database table otherwise. */
   revocations?: RevocationList;
+  /** How caches of authentication state learn of changes (src/cache/invalidation.ts); nothing is cached without it. */
+  invalidation?: Invalidation;
 }
 
 export interface Identity {
@@ -65,8 +68,9 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const signingKeys = new SigningKeys(db, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []), clock);
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
-  const revocations = options.revocations ?? new SqlRevocationList(db, clock);
-  const families = new TokenFamilies(db, hasher('refresh-token'), revocations, clock);
+  const invalidation = options.invalidation ?? noCaching();
+  const revocations = new CachedRevocationList(options.revocations ?? new SqlRevocationList(db, clock), invalidation);
+  const families = new TokenFamilies(db, hasher('refresh-token'), revocations, clock, invalidation);
   const users = new UserDirectory(db);
   const clients = new OAuthClientService(db, hasher('oauth-client-secret'), families, clock);
   const codes = new AuthorizationCodes(db, hasher('authorization-code'), clock);
@@ -74,7 +78,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     audience,
     signingKeys,
     accessTokens,
-    tokenVerifier: new AccessTokenVerifier(db, accessTokens, revocations, clock),
+    tokenVerifier: new AccessTokenVerifier(db, accessTokens, revocations, clock, invalidation),
     revocations,
     families,
     users,

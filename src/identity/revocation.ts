@@ -5,6 +5,9 @@
 // without touching what revokes or what checks.
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import type { Invalidation } from '../cache/invalidation.ts';
+import { TaggedCache } from '../cache/tagged-cache.ts';
+import { revokedTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
 import { iso, type Clock } from '../domain/time.ts';
 
@@ -68,5 +71,37 @@ export class RedisRevocationList implements RevocationList {
   async anyRevoked(ids: readonly string[]): Promise<boolean> {
     if (ids.length === 0) return false;
     return (await this.redis.exists(...ids.map((id) => `${this.prefix}revoked:${id}`))) > 0;
+  }
+}
+
+/**
+ * The answers of a revocation list, remembered per set of ids (an access token asks
+ * about its `jti` and its family on every request). A revocation through this list
+ * drops the answers naming the id before it resolves, here and on every instance
+ * (src/cache/invalidation.ts); a revoked answer stays true, as revocations do.
+ */
+export class CachedRevocationList implements RevocationList {
+  readonly #answers: TaggedCache<boolean>;
+
+  constructor(
+    private readonly list: RevocationList,
+    private readonly invalidation: Invalidation,
+  ) {
+    this.#answers = new TaggedCache(invalidation, { maxEntries: 20_000, maxAgeMs: 30_000 });
+  }
+
+  async revoke(id: string, untilMs: number): Promise<void> {
+    await this.list.revoke(id, untilMs);
+    await this.invalidation.invalidate([revokedTag(id)]);
+  }
+
+  async anyRevoked(ids: readonly string[]): Promise<boolean> {
+    const key = ids.join(' ');
+    const known = this.#answers.get(key);
+    if (known !== undefined) return known;
+    const generation = this.#answers.generation;
+    const revoked = await this.list.anyRevoked(ids);
+    this.#answers.set(key, revoked, ids.map(revokedTag), generation);
+    return revoked;
   }
 }

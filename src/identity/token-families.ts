@@ -4,6 +4,8 @@
 // so the whole family is revoked (RFC 9700 section 4.14.2), which also ends every
 // access token naming it in `sid`. Refresh tokens are random and stored only as
 // keyed hashes.
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
+import { familyTag } from '../cache/tags.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
@@ -60,6 +62,8 @@ export class TokenFamilies {
     private readonly hash: KeyedHash,
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
+    /** The token verifier caches families (src/cache/invalidation.ts). */
+    private readonly invalidation: Invalidation = noCaching(),
   ) {}
 
   async create(input: NewFamily, db: Db = this.db): Promise<Family> {
@@ -170,6 +174,7 @@ export class TokenFamilies {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     await this.revocations.revoke(familyId, now + ACCESS_TOKEN_AFTERLIFE_MS);
+    await this.invalidation.invalidate([familyTag(familyId)]);
     return Number(result.numUpdatedRows) === 1;
   }
 

@@ -2,9 +2,14 @@
 // bearer JWT into the principal it acts as. Session tokens become a UserPrincipal
 // (scheme BearerAuth), OAuth tokens an OAuthPrincipal (scheme OAuth2) whose
 // grantId is the token's family. Signature checks are cached per token until its
-// `exp`; revocation, the family and the account's plan are read on every request,
-// so a cached token never outlives a revocation.
+// `exp`; revocation answers, the family and the account's plan are cached until
+// something changes them (a revocation, a family revoked, a plan change invalidate
+// them before they answer, see src/cache/invalidation.ts), so a cached token never
+// outlives a revocation.
 import type { Kysely } from 'kysely';
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
+import { TaggedCache } from '../cache/tagged-cache.ts';
+import { accountTag, familyTag } from '../cache/tags.ts';
 import type { TokenVerifier } from '../auth/authenticate.ts';
 import type { Plan, Principal } from '../auth/principal.ts';
 import type { Database } from '../db/schema.ts';
@@ -16,27 +21,28 @@ import { CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
 const CACHE_LIMIT = 10_000;
 
+type FamilyRow = Pick<Database['token_families'], 'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'> & Pick<Database['accounts'], 'plan'>;
+
 export class AccessTokenVerifier implements TokenVerifier {
   readonly #verified = new Map<string, AccessTokenClaims>();
+  readonly #families: TaggedCache<FamilyRow>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly accessTokens: AccessTokens,
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
-  ) {}
+    invalidation: Invalidation = noCaching(),
+  ) {
+    this.#families = new TaggedCache(invalidation, { maxEntries: 10_000, maxAgeMs: 30_000 });
+  }
 
   async verify(token: string): Promise<Principal> {
     const claims = await this.claims(token);
     if (await this.revocations.anyRevoked([claims.jti, claims.sid])) {
       throw new ApiError('token_revoked', 'The access token has been revoked: log in again (or ask the user to authorize the app again).');
     }
-    const family = await this.db
-      .selectFrom('token_families as f')
-      .innerJoin('accounts as a', 'a.id', 'f.account_id')
-      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan'])
-      .where('f.id', '=', claims.sid)
-      .executeTakeFirst();
+    const family = this.#families.get(claims.sid) ?? (await this.family(claims.sid));
     const consistent =
       family !== undefined &&
       family.project_id === claims.project_id &&
@@ -57,6 +63,19 @@ export class AccessTokenVerifier implements TokenVerifier {
       return { ...base, method: 'jwt', scheme: 'BearerAuth', userId: claims.sub, sessionId: claims.sid };
     }
     return { ...base, method: 'oauth', scheme: 'OAuth2', clientId: family.client_id!, userId: family.user_id, grantId: claims.sid };
+  }
+
+  /** The token family with its account's plan, from the database; remembered until invalidated. */
+  private async family(id: string): Promise<FamilyRow | undefined> {
+    const generation = this.#families.generation;
+    const row = await this.db
+      .selectFrom('token_families as f')
+      .innerJoin('accounts as a', 'a.id', 'f.account_id')
+      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan'])
+      .where('f.id', '=', id)
+      .executeTakeFirst();
+    if (row) this.#families.set(id, row, [familyTag(id), accountTag(row.account_id)], generation);
+    return row;
   }
 
   /** Verified claims, from the cache while the token's times still hold. */

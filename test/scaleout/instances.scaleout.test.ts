@@ -2,11 +2,14 @@
 // hold across them, a revocation on one is seen by the other at once, an
 // Idempotency-Key raced on both runs once, and a killed instance loses no
 // acknowledged write.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
 import { authorizationCode, exchangeCode, login, registerApp, type IdentityServer } from '../identity/support.ts';
 import { startCluster, type Cluster } from '../support/instances.ts';
 
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const auth = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
 const workflow = (name: string) => JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
 
@@ -60,6 +63,49 @@ describe('two instances', () => {
     const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
+  });
+
+  // Authentication caches keys, sessions and plans (src/cache/): each of these warms B first.
+  const warm = async (url: string, credential: string) => {
+    for (let i = 0; i < 5; i++) expect((await fetch(`${url}/v1/workflows`, { headers: auth(credential) })).status).toBe(200);
+  };
+
+  test('a key rotated on A without grace is refused by B on the next request', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'to rotate', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string; secret: string } };
+    await warm(b.url, created.data.secret);
+    const rotated = await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}/rotate`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ grace_period_seconds: 0 }) });
+    expect(rotated.status).toBe(200);
+    const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('expired_api_key');
+  });
+
+  test('a leaked key reported to A is refused by B on the next request', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'leaked', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { secret: string } };
+    await warm(b.url, created.data.secret);
+    const reported = await fetch(`${a.url}/v1/credentials/revoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ credential: created.data.secret }) });
+    expect(reported.status).toBeLessThan(300);
+    const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
+  });
+
+  test('a plan changed by npm run admin reaches both instances on the next request', { timeout: 60_000 }, async () => {
+    const policy = async (url: string) => (await fetch(`${url}/v1/workflows`, { headers: auth(cluster.key) })).headers.get('ratelimit-policy') ?? '';
+    for (const instance of cluster.instances) await warm(instance.url, cluster.key);
+    const admin = (plan: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'set-plan', '--plan', plan], { cwd: ROOT, env: cluster.env, stdio: 'ignore' });
+        child.once('exit', resolve);
+      });
+    expect(await admin('pro')).toBe(0);
+    try {
+      for (const instance of cluster.instances) expect(await policy(instance.url)).toContain('"plan-minute";q=300');
+    } finally {
+      expect(await admin('enterprise')).toBe(0);
+    }
+    for (const instance of cluster.instances) expect(await policy(instance.url)).toContain('"plan-minute";q=1000');
   });
 
   test('concurrent rotations of one key on both instances leave exactly one current secret', async () => {

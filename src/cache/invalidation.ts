@@ -1,0 +1,170 @@
+// When cached state may have changed. Caches of what authentication reads on every
+// request (verified API keys, token families, revocation answers, account plans)
+// are only as correct as their invalidation, so there is exactly one mechanism,
+// chosen by the deployment:
+//
+// - one instance on SQLite (`localInvalidation`): the services that change a key,
+//   a family or a plan invalidate what they changed, in-process, before they answer.
+//   Another process writing the same file (`npm run admin` beside the server) is
+//   seen through SQLite's `PRAGMA data_version`, which changes when another
+//   connection commits: every cache is then emptied before its next read.
+// - several instances sharing Redis (`redisInvalidation`): the same invalidations
+//   are published on a Redis channel, and every instance drops what they name when
+//   the message arrives. The instance that changed something publishes (and waits
+//   for Redis to take the message) before it answers. While an instance is not
+//   subscribed (starting, or its subscriber connection lost), its caches are not
+//   used at all, and it empties them when it subscribes again (it may have missed
+//   messages).
+// - PostgreSQL without Redis (`noCaching`): nothing tells one instance about
+//   another's writes, so nothing is cached.
+//
+// A value loaded from the database while any invalidation happened is not cached
+// (see TaggedCache), so a read racing a revocation can never store the old state.
+import type { Redis } from 'ioredis';
+
+export type InvalidationListener = (tags: readonly string[] | 'everything') => void;
+
+export interface Invalidation {
+  /** Increases with every invalidation seen: a value loaded while it changed must not be cached. */
+  readonly generation: number;
+  /**
+   * Whether cached values may be used now. Checks for changes made by other processes
+   * first (so it is called on every cache read); false means: read the database.
+   */
+  usable(): boolean;
+  /** Drops what is tagged with any of `tags` here and, when several instances serve, everywhere. */
+  invalidate(tags: readonly string[]): Promise<void>;
+  subscribe(listener: InvalidationListener): void;
+  close(): Promise<void>;
+}
+
+abstract class BaseInvalidation implements Invalidation {
+  #generation = 0;
+  readonly #listeners: InvalidationListener[] = [];
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  abstract usable(): boolean;
+  abstract invalidate(tags: readonly string[]): Promise<void>;
+
+  subscribe(listener: InvalidationListener): void {
+    this.#listeners.push(listener);
+  }
+
+  protected notify(tags: readonly string[] | 'everything'): void {
+    this.#generation += 1;
+    for (const listener of this.#listeners) listener(tags);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** One process serves: invalidations are in-process; `externalVersion` changes when another process writes. */
+class LocalInvalidation extends BaseInvalidation {
+  #seenVersion: number | null = null;
+
+  constructor(private readonly externalVersion: (() => number) | null) {
+    super();
+  }
+
+  usable(): boolean {
+    if (this.externalVersion) {
+      const version = this.externalVersion();
+      if (this.#seenVersion !== null && version !== this.#seenVersion) this.notify('everything');
+      this.#seenVersion = version;
+    }
+    return true;
+  }
+
+  async invalidate(tags: readonly string[]): Promise<void> {
+    this.notify(tags);
+  }
+}
+
+export function localInvalidation(externalVersion: (() => number) | null = null): Invalidation {
+  return new LocalInvalidation(externalVersion);
+}
+
+/** Several instances: invalidations go through a Redis channel that every instance listens to. */
+class RedisInvalidation extends BaseInvalidation {
+  readonly #channel: string;
+  readonly #subscriber: Redis | null;
+  #subscribed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    options: { listen: boolean },
+  ) {
+    super();
+    this.#channel = `${prefix}invalidate`;
+    this.#subscriber = options.listen ? redis.duplicate({ enableOfflineQueue: true }) : null;
+    if (!this.#subscriber) return;
+    const subscriber = this.#subscriber;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      try {
+        const tags = JSON.parse(message) as unknown;
+        this.notify(Array.isArray(tags) && tags.every((tag) => typeof tag === 'string') ? tags : 'everything');
+      } catch {
+        this.notify('everything');
+      }
+    });
+    // Messages published while the subscription was down are lost: start from nothing.
+    const lost = () => {
+      this.#subscribed = false;
+      this.notify('everything');
+    };
+    subscriber.on('close', lost);
+    subscriber.on('end', lost);
+    subscriber.on('error', () => undefined);
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.#channel).then(
+        () => {
+          this.notify('everything');
+          this.#subscribed = true;
+        },
+        () => lost(),
+      );
+    });
+  }
+
+  usable(): boolean {
+    return this.#subscribed;
+  }
+
+  async invalidate(tags: readonly string[]): Promise<void> {
+    this.notify(tags);
+    await this.redis.publish(this.#channel, JSON.stringify(tags));
+  }
+
+  override async close(): Promise<void> {
+    this.#subscribed = false;
+    if (this.#subscriber && this.#subscriber.status !== 'end') await this.#subscriber.quit().catch(() => undefined);
+  }
+}
+
+/**
+ * `listen: false` for a process that only changes things (`npm run admin`): it publishes
+ * its invalidations for the servers and caches nothing itself.
+ */
+export function redisInvalidation(redis: Redis, prefix: string, options: { listen: boolean } = { listen: true }): Invalidation {
+  return new RedisInvalidation(redis, prefix, options);
+}
+
+/** Nothing can tell this instance about other instances' writes: caches are never used. */
+class NoCaching extends BaseInvalidation {
+  usable(): boolean {
+    return false;
+  }
+
+  async invalidate(tags: readonly string[]): Promise<void> {
+    this.notify(tags);
+  }
+}
+
+export function noCaching(): Invalidation {
+  return new NoCaching();
+}

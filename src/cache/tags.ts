@@ -1,0 +1,9 @@
+// The tags of cached authentication state: what an invalidation names.
+/** A key's verified state (its secrets, scopes, expiry, revocation). */
+export const keyTag = (keyId: string): string => `api-key:${keyId}`;
+/** An account's plan, cached with every key and session of the account. */
+export const accountTag = (accountId: string): string => `account:${accountId}`;
+/** A token family (a session or an OAuth grant). */
+export const familyTag = (familyId: string): string => `family:${familyId}`;
+/** Whether a token id or family id is on the revocation list. */
+export const revokedTag = (id: string): string => `revoked:${id}`;
