@@ -84,7 +84,7 @@ export const UNICODE = [
 ];
 
 /** One of each kind, for the CI-sized corpus of `npm test`. */
-const SAMPLE = [INJECTIONS[0]!, INJECTIONS[1]!, INJECTIONS[5]!, INJECTIONS[7]!, INJECTIONS[10]!, INJECTIONS[11]!, INJECTIONS[16]!, INJECTIONS[18]!, UNICODE[1]!, UNICODE[4]!, UNICODE[7]!, UNICODE[9]!];
+const SAMPLE = [INJECTIONS[1]!, INJECTIONS[5]!, INJECTIONS[10]!, INJECTIONS[16]!, INJECTIONS[18]!, UNICODE[1]!, UNICODE[7]!, UNICODE[9]!];
 
 const LONG = (n: number) => 'a'.repeat(n);
 

@@ -177,10 +177,10 @@ describe('SIGTERM', () => {
   test('every request sent before the signal gets its complete answer; connections after it are refused; exit 0', { timeout: 120_000 }, async () => {
     const { instance, key } = await startServer();
     const port = Number(new URL(instance.url).port);
-    // Logins hash a password with a memory-hard KDF (tens of ms each, four at a time): forty keep the
-    // server busy for a second or more, well within its 10 s shutdown grace.
+    // Logins hash a password with a memory-hard KDF (tens of ms each, four at a time): two dozen keep
+    // the server busy for a second or more, well within its 10 s shutdown grace.
     const login = JSON.stringify({ email: 'owner@example.com', password: 'correct horse battery staple' });
-    const requests = Array.from({ length: 60 }, (_, i) =>
+    const requests = Array.from({ length: 36 }, (_, i) =>
       i % 3 === 2
         ? { method: 'POST', target: '/v1/workflows', headers: [['Authorization', `Bearer ${key}`], ['Content-Type', 'application/json']] as Array<[string, string]>, body: JSON.stringify(quickWorkflow(`In flight ${i}`)) }
         : { method: 'POST', target: '/v1/auth/login', headers: [['Content-Type', 'application/json']] as Array<[string, string]>, body: login },
