@@ -67,17 +67,17 @@ afterAll(async () => {
  * Goes to a route of the site (a hash, as a link would) and waits until the element
  * with `id` is scrolled to the top of the view; returns its text.
  */
-async function open(hash: string, id: string): Promise<string> {
-  await page.evaluate((target) => {
+async function open(hash: string, id: string, on: Page = page): Promise<string> {
+  await on.evaluate((target) => {
     window.location.hash = target;
   }, hash);
   const top = () =>
-    page.evaluate((target) => {
+    on.evaluate((target) => {
       const element = document.getElementById(target);
       return element ? Math.round(element.getBoundingClientRect().top) : null;
     }, id);
   await expect.poll(top, { timeout: 10_000, interval: 25, message: `${hash} shows #${id} at the top` }).toSatisfy((value: number | null) => value !== null && value > -10 && value < 150);
-  return page.evaluate((target) => document.getElementById(target)?.textContent ?? '', id);
+  return on.evaluate((target) => document.getElementById(target)?.textContent ?? '', id);
 }
 
 /** A screenshot once the view has painted (virtualized sections mount a frame after they scroll in). */
