@@ -13,6 +13,7 @@ import {
   type AccessToken,
   type ErrorCode,
   type Fetch,
+  type ListPath,
   type Schema,
 } from '@aetherflow/sdk';
 import { mainTenant } from '../support/fixtures.ts';
@@ -234,16 +235,18 @@ describe('SDK against the real server', () => {
     expect(wire.exchanges.length - before).toBe(1);
   });
 
-  test('type checks: unknown paths and wrong bodies do not compile', () => {
+  test('type checks: unknown paths, wrong bodies and paginating a non-list do not compile', () => {
     const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey });
     const compileOnly = () => {
       // @ts-expect-error not an operation of the contract
       void aetherflow.GET('/v1/nothing');
       // @ts-expect-error `name` is required
       void aetherflow.POST('/v1/workflows', { body: { steps: [], trigger: { type: 'manual' } } });
-      // @ts-expect-error not a list: paginate only takes cursor-paginated paths
-      void aetherflow.paginate('/v1/usage');
     };
+    // paginate and pages take exactly the cursor-paginated lists.
+    expectTypeOf<'/v1/workflows' | '/v1/runs' | '/v1/audit-logs'>().toMatchTypeOf<ListPath>();
+    expectTypeOf<'/v1/usage'>().not.toMatchTypeOf<ListPath>();
+    expectTypeOf<'/v1/workflows/{workflow_id}'>().not.toMatchTypeOf<ListPath>();
     expect(typeof compileOnly).toBe('function');
     expect(() => createAetherFlowClient({ apiKey: 'a', accessToken: 'b' })).toThrow(/one of/);
   });
