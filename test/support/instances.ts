@@ -88,10 +88,14 @@ export async function spawnInstance(env: Record<string, string>): Promise<Instan
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
   let url: string | undefined;
+  let listeningSeenAt: number | null = null;
   while (!url) {
     url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
-    // The bootstrap banner follows the listening line: wait for it to be complete.
+    if (url) listeningSeenAt ??= Date.now();
+    // The bootstrap banner follows the listening line: wait for it to be complete. On a busy
+    // machine it can come in a later chunk than the listening line, so give it half a second.
     if (url && output.includes('First start') && !output.includes('curl ')) url = undefined;
+    if (url && !output.includes('First start') && Date.now() - listeningSeenAt! < 500) url = undefined;
     if (child.exitCode !== null) throw new Error(`an instance exited at start:\n${output}`);
     if (Date.now() > deadline) throw new Error(`an instance did not start:\n${output}`);
     if (!url) await new Promise((resolve) => setTimeout(resolve, 100));
