@@ -5,7 +5,6 @@
 //   -> scope check -> rate limit -> credential
 //   headers -> handlers (by operationId) -> one error handler.
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { ApiKeyService } from './auth/api-keys.ts';
@@ -15,7 +14,7 @@ import type { Config } from './config.ts';
 import type { Contract } from './contract/operations.ts';
 import type { IdempotencyStore } from './domain/idempotency.ts';
 import type { Clock } from './domain/time.ts';
-import { cidrContains } from './http/cidr.ts';
+import { bodyParsers } from './http/body-parsers.ts';
 import { contractValidation } from './http/contract-validation.ts';
 import { credentialHeaders } from './http/credential-headers.ts';
 import { refuseDeepBodies } from './http/body-depth.ts';
@@ -30,6 +29,8 @@ import { refuseRepeatedHeaders } from './http/repeated-headers.ts';
 import type { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { requestId } from './http/request-id.ts';
 import { requestLog } from './http/request-log.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { trustedProxy } from './http/trusted-proxies.ts';
 import { contractRoutes } from './http/routes.ts';
 import type { BruteForceGuard, RateLimiter } from './rate-limit/index.ts';
 
@@ -52,14 +53,14 @@ export function createApp(deps: AppDeps): Express {
   const { config, contract, logger, clock } = deps;
   const app = express();
   // Forwarded headers are believed only from the configured proxies.
-  app.set('trust proxy', (address: string) => config.trustedProxies.some((cidr) => cidrContains(cidr, address)));
+  app.set('trust proxy', trustedProxy(config.trustedProxies));
   app.set('etag', false);
   app.set('x-powered-by', false);
 
   app.use(requestId(clock));
   app.use(requestLog(logger, clock));
   app.use(
-    helmet({
+    securityHeaders({
       strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
       contentSecurityPolicy: {
         useDefaults: false,
@@ -73,8 +74,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseRepeatedHeaders());
   app.use(matchOperation(contract));
 
-  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(express.urlencoded({ limit: config.bodyLimitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }));
+  app.use(bodyParsers({ limitBytes: config.bodyLimitBytes }));
   app.use(refuseDeepBodies());
   app.use(refuseNulCharacters());
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Principal } from '../auth/principal.ts';
+import { precompiledInsert } from '../db/precompiled.ts';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../domain/ids.ts';
 import { afterPosition, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
@@ -65,11 +66,18 @@ export interface AuditFilters {
   until?: string;
 }
 
+type AuditRow = Database['audit_logs'];
+
 export class AuditLog {
+  /** Every mutation writes one entry: its insert is compiled once (src/db/precompiled.ts). */
+  readonly #insert: (row: AuditRow) => Promise<void>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#insert = precompiledInsert(db, 'audit_logs');
+  }
 
   async record(context: RequestContext, event: AuditEvent): Promise<void> {
     const metadata = event.metadata ?? {};
@@ -82,9 +90,7 @@ export class AuditLog {
       projectId: context.principal?.projectId ?? null,
       environment: context.principal?.environment ?? null,
     };
-    await this.db
-      .insertInto('audit_logs')
-      .values({
+    await this.#insert({
         id: newId('aud'),
         account_id: tenant.accountId,
         project_id: tenant.projectId,
@@ -103,8 +109,7 @@ export class AuditLog {
         user_agent: context.userAgent,
         request_id: context.requestId,
         metadata: JSON.stringify(metadata),
-      })
-      .execute();
+      });
   }
 
   /** The project's entries of `environment` and its account-level ones, newest first. */

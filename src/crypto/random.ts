@@ -32,3 +32,26 @@ export function toBase62(value: number, width: number): string {
   } while (rest > 0);
   return out.padStart(width, '0');
 }
+
+// Identifiers (request ids, resource ids) are drawn far more often than secrets, and a
+// call to the CSPRNG per id costs more than the rest of building it. Ids therefore
+// take their bytes from a pooled buffer of CSPRNG output, refilled when used up (as
+// crypto.randomUUID does). Secrets never come from the pool: a memory dump must not
+// reveal the bytes of secrets not issued yet.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** `length` base62 characters for an identifier (not a secret), unbiased, from the pooled CSPRNG bytes. */
+export function randomIdentifier(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    if (poolOffset >= pool.length) {
+      pool = randomBytes(POOL_BYTES);
+      poolOffset = 0;
+    }
+    const byte = pool[poolOffset++]!;
+    if (byte < 248) out += BASE62[byte % 62];
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { newId } from './ids.ts';
+import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
 import type { DataScope } from './scope.ts';
 import { iso, type Clock } from './time.ts';
@@ -14,11 +15,52 @@ export type WorkflowInput = components['schemas']['WorkflowInput'];
 export type WorkflowStep = components['schemas']['WorkflowStep'];
 type Row = Database['workflows'];
 
+type Scoped = { projectId: string; environment: DataScope['environment'] };
+type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
+
 export class WorkflowService {
+  // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
+  readonly #byId: Precompiled<Scoped & { id: string }, Row>;
+  readonly #insert: (row: Row) => Promise<void>;
+  /** By variant: with or without a status filter, first page or after a cursor. */
+  readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#byId = precompile(db, (value) =>
+      db
+        .selectFrom('workflows')
+        .selectAll()
+        .where('id', '=', value('id'))
+        .where('project_id', '=', value('projectId'))
+        .where('environment', '=', value('environment'))
+        .where('deleted_at', 'is', null),
+    );
+    this.#insert = precompiledInsert(db, 'workflows');
+  }
+
+  private page(filtered: boolean, after: boolean): Precompiled<ListValues, Row> {
+    const variant = `${filtered}:${after}`;
+    let query = this.#pages.get(variant);
+    if (!query) {
+      const db = this.db;
+      query = precompile<ListValues, Row>(db, (value) => {
+        let q = db
+          .selectFrom('workflows')
+          .selectAll()
+          .where('project_id', '=', value('projectId'))
+          .where('environment', '=', value('environment'))
+          .where('deleted_at', 'is', null);
+        if (filtered) q = q.where('status', '=', value('status'));
+        if (after) q = q.where(afterPosition({ createdAt: value('createdAt'), id: value('afterId') }));
+        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit'));
+      });
+      this.#pages.set(variant, query);
+    }
+    return query;
+  }
 
   async create(scope: DataScope, input: WorkflowInput): Promise<Workflow> {
     checkConsistency(input);
@@ -33,27 +75,27 @@ export class WorkflowService {
       updated_at: now,
       deleted_at: null,
     };
-    await this.db.insertInto('workflows').values(row).execute();
+    await this.#insert(row);
     return toWorkflow(row);
   }
 
   async list(scope: DataScope, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
     const position = decodeCursor(list, cursor);
-    let query = this.db
-      .selectFrom('workflows')
-      .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .where('deleted_at', 'is', null);
-    if (status) query = query.where('status', '=', status);
-    if (position) query = query.where(afterPosition(position));
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await this.page(status !== undefined, position !== null).execute({
+      projectId: scope.projectId,
+      environment: scope.environment,
+      ...(status !== undefined ? { status } : {}),
+      ...(position ? { createdAt: position.createdAt, afterId: position.id } : {}),
+      limit: limit + 1,
+    });
     return toPage(list, rows, limit, toWorkflow, byCreation);
   }
 
   async get(scope: DataScope, id: string): Promise<Workflow> {
-    return toWorkflow(await this.row(scope, id));
+    const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
+    if (!row) throw notFound('workflow');
+    return toWorkflow(row);
   }
 
   /** The stored row, for the run service (it needs the raw definition). */

@@ -29,7 +29,7 @@ interface OpenApiMetadata {
 type Step = (req: Request, res: Response, next: NextFunction) => unknown;
 
 export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
-  const steps = OpenApiValidator.middleware({
+  const all = OpenApiValidator.middleware({
     // The validator rewrites the document it is given; it gets its own copy.
     apiSpec: structuredClone(contract.document) as never,
     validateApiSpec: false,
@@ -42,6 +42,10 @@ export function contractValidation(contract: Contract, options: { validateRespon
     fileUploader: false,
     ignoreUndocumented: false,
   }) as unknown as Step[];
+  // Two steps have nothing to do here, and each costs a promise turn per request: security
+  // (validateSecurity is off), and path-parameter coercion for routes registered on the app
+  // itself (app.param; operations are answered by one middleware, src/http/routes.ts).
+  const steps = all.filter((step) => step.name !== 'securityMiddleware' && step.name !== 'pathParamsMiddleware');
   const metadataStep = steps.findIndex((step) => step.name === 'metadataMiddleware');
   // Without a recognisable metadata step (another version of the validator), every request takes the validator's own path.
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();

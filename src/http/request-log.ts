@@ -1,14 +1,16 @@
 // One structured log line per request. It names the operation, its path template
 // and the principal by id, and never logs headers, query strings, bodies or the raw
-// path (a key pasted into a URL must not reach the logs); pino's redaction
-// (src/logging/logger.ts) guards everything else.
+// path (a key pasted into a URL must not reach the logs). Having nothing to redact, it
+// is written without pino's redaction (requestLineLogger), which guards every other line.
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/time.ts';
 import { principalId } from '../auth/principal.ts';
+import { requestLineLogger } from '../logging/logger.ts';
 import { contextOf } from './request-context.ts';
 
-export function requestLog(logger: Logger, clock: Clock): RequestHandler {
+export function requestLog(parent: Logger, clock: Clock): RequestHandler {
+  const logger = requestLineLogger(parent);
   return (req, res, next) => {
     res.on('finish', () => {
       const context = contextOf(res);

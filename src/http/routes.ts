@@ -1,12 +1,13 @@
-// Registers one route per contract operation, bound to the handler of the same
-// operationId. Start-up fails when an operation has no handler or a handler has
-// no operation, so the server and the contract cannot drift apart silently.
-import { Router, type Request, type Response } from 'express';
+// Answers each contract operation with the handler of the same operationId.
+// Start-up fails when an operation has no handler or a handler has no operation,
+// so the server and the contract cannot drift apart silently.
+import type { Request, RequestHandler, Response } from 'express';
 import type { Contract, ContractOperation } from '../contract/operations.ts';
 import type { IdempotencyStore, StoredReply } from '../domain/idempotency.ts';
 import { principalId } from '../auth/principal.ts';
 import type { Handlers } from './handler.ts';
 import { contextOf } from './request-context.ts';
+import { sendJson } from './send-json.ts';
 
 export class HandlerRegistryError extends Error {}
 
@@ -24,20 +25,43 @@ export function checkHandlers(contract: Contract, handlers: Record<string, unkno
   if (problems.length) throw new HandlerRegistryError(`The handlers do not match the contract: ${problems.join('; ')}`);
 }
 
-export function contractRoutes(contract: Contract, handlers: Handlers, idempotency: IdempotencyStore): Router {
+/**
+ * One middleware that answers every operation with its handler. The operation is
+ * already known (operation-match.ts matched the request against the contract with
+ * regexes compiled once), so an Express Router, which would match the path again
+ * against each route in turn, is not needed: only the path parameters are read, and
+ * decoded as Express decodes them.
+ */
+export function contractRoutes(contract: Contract, handlers: Handlers, idempotency: IdempotencyStore): RequestHandler {
   checkHandlers(contract, handlers as unknown as Record<string, unknown>);
-  const router = Router();
-  for (const operation of contract.operations) {
-    const handler = handlers[operation.operationId] as unknown as AnyHandler;
-    router[operation.method](operation.expressPath, async (req, res, next) => {
-      try {
-        await answer(operation, handler, idempotency, req, res);
-      } catch (error) {
-        next(error);
-      }
-    });
+  const byOperation = new Map(contract.operations.map((operation) => [operation, handlers[operation.operationId] as unknown as AnyHandler]));
+  return (req, res, next) => {
+    const operation = contextOf(res).operation;
+    const handler = operation ? byOperation.get(operation) : undefined;
+    // Unreachable behind operation-match (it answers 404/405 first); a plain 404 otherwise.
+    if (!operation || !handler) return next();
+    const params = pathParameters(operation, req.path);
+    if (params instanceof Error) return next(params);
+    req.params = params;
+    answer(operation, handler, idempotency, req, res).catch(next);
+  };
+}
+
+/** The operation's path parameters, percent-decoded; a 400 error for one that does not decode (as Express's router answers). */
+function pathParameters(operation: ContractOperation, path: string): Record<string, string> | Error {
+  const params: Record<string, string> = {};
+  if (operation.pathParameters.length === 0) return params;
+  const match = operation.pathPattern.exec(path);
+  if (!match) return Object.assign(new Error('not found'), { status: 404 });
+  for (let i = 0; i < operation.pathParameters.length; i++) {
+    const raw = match[i + 1]!;
+    try {
+      params[operation.pathParameters[i]!] = decodeURIComponent(raw);
+    } catch {
+      return Object.assign(new URIError(`Failed to decode param '${raw}'`), { status: 400 });
+    }
   }
-  return router;
+  return params;
 }
 
 async function answer(operation: ContractOperation, handler: AnyHandler, idempotency: IdempotencyStore, req: Request, res: Response): Promise<void> {
@@ -63,8 +87,7 @@ async function answer(operation: ContractOperation, handler: AnyHandler, idempot
   }
 
   for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
-  res.status(reply.status);
-  if (reply.body === undefined) res.end();
-  else if (reply.contentType) res.type(reply.contentType).send(reply.body);
-  else res.json(reply.body);
+  if (reply.body === undefined) res.status(reply.status).end();
+  else if (reply.contentType) res.status(reply.status).type(reply.contentType).send(reply.body);
+  else sendJson(req, res, reply.status, reply.body);
 }

@@ -1,0 +1,90 @@
+// The production configuration takes shortcuts that the rest of the suite (which
+// validates every response) does not: JSON bodies written without Express's res.json
+// (src/http/send-json.ts), and security headers replayed from what helmet set once
+// (src/http/security-headers.ts). These tests check that the answers are the same.
+import express from 'express';
+import helmet from 'helmet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { securityHeaders } from '../../src/http/security-headers.ts';
+import { createWorkflow } from './auth-helpers.ts';
+
+let validating: TestServer;
+let production: TestServer;
+
+beforeAll(async () => {
+  [validating, production] = await Promise.all([startTestServer(), startTestServer({ env: { VALIDATE_RESPONSES: 'false' } })]);
+});
+afterAll(async () => {
+  await Promise.all([validating?.close(), production?.close()]);
+});
+
+/** Headers whose values differ between any two answers (ids, times, counters). */
+const VARYING = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit', 'content-length', 'keep-alive']);
+const shape = (headers: Headers) => [...headers.entries()].filter(([name]) => !VARYING.has(name)).sort();
+
+describe('JSON answers written directly', () => {
+  it('carry the same status, headers and body as through res.json', async () => {
+    const pairs = await Promise.all(
+      [validating, production].map(async (server) => {
+        const id = await createWorkflow(server, server.secretKey, 'Same answer');
+        const get = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
+        const list = await call(server, 'GET', '/v1/workflows?limit=1', { key: server.secretKey });
+        const created = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: { name: 'Again', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] } });
+        return { get, list, created };
+      }),
+    );
+    const [a, b] = pairs as [typeof pairs[0], typeof pairs[0]];
+    for (const name of ['get', 'list', 'created'] as const) {
+      expect(b[name].status, name).toBe(a[name].status);
+      expect(shape(b[name].headers), name).toEqual(shape(a[name].headers));
+      expect(Number(b[name].headers.get('content-length')), name).toBe(Buffer.byteLength(b[name].text));
+      expect(Object.keys(b[name].body).sort(), name).toEqual(Object.keys(a[name].body).sort());
+    }
+    expect(b.get.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  });
+
+  it('leaves conditional requests to Express', async () => {
+    const id = await createWorkflow(production, production.secretKey, 'Conditional');
+    const answer = await call(production, 'GET', `/v1/workflows/${id}`, { key: production.secretKey, headers: { 'If-None-Match': '*' } });
+    const direct = express();
+    direct.set('etag', false);
+    direct.get('/', (_req, res) => void res.json({ a: 1 }));
+    const listener = direct.listen(0);
+    try {
+      const port = (listener.address() as { port: number }).port;
+      const reference = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'If-None-Match': '*' } });
+      expect(answer.status).toBe(reference.status);
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+describe('security headers', () => {
+  it('are the ones helmet sets, with the same options', async () => {
+    const options = { strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true }, frameguard: { action: 'deny' as const }, referrerPolicy: { policy: 'no-referrer' as const } };
+    const headersOf = async (middleware: express.RequestHandler) => {
+      const app = express();
+      app.set('x-powered-by', false);
+      app.use(middleware);
+      app.get('/', (_req, res) => void res.end());
+      const listener = app.listen(0);
+      try {
+        const port = (listener.address() as { port: number }).port;
+        return shape((await fetch(`http://127.0.0.1:${port}/`)).headers);
+      } finally {
+        listener.close();
+      }
+    };
+    expect(await headersOf(securityHeaders(options))).toEqual(await headersOf(helmet(options)));
+  });
+
+  it('are on every answer of the server, as before', async () => {
+    const health = await call(production, 'GET', '/health');
+    for (const name of ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) {
+      expect(health.headers.get(name), name).toEqual(expect.any(String));
+    }
+  });
+});
