@@ -16,6 +16,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(scaleOut ? [] : ['test/**/*.scaleout.test.ts'])],
     watch: false,
+    reporters: ['default', './test/support/no-skips-reporter.ts'],
     testTimeout: 15_000,
     hookTimeout: 60_000,
     teardownTimeout: 15_000,
