@@ -38,7 +38,6 @@ import { AccountService } from './identity/accounts.ts';
 import { createIdentity, type Identity } from './identity/identity.ts';
 import { RedisRevocationList } from './identity/revocation.ts';
 import { createLogger } from './logging/logger.ts';
-import { Redis } from 'ioredis';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
 import { StepRunner } from './runner/step-runner.ts';
@@ -99,7 +98,8 @@ async function assemble(
   const { db } = database;
 
   // One instance keeps counters in memory; several share them in Redis.
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // ioredis is loaded only when it is used: it is a large module to load at every start.
+  const redis = config.redisUrl === null ? null : new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   // How authentication's caches hear of revocations, rotations and plan changes (src/cache/invalidation.ts).
   const invalidation = redis
     ? redisInvalidation(redis, config.redisKeyPrefix)

@@ -2,7 +2,7 @@
 // directory prints a key and a curl command that works; a restart prints no
 // secret again; SIGTERM stops the server cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
@@ -18,8 +18,12 @@ interface Started {
 }
 
 async function start(): Promise<Started> {
-  // What `npm start` runs, without npm in between (so SIGTERM reaches the server itself).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // What `npm start` runs (package.json's script: the bundle, built when stale), without
+  // npm in between (so SIGTERM reaches the server itself).
+  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [command, ...args] = script.split(/\s+/);
+  expect(command).toBe('node');
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
 // path, security requirement and traits, and a matcher from a request to its
 // operation. The server derives its routes, its scope checks, its rate-limit
 // categories and its idempotency handling from here, never from hand-kept lists.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { operations } from '../../generated/api.d.ts';
@@ -11,7 +11,20 @@ export type OperationId = keyof operations;
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 export type RateLimitCategory = 'read' | 'write' | 'execute' | 'events';
 
-export const CONTRACT_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated', 'openapi.json');
+/**
+ * generated/openapi.json of the project this module runs from: found by walking up
+ * from the module's folder, which is src/contract/ when run from source and dist/
+ * when run from the bundle (`npm run build`).
+ */
+export const CONTRACT_FILE = findUp(path.dirname(fileURLToPath(import.meta.url)), path.join('generated', 'openapi.json'));
+
+function findUp(from: string, relative: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..', '..', relative);
+  }
+}
 
 const METHODS: readonly HttpMethod[] = ['get', 'put', 'post', 'delete', 'patch'];
 
