@@ -24,6 +24,7 @@ import { refuseNulCharacters } from './http/nul-characters.ts';
 import type { Handlers } from './http/handler.ts';
 import { httpsOnly } from './http/https-only.ts';
 import { matchOperation } from './http/operation-match.ts';
+import { pipeline } from './http/pipeline.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { refuseRepeatedHeaders } from './http/repeated-headers.ts';
 import type { RateLimitAudit } from './http/rate-limit-audit.ts';
@@ -57,31 +58,6 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('x-powered-by', false);
 
-  app.use(requestId(clock));
-  app.use(requestLog(logger, clock));
-  app.use(
-    securityHeaders({
-      strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
-      },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
-  app.use(httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }));
-  app.use(refuseRepeatedHeaders());
-  app.use(matchOperation(contract));
-
-  app.use(bodyParsers({ limitBytes: config.bodyLimitBytes }));
-  app.use(refuseDeepBodies());
-  app.use(refuseNulCharacters());
-
-  // express-openapi-validator on the bundled contract (requests always; responses when configured).
-  app.use(contractValidation(contract, { validateResponses: config.validateResponses }));
-  app.use(refuseNonFiniteParameters());
-
   const guard: FailedCredentialGuard = {
     blockedFor: async (ip) => {
       const decision = await deps.guard.check('failed_credentials', { clientIp: ip });
@@ -91,12 +67,40 @@ export function createApp(deps: AppDeps): Express {
       await deps.guard.recordFailure('failed_credentials', { clientIp: ip });
     },
   };
-  app.use(authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit }));
-  app.use(authorize({ audit: deps.audit }));
-  app.use(rateLimit({ limiter: deps.limiter, guard: deps.guard, audit: deps.rateLimitAudit }));
-  app.use(credentialHeaders());
+  // The stages run as one middleware (src/http/pipeline.ts): no router turn between them.
+  app.use(
+    pipeline([
+      requestId(clock),
+      requestLog(logger, clock),
+      securityHeaders({
+        strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
+        contentSecurityPolicy: {
+          useDefaults: false,
+          directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+        },
+        frameguard: { action: 'deny' },
+        referrerPolicy: { policy: 'no-referrer' },
+      }),
+      httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }),
+      refuseRepeatedHeaders(),
+      matchOperation(contract),
 
-  app.use(contractRoutes(contract, deps.handlers, deps.idempotency));
+      bodyParsers({ limitBytes: config.bodyLimitBytes }),
+      refuseDeepBodies(),
+      refuseNulCharacters(),
+
+      // express-openapi-validator on the bundled contract (requests always; responses when configured).
+      contractValidation(contract, { validateResponses: config.validateResponses }),
+      refuseNonFiniteParameters(),
+
+      authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit }),
+      authorize({ audit: deps.audit }),
+      rateLimit({ limiter: deps.limiter, guard: deps.guard, audit: deps.rateLimitAudit }),
+      credentialHeaders(),
+
+      contractRoutes(contract, deps.handlers, deps.idempotency),
+    ]),
+  );
   app.use(errorHandler(logger));
   return app;
 }
