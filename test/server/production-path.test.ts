@@ -1,12 +1,16 @@
 // The production configuration takes shortcuts that the rest of the suite (which
 // validates every response) does not: JSON bodies written without Express's res.json
 // (src/http/send-json.ts), and security headers replayed from what helmet set once
-// (src/http/security-headers.ts). These tests check that the answers are the same.
+// (src/http/security-headers.ts), and request validation on a copy of the contract without
+// responses and response-only components (src/http/contract-validation.ts). These tests
+// check that the answers are the same.
 import express from 'express';
 import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { loadContract } from '../../src/contract/operations.ts';
+import { requestsOnlyDocument } from '../../src/http/contract-validation.ts';
 import { securityHeaders } from '../../src/http/security-headers.ts';
 import { createWorkflow } from './auth-helpers.ts';
 
@@ -85,6 +89,54 @@ describe('security headers', () => {
     const health = await call(production, 'GET', '/health');
     for (const name of ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) {
       expect(health.headers.get(name), name).toEqual(expect.any(String));
+    }
+  });
+});
+
+describe('request validation on the requests-only contract', () => {
+  it('has no responses, and every $ref left in it resolves', () => {
+    const document = requestsOnlyDocument(loadContract().document) as { paths: Record<string, Record<string, { responses?: unknown }>>; components: Record<string, object> };
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) expect(operation.responses, `${method} ${path}`).toBeUndefined();
+    }
+    expect(Object.keys(document.components.responses ?? {})).toEqual([]);
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === '$ref' && typeof value === 'string') refs.push(value);
+        else walk(value);
+      }
+    };
+    walk(document);
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of refs) {
+      const target = ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], document);
+      expect(target, ref).toBeDefined();
+    }
+  });
+
+  it('refuses bad requests exactly as validation on the whole contract does', async () => {
+    const valid = { name: 'Valid', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] };
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      ['POST', '/v1/workflows', { body: { ...valid, name: 42 } }],
+      ['POST', '/v1/workflows', { body: { ...valid, extra: true } }],
+      ['POST', '/v1/workflows', { body: { trigger: { type: 'manual' }, steps: [] } }],
+      ['POST', '/v1/workflows', { body: { ...valid, trigger: { type: 'never' } } }],
+      ['POST', '/v1/workflows', { body: { ...valid, steps: [{ id: 'a', type: 'wait', seconds: -1 }] } }],
+      ['GET', '/v1/workflows?limit=0', {}],
+      ['GET', '/v1/workflows?limit=abc', {}],
+      ['GET', '/v1/workflows?unknown=1', {}],
+      ['GET', '/v1/workflows/not-an-id', {}],
+      ['POST', '/v1/auth/api-keys', { body: { name: 'k', type: 'root' } }],
+      ['POST', '/v1/events', { body: { type: 7 } }],
+      ['GET', '/v1/audit-logs?since=yesterday', {}],
+    ];
+    for (const [method, path, options] of cases) {
+      const [a, b] = await Promise.all([validating, production].map((server) => call(server, method, path, { ...options, key: server.secretKey })));
+      expect(a!.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(a!.status, `${method} ${path}`).toBeLessThan(500);
+      expect({ status: b!.status, code: b!.body.error?.code, details: b!.body.error?.details }, `${method} ${path}`).toEqual({ status: a!.status, code: a!.body.error?.code, details: a!.body.error?.details });
     }
   });
 });
