@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap.ts';
 import { ALL_SCOPES } from '../src/auth/scopes.ts';
-import type { ApiKeyPrincipal } from '../src/auth/principal.ts';
+import type { UserPrincipal } from '../src/auth/principal.ts';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { newId } from '../src/domain/ids.ts';
@@ -78,18 +78,18 @@ export async function prepare(root: string, sizes: { small: number; big: number 
     if (!first) throw new Error(`${dataDir} is not empty`);
     const { accounts, apiKeys, workflows } = server.services;
     await accounts.setPlan(first.accountId, 'enterprise');
-    const principal = (projectId: string): ApiKeyPrincipal => ({
-      method: 'api_key',
+    const principal = (projectId: string): UserPrincipal => ({
+      method: 'jwt',
       scheme: 'BearerAuth',
-      keyId: 'bench',
-      keyType: 'secret',
+      userId: 'usr_bench',
+      tokenId: 'bench',
+      sessionId: 'bench',
       accountId: first.accountId,
       projectId,
       environment: 'test',
       plan: 'enterprise',
       scopes: [...ALL_SCOPES],
       expiresAt: null,
-      graceEndsAt: null,
     });
     const bigProject = await accounts.createProject(first.accountId, 'Bench: 100k workflows');
     const writeProject = await accounts.createProject(first.accountId, 'Bench: writes');

@@ -433,7 +433,9 @@ export interface paths {
          *     `400 invalid_scope`) and may never exceed the scopes of the credential that
          *     creates it (`403 scope_escalation`); an API key can only create keys in its
          *     own environment (`403 environment_mismatch`). Optional `expires_at` and
-         *     `allowed_ips` (CIDR) restrict when and from where the key works.
+         *     `allowed_ips` (CIDR) restrict when and from where the key works; a key created
+         *     by an API key never outlives its creator nor reaches beyond its allowlist
+         *     (`403 scope_escalation`).
          *
          *     Only credentials that can hold `keys:write` manage keys: secret (`sk_`) keys and
          *     access tokens (from login or OAuth). Read-only (`rk_`) keys hold only `*:read`
@@ -1536,7 +1538,7 @@ export interface components {
          *     | `insufficient_scope` | authorization_error | 403 | The credential lacks a scope the operation needs (named in `WWW-Authenticate`). | Use a credential with that scope. |
          *     | `ip_not_allowed` | authorization_error | 403 | The key's IP allowlist does not include the caller's address. | Call from an allowed address or change the allowlist. |
          *     | `https_required` | authorization_error | 403 | The request was sent over plain HTTP. | Use `https://`. |
-         *     | `scope_escalation` | authorization_error | 403 | The request asks for scopes the caller itself does not hold. | Request only scopes you hold. |
+         *     | `scope_escalation` | authorization_error | 403 | The request asks for more than the caller holds: scopes it does not hold or, for a key created by an API key, an expiry after its creator's or addresses outside its creator's allowlist. | Request only what you hold. |
          *     | `environment_mismatch` | authorization_error | 403 | A `test` credential tried to act on `live` data, or the reverse. | Use a credential of the right environment. |
          *     | `validation_failed` | invalid_request_error | 400 | A parameter or the body does not match the contract; `details` lists each problem. | Fix the listed fields. |
          *     | `invalid_json` | invalid_request_error | 400 | The body is not valid JSON. | Send well-formed JSON. |
@@ -2294,14 +2296,18 @@ export interface components {
             /**
              * Format: date-time
              * @description When the key stops working; must be in the future. Omit it (or send `null`)
-             *     for a key that does not expire.
+             *     for a key that does not expire. A key created by an API key never outlives
+             *     its creator: omitted, it expires when its creator does; a later time is
+             *     refused (`403 scope_escalation`).
              * @example 2026-12-31T23:59:59Z
              */
             expires_at?: string | null;
             /**
              * @description Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`,
              *     `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send
-             *     an empty list, to allow any address.
+             *     an empty list, to allow any address. A key created by an API key that has an
+             *     allowlist stays within it: omitted or empty, the creator's allowlist is
+             *     copied; a network outside it is refused (`403 scope_escalation`).
              * @example [
              *       "203.0.113.0/24"
              *     ]

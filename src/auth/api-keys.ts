@@ -11,7 +11,7 @@ import { newId } from '../domain/ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { cidrContains, parseCidr, type Cidr } from '../http/cidr.ts';
+import { cidrContains, cidrWithin, parseCidr, type Cidr } from '../http/cidr.ts';
 import { displayParts, generateApiKey, parseApiKey, type ApiKeyType, type Environment } from './api-key-format.ts';
 import type { LastUsedRecorder } from './last-used.ts';
 import type { ApiKeyPrincipal, Plan, Principal, SchemeName } from './principal.ts';
@@ -189,10 +189,31 @@ export class ApiKeyService {
       throw new ApiError('scope_escalation', `A key cannot hold scopes its creator does not hold: ${beyond.join(', ')}.`);
     }
     const now = this.clock();
-    if (input.expires_at != null && Date.parse(input.expires_at) <= now) {
+    let expiresAt = input.expires_at == null ? null : Date.parse(input.expires_at);
+    if (expiresAt !== null && expiresAt <= now) {
       throw new ApiError('validation_failed', 'expires_at must be in the future.', { details: [{ location: 'body.expires_at', message: 'must be in the future' }] });
     }
-    const allowedIps = this.normaliseNetworks(input.allowed_ips ?? []);
+    let allowedIps = this.normaliseNetworks(input.allowed_ips ?? []);
+    // A key made by a key gets no more than its creator holds: otherwise an expiring or
+    // address-bound key could mint itself a permanent, unrestricted successor.
+    if (principal.method === 'api_key') {
+      const creator = await this.db.selectFrom('api_keys').select(['expires_at', 'allowed_ips']).where('id', '=', principal.keyId).executeTakeFirstOrThrow();
+      if (creator.expires_at !== null) {
+        const creatorExpiresAt = Date.parse(creator.expires_at);
+        if (expiresAt === null) expiresAt = creatorExpiresAt;
+        else if (expiresAt > creatorExpiresAt) {
+          throw new ApiError('scope_escalation', `A key created by an API key cannot outlive it: expires_at must be on or before ${creator.expires_at}, when the calling key expires.`);
+        }
+      }
+      const fence = (JSON.parse(creator.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((cidr): cidr is Cidr => cidr !== null);
+      if (fence.length > 0) {
+        if (allowedIps.length === 0) allowedIps = fence.map((cidr) => cidr.text);
+        const outside = allowedIps.filter((text) => !fence.some((outer) => cidrWithin(parseCidr(text)!, outer)));
+        if (outside.length > 0) {
+          throw new ApiError('scope_escalation', `A key created by an API key must stay within its IP allowlist (${fence.map((cidr) => cidr.text).join(', ')}): ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside it.`);
+        }
+      }
+    }
     const secret = generateApiKey(input.type, environment);
     const id = newId('key');
     const row: KeyRow = {
@@ -204,7 +225,7 @@ export class ApiKeyService {
       name: input.name,
       scopes: JSON.stringify(scopes),
       allowed_ips: JSON.stringify(allowedIps),
-      expires_at: input.expires_at == null ? null : iso(Date.parse(input.expires_at)),
+      expires_at: expiresAt === null ? null : iso(expiresAt),
       ...displayParts(secret),
       created_at: iso(now),
       revoked_at: null,

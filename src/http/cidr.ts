@@ -59,6 +59,13 @@ export function cidrContains(cidr: Cidr, address: string): boolean {
   return ip >> shift === cidr.network >> shift;
 }
 
+/** True when every address of `inner` is in `outer` (same or longer prefix, same network under `outer`'s prefix). */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.bits < outer.bits) return false;
+  const shift = BigInt(128 - outer.bits);
+  return inner.network >> shift === outer.network >> shift;
+}
+
 export function isLoopback(address: string): boolean {
   const ip = parseIp(address);
   if (ip === null) return false;

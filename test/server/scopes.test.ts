@@ -146,6 +146,60 @@ describe('creating keys never grants more than the creator holds', () => {
     expect(response.body.error.code).toBe('scope_escalation');
   });
 
+  it('a key made by an expiring key expires with it, and may not be given a later expiry (403 scope_escalation)', async () => {
+    const creatorExpiry = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const creator = (await tenant.key({ scopes: ['read', 'keys:write'], expires_at: creatorExpiry })).secret;
+
+    const inherited = await create(creator, { scopes: ['read'] });
+    expect(inherited.status).toBe(201);
+    expect(Date.parse(inherited.body.data.expires_at)).toBe(Date.parse(creatorExpiry));
+
+    // null ("does not expire") is also later than the creator: it expires with it too.
+    const explicitNull = await create(creator, { scopes: ['read'], expires_at: null });
+    expect(explicitNull.status).toBe(201);
+    expect(Date.parse(explicitNull.body.data.expires_at)).toBe(Date.parse(creatorExpiry));
+
+    for (const later of [new Date(Date.parse(creatorExpiry) + 1000).toISOString(), '2099-01-01T00:00:00Z']) {
+      const response = await create(creator, { scopes: ['read'], expires_at: later });
+      expect(response.status, later).toBe(403);
+      expect(response.body.error.code).toBe('scope_escalation');
+      expect(response.body.error.message).toContain(new Date(creatorExpiry).toISOString());
+    }
+
+    const sooner = new Date(Date.parse(creatorExpiry) - 60_000).toISOString();
+    const earlier = await create(creator, { scopes: ['read'], expires_at: sooner });
+    expect(earlier.status).toBe(201);
+    expect(Date.parse(earlier.body.data.expires_at)).toBe(Date.parse(sooner));
+  });
+
+  it('a key made by an address-bound key stays within its allowlist (403 scope_escalation outside it)', async () => {
+    const creator = (await tenant.key({ scopes: ['read', 'keys:write'], allowed_ips: ['127.0.0.0/8', '2001:db8::/32'] })).secret;
+
+    const inherited = await create(creator, { scopes: ['read'] });
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.data.allowed_ips).toEqual(['127.0.0.0/8', '2001:db8::/32']);
+    expect((await create(creator, { scopes: ['read'], allowed_ips: [] })).body.data.allowed_ips).toEqual(['127.0.0.0/8', '2001:db8::/32']);
+
+    const narrower = await create(creator, { scopes: ['read'], allowed_ips: ['127.0.0.1/32', '2001:db8:1::/48'] });
+    expect(narrower.status).toBe(201);
+    expect(narrower.body.data.allowed_ips).toEqual(['127.0.0.1/32', '2001:db8:1::/48']);
+
+    for (const outside of [['10.0.0.0/8'], ['127.0.0.0/7'], ['0.0.0.0/0'], ['127.0.0.1/32', '2001:db9::/32'], ['::/0']]) {
+      const response = await create(creator, { scopes: ['read'], allowed_ips: outside });
+      expect(response.status, outside.join()).toBe(403);
+      expect(response.body.error.code).toBe('scope_escalation');
+    }
+  });
+
+  it('keys made by a session are bounded by nothing but their own settings', async () => {
+    const login = await call(server, 'POST', '/v1/auth/login', { body: server.owner });
+    expect(login.status).toBe(200);
+    const response = await create(login.body.data.token, { scopes: ['read'] });
+    expect(response.status).toBe(201);
+    expect(response.body.data.expires_at).toBeNull();
+    expect(response.body.data.allowed_ips).toEqual([]);
+  });
+
   it('refuses a restricted key with a write scope with 400 invalid_scope', async () => {
     for (const scopes of [['workflows:write'], ['workflows:read', 'write'], ['workflows:execute']]) {
       const response = await create(server.secretKey, { type: 'restricted', scopes });

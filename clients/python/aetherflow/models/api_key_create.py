@@ -181,7 +181,7 @@ class ApiKeyCreate(object):
     def expires_at(self):
         """Gets the expires_at of this ApiKeyCreate.  # noqa: E501
 
-        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire.   # noqa: E501
+        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key created by an API key never outlives its creator: omitted, it expires when its creator does; a later time is refused (`403 scope_escalation`).   # noqa: E501
 
         :return: The expires_at of this ApiKeyCreate.  # noqa: E501
         :rtype: datetime
@@ -192,7 +192,7 @@ class ApiKeyCreate(object):
     def expires_at(self, expires_at):
         """Sets the expires_at of this ApiKeyCreate.
 
-        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire.   # noqa: E501
+        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key created by an API key never outlives its creator: omitted, it expires when its creator does; a later time is refused (`403 scope_escalation`).   # noqa: E501
 
         :param expires_at: The expires_at of this ApiKeyCreate.  # noqa: E501
         :type: datetime
@@ -204,7 +204,7 @@ class ApiKeyCreate(object):
     def allowed_ips(self):
         """Gets the allowed_ips of this ApiKeyCreate.  # noqa: E501
 
-        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address.   # noqa: E501
+        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by an API key that has an allowlist stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
 
         :return: The allowed_ips of this ApiKeyCreate.  # noqa: E501
         :rtype: list[str]
@@ -215,7 +215,7 @@ class ApiKeyCreate(object):
     def allowed_ips(self, allowed_ips):
         """Sets the allowed_ips of this ApiKeyCreate.
 
-        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address.   # noqa: E501
+        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by an API key that has an allowlist stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
 
         :param allowed_ips: The allowed_ips of this ApiKeyCreate.  # noqa: E501
         :type: list[str]
