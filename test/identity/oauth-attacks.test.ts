@@ -104,7 +104,9 @@ describe('OAuth authorization server: attacks fail', () => {
     const wrong = await exchangeCode(server, app, code, pkcePair().verifier);
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toBe('invalid_grant');
-    expect((await exchangeCode(server, app, code, `${verifier.slice(0, -1)}A`)).body.error).toBe('invalid_grant');
+    // One character changed (a verifier ending in "A" gets a "B": 1 in 64 verifiers did end in "A").
+    const tampered = `${verifier.slice(0, -1)}${verifier.endsWith('A') ? 'B' : 'A'}`;
+    expect((await exchangeCode(server, app, code, tampered)).body.error).toBe('invalid_grant');
     expect((await exchangeCode(server, app, code, verifier)).status).toBe(200);
   });
 
@@ -172,7 +174,7 @@ describe('OAuth authorization server: attacks fail', () => {
     const attempts = [
       { ...withoutToken, action: 'approve' },
       { ...fields, csrf_token: 'forged-token', action: 'approve' },
-      { ...fields, csrf_token: `${fields.csrf_token!.slice(0, -2)}00`, action: 'approve' },
+      { ...fields, csrf_token: `${fields.csrf_token!.slice(0, -2)}${fields.csrf_token!.endsWith('00') ? '11' : '00'}`, action: 'approve' },
     ];
     // An attacker's own, valid token from their own page, posted with the victim's cookie.
     const attacker = new Browser(server.baseUrl);
