@@ -31,7 +31,7 @@ type Step = (req: Request, res: Response, next: NextFunction) => unknown;
 export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
   const all = OpenApiValidator.middleware({
     // The validator rewrites the document it is given; it gets its own copy.
-    apiSpec: (options.validateResponses ? structuredClone(contract.document) : requestsOnlyDocument(contract.document)) as never,
+    apiSpec: (options.validateResponses ? structuredClone(contract.document) : requestsOnlyDocument(contract)) as never,
     validateApiSpec: false,
     // Parameters are always coerced from their string form; bodies never are (a number is not a string).
     validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
@@ -112,39 +112,32 @@ function decodedParameters(operation: ContractOperation, req: Request): Record<s
  * schema (about a fifth of the server's start-up time) for a check that is off here.
  * OpenAPI 3.1 makes `responses` optional and the validator skips operations without.
  */
-export function requestsOnlyDocument(document: Contract['document']): Record<string, unknown> {
-  const copy = structuredClone(document) as { paths?: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>> };
-  for (const item of Object.values(copy.paths ?? {})) {
-    for (const [method, operation] of Object.entries(item)) {
-      if (HTTP_METHODS.has(method) && operation !== null && typeof operation === 'object') delete (operation as { responses?: unknown }).responses;
-    }
-  }
-  // Components reachable from the paths, following $refs through components.
+export function requestsOnlyDocument(contract: Contract): Record<string, unknown> {
+  const copy = structuredClone(contract.document) as { paths: Record<string, Record<string, { responses?: unknown }>>; components?: Record<string, Record<string, unknown>> };
+  for (const operation of contract.operations) delete copy.paths[operation.path]![operation.method]!.responses;
+  // Components reachable from the paths (`type/name`, decoded), following $refs through components.
   const reachable = new Set<string>();
   const pending: unknown[] = [copy.paths];
   while (pending.length > 0) {
     const node = pending.pop();
     if (node === null || typeof node !== 'object') continue;
     for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string' && value.startsWith('#/components/') && !reachable.has(value)) {
-        reachable.add(value);
-        const [, , type, name] = value.split('/');
-        pending.push(copy.components?.[type!]?.[decodeURIComponent(name!).replace(/~1/g, '/').replace(/~0/g, '~')]);
-      } else {
+      if (key !== '$ref' || typeof value !== 'string' || !value.startsWith('#/components/')) {
         pending.push(value);
+        continue;
       }
+      const [type, name] = value.slice('#/components/'.length).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+      if (reachable.has(`${type}/${name}`)) continue;
+      reachable.add(`${type}/${name}`);
+      pending.push(copy.components?.[type!]?.[name!]);
     }
   }
   for (const type of PRUNED_COMPONENTS) {
-    const entries = copy.components?.[type];
-    if (!entries) continue;
-    for (const name of Object.keys(entries)) {
-      if (!reachable.has(`#/components/${type}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`)) delete entries[name];
-    }
+    const entries = copy.components?.[type] ?? {};
+    for (const name of Object.keys(entries)) if (!reachable.has(`${type}/${name}`)) delete entries[name];
   }
-  return copy as Record<string, unknown>;
+  return copy;
 }
 
-const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 // securitySchemes stay whole: the validator reads them by name from operations' security.
 const PRUNED_COMPONENTS = ['schemas', 'responses', 'parameters', 'requestBodies', 'headers', 'examples'];
