@@ -59,6 +59,9 @@ export async function buildServer() {
     banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
     minifyWhitespace: true,
     minifySyntax: true,
+    // minifySyntax drops the names of function expressions; src/http/contract-validation.ts
+    // recognises the validator's steps by name (metadataMiddleware...), and refuses to start without them.
+    keepNames: true,
     sourcemap: 'external',
     legalComments: 'none',
     outfile: OUTFILE,

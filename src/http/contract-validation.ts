@@ -47,7 +47,11 @@ export function contractValidation(contract: Contract, options: { validateRespon
   // itself (app.param; operations are answered by one middleware, src/http/routes.ts).
   const steps = all.filter((step) => step.name !== 'securityMiddleware' && step.name !== 'pathParamsMiddleware');
   const metadataStep = steps.findIndex((step) => step.name === 'metadataMiddleware');
-  // Without a recognisable metadata step (another version of the validator), every request takes the validator's own path.
+  // The steps are known by their names: a build that drops function names (esbuild's minifySyntax
+  // without keepNames), or another version of the validator, would silently give every request the
+  // slow path. Start-up fails instead.
+  const names = all.map((step) => step.name || '(unnamed)').join(', ');
+  if (metadataStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 
   return (req, res, next) => {
@@ -60,7 +64,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
       if (index === steps.length) {
         // First request of this operation: remember what the validator matched, if it is this operation.
         const found = (req as Request & { openapi?: OpenApiMetadata }).openapi;
-        if (operation && !remembered && metadataStep !== -1 && found?.openApiRoute === operation.path && found.schema) {
+        if (operation && !remembered && found?.openApiRoute === operation.path && found.schema) {
           const { pathParams: _ignored, ...rest } = found;
           known.set(operation, rest);
         }
