@@ -2,7 +2,7 @@
 // here completes synchronously before its promise resolves, so concurrent consume()
 // calls are serialised: the check-then-count over several counters is atomic.
 
-import { bucketExpiresAtMs, bucketStartMs, countUsed, isBucketLive, type CounterBucket, type CounterSpec } from './sliding-window.ts';
+import { bucketExpiresAtMs, bucketStartMs, isBucketLive, type CounterBucket, type CounterSpec } from './sliding-window.ts';
 import type { ConsumeResult, CounterSnapshot, RateLimitStore, StoreReading } from './store.ts';
 
 interface Counter {
@@ -44,12 +44,11 @@ export class InMemoryRateLimitStore implements RateLimitStore {
 
   consume(specs: readonly CounterSpec[], nowMs: number): Promise<ConsumeResult> {
     this.#sweepWhenDue(nowMs);
-    const before = specs.map((spec) => this.#liveBuckets(spec, nowMs));
-    const admitted = specs.every((spec, index) => countUsed(before[index] ?? []) < spec.limit);
-    if (!admitted) return Promise.resolve({ admitted, atMs: nowMs, counters: snapshots(specs, before) });
-    for (const spec of specs) this.#add(spec, nowMs);
-    const after = specs.map((spec) => this.#liveBuckets(spec, nowMs));
-    return Promise.resolve({ admitted, atMs: nowMs, counters: snapshots(specs, after) });
+    // The check needs only each counter's sum: the buckets are listed once, for the answer.
+    const admitted = specs.every((spec) => this.#liveCount(spec, nowMs) < spec.limit);
+    if (admitted) for (const spec of specs) this.#add(spec, nowMs);
+    const counters = specs.map((spec) => ({ key: spec.key, buckets: this.#liveBuckets(spec, nowMs) }));
+    return Promise.resolve({ admitted, atMs: nowMs, counters });
   }
 
   peek(specs: readonly CounterSpec[], nowMs: number): Promise<StoreReading> {
@@ -75,17 +74,36 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     if (nowMs >= this.#nextSweepAtMs) this.sweep(nowMs);
   }
 
+  /** Prunes the counter's expired buckets and returns the sum of the live ones. */
+  #liveCount(spec: CounterSpec, nowMs: number): number {
+    const counter = this.#counters.get(spec.key);
+    if (counter === undefined) return 0;
+    let used = 0;
+    for (const [startMs, count] of counter.buckets) {
+      if (isBucketLive(startMs, spec, nowMs)) used += count;
+      else counter.buckets.delete(startMs);
+    }
+    if (counter.buckets.size === 0) this.#counters.delete(spec.key);
+    return used;
+  }
+
   /** Prunes the counter's expired buckets and returns the live ones, oldest first. */
   #liveBuckets(spec: CounterSpec, nowMs: number): CounterBucket[] {
     const counter = this.#counters.get(spec.key);
     if (counter === undefined) return [];
     const live: CounterBucket[] = [];
+    // Buckets are usually added in time order (a Map keeps insertion order): sorted only when not.
+    let ordered = true;
     for (const [startMs, count] of counter.buckets) {
-      if (isBucketLive(startMs, spec, nowMs)) live.push({ startMs, count });
-      else counter.buckets.delete(startMs);
+      if (!isBucketLive(startMs, spec, nowMs)) {
+        counter.buckets.delete(startMs);
+        continue;
+      }
+      if (live.length > 0 && live[live.length - 1]!.startMs > startMs) ordered = false;
+      live.push({ startMs, count });
     }
     if (counter.buckets.size === 0) this.#counters.delete(spec.key);
-    return live.sort((a, b) => a.startMs - b.startMs);
+    return ordered ? live : live.sort((a, b) => a.startMs - b.startMs);
   }
 
   #add(spec: CounterSpec, nowMs: number): void {

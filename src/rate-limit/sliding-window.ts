@@ -71,7 +71,9 @@ export function nextRoomAtMs(buckets: readonly CounterBucket[], spec: CounterSpe
   // remaining = max(0, limit - used) grows exactly when used drops below min(used, limit).
   const threshold = Math.min(used, spec.limit);
   let left = used;
-  for (const bucket of [...buckets].sort((a, b) => a.startMs - b.startMs)) {
+  // Stores answer oldest first; a copy is sorted only for a caller that does not.
+  const ordered = buckets.every((bucket, i) => i === 0 || buckets[i - 1]!.startMs <= bucket.startMs);
+  for (const bucket of ordered ? buckets : [...buckets].sort((a, b) => a.startMs - b.startMs)) {
     left -= bucket.count;
     if (left < threshold) return bucketExpiresAtMs(bucket.startMs, spec);
   }

@@ -25,6 +25,19 @@ describe('InMemoryRateLimitStore', () => {
     ]);
   });
 
+  it('lists the live buckets oldest first, even when they were counted out of time order', async () => {
+    const store = new InMemoryRateLimitStore();
+    const counter = spec('c', 10);
+    await store.consume([counter], T0 + 5000);
+    // A clock stepped back (NTP): the earlier bucket is added to the counter after the later one.
+    const answer = await store.consume([counter], T0 + 2000);
+    expect(answer.counters[0]?.buckets).toEqual([
+      { startMs: T0 + 2000, count: 1 },
+      { startMs: T0 + 5000, count: 1 },
+    ]);
+    expect((await store.peek([counter], T0 + 6000)).counters[0]?.buckets.map((b) => b.startMs)).toEqual([T0 + 2000, T0 + 5000]);
+  });
+
   it('keeps at most one bucket per bucket length of the window, plus one', async () => {
     const store = new InMemoryRateLimitStore();
     const busy = spec('busy', 1_000_000);
