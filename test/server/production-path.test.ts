@@ -4,9 +4,10 @@
 // (src/http/security-headers.ts), and request validation on a copy of the contract without
 // responses and response-only components (src/http/contract-validation.ts). These tests
 // check that the answers are the same.
+import { createRequire } from 'node:module';
 import express from 'express';
 import helmet from 'helmet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { loadContract } from '../../src/contract/operations.ts';
@@ -137,6 +138,32 @@ describe('request validation on the requests-only contract', () => {
       expect(a!.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
       expect(a!.status, `${method} ${path}`).toBeLessThan(500);
       expect({ status: b!.status, code: b!.body.error?.code, details: b!.body.error?.details }, `${method} ${path}`).toEqual({ status: a!.status, code: a!.body.error?.code, details: a!.body.error?.details });
+    }
+  });
+});
+
+describe("the validator's route lookup", () => {
+  it('runs on the first request of an operation only: later ones reuse what it matched', async () => {
+    // express-openapi-validator's metadata step compiles a path-to-regexp per route of the
+    // contract until one matches; contract-validation.ts skips it once the operation is known.
+    const fromValidator = createRequire(createRequire(import.meta.url).resolve('express-openapi-validator'));
+    const pathToRegexp = fromValidator('path-to-regexp') as { pathToRegexp: (...args: unknown[]) => unknown };
+    const compile = vi.spyOn(pathToRegexp, 'pathToRegexp');
+    try {
+      const server = production;
+      const id = await createWorkflow(server, server.secretKey, 'Lookup');
+      // The first GET of this operation (on this server) may take the validator's own path.
+      expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+      compile.mockClear();
+      for (let i = 0; i < 5; i++) expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+      expect((await call(server, 'GET', '/v1/workflows/wf_doesnotexist000000000000', { key: server.secretKey })).status).toBe(404);
+      expect(compile).not.toHaveBeenCalled();
+      // What the validator refuses is still refused, with its path parameters as it decodes them.
+      const refused = await call(server, 'GET', '/v1/workflows/not%20an%20id', { key: server.secretKey });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('validation_failed');
+    } finally {
+      compile.mockRestore();
     }
   });
 });
