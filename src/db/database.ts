@@ -41,14 +41,17 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
  * placeholders, so a query shape is one entry whatever its values). Safe because the
  * driver runs one statement at a time on its one connection and never streams here;
  * SQLite re-prepares a cached statement by itself after a schema change.
+ * Queries that read rows answer through `objectRows`.
  */
 export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1000): Pick<SqliteDatabase.Database, 'prepare' | 'close'> {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+  const statements = new Map<string, SqliteStatement>();
   return {
     prepare(source: string) {
       let statement = statements.get(source);
       if (statement === undefined) {
-        statement = sqlite.prepare(source);
+        const prepared = sqlite.prepare(source);
+        // `*` anywhere (`select *`, `t.*`, `count(*)`) keeps better-sqlite3's objects: see objectRows.
+        statement = prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
         // Oldest first out: query shapes are few, so this only bounds a pathological caller.
         if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
         statements.set(source, statement);
@@ -58,7 +61,43 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1
     close() {
       return sqlite.close();
     },
-  } as Pick<SqliteDatabase.Database, 'prepare' | 'close'>;
+  } as unknown as Pick<SqliteDatabase.Database, 'prepare' | 'close'>;
+}
+
+/** What Kysely's SQLite driver calls on a statement. */
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(parameters: readonly unknown[]): unknown[];
+  run(parameters: readonly unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  iterate(parameters: readonly unknown[]): IterableIterator<unknown>;
+}
+
+/**
+ * The rows of a reading statement as objects, built in JavaScript from better-sqlite3's
+ * arrays (raw mode) by a function made for the statement's columns: better-sqlite3 builds
+ * each row object natively, one property at a time, which for a page of 20 workflows cost
+ * about as much as the rest of the query. The same objects, same keys in the same order.
+ * Only for statements that name their columns: the columns of `select *` change when
+ * another process migrates the schema, and a statement learns its new columns only when
+ * it next runs, too late for a function made beforehand. A statement whose columns
+ * repeat a name, or are named `__proto__`, keeps better-sqlite3's objects too.
+ */
+export function objectRows(plain: SqliteDatabase.Statement, raw: SqliteDatabase.Statement): SqliteStatement {
+  const make = rowMaker(raw.columns().map((column) => column.name));
+  return {
+    reader: true,
+    all: make === null ? (parameters) => plain.all(parameters) : (parameters) => (raw.all(parameters) as unknown[][]).map(make),
+    run: (parameters) => plain.run(parameters),
+    iterate: (parameters) => plain.iterate(parameters) as IterableIterator<unknown>,
+  };
+}
+
+function rowMaker(names: readonly string[]): ((row: unknown[]) => unknown) | null {
+  if (new Set(names).size !== names.length || names.includes('__proto__')) return null;
+  // One object literal per statement: every row gets the same shape at once. Names are
+  // written as JSON string literals, so any column name is inert text.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('row', `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => unknown;
 }
 
 export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandle {

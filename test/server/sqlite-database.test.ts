@@ -1,0 +1,99 @@
+// The embedded SQLite database as src/db/database.ts opens it: the settings, read back
+// from SQLite itself (durability: WAL, synchronous=NORMAL, a commit survives the process
+// being killed, shown by crash-safety.test.ts; the checkpoint policy that keeps
+// checkpoints off most requests), and rows read through the statement cache, which are
+// built from better-sqlite3's arrays and must be exactly the objects it would build,
+// also after another process changed the schema.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqlite, withStatementCache } from '../../src/db/database.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'aetherflow-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the SQLite file', () => {
+  it('is opened in WAL mode, checkpointed every 10,000 pages, its WAL cut back to 64 MB', async () => {
+    const file = path.join(dir, 'settings.sqlite');
+    const handle = openSqlite(file);
+    try {
+      const read = async (pragma: string) => Object.values((await sql<Record<string, unknown>>`PRAGMA ${sql.raw(pragma)}`.execute(handle.db)).rows[0]!)[0];
+      expect(await read('journal_mode')).toBe('wal');
+      expect(await read('synchronous')).toBe(1);
+      expect(await read('wal_autocheckpoint')).toBe(10_000);
+      expect(await read('journal_size_limit')).toBe(64 * 1024 * 1024);
+    } finally {
+      await handle.close();
+    }
+    // WAL mode is a property of the file: another connection (npm run admin) finds it too.
+    const other = new SqliteDatabase(file);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    other.close();
+  });
+});
+
+describe('rows read through the statement cache', () => {
+  const open = (name: string) => {
+    const file = path.join(dir, name);
+    const sqlite = new SqliteDatabase(file);
+    return { file, sqlite, cached: withStatementCache(sqlite) as unknown as { prepare(sql: string): { reader: boolean; all(p: unknown[]): unknown[]; run(p: unknown[]): unknown } } };
+  };
+
+  it('are the objects better-sqlite3 builds: same keys, same order, same values and types', () => {
+    const { sqlite, cached } = open('rows.sqlite');
+    sqlite.exec(`create table t (id text primary key, n integer, r real, b blob, z text, "odd ""name"" here" text);
+                 create table u (t_id text, label text)`);
+    sqlite.prepare('insert into t values (?, ?, ?, ?, ?, ?)').run('a', 42, 1.5, Buffer.from([1, 2]), null, 'x');
+    sqlite.prepare('insert into t values (?, ?, ?, ?, ?, ?)').run('b', -7, 0, null, 'zed', 'y');
+    sqlite.prepare('insert into u values (?, ?)').run('a', 'first');
+    for (const query of [
+      'select id, n, r, b, z, "odd ""name"" here" from t order by id',
+      'select * from t order by id',
+      'select t.id as key, u.label, t.n * 2 as twice from t left join u on u.t_id = t.id order by t.id',
+      // A repeated name: better-sqlite3 keeps the last; so must we.
+      'select 1 as a, 2 as a',
+      'select 1 as "__proto__"',
+      'select * from t where id = ?',
+    ]) {
+      const parameters = query.includes('?') ? ['b'] : [];
+      const expected = sqlite.prepare(query).all(...parameters);
+      const statement = cached.prepare(query);
+      expect(statement.reader).toBe(true);
+      const rows = statement.all(parameters);
+      expect(rows, query).toEqual(expected);
+      expect(rows.map((row) => Object.keys(row as object)), query).toEqual(expected.map((row) => Object.keys(row as object)));
+      expect(rows.map((row) => Object.getPrototypeOf(row)), query).toEqual(expected.map((row) => Object.getPrototypeOf(row)));
+    }
+    sqlite.close();
+  });
+
+  it('follow a schema changed by another connection: named columns keep their places, "select *" gets the new columns', () => {
+    const { file, sqlite, cached } = open('migrated.sqlite');
+    sqlite.exec("create table t (id text primary key, a text, b text); insert into t values ('1', 'A', 'B')");
+    const named = cached.prepare('select id, b from t');
+    const all = cached.prepare('select * from t');
+    expect(named.all([])).toEqual([{ id: '1', b: 'B' }]);
+    expect(all.all([])).toEqual([{ id: '1', a: 'A', b: 'B' }]);
+    // Another process (npm run migrate) drops a column and adds one.
+    const other = new SqliteDatabase(file);
+    other.exec("alter table t drop column a; alter table t add column c text default 'C'");
+    other.close();
+    expect(cached.prepare('select id, b from t')).toBe(named);
+    expect(named.all([])).toEqual([{ id: '1', b: 'B' }]);
+    expect(all.all([])).toEqual([{ id: '1', b: 'B', c: 'C' }]);
+    sqlite.close();
+  });
+
+  it('leave writes to better-sqlite3', () => {
+    const { sqlite, cached } = open('writes.sqlite');
+    sqlite.exec('create table t (id integer primary key, v text)');
+    const insert = cached.prepare('insert into t (v) values (?)');
+    expect(insert.reader).toBe(false);
+    expect(insert.run(['x'])).toEqual({ changes: 1, lastInsertRowid: 1 });
+    expect(cached.prepare('insert into t (v) values (?) returning id, v').all(['y'])).toEqual([{ id: 2, v: 'y' }]);
+    sqlite.close();
+  });
+});
