@@ -4,7 +4,7 @@
 import express, { type RequestHandler } from 'express';
 
 /** Exactly type-is's hasBody, which both parsers ask first: a body is framed by Transfer-Encoding or a numeric Content-Length. */
-function hasBody(headers: { 'transfer-encoding'?: string | undefined; 'content-length'?: string | undefined }): boolean {
+export function hasBody(headers: { 'transfer-encoding'?: string | undefined; 'content-length'?: string | undefined }): boolean {
   return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length']));
 }
 

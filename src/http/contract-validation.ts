@@ -8,13 +8,17 @@
 // runs first, with regexes compiled once), so after the validator has matched an
 // operation once, what it found (the operation's schema, its routes) is remembered,
 // and later requests to that operation get the same `req.openapi` with their own path
-// parameters, decoded the way the validator decodes them. Everything else (parameter
-// parsing and coercion, body and header checks, response checks) is the validator's
-// own middleware, unchanged.
+// parameters, decoded the way the validator decodes them. A request with no query
+// string and no body, to an operation whose verdict on such a request can be read off
+// the contract (parameters-only-check.ts), is judged by that check instead of the
+// validator's request step; any request it does not accept goes to the validator.
+// Everything else (parameter parsing and coercion, body and header checks, response
+// checks) is the validator's own middleware, unchanged.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Contract, ContractOperation } from '../contract/operations.ts';
 import { contextOf } from './request-context.ts';
+import { parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
 
 /** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
 interface OpenApiMetadata {
@@ -50,8 +54,15 @@ export function contractValidation(contract: Contract, options: { validateRespon
   // The steps are known by their names: a build that drops function names (esbuild's minifySyntax
   // without keepNames), or another version of the validator, would silently give every request the
   // slow path. Start-up fails instead.
+  const requestStep = steps.findIndex((step) => step.name === 'requestMiddleware');
   const names = all.map((step) => step.name || '(unnamed)').join(', ');
-  if (metadataStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
+  if (metadataStep === -1 || requestStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
+  // Per operation, once: how to tell the validator's verdict on a request of path parameters only (parameters-only-check.ts).
+  const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>();
+  const shortcutOf = (operation: ContractOperation) => {
+    if (!shortcuts.has(operation)) shortcuts.set(operation, parametersOnlyCheck(contract.document as Record<string, unknown>, operation));
+    return shortcuts.get(operation)!;
+  };
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 
   return (req, res, next) => {
@@ -76,6 +87,13 @@ export function contractValidation(contract: Contract, options: { validateRespon
         request.openapi = { ...remembered, pathParams };
         req.params = pathParams;
         return step();
+      }
+      if (current === requestStep && remembered && pathParams && operation) {
+        const shortcut = shortcutOf(operation);
+        if (shortcut?.accepts(req, pathParams)) {
+          shortcut.apply(req);
+          return step();
+        }
       }
       try {
         void steps[current]!(req, res, step);
