@@ -89,7 +89,7 @@ export function indexContract(document: Record<string, unknown>): Contract {
       if (!raw.operationId) throw new Error(`${method.toUpperCase()} ${template} has no operationId`);
       const security = raw.security ?? [];
       const parameters = (raw.parameters ?? []).map((p) =>
-        p.$ref ? components.parameters?.[p.$ref.split('/').pop() ?? ''] ?? {} : p,
+        p.$ref ? components.parameters?.[componentRef(p.$ref)?.name ?? ''] ?? {} : p,
       );
       const operation: ContractOperation = {
         operationId: raw.operationId as OperationId,
@@ -138,6 +138,17 @@ function templateRegex(template: string, capture = false): RegExp {
 }
 
 /** The scopes an operation needs when called through `scheme` ([] for none). */
+/**
+ * Where a local `$ref` into the document's components points: its component type and
+ * name (JSON-pointer escapes decoded). Null for any other reference (external, or deeper
+ * than a component).
+ */
+export function componentRef(ref: string): { type: string; name: string } | null {
+  if (!ref.startsWith('#/components/')) return null;
+  const parts = ref.slice('#/components/'.length).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return parts.length === 2 ? { type: parts[0]!, name: parts[1]! } : null;
+}
+
 export function requiredScopes(operation: ContractOperation, scheme: string): string[] {
   const requirement = operation.security.find((alternative) => Object.hasOwn(alternative, scheme));
   return requirement?.[scheme] ?? [];

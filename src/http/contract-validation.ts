@@ -16,7 +16,7 @@
 // checks) is the validator's own middleware, unchanged.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import type { Contract, ContractOperation } from '../contract/operations.ts';
+import { componentRef, type Contract, type ContractOperation } from '../contract/operations.ts';
 import { contextOf } from './request-context.ts';
 import { parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
 
@@ -57,12 +57,8 @@ export function contractValidation(contract: Contract, options: { validateRespon
   const requestStep = steps.findIndex((step) => step.name === 'requestMiddleware');
   const names = all.map((step) => step.name || '(unnamed)').join(', ');
   if (metadataStep === -1 || requestStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
-  // Per operation, once: how to tell the validator's verdict on a request of path parameters only (parameters-only-check.ts).
-  const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>();
-  const shortcutOf = (operation: ContractOperation) => {
-    if (!shortcuts.has(operation)) shortcuts.set(operation, parametersOnlyCheck(contract.document as Record<string, unknown>, operation));
-    return shortcuts.get(operation)!;
-  };
+  // Per operation: how to tell the validator's verdict on a request of path parameters only (parameters-only-check.ts).
+  const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>(contract.operations.map((operation) => [operation, parametersOnlyCheck(contract.document, operation)]));
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 
   return (req, res, next) => {
@@ -89,7 +85,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
         return step();
       }
       if (current === requestStep && remembered && pathParams && operation) {
-        const shortcut = shortcutOf(operation);
+        const shortcut = shortcuts.get(operation);
         if (shortcut?.accepts(req, pathParams)) {
           shortcut.apply(req);
           return step();
@@ -144,14 +140,15 @@ export function requestsOnlyDocument(contract: Contract): Record<string, unknown
     const node = pending.pop();
     if (node === null || typeof node !== 'object') continue;
     for (const [key, value] of Object.entries(node)) {
-      if (key !== '$ref' || typeof value !== 'string' || !value.startsWith('#/components/')) {
+      const target = key === '$ref' && typeof value === 'string' ? componentRef(value) : null;
+      if (!target) {
         pending.push(value);
         continue;
       }
-      const [type, name] = value.slice('#/components/'.length).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const { type, name } = target;
       if (reachable.has(`${type}/${name}`)) continue;
       reachable.add(`${type}/${name}`);
-      pending.push(copy.components?.[type!]?.[name!]);
+      pending.push(copy.components?.[type]?.[name]);
     }
   }
   for (const type of PRUNED_COMPONENTS) {

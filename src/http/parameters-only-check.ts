@@ -15,7 +15,7 @@
 // check, or has a query string or a body, goes through the validator as before, so its
 // refusals are always the validator's own.
 import type { Request } from 'express';
-import type { ContractOperation } from '../contract/operations.ts';
+import { componentRef, type ContractOperation } from '../contract/operations.ts';
 import { hasBody } from './body-parsers.ts';
 
 type Node = Record<string, unknown>;
@@ -73,6 +73,7 @@ export function parametersOnlyCheck(document: Node, operation: ContractOperation
   // Every path parameter of the template must be declared, and no other.
   if (pathTests.size !== operation.pathParameters.length || !operation.pathParameters.every((name) => pathTests.has(name))) return null;
   const tests = [...pathTests];
+  const defaultEntries = Object.entries(defaults);
   return {
     accepts(req, pathParams) {
       if (req.originalUrl.includes('?') || hasBody(req.headers)) return false;
@@ -84,7 +85,7 @@ export function parametersOnlyCheck(document: Node, operation: ContractOperation
     apply(req) {
       // As the validator leaves it (express 5's req.query is a getter; the validator makes it a value).
       const query = req.query as Record<string, unknown>;
-      for (const [name, value] of Object.entries(defaults)) if (query[name] === undefined) query[name] = value;
+      for (const [name, value] of defaultEntries) if (query[name] === undefined) query[name] = value;
       Object.defineProperty(req, 'query', { writable: true, value: query });
     },
   };
@@ -97,11 +98,9 @@ function resolve(document: Node, node: unknown): Node | null {
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return null;
     const ref = (current as Node).$ref;
     if (ref === undefined) return current as Node;
-    if (typeof ref !== 'string' || !ref.startsWith('#/components/')) return null;
-    if (Object.keys(current).some((key) => key !== '$ref' && !ANNOTATIONS.has(key))) return null;
-    const [type, name, ...rest] = ref.slice('#/components/'.length).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-    if (rest.length > 0) return null;
-    current = ((document.components as Record<string, Node> | undefined)?.[type!] as Node | undefined)?.[name!];
+    const target = typeof ref === 'string' ? componentRef(ref) : null;
+    if (!target || Object.keys(current).some((key) => key !== '$ref' && !ANNOTATIONS.has(key))) return null;
+    current = ((document.components as Record<string, Node> | undefined)?.[target.type] as Node | undefined)?.[target.name];
   }
   return null;
 }
