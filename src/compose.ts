@@ -80,7 +80,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const contract = options.contract ?? loadContract();
   const rateLimitConfig = options.rateLimitConfig ?? loadRateLimitConfig(config.rateLimitConfigFile);
 
-  const database = await openDatabase(config, options.observeQueries);
+  const database = await openDatabase(config, options.observeQueries, {
+    onError: (error) => logger.warn({ err: { message: error.message } }, 'background checkpoints stopped; SQLite checkpoints on commit instead'),
+  });
   try {
     return await assemble(config, { clock, logger, secrets, contract, rateLimitConfig, database });
   } catch (error) {

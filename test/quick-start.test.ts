@@ -53,6 +53,8 @@ test('first start prints a working key and curl command; a restart prints no sec
   const key = /Test API key: (sk_test_[0-9A-Za-z]{38})/.exec(first.output())?.[1];
   expect(key, first.output()).toBeDefined();
   expect(first.output()).toMatch(/Owner login: {2}owner@example\.com {2}password: \S{12,}/);
+  // The bundle runs the worker of background checkpoints (it warns when it cannot).
+  expect(first.output()).not.toContain('background checkpoints stopped');
 
   const curl = /curl (\S+) -H "Authorization: Bearer (\S+)"/.exec(first.output());
   expect(curl?.[1]).toBe(`${first.url}/v1/workflows`);

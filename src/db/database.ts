@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
+import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -27,12 +28,20 @@ export interface DatabaseHandle {
 /** Sees the SQL of every query (tests that show a request does not touch a table). */
 export type QueryObserver = (sql: string) => void;
 
-export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }, observe?: QueryObserver): Promise<DatabaseHandle> {
+/**
+ * `backgroundCheckpoints`: for the server, whose SQLite WAL is checkpointed on a worker
+ * thread (src/db/background-checkpoints.ts); short-lived commands leave it to SQLite.
+ */
+export async function openDatabase(
+  options: { databaseUrl: string | null; dataDir: string },
+  observe?: QueryObserver,
+  backgroundCheckpoints?: BackgroundCheckpointOptions,
+): Promise<DatabaseHandle> {
   if (options.databaseUrl !== null) {
     const { openPostgres } = await import('./postgres.ts');
     return openPostgres(options.databaseUrl, observe);
   }
-  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe);
+  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe, backgroundCheckpoints);
 }
 
 /**
@@ -100,7 +109,7 @@ function rowMaker(names: readonly string[]): ((row: unknown[]) => unknown) | nul
   return new Function('row', `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => unknown;
 }
 
-export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandle {
+export function openSqlite(file: string, observe?: QueryObserver, backgroundCheckpoints?: BackgroundCheckpointOptions): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses no
@@ -113,12 +122,14 @@ export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandl
   // pages meant one every hundred-odd workflow creations; at 10,000 pages (40 MB) they are
   // ten times rarer, and each copies a page written many times over only once. The WAL is
   // cut back to 64 MB after a checkpoint. Durability is unchanged: a commit is in the WAL.
+  // With background checkpoints, a worker has copied the pages by then (see there).
   sqlite.pragma('wal_autocheckpoint = 10000');
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+  const checkpoints = backgroundCheckpoints ? startBackgroundCheckpoints(file, backgroundCheckpoints) : null;
   return {
     db,
     dialect: 'sqlite',
@@ -128,6 +139,9 @@ export function openSqlite(file: string, observe?: QueryObserver): DatabaseHandl
       await sql`select 1`.execute(db);
     },
     async close() {
+      // The worker's connection first: the last connection to close checkpoints the WAL
+      // completely and removes it, and that should be this one.
+      await checkpoints?.stop();
       await db.destroy();
     },
   };

@@ -3,13 +3,16 @@
 // being killed, shown by crash-safety.test.ts; the checkpoint policy that keeps
 // checkpoints off most requests), and rows read through the statement cache, which are
 // built from better-sqlite3's arrays and must be exactly the objects it would build,
-// also after another process changed the schema.
-import { mkdtempSync, rmSync } from 'node:fs';
+// also after another process changed the schema. The server's checkpoints run on a
+// worker thread: shown copying the WAL before the event loop's threshold is reached,
+// without disturbing data_version, and closed with the file.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startBackgroundCheckpoints, type CheckpointReport } from '../../src/db/background-checkpoints.ts';
 import { openSqlite, withStatementCache } from '../../src/db/database.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'aetherflow-sqlite-'));
@@ -95,5 +98,59 @@ describe('rows read through the statement cache', () => {
     expect(insert.run(['x'])).toEqual({ changes: 1, lastInsertRowid: 1 });
     expect(cached.prepare('insert into t (v) values (?) returning id, v').all(['y'])).toEqual([{ id: 2, v: 'y' }]);
     sqlite.close();
+  });
+});
+
+describe('background checkpoints (the server opens its file with them)', () => {
+  const until = async (condition: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('copy the WAL into the file from a worker, leave data_version alone, and close with the file', async () => {
+    const file = path.join(dir, 'background.sqlite');
+    const reports: CheckpointReport[] = [];
+    const errors: Error[] = [];
+    const handle = openSqlite(file, undefined, { intervalMs: 20, onCheckpoint: (report) => reports.push(report), onError: (error) => errors.push(error) });
+    let closed = false;
+    try {
+      await sql`create table t (id integer primary key, v text)`.execute(handle.db);
+      const version = handle.externalVersion!();
+      // ~1,000 commits of a page or two each: far below the event loop's own threshold
+      // of 10,000 pages, so whatever gets copied was copied by the worker.
+      for (let i = 0; i < 1_000; i++) {
+        await sql`insert into t (v) values (${'x'.repeat(1_500)})`.execute(handle.db);
+        if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await until(() => reports.some((report) => report.checkpointedPages >= 1_000), 'the worker to copy the commits');
+      expect(Math.max(...reports.map((report) => report.walPages))).toBeLessThan(10_000);
+      // Its checkpoints are not commits: the caches that watch data_version keep their entries.
+      expect(handle.externalVersion!()).toBe(version);
+      // And nothing is lost: every row, from this connection and from a fresh one.
+      const count = async () => Number((await sql<{ n: number }>`select count(*) as n from t`.execute(handle.db)).rows[0]!.n);
+      expect(await count()).toBe(1_000);
+      await handle.close();
+      closed = true;
+      // The last connection to close removes the WAL and its index: none is left open.
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      expect(existsSync(`${file}-shm`)).toBe(false);
+      const fresh = new SqliteDatabase(file, { readonly: true });
+      expect(fresh.prepare('select count(*) as n from t').get()).toEqual({ n: 1_000 });
+      fresh.close();
+      expect(errors).toEqual([]);
+    } finally {
+      if (!closed) await handle.close();
+    }
+  });
+
+  it('report a worker that cannot run, and still stop cleanly', async () => {
+    const errors: Error[] = [];
+    const checkpoints = startBackgroundCheckpoints(path.join(dir, 'missing', 'nothing.sqlite'), { onError: (error) => errors.push(error) });
+    await until(() => errors.length > 0, 'the worker to fail');
+    expect(errors[0]!.message).toMatch(/unable to open|does not exist|directory does not exist/i);
+    await checkpoints.stop();
   });
 });
