@@ -114,7 +114,7 @@ describe('background checkpoints (the server opens its file with them)', () => {
     const file = path.join(dir, 'background.sqlite');
     const reports: CheckpointReport[] = [];
     const errors: Error[] = [];
-    const handle = openSqlite(file, undefined, { intervalMs: 20, onCheckpoint: (report) => reports.push(report), onError: (error) => errors.push(error) });
+    const handle = openSqlite(file, undefined, { minIntervalMs: 10, maxIntervalMs: 40, onCheckpoint: (report) => reports.push(report), onError: (error) => errors.push(error) });
     let closed = false;
     try {
       await sql`create table t (id integer primary key, v text)`.execute(handle.db);
