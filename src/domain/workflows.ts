@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
 import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
@@ -24,8 +25,8 @@ const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'stat
 
 type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
 
-/** How many workflow versions keep their parsed steps (a few KB each at most). */
-const PARSED_STEPS_CAPACITY = 10_000;
+/** How many workflow versions are kept as answered (a few KB each at most). */
+const VERSIONS_CAPACITY = 10_000;
 
 export class WorkflowService {
   // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
@@ -34,15 +35,27 @@ export class WorkflowService {
   /** By variant: with or without a status filter, first page or after a cursor. */
   readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
   /**
-   * Steps parsed from their JSON column, by workflow id and version: a page of 20 parsed
-   * its 20 step lists on every request (a quarter of a list query's time). A version's
-   * steps never change (a replace writes the new steps and the next version in one
-   * statement), so an entry can never be stale, on one instance or several, and needs no
-   * invalidation. The arrays are deep-frozen: one array answers many requests, and a caller
-   * that tried to change it would throw rather than alter the next answer.
+   * Workflows as answered, by id and version: a page of 20 parsed its 20 step lists on
+   * every request (a quarter of a list query's time) and serialised them again. Every
+   * field answered changes only with the version (a replace writes the definition, the
+   * next version and updated_at in one statement; nothing else updates a workflow but
+   * the soft delete, whose rows are never read here), so an entry can never be stale, on
+   * one instance or several, and needs no invalidation. Entries are deep-frozen with their
+   * JSON text (src/json-text.ts): one object answers many requests, and a caller that
+   * tried to change it would throw rather than alter the next answer.
    */
-  readonly #parsedSteps = new Map<string, WorkflowStep[]>();
-  readonly #toWorkflow = (row: Row): Workflow => toWorkflow(row, this.#steps(row));
+  readonly #versions = new Map<string, Workflow>();
+  readonly #toWorkflow = (row: Row): Workflow => {
+    const key = `${row.id}:${row.version}`;
+    let workflow = this.#versions.get(key);
+    if (workflow === undefined) {
+      workflow = withJsonText(toWorkflow(row));
+      // Oldest first out; a version is rebuilt when next read.
+      if (this.#versions.size >= VERSIONS_CAPACITY) this.#versions.delete(this.#versions.keys().next().value!);
+      this.#versions.set(key, workflow);
+    }
+    return workflow;
+  };
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -115,18 +128,6 @@ export class WorkflowService {
     const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
     if (!row) throw notFound('workflow');
     return this.#toWorkflow(row);
-  }
-
-  #steps(row: Row): WorkflowStep[] {
-    const key = `${row.id}:${row.version}`;
-    let steps = this.#parsedSteps.get(key);
-    if (steps === undefined) {
-      steps = deepFreeze(JSON.parse(row.steps) as WorkflowStep[]);
-      // Oldest first out; a version is re-parsed when next read.
-      if (this.#parsedSteps.size >= PARSED_STEPS_CAPACITY) this.#parsedSteps.delete(this.#parsedSteps.keys().next().value!);
-      this.#parsedSteps.set(key, steps);
-    }
-    return steps;
   }
 
   /** The stored row, for the run service (it needs the raw definition). */
@@ -211,22 +212,14 @@ function definitionColumns(input: WorkflowInput) {
   } as const;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
-export function toWorkflow(row: Row, steps: WorkflowStep[] = JSON.parse(row.steps) as WorkflowStep[]): Workflow {
+export function toWorkflow(row: Row): Workflow {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
     status: row.status,
     trigger: row.trigger_type === 'event' && row.event_type ? { type: 'event', event_type: row.event_type } : { type: 'manual' },
-    steps,
+    steps: JSON.parse(row.steps) as WorkflowStep[],
     environment: row.environment,
     version: row.version,
     created_at: row.created_at,

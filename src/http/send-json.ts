@@ -7,6 +7,7 @@
 // tests and wherever VALIDATE_RESPONSES is on), a Content-Type is already set, the
 // request is conditional (Express may answer 304), or it is a HEAD request.
 import type { Request, Response } from 'express';
+import { jsonText } from '../json-text.ts';
 
 export function sendJson(req: Request, res: Response, status: number, body: unknown): void {
   res.statusCode = status;
@@ -16,7 +17,8 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
     res.json(body);
     return;
   }
-  const text = JSON.stringify(body);
+  // JSON.stringify's text, with the text of objects that carry their own copied in.
+  const text = jsonText(body);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);

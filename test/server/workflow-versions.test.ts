@@ -1,0 +1,124 @@
+// The workflows a WorkflowService keeps as answered, per workflow version
+// (src/domain/workflows.ts), and their JSON text (src/json-text.ts): a replace made by
+// another instance on the same database is answered at once (the version is part of the
+// key, so no entry can be stale), the shared objects cannot be changed by a caller, and
+// bodies carrying them are written exactly as JSON.stringify writes them.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
+import { systemClock } from '../../src/domain/time.ts';
+import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
+import { jsonText, withJsonText } from '../../src/json-text.ts';
+import { call } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+let other: DatabaseHandle;
+
+beforeAll(async () => {
+  // The production configuration: answers written by src/http/send-json.ts, not res.json.
+  server = await startTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
+  // A second instance's view of the same file: its own connection and its own service.
+  other = openSqlite(path.join(server.dataDir, 'aetherflow.sqlite'));
+});
+afterAll(async () => {
+  await other.close();
+  await server.close();
+});
+
+const input = (message: string): WorkflowInput => ({ name: 'Cached', trigger: { type: 'manual' }, steps: [{ id: 'say', type: 'log', message, level: 'info' }] });
+
+describe('workflows kept per version', () => {
+  it('follow a replace made by another instance at once, in GET and in the list', async () => {
+    const scope = { projectId: server.projectId, environment: 'test' as const };
+    const here = server.server.services.workflows;
+    const there = new WorkflowService(other.db, systemClock);
+    const created = await here.create(scope, input('first'));
+    // Read here, so that this instance holds version 1's steps.
+    expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'first', level: 'info' }]);
+
+    const replaced = await there.replace(scope, created.id, input('second'));
+    expect(replaced.version).toBe(2);
+    expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'second', level: 'info' }]);
+    const listed = (await here.list(scope, undefined, 100)).items.find((workflow) => workflow.id === created.id);
+    expect(listed).toMatchObject({ version: 2, steps: [{ id: 'say', type: 'log', message: 'second', level: 'info' }] });
+  });
+
+  it('are shared between answers, so they cannot be changed', async () => {
+    const scope = { projectId: server.projectId, environment: 'test' as const };
+    const workflows = server.server.services.workflows;
+    const created = await workflows.create(scope, input('frozen'));
+    const first = await workflows.get(scope, created.id);
+    expect(() => first.steps.push({ id: 'extra', type: 'wait', seconds: 1 })).toThrow(TypeError);
+    expect(() => {
+      (first.steps[0] as { message: string }).message = 'changed';
+    }).toThrow(TypeError);
+    expect(() => {
+      (first as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+    const second = await workflows.get(scope, created.id);
+    expect(second.steps).toEqual([{ id: 'say', type: 'log', message: 'frozen', level: 'info' }]);
+    expect(second.name).toBe('Cached');
+    expect(jsonText(second)).toBe(JSON.stringify(second));
+  });
+
+  it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
+    const created = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: input('over http') });
+    const id = created.body.data.id as string;
+    for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
+      if (version === 2) expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: input(message) })).status).toBe(200);
+      const get = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
+      const list = await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
+      for (const answer of [get, list]) {
+        expect(answer.status).toBe(200);
+        expect(answer.text).toBe(JSON.stringify(JSON.parse(answer.text)));
+        expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(answer.text));
+      }
+      expect(get.body.data).toMatchObject({ id, version, steps: [{ message }] });
+      expect(list.body.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
+    }
+  });
+});
+
+describe('jsonText', () => {
+  class WithToJson {
+    toJSON() {
+      return { replaced: true };
+    }
+  }
+  const frozen = withJsonText({ b: 1, a: [1, 'x', null], nested: { deep: { deeper: [{ x: 1 }] } }, text: 'quote " backslash \\ line\u2028 é 😀' });
+  const bodies: unknown[] = [
+    null,
+    0,
+    -0,
+    1.5e300,
+    Number.NaN,
+    'text',
+    true,
+    [],
+    {},
+    { success: true, data: frozen },
+    { success: true, data: [frozen, frozen, { plain: 1 }], next_cursor: null },
+    { data: [undefined, () => 1, Symbol('s'), null, frozen] },
+    { a: undefined, b: () => 1, c: Symbol('s'), d: 1, '': 'empty key', '"q"': 'quoted key', 2: 'integer key first', 1: 'then 1' },
+    { date: new Date(0), boxed: new String('boxed'), custom: new WithToJson(), map: new Map([[1, 2]]) },
+    { deep: { deeper: { deepest: { frozen, list: [frozen] } } } },
+    [[frozen], [[frozen]]],
+    { nullProto: Object.assign(Object.create(null) as object, { z: 1, a: 2 }) },
+    { toJSON: () => ({ replacedAtTheTop: true }) },
+    { data: { toJSON: () => [frozen] } },
+    Object.assign([1, 2], { extra: 'ignored by JSON' }),
+  ];
+
+  it.each(bodies.map((body, i) => [i, body] as const))('writes body %i exactly as JSON.stringify does', (_i, body) => {
+    expect(jsonText(body)).toBe(JSON.stringify(body));
+  });
+
+  it('uses the attached text, which a frozen object cannot contradict', () => {
+    expect(Object.isFrozen(frozen) && Object.isFrozen(frozen.a) && Object.isFrozen(frozen.nested.deep.deeper[0])).toBe(true);
+    expect(Object.keys(frozen)).toEqual(['b', 'a', 'nested', 'text']);
+    // The text is the object's own: a look-alike without it is serialised afresh.
+    const copy = JSON.parse(JSON.stringify(frozen)) as typeof frozen;
+    expect(jsonText({ data: copy })).toBe(jsonText({ data: frozen }));
+  });
+});
