@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { withJsonText } from '../json-text.ts';
+import { jsonText, withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
 import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
@@ -25,8 +25,12 @@ const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'stat
 
 type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
 
-/** How many workflow versions are kept as answered (a few KB each at most). */
-const VERSIONS_CAPACITY = 10_000;
+/**
+ * What the kept workflow versions may hold, in characters of JSON text (their objects
+ * take about as much again): a tenant storing large definitions cannot grow the cache
+ * beyond it. A version larger than the per-entry bound is not kept at all.
+ */
+const KEPT = { textBudget: 8 * 1024 * 1024, textPerEntry: 64 * 1024 };
 
 export class WorkflowService {
   // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
@@ -44,22 +48,36 @@ export class WorkflowService {
    * JSON text (src/json-text.ts): one object answers many requests, and a caller that
    * tried to change it would throw rather than alter the next answer.
    */
-  readonly #versions = new Map<string, Workflow>();
+  readonly #versions = new Map<string, { workflow: Workflow; size: number }>();
+  #keptText = 0;
   readonly #toWorkflow = (row: Row): Workflow => {
     const key = `${row.id}:${row.version}`;
-    let workflow = this.#versions.get(key);
-    if (workflow === undefined) {
-      workflow = withJsonText(toWorkflow(row));
+    const kept = this.#versions.get(key);
+    if (kept !== undefined) return kept.workflow;
+    const workflow = withJsonText(toWorkflow(row));
+    const size = jsonText(workflow).length;
+    if (size <= this.kept.textPerEntry) {
       // Oldest first out; a version is rebuilt when next read.
-      if (this.#versions.size >= VERSIONS_CAPACITY) this.#versions.delete(this.#versions.keys().next().value!);
-      this.#versions.set(key, workflow);
+      while (this.#keptText + size > this.kept.textBudget) {
+        const [oldest, entry] = this.#versions.entries().next().value!;
+        this.#versions.delete(oldest);
+        this.#keptText -= entry.size;
+      }
+      this.#versions.set(key, { workflow, size });
+      this.#keptText += size;
     }
     return workflow;
   };
 
+  /** What the kept versions hold (tests). */
+  keptVersions(): { count: number; textCharacters: number } {
+    return { count: this.#versions.size, textCharacters: this.#keptText };
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly kept: { textBudget: number; textPerEntry: number } = KEPT,
   ) {
     this.#byId = precompile(db, (value) =>
       db

@@ -80,6 +80,31 @@ describe('workflows kept per version', () => {
   });
 });
 
+describe('the memory kept', () => {
+  it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
+    const scope = { projectId: server.projectId, environment: 'test' as const };
+    const workflows = new WorkflowService(other.db, systemClock, { textBudget: 20_000, textPerEntry: 8_000 });
+    // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
+    const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await workflows.create(scope, sized(3_000, `n${i}`))).id);
+    let kept = workflows.keptVersions();
+    // Each is ~3.3k characters of JSON: 6 fit in 20,000, the 4 oldest went out.
+    expect(kept.textCharacters).toBeLessThanOrEqual(20_000);
+    expect(kept.count).toBe(6);
+    // An evicted version is read again from the database, intact.
+    expect((await workflows.get(scope, ids[0]!)).steps[0]).toMatchObject({ values: { v: `n0 ${'x'.repeat(3_000)}` } });
+
+    kept = workflows.keptVersions();
+    const large = await workflows.create(scope, sized(9_000, 'large'));
+    expect(workflows.keptVersions()).toEqual(kept);
+    const read = await workflows.get(scope, large.id);
+    expect(read.steps[0]).toMatchObject({ values: { v: `large ${'x'.repeat(9_000)}` } });
+    expect(jsonText({ data: read })).toBe(JSON.stringify({ data: read }));
+    expect(workflows.keptVersions()).toEqual(kept);
+  });
+});
+
 describe('jsonText', () => {
   class WithToJson {
     toJSON() {
