@@ -3,9 +3,8 @@
 // another instance on the same database is answered at once (the version is part of the
 // key, so no entry can be stale), the shared objects cannot be changed by a caller, and
 // bodies carrying them are written exactly as JSON.stringify writes them.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
+import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
 import { jsonText, withJsonText } from '../../src/json-text.ts';
@@ -18,8 +17,9 @@ let other: DatabaseHandle;
 beforeAll(async () => {
   // The production configuration: answers written by src/http/send-json.ts, not res.json.
   server = await startTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
-  // A second instance's view of the same file: its own connection and its own service.
-  other = openSqlite(path.join(server.dataDir, 'aetherflow.sqlite'));
+  // A second instance's view of the same database (the SQLite file, or CI's PostgreSQL):
+  // its own connection and its own service.
+  other = await openDatabase(server.config);
 });
 afterAll(async () => {
   await other.close();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { bootstrap } from '../../src/bootstrap.ts';
 import { composeServer, type ComposeOptions, type Server } from '../../src/compose.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { createListener } from '../../src/listen.ts';
 import type { Clock } from '../../src/domain/time.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -21,6 +21,8 @@ export interface TestServer {
   baseUrl: string;
   server: Server;
   dataDir: string;
+  /** What the server was configured with (another connection to the same data opens these). */
+  config: Config;
   /** Every log line so far (JSON text). */
   logs: string[];
   owner: { email: string; password: string };
@@ -108,6 +110,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     baseUrl: `http://127.0.0.1:${port}`,
     server,
     dataDir,
+    config,
     logs,
     owner: { email: config.owner.email, password: OWNER_PASSWORD },
     accountId: first.accountId,
