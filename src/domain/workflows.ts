@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { jsonText, withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
 import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
-import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
+import { afterPosition, byCreation, decodeCursor, encodeCursor, toPage, type Page } from './pagination.ts';
 import type { DataScope } from './scope.ts';
 import { iso, type Clock } from './time.ts';
 
@@ -22,6 +22,8 @@ type Scoped = { projectId: string; environment: DataScope['environment'] };
 // that name their columns are built faster (src/db/database.ts, objectRows). A column
 // missing here makes the queries' rows no longer a Row: a compile error.
 const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'status', 'trigger_type', 'event_type', 'steps', 'version', 'created_at', 'updated_at', 'deleted_at'] as const satisfies readonly (keyof Row)[];
+/** What identifies a kept workflow version. */
+const KEY_COLUMNS = ['id', 'version'] as const satisfies readonly (keyof Row)[];
 
 type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
 
@@ -38,6 +40,8 @@ export class WorkflowService {
   readonly #insert: (row: Row) => Promise<void>;
   /** By variant: with or without a status filter, first page or after a cursor. */
   readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
+  /** The same pages as ids and versions only (see list). */
+  readonly #pageKeys = new Map<string, Precompiled<ListValues, Pick<Row, 'id' | 'version'>>>();
   /**
    * Workflows as answered, by id and version: a page of 20 parsed its 20 step lists on
    * every request (a quarter of a list query's time) and serialised them again. Every
@@ -92,22 +96,30 @@ export class WorkflowService {
   }
 
   private page(filtered: boolean, after: boolean): Precompiled<ListValues, Row> {
+    return this.pageQuery(this.#pages, COLUMNS, filtered, after);
+  }
+
+  private pageKeys(filtered: boolean, after: boolean): Precompiled<ListValues, Pick<Row, 'id' | 'version'>> {
+    return this.pageQuery(this.#pageKeys, KEY_COLUMNS, filtered, after);
+  }
+
+  private pageQuery<C extends keyof Row>(cache: Map<string, Precompiled<ListValues, Pick<Row, C>>>, columns: readonly C[], filtered: boolean, after: boolean): Precompiled<ListValues, Pick<Row, C>> {
     const variant = `${filtered}:${after}`;
-    let query = this.#pages.get(variant);
+    let query = cache.get(variant);
     if (!query) {
       const db = this.db;
-      query = precompile<ListValues, Row>(db, (value) => {
+      query = precompile<ListValues, Pick<Row, C>>(db, (value) => {
         let q = db
           .selectFrom('workflows')
-          .select(COLUMNS)
+          .select(columns as readonly (keyof Row)[])
           .where('project_id', '=', value('projectId'))
           .where('environment', '=', value('environment'))
           .where('deleted_at', 'is', null);
         if (filtered) q = q.where('status', '=', value('status'));
         if (after) q = q.where(afterPosition({ createdAt: value('createdAt'), id: value('afterId') }));
-        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit'));
+        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit')) as never;
       });
-      this.#pages.set(variant, query);
+      cache.set(variant, query);
     }
     return query;
   }
@@ -129,16 +141,37 @@ export class WorkflowService {
     return this.#toWorkflow(row);
   }
 
+  /**
+   * A page is first read as ids and versions only: when every version on it is kept,
+   * it is answered from them without reading the rows' other columns (the steps' JSON,
+   * names, descriptions: most of a page query's time). Otherwise the page is read again
+   * whole. Either way the answer comes from one query's snapshot (kept versions never
+   * change), so a replace or delete running meanwhile cannot split a page.
+   */
   async list(scope: DataScope, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
     const position = decodeCursor(list, cursor);
-    const rows = await this.page(status !== undefined, position !== null).execute({
+    const filtered = status !== undefined;
+    const values: ListValues = {
       projectId: scope.projectId,
       environment: scope.environment,
-      ...(status !== undefined ? { status } : {}),
+      ...(filtered ? { status } : {}),
       ...(position ? { createdAt: position.createdAt, afterId: position.id } : {}),
       limit: limit + 1,
-    });
+    };
+    const keys = await this.pageKeys(filtered, position !== null).execute(values);
+    const kept: Workflow[] = [];
+    for (let i = 0; i < keys.length && i < limit; i++) {
+      const workflow = this.#versions.get(`${keys[i]!.id}:${keys[i]!.version}`)?.workflow;
+      if (workflow === undefined) break;
+      kept.push(workflow);
+    }
+    if (kept.length === Math.min(keys.length, limit)) {
+      // The extra key (limit + 1) only says whether another page exists.
+      const last = kept[kept.length - 1];
+      return { items: kept, nextCursor: keys.length > limit && last !== undefined ? encodeCursor(list, byCreation(last)) : null };
+    }
+    const rows = await this.page(filtered, position !== null).execute(values);
     return toPage(list, rows, limit, this.#toWorkflow, byCreation);
   }
 

@@ -80,6 +80,40 @@ describe('workflows kept per version', () => {
   });
 });
 
+describe('list pages', () => {
+  it('are the same, page by page and cursor by cursor, whether their versions are kept or not; kept ones read ids and versions only', async () => {
+    // The live environment, where only this test creates workflows.
+    const scope = { projectId: server.projectId, environment: 'live' as const };
+    const statements: string[] = [];
+    const observed = await openDatabase(server.config, (sql) => statements.push(sql));
+    try {
+      const warm = new WorkflowService(observed.db, systemClock);
+      for (let i = 0; i < 12; i++) await warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) });
+      for (const status of [undefined, 'paused', 'active'] as const) {
+        const cold = new WorkflowService(other.db, systemClock);
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          statements.length = 0;
+          const fromWarm = await warm.list(scope, status, 3, cursor);
+          const fromCold = await cold.list(scope, status, 3, cursor);
+          expect(fromWarm).toEqual(fromCold);
+          expect(jsonText(fromWarm)).toBe(JSON.stringify(fromCold));
+          // Every workflow of this scope was created (so kept) by `warm`: its pages are
+          // answered from one query naming ids and versions only.
+          expect(statements).toHaveLength(1);
+          expect(statements[0]).not.toMatch(/"steps"/);
+          cursor = fromWarm.nextCursor ?? undefined;
+          pages++;
+        } while (cursor !== undefined);
+        expect(pages).toBeGreaterThan(1);
+      }
+    } finally {
+      await observed.close();
+    }
+  });
+});
+
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
     const scope = { projectId: server.projectId, environment: 'test' as const };
