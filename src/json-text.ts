@@ -31,7 +31,6 @@ function write(value: unknown, depth: number): string | undefined {
   if (own !== undefined) return own;
   // Below the search depth, and for anything with its own JSON rules (a Date, a class
   // with toJSON, a boxed primitive), JSON.stringify writes the value whole.
-  const prototype = Object.getPrototypeOf(value) as unknown;
   if (depth >= SEARCH_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
@@ -42,6 +41,7 @@ function write(value: unknown, depth: number): string | undefined {
     }
     return `${out}]`;
   }
+  const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return JSON.stringify(value);
   let out = '{';
   let first = true;

@@ -137,7 +137,6 @@ function templateRegex(template: string, capture = false): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-/** The scopes an operation needs when called through `scheme` ([] for none). */
 /**
  * Where a local `$ref` into the document's components points: its component type and
  * name (JSON-pointer escapes decoded). Null for any other reference (external, or deeper
@@ -149,6 +148,7 @@ export function componentRef(ref: string): { type: string; name: string } | null
   return parts.length === 2 ? { type: parts[0]!, name: parts[1]! } : null;
 }
 
+/** The scopes an operation needs when called through `scheme` ([] for none). */
 export function requiredScopes(operation: ContractOperation, scheme: string): string[] {
   const requirement = operation.security.find((alternative) => Object.hasOwn(alternative, scheme));
   return requirement?.[scheme] ?? [];

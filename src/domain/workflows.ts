@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { jsonText, withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
 import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
-import { afterPosition, byCreation, decodeCursor, encodeCursor, toPage, type Page } from './pagination.ts';
+import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
 import type { DataScope } from './scope.ts';
 import { iso, type Clock } from './time.ts';
 
@@ -22,8 +22,10 @@ type Scoped = { projectId: string; environment: DataScope['environment'] };
 // that name their columns are built faster (src/db/database.ts, objectRows). A column
 // missing here makes the queries' rows no longer a Row: a compile error.
 const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'status', 'trigger_type', 'event_type', 'steps', 'version', 'created_at', 'updated_at', 'deleted_at'] as const satisfies readonly (keyof Row)[];
-/** What identifies a kept workflow version. */
-const KEY_COLUMNS = ['id', 'version'] as const satisfies readonly (keyof Row)[];
+/** What identifies a kept workflow version, and its place in a page. */
+const KEY_COLUMNS = ['id', 'version', 'created_at'] as const satisfies readonly (keyof Row)[];
+type VersionKey = Pick<Row, (typeof KEY_COLUMNS)[number]>;
+const versionKey = (row: Pick<Row, 'id' | 'version'>): string => `${row.id}:${row.version}`;
 
 type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
 
@@ -40,8 +42,8 @@ export class WorkflowService {
   readonly #insert: (row: Row) => Promise<void>;
   /** By variant: with or without a status filter, first page or after a cursor. */
   readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
-  /** The same pages as ids and versions only (see list). */
-  readonly #pageKeys = new Map<string, Precompiled<ListValues, Pick<Row, 'id' | 'version'>>>();
+  /** The same pages as ids, versions and creation times only (see list). */
+  readonly #pageKeys = new Map<string, Precompiled<ListValues, VersionKey>>();
   /**
    * Workflows as answered, by id and version: a page of 20 parsed its 20 step lists on
    * every request (a quarter of a list query's time) and serialised them again. Every
@@ -52,12 +54,12 @@ export class WorkflowService {
    * JSON text (src/json-text.ts): one object answers many requests, and a caller that
    * tried to change it would throw rather than alter the next answer.
    */
-  readonly #versions = new Map<string, { workflow: Workflow; size: number }>();
+  readonly #versions = new Map<string, Workflow>();
   #keptText = 0;
   readonly #toWorkflow = (row: Row): Workflow => {
-    const key = `${row.id}:${row.version}`;
+    const key = versionKey(row);
     const kept = this.#versions.get(key);
-    if (kept !== undefined) return kept.workflow;
+    if (kept !== undefined) return kept;
     const workflow = withJsonText(toWorkflow(row));
     const size = jsonText(workflow).length;
     if (size <= this.kept.textPerEntry) {
@@ -65,9 +67,9 @@ export class WorkflowService {
       while (this.#keptText + size > this.kept.textBudget) {
         const [oldest, entry] = this.#versions.entries().next().value!;
         this.#versions.delete(oldest);
-        this.#keptText -= entry.size;
+        this.#keptText -= jsonText(entry).length;
       }
-      this.#versions.set(key, { workflow, size });
+      this.#versions.set(key, workflow);
       this.#keptText += size;
     }
     return workflow;
@@ -99,7 +101,7 @@ export class WorkflowService {
     return this.pageQuery(this.#pages, COLUMNS, filtered, after);
   }
 
-  private pageKeys(filtered: boolean, after: boolean): Precompiled<ListValues, Pick<Row, 'id' | 'version'>> {
+  private pageKeys(filtered: boolean, after: boolean): Precompiled<ListValues, VersionKey> {
     return this.pageQuery(this.#pageKeys, KEY_COLUMNS, filtered, after);
   }
 
@@ -142,7 +144,7 @@ export class WorkflowService {
   }
 
   /**
-   * A page is first read as ids and versions only: when every version on it is kept,
+   * A page is first read as ids, versions and creation times only: when every version on it is kept,
    * it is answered from them without reading the rows' other columns (the steps' JSON,
    * names, descriptions: most of a page query's time). Otherwise the page is read again
    * whole. Either way the answer comes from one query's snapshot (kept versions never
@@ -160,16 +162,9 @@ export class WorkflowService {
       limit: limit + 1,
     };
     const keys = await this.pageKeys(filtered, position !== null).execute(values);
-    const kept: Workflow[] = [];
-    for (let i = 0; i < keys.length && i < limit; i++) {
-      const workflow = this.#versions.get(`${keys[i]!.id}:${keys[i]!.version}`)?.workflow;
-      if (workflow === undefined) break;
-      kept.push(workflow);
-    }
-    if (kept.length === Math.min(keys.length, limit)) {
-      // The extra key (limit + 1) only says whether another page exists.
-      const last = kept[kept.length - 1];
-      return { items: kept, nextCursor: keys.length > limit && last !== undefined ? encodeCursor(list, byCreation(last)) : null };
+    // The extra key (limit + 1) only says whether another page exists.
+    if (keys.slice(0, limit).every((key) => this.#versions.has(versionKey(key)))) {
+      return toPage(list, keys, limit, (key) => this.#versions.get(versionKey(key))!, byCreation);
     }
     const rows = await this.page(filtered, position !== null).execute(values);
     return toPage(list, rows, limit, this.#toWorkflow, byCreation);
