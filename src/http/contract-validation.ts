@@ -11,14 +11,20 @@
 // parameters, decoded the way the validator decodes them. A request with no query
 // string and no body, to an operation whose verdict on such a request can be read off
 // the contract (parameters-only-check.ts), is judged by that check instead of the
-// validator's request step; any request it does not accept goes to the validator.
+// validator's request step; a request with a body and no query string, to an operation
+// whose parameters leave the validator nothing to parse, is judged by the validator's own
+// compiled functions without its per-request preparation (json-body-check.ts). Any
+// request these checks do not accept goes to the validator's step.
 // Everything else (parameter parsing and coercion, body and header checks, response
 // checks) is the validator's own middleware, unchanged.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
+import { RequestValidator } from 'express-openapi-validator/dist/middlewares/openapi.request.validator.js';
 import { componentRef, type Contract, type ContractOperation } from '../contract/operations.ts';
+import { hasBody } from './body-parsers.ts';
 import { contextOf } from './request-context.ts';
-import { parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
+import { jsonBodyCheck, type ValidatorInternals } from './json-body-check.ts';
+import { hasPlainParameters, parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
 
 /** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
 interface OpenApiMetadata {
@@ -31,6 +37,12 @@ interface OpenApiMetadata {
 }
 
 type Step = (req: Request, res: Response, next: NextFunction) => unknown;
+
+/** The validator instance behind the middleware (`middleware._oav`), as far as it is used here. */
+interface ValidatorInstance {
+  ajvOpts: { request: unknown };
+  requestValidationMiddleware(apiDoc: unknown): Step;
+}
 
 export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
   const all = OpenApiValidator.middleware({
@@ -46,6 +58,19 @@ export function contractValidation(contract: Contract, options: { validateRespon
     fileUploader: false,
     ignoreUndocumented: false,
   }) as unknown as Step[];
+  // The validator's RequestValidator, for json-body-check.ts: made here instead of inside the
+  // validator (which does exactly this, on the document it has prepared, at its first request).
+  const instance = (OpenApiValidator.middleware as unknown as { _oav?: Partial<ValidatorInstance> })._oav;
+  if (typeof instance?.requestValidationMiddleware !== 'function' || typeof instance.ajvOpts?.request !== 'object') {
+    throw new Error("express-openapi-validator's instance is not the expected one (middleware._oav with requestValidationMiddleware and ajvOpts)");
+  }
+  let requestValidator: ValidatorInternals | null = null;
+  instance.requestValidationMiddleware = (apiDoc: unknown) => {
+    const made = new RequestValidator(apiDoc as never, instance.ajvOpts!.request as never);
+    // Another version of the validator, with other internals, simply gets every request.
+    requestValidator = hasExpectedInternals(made) ? made : null;
+    return (req, res, next) => made.validate(req as never, res, next);
+  };
   // Two steps have nothing to do here, and each costs a promise turn per request: security
   // (validateSecurity is off), and path-parameter coercion for routes registered on the app
   // itself (app.param; operations are answered by one middleware, src/http/routes.ts).
@@ -59,6 +84,8 @@ export function contractValidation(contract: Contract, options: { validateRespon
   if (metadataStep === -1 || requestStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
   // Per operation: how to tell the validator's verdict on a request of path parameters only (parameters-only-check.ts).
   const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>(contract.operations.map((operation) => [operation, parametersOnlyCheck(contract.document, operation)]));
+  const bodyCheck = jsonBodyCheck(() => requestValidator);
+  const takesBodies = new Set(contract.operations.filter((operation) => hasPlainParameters(contract.document, operation)));
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 
   return (req, res, next) => {
@@ -90,6 +117,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
           shortcut.apply(req);
           return step();
         }
+        if (takesBodies.has(operation) && hasBody(req.headers) && bodyCheck.accepts(req, pathParams, remembered.expressRoute)) return step();
       }
       try {
         void steps[current]!(req, res, step);
@@ -99,6 +127,16 @@ export function contractValidation(contract: Contract, options: { validateRespon
     };
     step();
   };
+}
+
+function hasExpectedInternals(validator: unknown): validator is ValidatorInternals {
+  const internals = validator as Partial<Record<keyof ValidatorInternals, { getSchema?: unknown } | null>>;
+  return (
+    typeof internals.middlewareCache === 'object' &&
+    internals.middlewareCache !== null &&
+    typeof internals.ajv?.getSchema === 'function' &&
+    typeof internals.ajvBody?.getSchema === 'function'
+  );
 }
 
 /**

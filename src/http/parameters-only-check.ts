@@ -32,9 +32,49 @@ const SCALAR_TYPES = new Set(['string', 'integer', 'number', 'boolean']);
 const ANNOTATIONS = new Set(['description', 'summary']);
 
 export function parametersOnlyCheck(document: Node, operation: ContractOperation): ParametersOnlyCheck | null {
+  const parameters = plainParameters(document, operation, { headers: false });
+  if (!parameters || parameters.withBody) return null;
+  const { tests, defaultEntries } = parameters;
+  return {
+    accepts(req, pathParams) {
+      if (req.originalUrl.includes('?') || hasBody(req.headers)) return false;
+      return tests.every(([name, test]) => {
+        const value = pathParams[name];
+        return value !== undefined && test(value);
+      });
+    },
+    apply(req) {
+      // As the validator leaves it (express 5's req.query is a getter; the validator makes it a value).
+      const query = req.query as Record<string, unknown>;
+      for (const [name, value] of defaultEntries) if (query[name] === undefined) query[name] = value;
+      Object.defineProperty(req, 'query', { writable: true, value: query });
+    },
+  };
+}
+
+/**
+ * True when the validator's parameter mutator has nothing to parse or coerce in a request
+ * of the operation that has no query string: its parameters are plain-string path and
+ * header parameters and optional scalar query parameters only (a request body is allowed).
+ * The validator's compiled functions still judge every one of them: see json-body-check.ts.
+ */
+export function hasPlainParameters(document: Node, operation: ContractOperation): boolean {
+  return plainParameters(document, operation, { headers: true }) !== null;
+}
+
+interface PlainParameters {
+  /** The check of each path parameter's value, by name. */
+  tests: [string, (value: string) => boolean][];
+  /** The defaults of query parameters, as the validator fills them. */
+  defaultEntries: [string, unknown][];
+  withBody: boolean;
+}
+
+/** `headers`: whether plain-string header parameters are allowed (their values are then not checked here). */
+function plainParameters(document: Node, operation: ContractOperation, options: { headers: boolean }): PlainParameters | null {
   const pathItem = (document.paths as Record<string, Node>)[operation.path];
   const raw = pathItem?.[operation.method] as Node | undefined;
-  if (!pathItem || !raw || raw.requestBody !== undefined) return null;
+  if (!pathItem || !raw) return null;
   if (Object.keys(raw).some((key) => key.startsWith('x-eov'))) return null;
   // Path-item parameters, overridden by the operation's own of the same name and place.
   const byPlace = new Map<string, Node>();
@@ -66,29 +106,16 @@ export function parametersOnlyCheck(document: Node, operation: ContractOperation
         if (!direct || (typeof resolved.default === 'object' && resolved.default !== null)) return null;
         defaults[parameter.name as string] = resolved.default;
       }
+    } else if (parameter.in === 'header' && options.headers) {
+      // The mutator parses only header parameters with a style, explode or content (content is refused above).
+      if (parameter.style !== undefined || parameter.explode !== undefined || !plainStringTest(resolve(document, schema))) return null;
     } else {
       return null;
     }
   }
   // Every path parameter of the template must be declared, and no other.
   if (pathTests.size !== operation.pathParameters.length || !operation.pathParameters.every((name) => pathTests.has(name))) return null;
-  const tests = [...pathTests];
-  const defaultEntries = Object.entries(defaults);
-  return {
-    accepts(req, pathParams) {
-      if (req.originalUrl.includes('?') || hasBody(req.headers)) return false;
-      return tests.every(([name, test]) => {
-        const value = pathParams[name];
-        return value !== undefined && test(value);
-      });
-    },
-    apply(req) {
-      // As the validator leaves it (express 5's req.query is a getter; the validator makes it a value).
-      const query = req.query as Record<string, unknown>;
-      for (const [name, value] of defaultEntries) if (query[name] === undefined) query[name] = value;
-      Object.defineProperty(req, 'query', { writable: true, value: query });
-    },
-  };
+  return { tests: [...pathTests], defaultEntries: Object.entries(defaults), withBody: raw.requestBody !== undefined };
 }
 
 /** Follows `$ref`s within the document's components; null when a reference goes elsewhere or carries other keywords. */

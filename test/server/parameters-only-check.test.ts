@@ -8,69 +8,23 @@
 // check must also really be used: the validator's parameter mutator is not called for
 // the accepted ones.
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import * as OpenApiValidator from 'express-openapi-validator';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadContract } from '../../src/contract/operations.ts';
-import { contractValidation, requestsOnlyDocument } from '../../src/http/contract-validation.ts';
-import { matchOperation } from '../../src/http/operation-match.ts';
 import { parametersOnlyCheck } from '../../src/http/parameters-only-check.ts';
-import { requestId } from '../../src/http/request-id.ts';
+import { validatorSideBySide, type Seen, type SideBySide } from './validator-side-by-side.ts';
 
 const contract = loadContract();
 const taken = contract.operations.filter((operation) => parametersOnlyCheck(contract.document as Record<string, unknown>, operation) !== null);
 
-type Seen = { status: number; params?: unknown; query?: unknown; queryPrototype?: string; message?: string };
-
-function capturing(app: Express): void {
-  const capture: RequestHandler = (req, res) => {
-    const query = req.query as Record<string, unknown>;
-    // req.params is reset by Express at each app.use layer: the validator's path parameters are read where it leaves them.
-    const pathParams = (req as { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams;
-    res.json({ status: 200, params: { ...pathParams }, query: { ...query }, queryPrototype: Object.getPrototypeOf(query) === null ? 'null' : 'Object' } satisfies Seen);
-  };
-  const failed: ErrorRequestHandler = (error: { status?: number; message?: string }, _req, res, _next) => {
-    res.status(200).json({ status: error.status ?? 500, message: error.message } satisfies Seen);
-  };
-  app.use(capture);
-  app.use(failed);
-}
-
-let servers: { close(): void }[] = [];
+let servers: SideBySide | null = null;
 let reference = '';
 let ours = '';
 
-async function listen(app: Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 beforeAll(async () => {
-  const validatorOnly = express();
-  validatorOnly.use(
-    OpenApiValidator.middleware({
-      apiSpec: requestsOnlyDocument(contract) as never,
-      validateApiSpec: false,
-      validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
-      validateResponses: false,
-      validateSecurity: false,
-      fileUploader: false,
-      ignoreUndocumented: false,
-    }),
-  );
-  capturing(validatorOnly);
-  const ourStage = express();
-  ourStage.use(requestId(() => Date.now()), matchOperation(contract), contractValidation(contract, { validateResponses: false }));
-  capturing(ourStage);
-  [reference, ours] = await Promise.all([listen(validatorOnly), listen(ourStage)]);
+  servers = await validatorSideBySide(contract, { parseJson: false });
+  ({ reference, ours } = servers);
 });
-afterAll(() => {
-  for (const server of servers) server.close();
-  servers = [];
-});
+afterAll(() => servers?.close());
 
 const seen = async (base: string, method: string, path: string): Promise<Seen> => (await (await fetch(`${base}${path}`, { method })).json()) as Seen;
 

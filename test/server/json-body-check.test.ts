@@ -1,0 +1,138 @@
+// contract-validation.ts lets json-body-check.ts judge requests with a body (and no query
+// string) by express-openapi-validator's own compiled functions, without the validator's
+// per-request preparation. Here both judge the same requests, on the real contract:
+// express-openapi-validator alone (as shipped, no shortcut of ours) and our
+// contract-validation stage. For every operation with a JSON body that the check takes,
+// and a corpus of bodies made from the contract's own example (as is, each property left
+// out, set to null, to the wrong type, to an empty array or object, an unknown property
+// added, the same for the first item of each array of objects) under several media types,
+// and the example with a path parameter or an Idempotency-Key header outside its schema,
+// the verdict (status and message) must be the same, and on acceptance so must be what the
+// request carries on: the body with the defaults the validator fills in, req.params and
+// req.query. The check must also really be used: the validator's parameter mutator is not
+// called for the requests it accepts.
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadContract, type ContractOperation } from '../../src/contract/operations.ts';
+import { hasPlainParameters } from '../../src/http/parameters-only-check.ts';
+import { validatorSideBySide, type Seen, type SideBySide } from './validator-side-by-side.ts';
+
+type Node = Record<string, unknown>;
+const contract = loadContract();
+const document = contract.document as { paths: Record<string, Record<string, Node>>; components: Record<string, Record<string, Node>> };
+
+/** The JSON example of an operation's request body, when it has a JSON body. */
+function jsonExample(operation: ContractOperation): unknown {
+  let body = document.paths[operation.path]![operation.method]!.requestBody as Node | undefined;
+  if (body?.$ref) body = document.components.requestBodies![String(body.$ref).split('/').pop()!];
+  const json = (body?.content as Record<string, Node> | undefined)?.['application/json'];
+  if (!json) return undefined;
+  if (json.example !== undefined) return json.example;
+  const examples = Object.values((json.examples ?? {}) as Record<string, Node>);
+  const first = examples[0];
+  if (!first) return undefined;
+  return first.$ref ? document.components.examples![String(first.$ref).split('/').pop()!]!.value : first.value;
+}
+
+const taken = contract.operations.filter((operation) => hasPlainParameters(contract.document, operation) && jsonExample(operation) !== undefined);
+
+let servers: SideBySide | null = null;
+let reference = '';
+let ours = '';
+
+beforeAll(async () => {
+  servers = await validatorSideBySide(contract, { parseJson: true });
+  ({ reference, ours } = servers);
+});
+afterAll(() => servers?.close());
+
+const seen = async (base: string, method: string, path: string, body: string, contentType: string, headers: Record<string, string> = {}): Promise<Seen> =>
+  (await (await fetch(`${base}${path}`, { method, headers: { ...headers, 'content-type': contentType }, body })).json()) as Seen;
+
+/** The operation's path with the contract's example of each path parameter. */
+function examplePath(operation: ContractOperation): string {
+  const item = document.paths[operation.path]!;
+  const parameters = [...((item.parameters as Node[] | undefined) ?? []), ...((item[operation.method]!.parameters as Node[] | undefined) ?? [])].map(
+    (p) => (p.$ref ? document.components.parameters![String(p.$ref).split('/').pop()!]! : p) as { in: string; name: string; example: string },
+  );
+  return operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(parameters.find((p) => p.in === 'path' && p.name === name)!.example));
+}
+
+/** Bodies made from a valid one: each property left out, null, of another type, empty, plus an unknown one; the same inside the first item of arrays of objects. */
+function variants(valid: unknown, depth = 0): unknown[] {
+  if (valid === null || typeof valid !== 'object' || Array.isArray(valid) || depth > 2) return [];
+  const out: unknown[] = [{ ...valid, unknown_property: 1 }];
+  for (const [key, value] of Object.entries(valid)) {
+    const { [key]: _left, ...without } = valid as Node;
+    out.push(without);
+    for (const other of [null, 12345, 'text', true, [], {}, -1.5]) out.push({ ...valid, [key]: other });
+    if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'object') {
+      for (const item of variants(value[0], depth + 1)) out.push({ ...valid, [key]: [item, ...value.slice(1)] });
+      out.push({ ...valid, [key]: [...value, ...value] });
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const inner of variants(value, depth + 1)) out.push({ ...valid, [key]: inner });
+    }
+  }
+  return out;
+}
+
+describe('the JSON body check', () => {
+  it('takes the operations with a JSON body whose parameters need no parsing', () => {
+    const names = taken.map((operation) => operation.operationId);
+    expect(names).toEqual(expect.arrayContaining(['createWorkflow', 'replaceWorkflow', 'runWorkflow', 'createConnection', 'ingestEvent', 'createApiKey', 'login']));
+  });
+
+  it("gives express-openapi-validator's verdict, and leaves what it leaves, on every operation it takes", async () => {
+    const fromValidator = createRequire(createRequire(import.meta.url).resolve('express-openapi-validator'));
+    const { RequestParameterMutator } = fromValidator('./middlewares/parsers/req.parameter.mutator') as { RequestParameterMutator: { prototype: { modifyRequest: () => void } } };
+    const mutate = vi.spyOn(RequestParameterMutator.prototype, 'modifyRequest');
+    let compared = 0;
+    let refused = 0;
+    let acceptedByCheck = 0;
+    // The spy sees the validator's mutator at work (in the reference server), so its silence for ours means something.
+    let referenceMutated = 0;
+    try {
+      for (const operation of taken) {
+        const method = operation.method.toUpperCase();
+        const path = examplePath(operation);
+        const example = jsonExample(operation);
+        // The first request of an operation and media type always takes the validator's whole path.
+        const first = await seen(ours, method, path, JSON.stringify(example), 'application/json');
+        expect(first.status, `${method} ${path}: ${first.message}`).toBe(200);
+        const valid = JSON.stringify(example);
+        // Path parameters and header parameters (Idempotency-Key: 1-255 characters) outside their schemas, with a valid body.
+        const badPath = operation.pathParameters.length > 0 ? operation.path.replace(/\{[^}]+\}/g, 'not-an-id') : path;
+        const requests: [string, string, string, Record<string, string>?][] = [
+          ...[example, ...variants(example)].map((body): [string, string, string] => [path, JSON.stringify(body), 'application/json']),
+          [path, valid, 'application/json; charset=utf-8'],
+          [path, valid, 'application/json; charset=UTF-8'],
+          [path, valid, 'application/merge-patch+json'],
+          [path, valid, 'text/plain'],
+          [path, '[]', 'application/json'],
+          [path, '{}', 'application/json'],
+          [badPath, valid, 'application/json'],
+          [path, valid, 'application/json', { 'idempotency-key': 'k'.repeat(256) }],
+          [path, valid, 'application/json', { 'idempotency-key': 'k'.repeat(255) }],
+        ];
+        for (const [target, body, contentType, headers] of requests) {
+          const callsBefore = mutate.mock.calls.length;
+          const expected = await seen(reference, method, target, body, contentType, headers);
+          const atOurs = mutate.mock.calls.length;
+          const got = await seen(ours, method, target, body, contentType, headers);
+          expect(got, `${method} ${target} ${contentType} ${JSON.stringify(headers ?? {})} ${body}`).toEqual(expected);
+          compared += 1;
+          if (got.status !== 200) refused += 1;
+          else if (mutate.mock.calls.length === atOurs) acceptedByCheck += 1;
+          if (atOurs > callsBefore) referenceMutated += 1;
+        }
+      }
+    } finally {
+      mutate.mockRestore();
+    }
+    expect(compared).toBeGreaterThan(300);
+    expect(referenceMutated).toBeGreaterThan(compared / 2);
+    // Both verdicts were exercised: many bodies refused, and accepted ones that never reached the validator's mutator.
+    expect(refused).toBeGreaterThan(100);
+    expect(acceptedByCheck).toBeGreaterThanOrEqual(taken.length * 2);
+  });
+});
