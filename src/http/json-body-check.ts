@@ -9,8 +9,8 @@
 // costs far more than the two functions (taking the whole step out of POST
 // /v1/workflows saved ~10 % of its CPU; Ajv's validation of the body is ~6 µs of it).
 // For an operation whose parameters leave the mutator nothing to do on a request
-// without a query string (plain-string path parameters, optional scalar query
-// parameters: parameters-only-check.ts), this check runs the validator's own two
+// without a query string (plain-string path and header parameters, optional scalar
+// query parameters: hasPlainParameters in parameters-only-check.ts), this check runs the validator's own two
 // compiled functions on the object the validator would build, and accepts the
 // request when both pass. Anything else goes to the validator's step as before:
 // a first request of an operation and media type (the validator compiles them
