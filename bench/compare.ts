@@ -156,8 +156,13 @@ function cpuMicros(pid: number, ticksPerSecond: number): number {
 }
 
 async function measure(server: Server, options: autocannon.Options, seconds: number, ticksPerSecond: number): Promise<Round> {
+  const alive = () => {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.label} exited during the run (${server.child.signalCode ?? `code ${server.child.exitCode}`})`);
+  };
+  alive();
   const before = cpuMicros(server.child.pid!, ticksPerSecond);
   const result = await autocannon({ ...options, duration: seconds });
+  alive();
   const after = cpuMicros(server.child.pid!, ticksPerSecond);
   const refused = result.non2xx + result.errors + result.timeouts;
   if (refused > 0) throw new Error(`${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`);
@@ -179,9 +184,19 @@ async function main(): Promise<void> {
   const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   const work = mkdtempSync(path.join(tmpdir(), 'aetherflow-compare-'));
   const servers: Server[] = [];
+  // Ctrl-C ends the run through the same clean-up (servers stopped, worktree removed).
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+  });
+  const check = () => {
+    if (interrupted) throw new Error('interrupted');
+  };
   try {
     const builds = buildBoth(work, args.base);
+    check();
     const data = await prepare(work, { small: 1000, big: 1 });
+    check();
     // Each server gets its own copy of the seeded data: neither sees the other's writes.
     const baseData = path.join(work, 'data-base');
     cpSync(data.dataDir, baseData, { recursive: true });
@@ -197,6 +212,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) {
+        check();
         const round = await measure(server, options.get(server)!, seconds, ticksPerSecond);
         results.push(round);
         console.log(`  round ${r + 1}  ${round.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p99 ${String(round.p99).padStart(4)} ms  ${round.cpuUsPerRequest.toFixed(0).padStart(5)} µs CPU/request`);
@@ -220,4 +236,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(`bench:compare: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
