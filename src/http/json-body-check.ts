@@ -1,5 +1,5 @@
-// express-openapi-validator's verdict on a request with a body, without the validator's
-// per-request preparation around it.
+// express-openapi-validator's verdict on a request with a body (JSON, and the OAuth
+// endpoints' form bodies alike), without the validator's per-request preparation around it.
 //
 // For each request, the validator's request step parses the Content-Type, builds a
 // parameter mutator and runs it over the query string, redefines `req.query` twice,

@@ -9,8 +9,9 @@
 // and the example with a path parameter or an Idempotency-Key header outside its schema,
 // the verdict (status and message) must be the same, and on acceptance so must be what the
 // request carries on: the body with the defaults the validator fills in, req.params and
-// req.query. The check must also really be used: the validator's parameter mutator is not
-// called for the requests it accepts.
+// req.query. The same for form-encoded bodies (the OAuth endpoints): each field left out,
+// empty, sent twice, too long, an unknown one. The check must also really be used: the
+// validator's parameter mutator is not called for the requests it accepts.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadContract, type ContractOperation } from '../../src/contract/operations.ts';
@@ -21,27 +22,52 @@ type Node = Record<string, unknown>;
 const contract = loadContract();
 const document = contract.document as { paths: Record<string, Record<string, Node>>; components: Record<string, Record<string, Node>> };
 
-/** The JSON example of an operation's request body, when it has a JSON body. */
-function jsonExample(operation: ContractOperation): unknown {
+/** The contract's example of an operation's request body in this media type, when it has one. */
+function bodyExample(operation: ContractOperation, mediaType: string): unknown {
   let body = document.paths[operation.path]![operation.method]!.requestBody as Node | undefined;
   if (body?.$ref) body = document.components.requestBodies![String(body.$ref).split('/').pop()!];
-  const json = (body?.content as Record<string, Node> | undefined)?.['application/json'];
-  if (!json) return undefined;
-  if (json.example !== undefined) return json.example;
-  const examples = Object.values((json.examples ?? {}) as Record<string, Node>);
+  const content = (body?.content as Record<string, Node> | undefined)?.[mediaType];
+  if (!content) return undefined;
+  if (content.example !== undefined) return content.example;
+  const examples = Object.values((content.examples ?? {}) as Record<string, Node>);
   const first = examples[0];
   if (!first) return undefined;
   return first.$ref ? document.components.examples![String(first.$ref).split('/').pop()!]!.value : first.value;
 }
+const jsonExample = (operation: ContractOperation) => bodyExample(operation, 'application/json');
+const FORM = 'application/x-www-form-urlencoded';
 
 const taken = contract.operations.filter((operation) => hasPlainParameters(contract.document, operation) && jsonExample(operation) !== undefined);
+const takenForms = contract.operations.filter((operation) => hasPlainParameters(contract.document, operation) && bodyExample(operation, FORM) !== undefined);
+
+/** The validator's parameter mutator, watched: it runs in the validator's request step, which the check skips. */
+function watchMutator(): { calls(): number; restore(): void } {
+  const fromValidator = createRequire(createRequire(import.meta.url).resolve('express-openapi-validator'));
+  const { RequestParameterMutator } = fromValidator('./middlewares/parsers/req.parameter.mutator') as { RequestParameterMutator: { prototype: { modifyRequest: () => void } } };
+  const spy = vi.spyOn(RequestParameterMutator.prototype, 'modifyRequest');
+  return { calls: () => spy.mock.calls.length, restore: () => spy.mockRestore() };
+}
+
+/** Form bodies made from a valid one: each field left out, empty, sent twice, plus an unknown one. */
+function formVariants(valid: Record<string, string>): string[] {
+  const encode = (entries: [string, string][]) => new URLSearchParams(entries).toString();
+  const entries = Object.entries(valid).map(([name, value]): [string, string] => [name, String(value)]);
+  const out = [encode(entries), encode([...entries, ['unknown_field', 'x']])];
+  for (const [i, [name, value]] of entries.entries()) {
+    out.push(encode(entries.filter((_, j) => j !== i)));
+    out.push(encode(entries.map((entry, j): [string, string] => (j === i ? [name, ''] : entry))));
+    out.push(encode([...entries, [name, value]]));
+    out.push(encode(entries.map((entry, j): [string, string] => (j === i ? [name, 'x'.repeat(5000)] : entry))));
+  }
+  return out;
+}
 
 let servers: SideBySide | null = null;
 let reference = '';
 let ours = '';
 
 beforeAll(async () => {
-  servers = await validatorSideBySide(contract, { parseJson: true });
+  servers = await validatorSideBySide(contract, { parseBodies: true });
   ({ reference, ours } = servers);
 });
 afterAll(() => servers?.close());
@@ -83,9 +109,7 @@ describe('the JSON body check', () => {
   });
 
   it("gives express-openapi-validator's verdict, and leaves what it leaves, on every operation it takes", async () => {
-    const fromValidator = createRequire(createRequire(import.meta.url).resolve('express-openapi-validator'));
-    const { RequestParameterMutator } = fromValidator('./middlewares/parsers/req.parameter.mutator') as { RequestParameterMutator: { prototype: { modifyRequest: () => void } } };
-    const mutate = vi.spyOn(RequestParameterMutator.prototype, 'modifyRequest');
+    const mutator = watchMutator();
     let compared = 0;
     let refused = 0;
     let acceptedByCheck = 0;
@@ -115,24 +139,60 @@ describe('the JSON body check', () => {
           [path, valid, 'application/json', { 'idempotency-key': 'k'.repeat(255) }],
         ];
         for (const [target, body, contentType, headers] of requests) {
-          const callsBefore = mutate.mock.calls.length;
+          const callsBefore = mutator.calls();
           const expected = await seen(reference, method, target, body, contentType, headers);
-          const atOurs = mutate.mock.calls.length;
+          const atOurs = mutator.calls();
           const got = await seen(ours, method, target, body, contentType, headers);
           expect(got, `${method} ${target} ${contentType} ${JSON.stringify(headers ?? {})} ${body}`).toEqual(expected);
           compared += 1;
           if (got.status !== 200) refused += 1;
-          else if (mutate.mock.calls.length === atOurs) acceptedByCheck += 1;
+          else if (mutator.calls() === atOurs) acceptedByCheck += 1;
           if (atOurs > callsBefore) referenceMutated += 1;
         }
       }
     } finally {
-      mutate.mockRestore();
+      mutator.restore();
     }
     expect(compared).toBeGreaterThan(300);
     expect(referenceMutated).toBeGreaterThan(compared / 2);
     // Both verdicts were exercised: many bodies refused, and accepted ones that never reached the validator's mutator.
     expect(refused).toBeGreaterThan(100);
     expect(acceptedByCheck).toBeGreaterThanOrEqual(taken.length * 2);
+  });
+  it('does the same for form-encoded bodies (the OAuth endpoints)', async () => {
+    expect(takenForms.map((operation) => operation.operationId)).toEqual(expect.arrayContaining(['submitAuthorization', 'issueToken', 'revokeToken', 'introspectToken']));
+    const mutator = watchMutator();
+    let compared = 0;
+    let refused = 0;
+    let acceptedByCheck = 0;
+    try {
+      for (const operation of takenForms) {
+        const method = operation.method.toUpperCase();
+        const path = examplePath(operation);
+        const [valid, ...variants] = formVariants(bodyExample(operation, FORM) as Record<string, string>);
+        // The first request of an operation and media type always takes the validator's whole path.
+        expect((await seen(ours, method, path, valid!, FORM)).status, `${method} ${path}`).toBe(200);
+        const requests: [string, string][] = [
+          [valid!, FORM],
+          ...variants.map((body): [string, string] => [body, FORM]),
+          [valid!, `${FORM}; charset=utf-8`],
+          [valid!, 'text/plain'],
+        ];
+        for (const [body, contentType] of requests) {
+          const expected = await seen(reference, method, path, body, contentType);
+          const atOurs = mutator.calls();
+          const got = await seen(ours, method, path, body, contentType);
+          expect(got, `${method} ${path} ${contentType} ${body}`).toEqual(expected);
+          compared += 1;
+          if (got.status !== 200) refused += 1;
+          else if (mutator.calls() === atOurs) acceptedByCheck += 1;
+        }
+      }
+    } finally {
+      mutator.restore();
+    }
+    expect(compared).toBeGreaterThan(60);
+    expect(refused).toBeGreaterThan(10);
+    expect(acceptedByCheck).toBeGreaterThanOrEqual(takenForms.length);
   });
 });

@@ -21,7 +21,7 @@ let reference = '';
 let ours = '';
 
 beforeAll(async () => {
-  servers = await validatorSideBySide(contract, { parseJson: false });
+  servers = await validatorSideBySide(contract, { parseBodies: false });
   ({ reference, ours } = servers);
 });
 afterAll(() => servers?.close());

@@ -33,9 +33,14 @@ function capturing(app: Express): void {
   app.use(failed);
 }
 
-/** `parseJson`: both servers parse JSON bodies first, with the production parser's settings (src/http/body-parsers.ts). */
-export async function validatorSideBySide(contract: Contract, options: { parseJson: boolean }): Promise<SideBySide> {
-  const parsers: RequestHandler[] = options.parseJson ? [express.json({ strict: true, type: ['application/json', 'application/*+json'] })] : [];
+/** `parseBodies`: both servers parse JSON and form bodies first, with the production parsers' settings (src/http/body-parsers.ts). */
+export async function validatorSideBySide(contract: Contract, options: { parseBodies: boolean }): Promise<SideBySide> {
+  const parsers: RequestHandler[] = options.parseBodies
+    ? [
+        express.json({ strict: true, type: ['application/json', 'application/*+json'] }),
+        express.urlencoded({ extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' }),
+      ]
+    : [];
   const validatorOnly = express();
   validatorOnly.use(
     ...parsers,
