@@ -16,13 +16,12 @@
 // seeded once, by this tree's bench/prepare.ts. Linux only (/proc).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
+import { freePort, request, stopChild } from './support/processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -62,30 +61,6 @@ function git(...gitArgs: string[]): string {
   return execFileSync('git', gitArgs, { cwd: root, encoding: 'utf8' }).trim();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
 /** The base revision, built in a worktree of its own; the working tree, built in place. */
 function buildBoth(work: string, base: string): { current: Build; base: Build } {
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
@@ -116,15 +91,6 @@ async function start(build: Build, data: BenchData, dataDir: string, logFile: st
     if (performance.now() - startedAt > 60_000) throw new Error(`${build.label} did not start within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-async function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The scenario's request against one server (the JWT is each server's own: a session lives in its database). */
@@ -230,7 +196,7 @@ async function main(): Promise<void> {
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
     console.log(`  working tree / base: req/s ${median(rpsRatios).toFixed(2)}x (rounds ${range(rpsRatios)}), CPU per request ${median(cpuRatios).toFixed(2)}x (rounds ${range(cpuRatios)})`);
   } finally {
-    await Promise.all(servers.map(stop));
+    await Promise.all(servers.map((server) => stopChild(server.child)));
     if (existsSync(path.join(work, 'base'))) git('worktree', 'remove', '--force', path.join(work, 'base'));
     if (!args.keep) rmSync(work, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@
 // the contract (parameters-only-check.ts), is judged by that check instead of the
 // validator's request step; a request with a body and no query string, to an operation
 // whose parameters leave the validator nothing to parse, is judged by the validator's own
-// compiled functions without its per-request preparation (json-body-check.ts). Any
+// compiled functions without its per-request preparation (body-check.ts). Any
 // request these checks do not accept goes to the validator's step.
 // Everything else (parameter parsing and coercion, body and header checks, response
 // checks) is the validator's own middleware, unchanged.
@@ -23,7 +23,7 @@ import { RequestValidator } from 'express-openapi-validator/dist/middlewares/ope
 import { componentRef, type Contract, type ContractOperation } from '../contract/operations.ts';
 import { hasBody } from './body-parsers.ts';
 import { contextOf } from './request-context.ts';
-import { jsonBodyCheck, type ValidatorInternals } from './json-body-check.ts';
+import { bodyCheckFor, type ValidatorInternals } from './body-check.ts';
 import { hasPlainParameters, parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
 
 /** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
@@ -58,7 +58,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
     fileUploader: false,
     ignoreUndocumented: false,
   }) as unknown as Step[];
-  // The validator's RequestValidator, for json-body-check.ts: made here instead of inside the
+  // The validator's RequestValidator, for body-check.ts: made here instead of inside the
   // validator (which does exactly this, on the document it has prepared, at its first request).
   const instance = (OpenApiValidator.middleware as unknown as { _oav?: Partial<ValidatorInstance> })._oav;
   if (typeof instance?.requestValidationMiddleware !== 'function' || typeof instance.ajvOpts?.request !== 'object') {
@@ -84,7 +84,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
   if (metadataStep === -1 || requestStep === -1 || steps.length !== all.length - 2) throw new Error(`express-openapi-validator's steps are not the expected ones (got: ${names})`);
   // Per operation: how to tell the validator's verdict on a request of path parameters only (parameters-only-check.ts).
   const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>(contract.operations.map((operation) => [operation, parametersOnlyCheck(contract.document, operation)]));
-  const bodyCheck = jsonBodyCheck(() => requestValidator);
+  const bodyCheck = bodyCheckFor(() => requestValidator);
   const takesBodies = new Set(contract.operations.filter((operation) => hasPlainParameters(contract.document, operation)));
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 

@@ -56,7 +56,7 @@ export function parametersOnlyCheck(document: Node, operation: ContractOperation
  * True when the validator's parameter mutator has nothing to parse or coerce in a request
  * of the operation that has no query string: its parameters are plain-string path and
  * header parameters and optional scalar query parameters only (a request body is allowed).
- * The validator's compiled functions still judge every one of them: see json-body-check.ts.
+ * The validator's compiled functions still judge every one of them: see body-check.ts.
  */
 export function hasPlainParameters(document: Node, operation: ContractOperation): boolean {
   return plainParameters(document, operation, { headers: true }) !== null;

@@ -1,5 +1,5 @@
 // Two servers judging the same requests on the real contract, for the tests of our
-// shortcuts around express-openapi-validator (parameters-only-check, json-body-check):
+// shortcuts around express-openapi-validator (parameters-only-check, body-check):
 // the validator alone, as shipped, and our contract-validation stage. Each answers 200
 // with what a request carries on after validation (path parameters, query and its
 // prototype, body), or 200 with the status and message of the error it raised.

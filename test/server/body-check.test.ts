@@ -1,4 +1,4 @@
-// contract-validation.ts lets json-body-check.ts judge requests with a body (and no query
+// contract-validation.ts lets body-check.ts judge requests with a body (and no query
 // string) by express-openapi-validator's own compiled functions, without the validator's
 // per-request preparation. Here both judge the same requests, on the real contract:
 // express-openapi-validator alone (as shipped, no shortcut of ours) and our
@@ -102,19 +102,36 @@ function variants(valid: unknown, depth = 0): unknown[] {
   return out;
 }
 
-describe('the JSON body check', () => {
+/** Sends requests to both servers, expects the same outcome from each, and counts what happened. */
+function judging() {
+  const mutator = watchMutator();
+  const tally = { compared: 0, refused: 0, acceptedByCheck: 0, referenceMutated: 0 };
+  return {
+    tally,
+    restore: mutator.restore,
+    async judge(method: string, target: string, body: string, contentType: string, headers?: Record<string, string>): Promise<void> {
+      const callsBefore = mutator.calls();
+      const expected = await seen(reference, method, target, body, contentType, headers);
+      const atOurs = mutator.calls();
+      const got = await seen(ours, method, target, body, contentType, headers);
+      expect(got, `${method} ${target} ${contentType} ${JSON.stringify(headers ?? {})} ${body}`).toEqual(expected);
+      tally.compared += 1;
+      if (got.status !== 200) tally.refused += 1;
+      else if (mutator.calls() === atOurs) tally.acceptedByCheck += 1;
+      // The spy sees the validator's mutator at work (in the reference server), so its silence for ours means something.
+      if (atOurs > callsBefore) tally.referenceMutated += 1;
+    },
+  };
+}
+
+describe('the body check', () => {
   it('takes the operations with a JSON body whose parameters need no parsing', () => {
     const names = taken.map((operation) => operation.operationId);
     expect(names).toEqual(expect.arrayContaining(['createWorkflow', 'replaceWorkflow', 'runWorkflow', 'createConnection', 'ingestEvent', 'createApiKey', 'login']));
   });
 
   it("gives express-openapi-validator's verdict, and leaves what it leaves, on every operation it takes", async () => {
-    const mutator = watchMutator();
-    let compared = 0;
-    let refused = 0;
-    let acceptedByCheck = 0;
-    // The spy sees the validator's mutator at work (in the reference server), so its silence for ours means something.
-    let referenceMutated = 0;
+    const { tally, judge, restore } = judging();
     try {
       for (const operation of taken) {
         const method = operation.method.toUpperCase();
@@ -138,33 +155,21 @@ describe('the JSON body check', () => {
           [path, valid, 'application/json', { 'idempotency-key': 'k'.repeat(256) }],
           [path, valid, 'application/json', { 'idempotency-key': 'k'.repeat(255) }],
         ];
-        for (const [target, body, contentType, headers] of requests) {
-          const callsBefore = mutator.calls();
-          const expected = await seen(reference, method, target, body, contentType, headers);
-          const atOurs = mutator.calls();
-          const got = await seen(ours, method, target, body, contentType, headers);
-          expect(got, `${method} ${target} ${contentType} ${JSON.stringify(headers ?? {})} ${body}`).toEqual(expected);
-          compared += 1;
-          if (got.status !== 200) refused += 1;
-          else if (mutator.calls() === atOurs) acceptedByCheck += 1;
-          if (atOurs > callsBefore) referenceMutated += 1;
-        }
+        for (const [target, body, contentType, headers] of requests) await judge(method, target, body, contentType, headers);
       }
     } finally {
-      mutator.restore();
+      restore();
     }
-    expect(compared).toBeGreaterThan(300);
-    expect(referenceMutated).toBeGreaterThan(compared / 2);
+    expect(tally.compared).toBeGreaterThan(300);
+    expect(tally.referenceMutated).toBeGreaterThan(tally.compared / 2);
     // Both verdicts were exercised: many bodies refused, and accepted ones that never reached the validator's mutator.
-    expect(refused).toBeGreaterThan(100);
-    expect(acceptedByCheck).toBeGreaterThanOrEqual(taken.length * 2);
+    expect(tally.refused).toBeGreaterThan(100);
+    expect(tally.acceptedByCheck).toBeGreaterThanOrEqual(taken.length * 2);
   });
+
   it('does the same for form-encoded bodies (the OAuth endpoints)', async () => {
     expect(takenForms.map((operation) => operation.operationId)).toEqual(expect.arrayContaining(['submitAuthorization', 'issueToken', 'revokeToken', 'introspectToken']));
-    const mutator = watchMutator();
-    let compared = 0;
-    let refused = 0;
-    let acceptedByCheck = 0;
+    const { tally, judge, restore } = judging();
     try {
       for (const operation of takenForms) {
         const method = operation.method.toUpperCase();
@@ -172,27 +177,15 @@ describe('the JSON body check', () => {
         const [valid, ...variants] = formVariants(bodyExample(operation, FORM) as Record<string, string>);
         // The first request of an operation and media type always takes the validator's whole path.
         expect((await seen(ours, method, path, valid!, FORM)).status, `${method} ${path}`).toBe(200);
-        const requests: [string, string][] = [
-          [valid!, FORM],
-          ...variants.map((body): [string, string] => [body, FORM]),
-          [valid!, `${FORM}; charset=utf-8`],
-          [valid!, 'text/plain'],
-        ];
-        for (const [body, contentType] of requests) {
-          const expected = await seen(reference, method, path, body, contentType);
-          const atOurs = mutator.calls();
-          const got = await seen(ours, method, path, body, contentType);
-          expect(got, `${method} ${path} ${contentType} ${body}`).toEqual(expected);
-          compared += 1;
-          if (got.status !== 200) refused += 1;
-          else if (mutator.calls() === atOurs) acceptedByCheck += 1;
-        }
+        for (const body of [valid!, ...variants]) await judge(method, path, body, FORM);
+        await judge(method, path, valid!, `${FORM}; charset=utf-8`);
+        await judge(method, path, valid!, 'text/plain');
       }
     } finally {
-      mutator.restore();
+      restore();
     }
-    expect(compared).toBeGreaterThan(60);
-    expect(refused).toBeGreaterThan(10);
-    expect(acceptedByCheck).toBeGreaterThanOrEqual(takenForms.length);
+    expect(tally.compared).toBeGreaterThan(60);
+    expect(tally.refused).toBeGreaterThan(10);
+    expect(tally.acceptedByCheck).toBeGreaterThanOrEqual(takenForms.length);
   });
 });
