@@ -46,10 +46,13 @@ export function isFresh() {
   });
 }
 
-export async function buildServer() {
-  const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'src', 'main.ts')],
+/**
+ * How a program is bundled: the server here, and the benchmark's baselines (bench/run.ts),
+ * so that every server the benchmark compares runs the same way, as plain JavaScript.
+ */
+function bundleOptions(entryPoint, outfile) {
+  return {
+    entryPoints: [entryPoint],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -64,11 +67,19 @@ export async function buildServer() {
     minifyWhitespace: true,
     sourcemap: 'external',
     legalComments: 'none',
-    outfile: OUTFILE,
-    write: false,
+    outfile,
     logLevel: 'warning',
-  });
-  mkdirSync(path.dirname(OUTFILE), { recursive: true });
+  };
+}
+
+export async function buildServer() {
+  await bundle(path.join(ROOT, 'src', 'main.ts'), OUTFILE);
+}
+
+async function bundle(entryPoint, outfile) {
+  const { build } = await import('esbuild');
+  const result = await build({ ...bundleOptions(entryPoint, outfile), write: false });
+  mkdirSync(path.dirname(outfile), { recursive: true });
   // Written beside, then renamed: a server starting meanwhile never reads half a file.
   for (const file of result.outputFiles) {
     const temporary = `${file.path}.${process.pid}.tmp`;
@@ -77,8 +88,13 @@ export async function buildServer() {
   }
 }
 
+//   node scripts/build.mjs                    the server, dist/main.js
+//   node scripts/build.mjs ENTRY.ts OUT.js    another program, as the server is bundled
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
-  await buildServer();
-  process.stdout.write(`built ${path.relative(ROOT, OUTFILE)} in ${Math.round(performance.now() - started)} ms\n`);
+  const [entryPoint, outfile] = process.argv.slice(2);
+  if (entryPoint && !outfile) throw new Error('usage: node scripts/build.mjs [ENTRY.ts OUT.js]');
+  if (entryPoint) await bundle(path.resolve(entryPoint), path.resolve(outfile));
+  else await buildServer();
+  process.stdout.write(`built ${path.relative(ROOT, outfile ? path.resolve(outfile) : OUTFILE)} in ${Math.round(performance.now() - started)} ms\n`);
 }
