@@ -25,6 +25,7 @@ import { WorkflowService } from './domain/workflows.ts';
 import { apiKeyHandlers } from './handlers/api-keys.ts';
 import { auditLogHandlers } from './handlers/audit-logs.ts';
 import { connectionHandlers } from './handlers/connections.ts';
+import type { Transaction } from './handlers/services.ts';
 import { credentialHandlers } from './handlers/credentials.ts';
 import { eventHandlers } from './handlers/events.ts';
 import { healthHandlers } from './handlers/health.ts';
@@ -119,7 +120,8 @@ async function assemble(
   const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
   const events = new EventService(db, clock, workflows, runs);
   const accounts = new AccountService(db, clock, invalidation);
-  const services = { config, clock, audit, apiKeys, workflows, runs, connections, events, accounts };
+  const transaction: Transaction = (work) => db.transaction().execute(work);
+  const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });

@@ -70,7 +70,7 @@ type AuditRow = Database['audit_logs'];
 
 export class AuditLog {
   /** Every mutation writes one entry: its insert is compiled once (src/db/precompiled.ts). */
-  readonly #insert: (row: AuditRow) => Promise<void>;
+  readonly #insert: (row: AuditRow, executor?: Kysely<Database>) => Promise<void>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -79,7 +79,12 @@ export class AuditLog {
     this.#insert = precompiledInsert(db, 'audit_logs');
   }
 
-  async record(context: RequestContext, event: AuditEvent): Promise<void> {
+  /**
+   * `executor`: the transaction of the change being recorded, so that the change and its
+   * entry commit together or not at all (a crash between two commits would leave a change
+   * nobody can see in the log).
+   */
+  async record(context: RequestContext, event: AuditEvent, executor?: Kysely<Database>): Promise<void> {
     const metadata = event.metadata ?? {};
     for (const name of Object.keys(metadata)) {
       if (SECRET_NAMES.test(name)) throw new Error(`audit metadata must not carry "${name}": it looks like a secret`);
@@ -109,7 +114,7 @@ export class AuditLog {
         user_agent: context.userAgent,
         request_id: context.requestId,
         metadata: JSON.stringify(metadata),
-      });
+      }, executor);
   }
 
   /** The project's entries of `environment` and its account-level ones, newest first. */

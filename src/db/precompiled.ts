@@ -12,9 +12,13 @@ const MARKER = '\u0000precompiled-parameter:';
 
 type Slot = { name: string } | { constant: unknown };
 
+/** Where a query runs: the database, or a transaction (`db.transaction().execute((trx) => ...)`). */
+export type Executor = Kysely<any>;
+
 export interface Precompiled<Values extends object, Row> {
-  execute(values: Values): Promise<Row[]>;
-  executeTakeFirst(values: Values): Promise<Row | undefined>;
+  /** On `executor` when given (a transaction), else on the database the query was compiled for. */
+  execute(values: Values, executor?: Executor): Promise<Row[]>;
+  executeTakeFirst(values: Values, executor?: Executor): Promise<Row | undefined>;
   /** The SQL sent every time (tests, logs). */
   readonly sql: string;
 }
@@ -32,18 +36,18 @@ export function precompile<Values extends object, Row>(
   const slots: Slot[] = compiled.parameters.map((parameter) =>
     typeof parameter === 'string' && parameter.startsWith(MARKER) ? { name: parameter.slice(MARKER.length) } : { constant: parameter },
   );
-  const execute = async (values: Values): Promise<Row[]> => {
+  const execute = async (values: Values, executor: Executor = db as Executor): Promise<Row[]> => {
     const parameters = slots.map((slot) => {
       if ('constant' in slot) return slot.constant;
       if (!(slot.name in values)) throw new Error(`precompiled query: no value for "${slot.name}"`);
       return (values as Record<string, unknown>)[slot.name];
     });
-    const result = await (db as Kysely<any>).executeQuery<Row>({ ...compiled, parameters });
+    const result = await executor.executeQuery<Row>({ ...compiled, parameters });
     return result.rows;
   };
   return {
     execute,
-    executeTakeFirst: async (values) => (await execute(values))[0],
+    executeTakeFirst: async (values, executor) => (await execute(values, executor))[0],
     sql: compiled.sql,
   };
 }
@@ -53,9 +57,9 @@ export function precompile<Values extends object, Row>(
  * with a given set of keys compiles it), so that a column added to the table later is
  * inserted without anyone updating a list here.
  */
-export function precompiledInsert<DB, Table extends keyof DB & string>(db: Kysely<DB>, table: Table): (row: DB[Table]) => Promise<void> {
+export function precompiledInsert<DB, Table extends keyof DB & string>(db: Kysely<DB>, table: Table): (row: DB[Table], executor?: Kysely<DB>) => Promise<void> {
   const byColumns = new Map<string, Precompiled<Record<string, unknown>, unknown>>();
-  return async (row) => {
+  return async (row, executor) => {
     // As Kysely does, a column whose value is undefined is left out.
     const columns = Object.keys(row as object).filter((column) => (row as Record<string, unknown>)[column] !== undefined);
     const key = columns.join(',');
@@ -66,6 +70,6 @@ export function precompiledInsert<DB, Table extends keyof DB & string>(db: Kysel
       );
       byColumns.set(key, insert);
     }
-    await insert.execute(row as Record<string, unknown>);
+    await insert.execute(row as Record<string, unknown>, executor);
   };
 }

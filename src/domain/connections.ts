@@ -22,7 +22,8 @@ export class ConnectionService {
     private readonly encryptor: Encryptor,
   ) {}
 
-  async create(scope: DataScope, input: ConnectionInput): Promise<Connection> {
+  // create and delete take the transaction of their audit entry (handlers/connections.ts).
+  async create(scope: DataScope, input: ConnectionInput, executor: Kysely<Database> = this.db): Promise<Connection> {
     const id = newId('conn');
     const now = iso(this.clock());
     const row: Row = {
@@ -39,7 +40,7 @@ export class ConnectionService {
       updated_at: now,
       deleted_at: null,
     };
-    await this.db.insertInto('connections').values(row).execute();
+    await executor.insertInto('connections').values(row).execute();
     return toConnection(row);
   }
 
@@ -70,8 +71,8 @@ export class ConnectionService {
   }
 
   /** Deleting also destroys the ciphertext: a deleted credential cannot be recovered from the database. */
-  async delete(scope: DataScope, id: string): Promise<void> {
-    const result = await this.db
+  async delete(scope: DataScope, id: string, executor: Kysely<Database> = this.db): Promise<void> {
+    const result = await executor
       .updateTable('connections')
       .set({ deleted_at: iso(this.clock()), credentials_encrypted: '' })
       .where('id', '=', id)

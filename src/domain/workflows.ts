@@ -39,7 +39,7 @@ const KEPT = { textBudget: 8 * 1024 * 1024, textPerEntry: 64 * 1024 };
 export class WorkflowService {
   // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
   readonly #byId: Precompiled<Scoped & { id: string }, Row>;
-  readonly #insert: (row: Row) => Promise<void>;
+  readonly #insert: (row: Row, executor?: Kysely<Database>) => Promise<void>;
   /** By variant: with or without a status filter, first page or after a cursor. */
   readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
   /** The same pages as ids, versions and creation times only (see list). */
@@ -126,7 +126,8 @@ export class WorkflowService {
     return query;
   }
 
-  async create(scope: DataScope, input: WorkflowInput): Promise<Workflow> {
+  // create, replace and delete take the transaction of their audit entry (handlers/workflows.ts).
+  async create(scope: DataScope, input: WorkflowInput, executor: Kysely<Database> = this.db): Promise<Workflow> {
     checkConsistency(input);
     const now = iso(this.clock());
     const row: Row = {
@@ -139,7 +140,7 @@ export class WorkflowService {
       updated_at: now,
       deleted_at: null,
     };
-    await this.#insert(row);
+    await this.#insert(row, executor);
     return this.#toWorkflow(row);
   }
 
@@ -190,13 +191,13 @@ export class WorkflowService {
     return row;
   }
 
-  async replace(scope: DataScope, id: string, input: WorkflowInput): Promise<Workflow> {
+  async replace(scope: DataScope, id: string, input: WorkflowInput, executor: Kysely<Database> = this.db): Promise<Workflow> {
     checkConsistency(input);
     // One statement, so two concurrent replaces both apply in full, one after the other,
     // each adding one to the version: the last one wins, as a PUT should. (A read, then an
     // update guarded by the version read, made the loser of a race a 500 on PostgreSQL.)
     // Scoped by tenant like every resource query, so no statement reaches another project's row by id alone.
-    const row = await this.db
+    const row = await executor
       .updateTable('workflows')
       .set((eb) => ({ ...definitionColumns(input), version: eb('version', '+', 1), updated_at: iso(this.clock()) }))
       .where('id', '=', id)
@@ -209,8 +210,8 @@ export class WorkflowService {
     return this.#toWorkflow(row);
   }
 
-  async delete(scope: DataScope, id: string): Promise<void> {
-    const result = await this.db
+  async delete(scope: DataScope, id: string, executor: Kysely<Database> = this.db): Promise<void> {
+    const result = await executor
       .updateTable('workflows')
       .set({ deleted_at: iso(this.clock()) })
       .where('id', '=', id)

@@ -5,28 +5,37 @@ import type { Services } from './services.ts';
 
 type WorkflowHandlers = Pick<Handlers, 'listWorkflows' | 'createWorkflow' | 'getWorkflow' | 'replaceWorkflow' | 'deleteWorkflow' | 'runWorkflow'>;
 
-export function workflowHandlers({ workflows, runs, audit }: Services): WorkflowHandlers {
+// A change and its audit entry commit in one transaction: there is never one without the other.
+export function workflowHandlers({ workflows, runs, audit, transaction }: Services): WorkflowHandlers {
   return {
     async listWorkflows({ query, context }) {
       const page = await workflows.list(scopeOf(principalOf(context)), query.status, query.limit ?? DEFAULT_LIMIT, query.cursor);
       return { status: 200, body: listOf(page) };
     },
     async createWorkflow({ body, context }) {
-      const workflow = await workflows.create(scopeOf(principalOf(context)), body);
-      await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: workflow.id }, metadata: { version: 1 } });
+      const workflow = await transaction(async (trx) => {
+        const created = await workflows.create(scopeOf(principalOf(context)), body, trx);
+        await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, trx);
+        return created;
+      });
       return { status: 201, body: ok(workflow) };
     },
     async getWorkflow({ params, context }) {
       return { status: 200, body: ok(await workflows.get(scopeOf(principalOf(context)), params.workflow_id)) };
     },
     async replaceWorkflow({ params, body, context }) {
-      const workflow = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body);
-      await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: workflow.id }, metadata: { version: workflow.version } });
+      const workflow = await transaction(async (trx) => {
+        const replaced = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body, trx);
+        await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, trx);
+        return replaced;
+      });
       return { status: 200, body: ok(workflow) };
     },
     async deleteWorkflow({ params, context }) {
-      await workflows.delete(scopeOf(principalOf(context)), params.workflow_id);
-      await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } });
+      await transaction(async (trx) => {
+        await workflows.delete(scopeOf(principalOf(context)), params.workflow_id, trx);
+        await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, trx);
+      });
       return { status: 200, body: ok({ id: params.workflow_id, deleted: true as const }) };
     },
     async runWorkflow({ params, body, context }) {
