@@ -16,6 +16,7 @@ import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
 import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
 import { IdempotencyStore } from './domain/idempotency.ts';
@@ -25,7 +26,6 @@ import { WorkflowService } from './domain/workflows.ts';
 import { apiKeyHandlers } from './handlers/api-keys.ts';
 import { auditLogHandlers } from './handlers/audit-logs.ts';
 import { connectionHandlers } from './handlers/connections.ts';
-import type { Transaction } from './handlers/services.ts';
 import { credentialHandlers } from './handlers/credentials.ts';
 import { eventHandlers } from './handlers/events.ts';
 import { healthHandlers } from './handlers/health.ts';
@@ -120,7 +120,7 @@ async function assemble(
   const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
   const events = new EventService(db, clock, workflows, runs);
   const accounts = new AccountService(db, clock, invalidation);
-  const transaction: Transaction = (work) => db.transaction().execute(work);
+  const transaction = transactionOn(db);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
 import { newId } from './ids.ts';
 import type { RunService } from './runs.ts';
 import type { DataScope } from './scope.ts';
@@ -20,29 +21,29 @@ export class EventService {
     private readonly runs: RunService,
   ) {}
 
-  async ingest(scope: DataScope, input: EventInput): Promise<EventReceipt> {
+  /** In `tx` when given (the unit of work of its audit entries, handlers/events.ts), else in a transaction of its own. */
+  async ingest(scope: DataScope, input: EventInput, tx?: Tx): Promise<EventReceipt> {
+    if (!tx) return transactionOn(this.db)((own) => this.ingest(scope, input, own));
     const receivedAt = iso(this.clock());
     const id = newId('evt');
-    const listeners = await this.workflows.listeningTo(scope, input.type);
+    const listeners = await this.workflows.listeningTo(scope, input.type, tx.trx);
     const event = { id, type: input.type, occurred_at: input.occurred_at ?? receivedAt, data: input.data };
     const runRows = listeners.map((workflow) => this.runs.newEventRun(scope, workflow, event));
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('events')
-        .values({
-          id,
-          project_id: scope.projectId,
-          environment: scope.environment,
-          type: input.type,
-          data: JSON.stringify(input.data),
-          occurred_at: input.occurred_at ?? null,
-          received_at: receivedAt,
-          triggered_runs: JSON.stringify(runRows.map((run) => run.id)),
-        })
-        .execute();
-      if (runRows.length > 0) await trx.insertInto('runs').values(runRows).execute();
-    });
-    this.runs.schedule(runRows.map((run) => run.id));
+    await tx.trx
+      .insertInto('events')
+      .values({
+        id,
+        project_id: scope.projectId,
+        environment: scope.environment,
+        type: input.type,
+        data: JSON.stringify(input.data),
+        occurred_at: input.occurred_at ?? null,
+        received_at: receivedAt,
+        triggered_runs: JSON.stringify(runRows.map((run) => run.id)),
+      })
+      .execute();
+    if (runRows.length > 0) await tx.trx.insertInto('runs').values(runRows).execute();
+    tx.afterCommit(() => this.runs.schedule(runRows.map((run) => run.id)));
     return { id, type: input.type, received_at: receivedAt, triggered_runs: runRows.map((run) => run.id) };
   }
 }

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
+import { whenCommitted, type Tx } from '../db/transaction.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { StepResult, StepRunner } from '../runner/step-runner.ts';
 import { newId } from './ids.ts';
@@ -32,10 +33,12 @@ export class RunService {
     private readonly runner: StepRunner,
   ) {}
 
-  async runManually(scope: DataScope, workflowId: string, input: Record<string, unknown>): Promise<Run> {
-    const workflow = await this.workflows.row(scope, workflowId);
+  // runManually, retry and cancel take the unit of work of their audit entry (handlers/runs.ts):
+  // the runner hears of the run only once it has committed.
+  async runManually(scope: DataScope, workflowId: string, input: Record<string, unknown>, tx?: Tx): Promise<Run> {
+    const workflow = await this.workflows.row(scope, workflowId, {}, tx?.trx);
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
-    return this.start(scope, workflow, { trigger: 'manual', input, event: null, retryOf: null });
+    return this.start(scope, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
   }
 
   /** Runs for an accepted event: the rows are written by the caller's transaction (see EventService). */
@@ -43,13 +46,13 @@ export class RunService {
     return this.newRow(scope, workflow, { trigger: 'event', input: event.data, event, retryOf: null });
   }
 
-  async retry(scope: DataScope, runId: string): Promise<Run> {
-    const original = await this.row(scope, runId);
+  async retry(scope: DataScope, runId: string, tx?: Tx): Promise<Run> {
+    const original = await this.row(scope, runId, tx?.trx);
     if (original.status !== 'failed' && original.status !== 'cancelled') {
       throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
     }
     // Through the scoped lookup (deleted rows included): no query reaches a workflow by id alone.
-    const workflow = await this.workflows.row(scope, original.workflow_id, { includeDeleted: true });
+    const workflow = await this.workflows.row(scope, original.workflow_id, { includeDeleted: true }, tx?.trx);
     if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
     return this.start(scope, workflow, {
@@ -58,12 +61,12 @@ export class RunService {
       event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
       retryOf: original.id,
       eventId: original.event_id,
-    });
+    }, tx);
   }
 
-  async cancel(scope: DataScope, runId: string): Promise<{ run: Run; changed: boolean }> {
+  async cancel(scope: DataScope, runId: string, tx?: Tx): Promise<{ run: Run; changed: boolean }> {
     for (;;) {
-      const current = await this.row(scope, runId);
+      const current = await this.row(scope, runId, tx?.trx);
       if (current.status === 'cancelled') return { run: toRun(current), changed: false };
       if (current.status === 'succeeded' || current.status === 'failed') {
         throw new ApiError('run_not_cancellable', `The run has already ${current.status}: there is nothing to cancel.`);
@@ -76,7 +79,7 @@ export class RunService {
       const output = current.status === 'queued' ? '{}' : current.variables;
       const finishedAt = iso(this.clock());
       // Guarded by the status and step results we read: if the runner moved on meanwhile, read again.
-      const updated = await this.db
+      const updated = await (tx?.trx ?? this.db)
         .updateTable('runs')
         .set({ status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt })
         .where('id', '=', runId)
@@ -86,7 +89,7 @@ export class RunService {
         .where('step_results', '=', current.step_results)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 1) {
-        this.runner.interrupt(runId);
+        whenCommitted(tx, () => this.runner.interrupt(runId));
         return { run: toRun({ ...current, status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt }), changed: true };
       }
     }
@@ -116,10 +119,11 @@ export class RunService {
     scope: DataScope,
     workflow: WorkflowRow,
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
+    tx?: Tx,
   ): Promise<Run> {
     const row = this.newRow(scope, workflow, how);
-    await this.db.insertInto('runs').values(row).execute();
-    this.runner.schedule(row.id);
+    await (tx?.trx ?? this.db).insertInto('runs').values(row).execute();
+    whenCommitted(tx, () => this.runner.schedule(row.id));
     return toRun(row);
   }
 
@@ -155,8 +159,8 @@ export class RunService {
     };
   }
 
-  private async row(scope: DataScope, runId: string): Promise<Row> {
-    const row = await this.db
+  private async row(scope: DataScope, runId: string, executor: Kysely<Database> = this.db): Promise<Row> {
+    const row = await executor
       .selectFrom('runs')
       .selectAll()
       .where('id', '=', runId)

@@ -178,8 +178,8 @@ export class WorkflowService {
   }
 
   /** The stored row, for the run service (it needs the raw definition). */
-  async row(scope: DataScope, id: string, options: { includeDeleted?: boolean } = {}): Promise<Row> {
-    let query = this.db
+  async row(scope: DataScope, id: string, options: { includeDeleted?: boolean } = {}, executor: Kysely<Database> = this.db): Promise<Row> {
+    let query = executor
       .selectFrom('workflows')
       .selectAll()
       .where('id', '=', id)
@@ -223,8 +223,8 @@ export class WorkflowService {
   }
 
   /** Active workflows of the scope listening for `eventType`. */
-  async listeningTo(scope: DataScope, eventType: string): Promise<Row[]> {
-    return this.db
+  async listeningTo(scope: DataScope, eventType: string, executor: Kysely<Database> = this.db): Promise<Row[]> {
+    return executor
       .selectFrom('workflows')
       .selectAll()
       .where('project_id', '=', scope.projectId)

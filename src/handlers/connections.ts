@@ -12,7 +12,7 @@ export function connectionHandlers({ connections, audit, transaction }: Services
       return { status: 200, body: listOf(await connections.list(scopeOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createConnection({ body, context }) {
-      const connection = await transaction(async (trx) => {
+      const connection = await transaction(async ({ trx }) => {
         const created = await connections.create(scopeOf(principalOf(context)), body, trx);
         // The field names only: never the credentials.
         await audit.record(context, { action: 'connection.created', outcome: 'success', resource: { type: 'connection', id: created.id }, metadata: { provider: created.provider, auth_type: created.auth_type } }, trx);
@@ -24,7 +24,7 @@ export function connectionHandlers({ connections, audit, transaction }: Services
       return { status: 200, body: ok(await connections.get(scopeOf(principalOf(context)), params.connection_id)) };
     },
     async deleteConnection({ params, context }) {
-      await transaction(async (trx) => {
+      await transaction(async ({ trx }) => {
         await connections.delete(scopeOf(principalOf(context)), params.connection_id, trx);
         await audit.record(context, { action: 'connection.deleted', outcome: 'success', resource: { type: 'connection', id: params.connection_id } }, trx);
       });

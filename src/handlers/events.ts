@@ -3,15 +3,19 @@ import { principalOf } from '../http/handler.ts';
 import { ok, scopeOf } from './envelope.ts';
 import type { Services } from './services.ts';
 
-export function eventHandlers({ events, audit }: Services): Pick<Handlers, 'ingestEvent'> {
+// The event, the runs it started and their audit entries commit in one transaction; the runner hears of the runs only then.
+export function eventHandlers({ events, audit, transaction }: Services): Pick<Handlers, 'ingestEvent'> {
   return {
     async ingestEvent({ body, context }) {
-      const receipt = await events.ingest(scopeOf(principalOf(context)), body);
-      await audit.record(context, { action: 'event.ingested', outcome: 'success', resource: { type: 'event', id: receipt.id }, metadata: { type: receipt.type, triggered_runs: receipt.triggered_runs.length } });
-      // Each started run is a mutation of its own (at most 100 per event).
-      for (const runId of receipt.triggered_runs) {
-        await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: runId }, metadata: { trigger: 'event', event_id: receipt.id } });
-      }
+      const receipt = await transaction(async (tx) => {
+        const accepted = await events.ingest(scopeOf(principalOf(context)), body, tx);
+        await audit.record(context, { action: 'event.ingested', outcome: 'success', resource: { type: 'event', id: accepted.id }, metadata: { type: accepted.type, triggered_runs: accepted.triggered_runs.length } }, tx.trx);
+        // Each started run is a mutation of its own (at most 100 per event).
+        for (const runId of accepted.triggered_runs) {
+          await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: runId }, metadata: { trigger: 'event', event_id: accepted.id } }, tx.trx);
+        }
+        return accepted;
+      });
       return { status: 202, body: ok(receipt) };
     },
   };

@@ -5,7 +5,8 @@ import type { Services } from './services.ts';
 
 type RunHandlers = Pick<Handlers, 'listRuns' | 'getRun' | 'cancelRun' | 'retryRun'>;
 
-export function runHandlers({ runs, audit }: Services): RunHandlers {
+// A change and its audit entry commit in one transaction, and the runner hears of it only then.
+export function runHandlers({ runs, audit, transaction }: Services): RunHandlers {
   return {
     async listRuns({ query, context }) {
       const filters = { ...(query.workflow_id ? { workflow_id: query.workflow_id } : {}), ...(query.status ? { status: query.status } : {}) };
@@ -15,13 +16,19 @@ export function runHandlers({ runs, audit }: Services): RunHandlers {
       return { status: 200, body: ok(await runs.get(scopeOf(principalOf(context)), params.run_id)) };
     },
     async cancelRun({ params, context }) {
-      const { run, changed } = await runs.cancel(scopeOf(principalOf(context)), params.run_id);
-      if (changed) await audit.record(context, { action: 'run.cancelled', outcome: 'success', resource: { type: 'run', id: run.id } });
+      const run = await transaction(async (tx) => {
+        const { run: cancelled, changed } = await runs.cancel(scopeOf(principalOf(context)), params.run_id, tx);
+        if (changed) await audit.record(context, { action: 'run.cancelled', outcome: 'success', resource: { type: 'run', id: cancelled.id } }, tx.trx);
+        return cancelled;
+      });
       return { status: 200, body: ok(run) };
     },
     async retryRun({ params, context }) {
-      const run = await runs.retry(scopeOf(principalOf(context)), params.run_id);
-      await audit.record(context, { action: 'run.retried', outcome: 'success', resource: { type: 'run', id: run.id }, metadata: { retry_of: params.run_id } });
+      const run = await transaction(async (tx) => {
+        const retried = await runs.retry(scopeOf(principalOf(context)), params.run_id, tx);
+        await audit.record(context, { action: 'run.retried', outcome: 'success', resource: { type: 'run', id: retried.id }, metadata: { retry_of: params.run_id } }, tx.trx);
+        return retried;
+      });
       return { status: 202, body: ok(run) };
     },
   };

@@ -13,7 +13,7 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
       return { status: 200, body: listOf(page) };
     },
     async createWorkflow({ body, context }) {
-      const workflow = await transaction(async (trx) => {
+      const workflow = await transaction(async ({ trx }) => {
         const created = await workflows.create(scopeOf(principalOf(context)), body, trx);
         await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, trx);
         return created;
@@ -24,7 +24,7 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
       return { status: 200, body: ok(await workflows.get(scopeOf(principalOf(context)), params.workflow_id)) };
     },
     async replaceWorkflow({ params, body, context }) {
-      const workflow = await transaction(async (trx) => {
+      const workflow = await transaction(async ({ trx }) => {
         const replaced = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body, trx);
         await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, trx);
         return replaced;
@@ -32,15 +32,18 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
       return { status: 200, body: ok(workflow) };
     },
     async deleteWorkflow({ params, context }) {
-      await transaction(async (trx) => {
+      await transaction(async ({ trx }) => {
         await workflows.delete(scopeOf(principalOf(context)), params.workflow_id, trx);
         await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, trx);
       });
       return { status: 200, body: ok({ id: params.workflow_id, deleted: true as const }) };
     },
     async runWorkflow({ params, body, context }) {
-      const run = await runs.runManually(scopeOf(principalOf(context)), params.workflow_id, body?.input ?? {});
-      await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: run.id }, metadata: { workflow_id: run.workflow_id, trigger: 'manual' } });
+      const run = await transaction(async (tx) => {
+        const started = await runs.runManually(scopeOf(principalOf(context)), params.workflow_id, body?.input ?? {}, tx);
+        await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: started.id }, metadata: { workflow_id: started.workflow_id, trigger: 'manual' } }, tx.trx);
+        return started;
+      });
       return { status: 202, body: ok(run) };
     },
   };

@@ -1,5 +1,5 @@
-// A change to a workflow or a connection and its audit entry commit together or not at
-// all. The database itself is made to refuse audit entries (a trigger, on SQLite or on
+// A change to a workflow, a run, a connection or an event and its audit entries commit
+// together or not at all, and the runner hears of a run only once it has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
 // accepted.
@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { createWorkflow, definition, expectError, listAtOnce } from './resource-helpers.ts';
+import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
 let server: TestServer;
 let key: string;
@@ -36,7 +36,16 @@ async function acceptAuditEntries(): Promise<void> {
   if (dialect !== 'sqlite') await sql.raw('drop function refuse_audit()').execute(db);
 }
 
-async function count(table: 'workflows' | 'connections' | 'audit_logs'): Promise<number> {
+async function whileRefused(work: () => Promise<void>): Promise<void> {
+  await refuseAuditEntries();
+  try {
+    await work();
+  } finally {
+    await acceptAuditEntries();
+  }
+}
+
+async function count(table: 'workflows' | 'connections' | 'runs' | 'events' | 'audit_logs'): Promise<number> {
   const row = await server.server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -55,8 +64,7 @@ describe('a change and its audit entry', () => {
     const connection = made.body.data as { id: string };
     const before = { workflows: await count('workflows'), connections: await count('connections'), audit: await count('audit_logs') };
 
-    await refuseAuditEntries();
-    try {
+    await whileRefused(async () => {
       const created = await call(server, 'POST', '/v1/workflows', { key, body: { ...steps, name: 'Never created' } });
       expectError(created, 500, 'internal_error');
       // The database's message stays in the server's log, never in the answer.
@@ -80,9 +88,7 @@ describe('a change and its audit entry', () => {
       const readConnection = await call(server, 'GET', `/v1/connections/${connection.id}`, { key });
       expect(readConnection.status, readConnection.text).toBe(200);
       expect(await server.server.services.connections.credentials({ projectId: server.projectId, environment: 'test' }, connection.id)).toEqual({ token: 'xoxb-kept' });
-    } finally {
-      await acceptAuditEntries();
-    }
+    });
 
     // Accepted again, the same changes go through, each with its entry.
     const replaced = await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: { ...steps, name: 'Replaced at last' } });
@@ -94,5 +100,52 @@ describe('a change and its audit entry', () => {
     const disconnected = await call(server, 'DELETE', `/v1/connections/${connection.id}`, { key });
     expect(disconnected.status, disconnected.text).toBe(200);
     expect((await entriesFor(connection.id)).map((entry) => entry.action).sort()).toEqual(['connection.created', 'connection.deleted']);
+  });
+
+  it('commit together or not at all, for runs and events; the runner is told only of what committed', async () => {
+    const waiting = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const listening = await createWorkflow(server, key, definition([{ id: 'note', type: 'log', message: 'heard', level: 'info' }], { trigger: { type: 'event', event_type: 'atomicity.checked' } }));
+    const running = await startRun(server, key, waiting.id);
+    await stepReached(server, key, running.id, 'pause', 'running');
+    const before = { runs: await count('runs'), events: await count('events'), audit: await count('audit_logs') };
+
+    await whileRefused(async () => {
+      expectError(await call(server, 'POST', `/v1/workflows/${waiting.id}/run`, { key, body: {} }), 500, 'internal_error');
+      expectError(await call(server, 'POST', `/v1/runs/${running.id}/cancel`, { key }), 500, 'internal_error');
+      expectError(await call(server, 'POST', '/v1/events', { key, body: { type: 'atomicity.checked', data: { n: 1 } } }), 500, 'internal_error');
+      expect({ runs: await count('runs'), events: await count('events'), audit: await count('audit_logs') }).toEqual(before);
+    });
+
+    // A moment later: no run of either workflow but the one started above, and that one still
+    // in its 60-second wait (an interrupt from the refused cancel would have cut the wait short).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await listAtOnce<Run>(server, key, '/v1/runs', { workflow_id: waiting.id })).map((run) => run.id)).toEqual([running.id]);
+    expect(await listAtOnce<Run>(server, key, '/v1/runs', { workflow_id: listening.id })).toEqual([]);
+    const still = await getRun(server, key, running.id);
+    expect(still.status).toBe('running');
+    expect(still.steps[0]).toMatchObject({ status: 'running', finished_at: null });
+    // ...and the runner still holds it: an interrupted runner lets go of the run at once.
+    const idle = await Promise.race([server.server.runner.idle().then(() => 'let go'), new Promise((resolve) => setTimeout(resolve, 500, 'still holding'))]);
+    expect(idle).toBe('still holding');
+
+    // Accepted again: the cancel goes through, and a retry of the cancelled run is refused as a whole, then accepted.
+    const cancelled = await call(server, 'POST', `/v1/runs/${running.id}/cancel`, { key });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect((cancelled.body.data as Run).status).toBe('cancelled');
+    const runsBeforeRetry = await count('runs');
+    await whileRefused(async () => {
+      expectError(await call(server, 'POST', `/v1/runs/${running.id}/retry`, { key }), 500, 'internal_error');
+      expect(await count('runs')).toBe(runsBeforeRetry);
+    });
+    const retried = await call(server, 'POST', `/v1/runs/${running.id}/retry`, { key });
+    expect(retried.status, retried.text).toBe(202);
+    const ingested = await call(server, 'POST', '/v1/events', { key, body: { type: 'atomicity.checked', data: { n: 2 } } });
+    expect(ingested.status, ingested.text).toBe(202);
+    const receipt = ingested.body.data as { id: string; triggered_runs: string[] };
+    expect(receipt.triggered_runs).toHaveLength(1);
+    expect((await entriesFor(receipt.id)).map((entry) => entry.action)).toEqual(['event.ingested']);
+    expect((await entriesFor(receipt.triggered_runs[0]!)).map((entry) => entry.action)).toEqual(['run.started']);
+    expect((await entriesFor(running.id)).map((entry) => entry.action).sort()).toEqual(['run.cancelled', 'run.started']);
+    await call(server, 'POST', `/v1/runs/${(retried.body.data as Run).id}/cancel`, { key });
   });
 });
