@@ -6,6 +6,7 @@ import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, keyTag } from '../cache/tags.ts';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
+import { transactionOn, whenCommitted, type Tx } from '../db/transaction.ts';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { newId } from '../domain/ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
@@ -175,7 +176,10 @@ export class ApiKeyService {
     return key;
   }
 
-  async create(principal: Principal, input: ApiKeyCreate): Promise<ApiKeyWithSecret> {
+  // create, revoke, rotate and revokeLeaked take the unit of work of their audit entry
+  // (handlers/api-keys.ts); caches hear of a change once it has committed, before the answer.
+  async create(principal: Principal, input: ApiKeyCreate, tx?: Tx): Promise<ApiKeyWithSecret> {
+    if (!tx) return transactionOn(this.db)((own) => this.create(principal, input, own));
     const environment = input.environment ?? principal.environment;
     if (principal.method === 'api_key' && environment !== principal.environment) {
       throw new ApiError('environment_mismatch', `An API key can only create keys of its own environment (${principal.environment}).`);
@@ -197,7 +201,7 @@ export class ApiKeyService {
     // A key made by a key gets no more than its creator holds: otherwise an expiring or
     // address-bound key could mint itself a permanent, unrestricted successor.
     if (principal.method === 'api_key') {
-      const creator = await this.db.selectFrom('api_keys').select(['expires_at', 'allowed_ips']).where('id', '=', principal.keyId).executeTakeFirstOrThrow();
+      const creator = await tx.trx.selectFrom('api_keys').select(['expires_at', 'allowed_ips']).where('id', '=', principal.keyId).executeTakeFirstOrThrow();
       if (creator.expires_at !== null) {
         const creatorExpiresAt = Date.parse(creator.expires_at);
         if (expiresAt === null) expiresAt = creatorExpiresAt;
@@ -233,10 +237,8 @@ export class ApiKeyService {
       last_used_at: null,
       last_used_ip: null,
     };
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('api_keys').values(row).execute();
-      await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
-    });
+    await tx.trx.insertInto('api_keys').values(row).execute();
+    await tx.trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
     return { ...this.view(row), secret };
   }
 
@@ -260,58 +262,59 @@ export class ApiKeyService {
     return this.view(await this.find(this.db, principal, id));
   }
 
-  async revoke(principal: Principal, id: string): Promise<{ key: ApiKeyView; changed: boolean }> {
-    const row = await this.find(this.db, principal, id);
+  async revoke(principal: Principal, id: string, tx?: Tx): Promise<{ key: ApiKeyView; changed: boolean }> {
+    const db = tx?.trx ?? this.db;
+    const row = await this.find(db, principal, id);
     if (row.revoked_at !== null) return { key: this.view(row), changed: false };
     const revokedAt = iso(this.clock());
-    await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    // Before answering: the next request with this key, here or on any instance, must be refused.
-    await this.invalidation.invalidate([keyTag(id)]);
+    await db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    // After the commit, before answering: the next request with this key, here or on any instance, must be refused.
+    await whenCommitted(tx, () => this.invalidation.invalidate([keyTag(id)]));
     return { key: this.view({ ...row, revoked_at: revokedAt }), changed: true };
   }
 
-  async rotate(principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
-    const rotated = await this.rotateInTransaction(principal, id, graceSeconds);
+  async rotate(principal: Principal, id: string, graceSeconds: number, tx?: Tx): Promise<ApiKeyWithSecret> {
+    if (!tx) return transactionOn(this.db)((own) => this.rotate(principal, id, graceSeconds, own));
+    const rotated = await this.rotateIn(tx.trx, principal, id, graceSeconds);
     // After the commit, before answering: the old secret now has an end (X-Key-Expires-At).
-    await this.invalidation.invalidate([keyTag(id)]);
+    tx.afterCommit(() => this.invalidation.invalidate([keyTag(id)]));
     return rotated;
   }
 
-  private async rotateInTransaction(principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await this.find(trx, principal, id);
-      if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
-      const now = this.clock();
-      if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
-      // The grace period never outlasts the key itself.
-      let graceEnd = now + graceSeconds * 1000;
-      if (row.expires_at !== null) graceEnd = Math.min(graceEnd, Date.parse(row.expires_at));
-      const secret = generateApiKey(row.type as ApiKeyType, row.environment);
-      const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
-      // The key's row first, guarded by the secret we read: of two concurrent rotations (or a
-      // rotation and a revocation) on several instances, the second waits for the row lock and
-      // then finds it changed, so a key never ends up with two current secrets.
-      const claimed = await trx
-        .updateTable('api_keys')
-        .set({ prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at })
-        .where('id', '=', id)
-        .where('prefix', '=', row.prefix)
-        .where('last4', '=', row.last4)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError('idempotency_in_progress', 'The key was rotated or revoked by another request at the same moment: read it again, then retry.', { headers: { 'Retry-After': '1' } });
-      // Older rotated secrets end now: only the secret being replaced gets a grace period.
-      await trx.updateTable('api_key_secrets').set({ expires_at: iso(now) }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', iso(now)).execute();
-      await trx.updateTable('api_key_secrets').set({ expires_at: iso(graceEnd) }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
-      await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
-      return { ...this.view(updated), secret };
-    });
+  private async rotateIn(trx: Kysely<Database>, principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
+    const row = await this.find(trx, principal, id);
+    if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
+    const now = this.clock();
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
+    // The grace period never outlasts the key itself.
+    let graceEnd = now + graceSeconds * 1000;
+    if (row.expires_at !== null) graceEnd = Math.min(graceEnd, Date.parse(row.expires_at));
+    const secret = generateApiKey(row.type as ApiKeyType, row.environment);
+    const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
+    // The key's row first, guarded by the secret we read: of two concurrent rotations (or a
+    // rotation and a revocation) on several instances, the second waits for the row lock and
+    // then finds it changed, so a key never ends up with two current secrets.
+    const claimed = await trx
+      .updateTable('api_keys')
+      .set({ prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at })
+      .where('id', '=', id)
+      .where('prefix', '=', row.prefix)
+      .where('last4', '=', row.last4)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError('idempotency_in_progress', 'The key was rotated or revoked by another request at the same moment: read it again, then retry.', { headers: { 'Retry-After': '1' } });
+    // Older rotated secrets end now: only the secret being replaced gets a grace period.
+    await trx.updateTable('api_key_secrets').set({ expires_at: iso(now) }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', iso(now)).execute();
+    await trx.updateTable('api_key_secrets').set({ expires_at: iso(graceEnd) }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
+    await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
+    return { ...this.view(updated), secret };
   }
 
   /** Revokes the key a leaked secret belongs to, if it is one. Says nothing to the reporter either way. */
-  async revokeLeaked(secret: string): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
+  async revokeLeaked(secret: string, tx?: Tx): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
     if (!parseApiKey(secret)) return null;
-    const row = await this.db
+    const db = tx?.trx ?? this.db;
+    const row = await db
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
       .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at', 's.expires_at as secret_expires_at'])
@@ -322,8 +325,8 @@ export class ApiKeyService {
     // leak (rotation with grace 0 is the documented answer), and revoking the key for it
     // would take down the new secret they just deployed.
     if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= this.clock()) return null;
-    await this.db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
-    await this.invalidation.invalidate([keyTag(row.id)]);
+    await db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
+    await whenCommitted(tx, () => this.invalidation.invalidate([keyTag(row.id)]));
     return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
   }
 

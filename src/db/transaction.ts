@@ -8,22 +8,23 @@ import type { Database } from './schema.ts';
 export interface Tx {
   /** Every query of the unit goes through it: on SQLite's one connection, a query on the database itself would wait for the unit to end. */
   trx: Kysely<Database>;
-  afterCommit(action: () => void): void;
+  /** Actions run in order once the unit has committed, and are awaited before it resolves (an answer is sent only after them). */
+  afterCommit(action: () => void | Promise<void>): void;
 }
 
 export type Transaction = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
 export function transactionOn(db: Kysely<Database>): Transaction {
   return async (work) => {
-    const actions: (() => void)[] = [];
+    const actions: (() => void | Promise<void>)[] = [];
     const result = await db.transaction().execute((trx) => work({ trx, afterCommit: (action) => actions.push(action) }));
-    for (const action of actions) action();
+    for (const action of actions) await action();
     return result;
   };
 }
 
 /** Runs `action` once `tx` has committed, or at once when there is no unit of work. */
-export function whenCommitted(tx: Tx | undefined, action: () => void): void {
+export async function whenCommitted(tx: Tx | undefined, action: () => void | Promise<void>): Promise<void> {
   if (tx) tx.afterCommit(action);
-  else action();
+  else await action();
 }

@@ -89,7 +89,7 @@ export class RunService {
         .where('step_results', '=', current.step_results)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 1) {
-        whenCommitted(tx, () => this.runner.interrupt(runId));
+        await whenCommitted(tx, () => this.runner.interrupt(runId));
         return { run: toRun({ ...current, status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt }), changed: true };
       }
     }
@@ -123,7 +123,7 @@ export class RunService {
   ): Promise<Run> {
     const row = this.newRow(scope, workflow, how);
     await (tx?.trx ?? this.db).insertInto('runs').values(row).execute();
-    whenCommitted(tx, () => this.runner.schedule(row.id));
+    await whenCommitted(tx, () => this.runner.schedule(row.id));
     return toRun(row);
   }
 

@@ -10,19 +10,27 @@ type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey
 const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
 
 /** `guard` limits leaked-key reports per client address (a public operation has no principal to count). */
-export function apiKeyHandlers({ apiKeys, audit }: Services, guard: Pick<BruteForceGuard, 'consume'>): ApiKeyHandlers {
+// A change and its audit entry commit in one transaction; caches hear of it after the commit, before the answer.
+export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard: Pick<BruteForceGuard, 'consume'>): ApiKeyHandlers {
   return {
     async listApiKeys({ query, context }) {
       const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
       return { status: 200, body: listOf(await apiKeys.list(principalOf(context), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createApiKey({ body, context }) {
-      const key = await apiKeys.create(principalOf(context), body);
-      await audit.record(context, {
-        action: 'api_key.created',
-        outcome: 'success',
-        resource: { type: 'api_key', id: key.id },
-        metadata: { type: key.type, scopes: key.scopes, environment: key.environment, expires_at: key.expires_at },
+      const key = await transaction(async (tx) => {
+        const created = await apiKeys.create(principalOf(context), body, tx);
+        await audit.record(
+          context,
+          {
+            action: 'api_key.created',
+            outcome: 'success',
+            resource: { type: 'api_key', id: created.id },
+            metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at },
+          },
+          tx.trx,
+        );
+        return created;
       });
       return { status: 201, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
     },
@@ -30,14 +38,20 @@ export function apiKeyHandlers({ apiKeys, audit }: Services, guard: Pick<BruteFo
       return { status: 200, body: ok(await apiKeys.get(principalOf(context), params.key_id)) };
     },
     async revokeApiKey({ params, context }) {
-      const { key, changed } = await apiKeys.revoke(principalOf(context), params.key_id);
-      if (changed) await audit.record(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: key.id } });
+      const key = await transaction(async (tx) => {
+        const { key: revoked, changed } = await apiKeys.revoke(principalOf(context), params.key_id, tx);
+        if (changed) await audit.record(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx.trx);
+        return revoked;
+      });
       return { status: 200, body: ok(key) };
     },
     async rotateApiKey({ params, body, context }) {
       const grace = body?.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
-      const key = await apiKeys.rotate(principalOf(context), params.key_id, grace);
-      await audit.record(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: key.id }, metadata: { grace_period_seconds: grace } });
+      const key = await transaction(async (tx) => {
+        const rotated = await apiKeys.rotate(principalOf(context), params.key_id, grace, tx);
+        await audit.record(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx.trx);
+        return rotated;
+      });
       return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
     },
     async reportLeakedCredential({ body, context }) {
@@ -49,17 +63,22 @@ export function apiKeyHandlers({ apiKeys, audit }: Services, guard: Pick<BruteFo
       if (!decision.allowed) {
         throw new ApiError('too_many_attempts', 'Too many leaked-key reports from this address: wait Retry-After seconds before reporting again.', { headers });
       }
-      const revoked = await apiKeys.revokeLeaked(body.credential);
-      if (revoked) {
-        await audit.record(context, {
-          action: 'api_key.reported_leaked',
-          outcome: 'success',
-          resource: { type: 'api_key', id: revoked.keyId },
-          actor: { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null },
-          tenant: { accountId: revoked.accountId, projectId: revoked.projectId, environment: revoked.environment },
-          metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
-        });
-      }
+      await transaction(async (tx) => {
+        const revoked = await apiKeys.revokeLeaked(body.credential, tx);
+        if (!revoked) return;
+        await audit.record(
+          context,
+          {
+            action: 'api_key.reported_leaked',
+            outcome: 'success',
+            resource: { type: 'api_key', id: revoked.keyId },
+            actor: { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null },
+            tenant: { accountId: revoked.accountId, projectId: revoked.projectId, environment: revoked.environment },
+            metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
+          },
+          tx.trx,
+        );
+      });
       return { status: 202, body: ok({ received: true as const }), headers };
     },
   };

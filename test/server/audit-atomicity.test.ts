@@ -1,11 +1,12 @@
-// A change to a workflow, a run, a connection or an event and its audit entries commit
-// together or not at all, and the runner hears of a run only once it has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
+// A change to a workflow, a run, a connection, an event or an API key and its audit
+// entries commit together or not at all; the runner hears of a run, and the caches of a
+// key, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
 // accepted.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../support/fixtures.ts';
+import { call, mainTenant } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
@@ -45,7 +46,7 @@ async function whileRefused(work: () => Promise<void>): Promise<void> {
   }
 }
 
-async function count(table: 'workflows' | 'connections' | 'runs' | 'events' | 'audit_logs'): Promise<number> {
+async function count(table: 'workflows' | 'connections' | 'runs' | 'events' | 'api_keys' | 'api_key_secrets' | 'audit_logs'): Promise<number> {
   const row = await server.server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -147,5 +148,30 @@ describe('a change and its audit entry', () => {
     expect((await entriesFor(receipt.triggered_runs[0]!)).map((entry) => entry.action)).toEqual(['run.started']);
     expect((await entriesFor(running.id)).map((entry) => entry.action).sort()).toEqual(['run.cancelled', 'run.started']);
     await call(server, 'POST', `/v1/runs/${(retried.body.data as Run).id}/cancel`, { key });
+  });
+
+  it('commit together or not at all, for API keys; a key whose revocation was refused keeps working', async () => {
+    const key = await mainTenant(server).key({ name: 'Atomic key' });
+    const works = async (secret: string) => (await call(server, 'GET', '/v1/workflows', { key: secret })).status;
+    expect(await works(key.secret)).toBe(200); // now in the verified-keys cache
+    const before = { keys: await count('api_keys'), secrets: await count('api_key_secrets'), audit: await count('audit_logs') };
+
+    await whileRefused(async () => {
+      expectError(await call(server, 'POST', '/v1/auth/api-keys', { key: server.secretKey, body: { name: 'Never made', type: 'secret', scopes: ['workflows:read'] } }), 500, 'internal_error');
+      expectError(await call(server, 'POST', `/v1/auth/api-keys/${key.id}/rotate`, { key: server.secretKey, body: { grace_period_seconds: 0 } }), 500, 'internal_error');
+      expectError(await call(server, 'DELETE', `/v1/auth/api-keys/${key.id}`, { key: server.secretKey }), 500, 'internal_error');
+      expectError(await call(server, 'POST', '/v1/credentials/revoke', { body: { credential: key.secret } }), 500, 'internal_error');
+      expect({ keys: await count('api_keys'), secrets: await count('api_key_secrets'), audit: await count('audit_logs') }).toEqual(before);
+      // Neither the refused rotation (grace 0) nor the refused revocations took the key away.
+      expect(await works(key.secret)).toBe(200);
+    });
+    const read = await call(server, 'GET', `/v1/auth/api-keys/${key.id}`, { key: server.secretKey });
+    expect(read.body.data).toMatchObject({ status: 'active', revoked_at: null });
+
+    // Accepted again: the revocation commits with its entry, and the very next request is refused.
+    const revoked = await call(server, 'DELETE', `/v1/auth/api-keys/${key.id}`, { key: server.secretKey });
+    expect(revoked.status, revoked.text).toBe(200);
+    expectError(await call(server, 'GET', '/v1/workflows', { key: key.secret }), 401, 'revoked_api_key');
+    expect((await entriesFor(key.id)).map((entry) => entry.action)).toEqual(['api_key.revoked']);
   });
 });
