@@ -58,7 +58,12 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1
     prepare(source: string) {
       let statement = statements.get(source);
       if (statement === undefined) {
-        const prepared = sqlite.prepare(source);
+        // Kysely begins every transaction with a plain (deferred) `begin`, which takes the write
+        // lock only at the first write: a transaction that reads, then writes (a cancel, a
+        // revocation, a rotation) failed with SQLITE_BUSY_SNAPSHOT, without waiting, when another
+        // process (`npm run admin`) committed in between. Immediate, it takes the lock at once,
+        // and another writer waits for it (busy_timeout) instead. Every transaction here writes.
+        const prepared = sqlite.prepare(source === 'begin' ? 'begin immediate' : source);
         // `*` anywhere (`select *`, `t.*`, `count(*)`) keeps better-sqlite3's objects: see objectRows.
         statement = prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
         // Oldest first out: query shapes are few, so this only bounds a pathological caller.

@@ -5,7 +5,7 @@
 // built from better-sqlite3's arrays and must be exactly the objects it would build,
 // also after another process changed the schema. The server's checkpoints run on a
 // worker thread: shown copying the WAL before the event loop's threshold is reached,
-// without disturbing data_version, and closed with the file.
+// without disturbing data_version, and closed with the file. Transactions begin immediate.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -152,5 +152,31 @@ describe('background checkpoints (the server opens its file with them)', () => {
     await until(() => errors.length > 0, 'the worker to fail');
     expect(errors[0]!.message).toMatch(/unable to open|does not exist|directory does not exist/i);
     await checkpoints.stop();
+  });
+});
+
+describe('transactions', () => {
+  it('hold the write lock from their start: a write by another process in between waits, and the read-then-write commits', async () => {
+    const file = path.join(dir, 'immediate.sqlite');
+    const handle = openSqlite(file);
+    const other = new SqliteDatabase(file, { timeout: 0 });
+    try {
+      await sql`create table counters (name text primary key, value integer not null)`.execute(handle.db);
+      await sql`insert into counters values ('a', 1)`.execute(handle.db);
+      const result = await handle.db.transaction().execute(async (trx) => {
+        const read = await sql<{ value: number }>`select value from counters where name = 'a'`.execute(trx);
+        // Another connection (another process: npm run admin) tries to commit meanwhile: it has to wait.
+        expect(() => other.prepare("update counters set value = 100 where name = 'a'").run()).toThrow(/SQLITE_BUSY|database is locked/);
+        await sql`update counters set value = ${read.rows[0]!.value + 1} where name = 'a'`.execute(trx);
+        return read.rows[0]!.value;
+      });
+      expect(result).toBe(1);
+      expect(other.prepare("select value from counters where name = 'a'").pluck().get()).toBe(2);
+      // Once it has committed, the other connection writes as usual.
+      other.prepare("update counters set value = 3 where name = 'a'").run();
+    } finally {
+      other.close();
+      await handle.close();
+    }
   });
 });
