@@ -275,13 +275,7 @@ export class ApiKeyService {
 
   async rotate(principal: Principal, id: string, graceSeconds: number, tx?: Tx): Promise<ApiKeyWithSecret> {
     if (!tx) return transactionOn(this.db)((own) => this.rotate(principal, id, graceSeconds, own));
-    const rotated = await this.rotateIn(tx.trx, principal, id, graceSeconds);
-    // After the commit, before answering: the old secret now has an end (X-Key-Expires-At).
-    tx.afterCommit(() => this.invalidation.invalidate([keyTag(id)]));
-    return rotated;
-  }
-
-  private async rotateIn(trx: Kysely<Database>, principal: Principal, id: string, graceSeconds: number): Promise<ApiKeyWithSecret> {
+    const { trx } = tx;
     const row = await this.find(trx, principal, id);
     if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
     const now = this.clock();
@@ -307,6 +301,8 @@ export class ApiKeyService {
     await trx.updateTable('api_key_secrets').set({ expires_at: iso(now) }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', iso(now)).execute();
     await trx.updateTable('api_key_secrets').set({ expires_at: iso(graceEnd) }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
     await trx.insertInto('api_key_secrets').values({ hash: this.hash(secret), key_id: id, expires_at: null, created_at: iso(now) }).execute();
+    // After the commit, before answering: the old secret now has an end (X-Key-Expires-At).
+    tx.afterCommit(() => this.invalidation.invalidate([keyTag(id)]));
     return { ...this.view(updated), secret };
   }
 

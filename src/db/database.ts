@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
 import type { Database } from './schema.ts';
 
@@ -58,12 +58,7 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1
     prepare(source: string) {
       let statement = statements.get(source);
       if (statement === undefined) {
-        // Kysely begins every transaction with a plain (deferred) `begin`, which takes the write
-        // lock only at the first write: a transaction that reads, then writes (a cancel, a
-        // revocation, a rotation) failed with SQLITE_BUSY_SNAPSHOT, without waiting, when another
-        // process (`npm run admin`) committed in between. Immediate, it takes the lock at once,
-        // and another writer waits for it (busy_timeout) instead. Every transaction here writes.
-        const prepared = sqlite.prepare(source === 'begin' ? 'begin immediate' : source);
+        const prepared = sqlite.prepare(source);
         // `*` anywhere (`select *`, `t.*`, `count(*)`) keeps better-sqlite3's objects: see objectRows.
         statement = prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
         // Oldest first out: query shapes are few, so this only bounds a pathological caller.
@@ -114,6 +109,34 @@ function rowMaker(names: readonly string[]): ((row: unknown[]) => unknown) | nul
   return new Function('row', `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => unknown;
 }
 
+/**
+ * Kysely's SQLite driver, with transactions that begin immediate. Kysely's own begins every
+ * transaction with a plain (deferred) `begin`, which takes the write lock only at the first
+ * write: a transaction that reads, then writes (a cancel, a revocation, a rotation) failed
+ * with SQLITE_BUSY_SNAPSHOT, without waiting, when another process (`npm run admin`)
+ * committed in between. Immediate, it takes the lock at once, and another writer waits for
+ * it (busy_timeout) instead. Every transaction here writes.
+ */
+class ImmediateTransactionsDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** Kysely's SQLite dialect on that driver. */
+class ImmediateTransactionsDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionsDriver(this.#config);
+  }
+}
+
 export function openSqlite(file: string, observe?: QueryObserver, backgroundCheckpoints?: BackgroundCheckpointOptions): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
@@ -132,7 +155,7 @@ export function openSqlite(file: string, observe?: QueryObserver, backgroundChec
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const db = new Kysely<Database>({ dialect: new ImmediateTransactionsDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   const checkpoints = backgroundCheckpoints ? startBackgroundCheckpoints(file, backgroundCheckpoints) : null;
   return {

@@ -13,7 +13,7 @@ const MARKER = '\u0000precompiled-parameter:';
 type Slot = { name: string } | { constant: unknown };
 
 /** Where a query runs: the database, or a transaction (`db.transaction().execute((trx) => ...)`). */
-export type Executor = Kysely<any>;
+type Executor = Kysely<any>;
 
 export interface Precompiled<Values extends object, Row> {
   /** On `executor` when given (a transaction), else on the database the query was compiled for. */
