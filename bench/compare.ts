@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const SCENARIOS = ['get', 'list', 'post', 'jwt'] as const;
+const SCENARIOS = ['get', 'list', 'page', 'post', 'jwt'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 interface Build {
@@ -102,6 +102,13 @@ async function scenarioFor(name: ScenarioName, server: Server, data: BenchData):
       return { ...common, url: `${server.url}/v1/workflows/${data.workflowId}`, headers: headers(data.key) };
     case 'list':
       return { ...common, url: `${server.url}/v1/workflows`, headers: headers(data.key) };
+    case 'page': {
+      // The second page of the list: a query string (limit and cursor), as every page after the first has.
+      const first = await request(`${server.url}/v1/workflows?limit=20`, { headers: headers(data.key) });
+      const cursor = (JSON.parse(first.body) as { next_cursor?: string | null }).next_cursor;
+      if (first.status !== 200 || !cursor) throw new Error(`first page on ${server.label}: ${first.status} ${first.body.slice(0, 200)}`);
+      return { ...common, url: `${server.url}/v1/workflows?limit=20&cursor=${cursor}`, headers: headers(data.key) };
+    }
     case 'post':
       return { ...common, url: `${server.url}/v1/workflows`, method: 'POST', headers: { ...headers(data.writeKey), 'Content-Type': 'application/json' }, body: JSON.stringify(WORKFLOW) };
     case 'jwt': {
@@ -142,7 +149,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  if (!args.base) throw new Error('usage: npm run bench:compare -- --base REV [--scenario get|list|post|jwt] [--rounds 6] [--duration 8]');
+  if (!args.base) throw new Error('usage: npm run bench:compare -- --base REV [--scenario get|list|page|post|jwt] [--rounds 6] [--duration 8]');
   const scenario = args.scenario as ScenarioName;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
   const rounds = Number(args.rounds);

@@ -120,6 +120,9 @@ async function main(): Promise<void> {
     const getById = { method: 'GET', url: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) };
     await measure('app: GET /v1/workflows/{id} (API key)', () => expect(200, getById), timings);
     await measure('app: GET /v1/workflows (20 items)', () => expect(200, { method: 'GET', url: '/v1/workflows', headers: withKey(data.key) }), timings);
+    const firstPage = (await getJson(app, { method: 'GET', url: '/v1/workflows?limit=20', headers: withKey(data.key) })) as { next_cursor: string };
+    const secondPage = { method: 'GET', url: `/v1/workflows?limit=20&cursor=${firstPage.next_cursor}`, headers: withKey(data.key) };
+    await measure('app: GET /v1/workflows?limit=20&cursor= (second page)', () => expect(200, secondPage), timings);
     await measure('app: POST /v1/workflows', () => expect(201, { method: 'POST', url: '/v1/workflows', headers: { ...withKey(data.writeKey), 'content-type': 'application/json' }, body }), timings);
     await measure('app: GET /v1/workflows/{id} (JWT)', () => expect(200, { method: 'GET', url: `/v1/workflows/${data.liveWorkflowId}`, headers: withKey(login) }), timings);
     await measure('app: GET /health (public, no auth)', () => expect(200, { method: 'GET', url: '/health', headers: proxied }), timings);

@@ -13,8 +13,10 @@
 // the contract (parameters-only-check.ts), is judged by that check instead of the
 // validator's request step; a request with a body and no query string, to an operation
 // whose parameters leave the validator nothing to parse, is judged by the validator's own
-// compiled functions without its per-request preparation (body-check.ts). Any
-// request these checks do not accept goes to the validator's step.
+// compiled functions without its per-request preparation (body-check.ts); so is a request
+// whose query string the validator would take as Express parsed it (a list's `?limit=`
+// and `cursor=`, with or without a body). Any request these checks do not accept goes
+// to the validator's step.
 // Everything else (parameter parsing and coercion, body and header checks, response
 // checks) is the validator's own middleware, unchanged.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -24,7 +26,7 @@ import { componentRef, type Contract, type ContractOperation } from '../contract
 import { hasBody } from './body-parsers.ts';
 import { contextOf } from './request-context.ts';
 import { bodyCheckFor, type ValidatorInternals } from './body-check.ts';
-import { hasPlainParameters, parametersOnlyCheck, type ParametersOnlyCheck } from './parameters-only-check.ts';
+import { hasPlainParameters, parametersOnlyCheck, plainQueryNames, type ParametersOnlyCheck } from './parameters-only-check.ts';
 
 /** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
 interface OpenApiMetadata {
@@ -86,6 +88,7 @@ export function contractValidation(contract: Contract, options: { validateRespon
   const shortcuts = new Map<ContractOperation, ParametersOnlyCheck | null>(contract.operations.map((operation) => [operation, parametersOnlyCheck(contract.document, operation)]));
   const bodyCheck = bodyCheckFor(() => requestValidator);
   const takesBodies = new Set(contract.operations.filter((operation) => hasPlainParameters(contract.document, operation)));
+  const queryNames = new Map(contract.operations.map((operation) => [operation, plainQueryNames(contract.document, operation)]));
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
 
   return (req, res, next) => {
@@ -117,7 +120,9 @@ export function contractValidation(contract: Contract, options: { validateRespon
           shortcut.apply(req);
           return step();
         }
-        if (takesBodies.has(operation) && hasBody(req.headers) && bodyCheck.accepts(req, pathParams, remembered.expressRoute)) return step();
+        if (takesBodies.has(operation) && (hasBody(req.headers) || req.originalUrl.includes('?')) && bodyCheck.accepts(req, pathParams, remembered.expressRoute, queryNames.get(operation) ?? null)) {
+          return step();
+        }
       }
       try {
         void steps[current]!(req, res, step);

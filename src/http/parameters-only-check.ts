@@ -62,13 +62,30 @@ export function hasPlainParameters(document: Node, operation: ContractOperation)
   return plainParameters(document, operation, { headers: true }) !== null;
 }
 
+/**
+ * For an operation with plain parameters (hasPlainParameters), the names of its query
+ * parameters when none declares how it is serialised (style, explode, allowReserved,
+ * allowEmptyValue): then, on a query string of distinct `name=value` pairs of those names
+ * whose raw text holds no reserved character, the validator's parameter mutator leaves
+ * Express's `req.query` as it is and refuses nothing (see body-check.ts). Null otherwise.
+ */
+export function plainQueryNames(document: Node, operation: ContractOperation): ReadonlySet<string> | null {
+  const parameters = plainParameters(document, operation, { headers: true });
+  return parameters?.plainQuery ? new Set(parameters.queryNames) : null;
+}
+
 interface PlainParameters {
   /** The check of each path parameter's value, by name. */
   tests: [string, (value: string) => boolean][];
   /** The defaults of query parameters, as the validator fills them. */
   defaultEntries: [string, unknown][];
   withBody: boolean;
+  queryNames: string[];
+  /** No query parameter declares its serialisation (style, explode, allowReserved, allowEmptyValue). */
+  plainQuery: boolean;
 }
+
+const SERIALISATION_KEYWORDS = ['style', 'explode', 'allowReserved', 'allowEmptyValue'];
 
 /** `headers`: whether plain-string header parameters are allowed (their values are then not checked here). */
 function plainParameters(document: Node, operation: ContractOperation, options: { headers: boolean }): PlainParameters | null {
@@ -89,6 +106,8 @@ function plainParameters(document: Node, operation: ContractOperation, options: 
   }
   const pathTests = new Map<string, (value: string) => boolean>();
   const defaults: Record<string, unknown> = {};
+  const queryNames: string[] = [];
+  let plainQuery = true;
   for (const parameter of byPlace.values()) {
     if (parameter.content !== undefined) return null;
     const schema = parameter.schema as Node | undefined;
@@ -101,6 +120,8 @@ function plainParameters(document: Node, operation: ContractOperation, options: 
       const direct = schema.$ref === undefined;
       const resolved = resolve(document, schema);
       if (!resolved || !SCALAR_TYPES.has(resolved.type as string)) return null;
+      queryNames.push(parameter.name as string);
+      if (SERIALISATION_KEYWORDS.some((keyword) => parameter[keyword] !== undefined)) plainQuery = false;
       if (resolved.default !== undefined) {
         // Ajv fills a default written on the parameter's schema; one behind a $ref is not judged here.
         if (!direct || (typeof resolved.default === 'object' && resolved.default !== null)) return null;
@@ -115,7 +136,7 @@ function plainParameters(document: Node, operation: ContractOperation, options: 
   }
   // Every path parameter of the template must be declared, and no other.
   if (pathTests.size !== operation.pathParameters.length || !operation.pathParameters.every((name) => pathTests.has(name))) return null;
-  return { tests: [...pathTests], defaultEntries: Object.entries(defaults), withBody: raw.requestBody !== undefined };
+  return { tests: [...pathTests], defaultEntries: Object.entries(defaults), withBody: raw.requestBody !== undefined, queryNames, plainQuery };
 }
 
 /** Follows `$ref`s within the document's components; null when a reference goes elsewhere or carries other keywords. */
