@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
-import { freePort, request, stopChild } from './support/processes.ts';
+import { cpuMicros, freePort, request, stopChild } from './support/processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -120,23 +120,15 @@ async function scenarioFor(name: ScenarioName, server: Server, data: BenchData):
   }
 }
 
-/** User + system CPU time of a process, all threads, in microseconds. */
-function cpuMicros(pid: number, ticksPerSecond: number): number {
-  // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
-}
-
-async function measure(server: Server, options: autocannon.Options, seconds: number, ticksPerSecond: number): Promise<Round> {
+async function measure(server: Server, options: autocannon.Options, seconds: number): Promise<Round> {
   const alive = () => {
     if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.label} exited during the run (${server.child.signalCode ?? `code ${server.child.exitCode}`})`);
   };
   alive();
-  const before = cpuMicros(server.child.pid!, ticksPerSecond);
+  const before = cpuMicros(server.child.pid!);
   const result = await autocannon({ ...options, duration: seconds });
   alive();
-  const after = cpuMicros(server.child.pid!, ticksPerSecond);
+  const after = cpuMicros(server.child.pid!);
   const refused = result.non2xx + result.errors + result.timeouts;
   if (refused > 0) throw new Error(`${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`);
   return { label: server.label, rps: result.requests.average, p99: result.latency.p99, cpuUsPerRequest: (after - before) / result.requests.total };
@@ -154,7 +146,6 @@ async function main(): Promise<void> {
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
   const rounds = Number(args.rounds);
   const seconds = Number(args.duration);
-  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   const work = mkdtempSync(path.join(tmpdir(), 'aetherflow-compare-'));
   const servers: Server[] = [];
   // Ctrl-C ends the run through the same clean-up (servers stopped, worktree removed).
@@ -186,7 +177,7 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? servers : [...servers].reverse();
       for (const server of order) {
         check();
-        const round = await measure(server, options.get(server)!, seconds, ticksPerSecond);
+        const round = await measure(server, options.get(server)!, seconds);
         results.push(round);
         console.log(`  round ${r + 1}  ${round.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p99 ${String(round.p99).padStart(4)} ms  ${round.cpuUsPerRequest.toFixed(0).padStart(5)} µs CPU/request`);
       }

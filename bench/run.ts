@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
-import { freePort, request, stopChild } from './support/processes.ts';
+import { cpuMicros, freePort, request, stopChild } from './support/processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -64,6 +64,8 @@ interface Sample {
   p50: number;
   p99: number;
   mean: number;
+  /** The server's CPU time (all its threads) over the round, per request answered. */
+  cpuUs: number;
 }
 
 interface Running {
@@ -131,9 +133,10 @@ async function startBaseline(file: string, bodiesFile: string, logFile: string):
   return { url, child, stop: () => stopChild(child) };
 }
 
-async function load(url: string, scenario: Scenario, seconds: number): Promise<Sample> {
+async function load(server: Running, scenario: Scenario, seconds: number): Promise<Sample> {
+  const before = cpuMicros(server.child.pid!);
   const result = await autocannon({
-    url: url + scenario.path,
+    url: server.url + scenario.path,
     method: scenario.method,
     headers: scenario.headers,
     ...(scenario.body ? { body: scenario.body } : {}),
@@ -141,11 +144,12 @@ async function load(url: string, scenario: Scenario, seconds: number): Promise<S
     pipelining: 1,
     duration: seconds,
   });
+  const cpuUs = (cpuMicros(server.child.pid!) - before) / result.requests.total;
   const refused = result.non2xx + result.errors + result.timeouts;
   if (refused > 0) {
     throw new Error(`${scenario.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.mean };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.mean, cpuUs };
 }
 
 const median = (xs: number[]): number => {
@@ -206,7 +210,7 @@ async function main(): Promise<void> {
     const raw = await startBaseline('bench/baselines/raw-node.ts', bodiesFile, path.join(logs, 'raw-node.log'));
     const bare = await startBaseline('bench/baselines/bare-express.ts', bodiesFile, path.join(logs, 'express.log'));
     running.push(raw, bare);
-    const urls: Record<ServerName, string> = { 'raw-node': raw.url, express: bare.url, ours: ours.url };
+    const servers: Record<ServerName, Running> = { 'raw-node': raw, express: bare, ours };
 
     // The same request bytes to every server: baselines ignore the headers.
     const scenarios: Scenario[] = [];
@@ -228,7 +232,7 @@ async function main(): Promise<void> {
 
     for (const scenario of selected) {
       process.stdout.write(`warm-up ${scenario.name}\n`);
-      await load(urls[scenario.server], scenario, WARMUP);
+      await load(servers[scenario.server], scenario, WARMUP);
     }
     const samples = new Map<string, Sample[]>(selected.map((s) => [s.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
@@ -236,9 +240,9 @@ async function main(): Promise<void> {
       // minute of the machine spreads over all of them instead of one.
       const order = selected.map((_, i) => selected[(i + r * 3) % selected.length]!);
       for (const scenario of order) {
-        const sample = await load(urls[scenario.server], scenario, DURATION);
+        const sample = await load(servers[scenario.server], scenario, DURATION);
         samples.get(scenario.name)!.push(sample);
-        process.stdout.write(`round ${r + 1}/${ROUNDS}  ${scenario.name.padEnd(55)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms\n`);
+        process.stdout.write(`round ${r + 1}/${ROUNDS}  ${scenario.name.padEnd(55)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms  ${sample.cpuUs.toFixed(0)} µs CPU/request\n`);
       }
     }
 
@@ -274,6 +278,14 @@ interface ResultRow {
   rps_rounds?: number[];
   /** Per-round ratios to bare Express. */
   ratio_rounds?: number[];
+  /** Median over rounds of the server's CPU time (all threads) per request, in microseconds. */
+  cpu_us_per_request?: number;
+  /**
+   * Median over rounds of (bare Express's CPU per request / ours, same route, same round):
+   * the throughput ratio if each server's own CPU time were all that limited it. Steadier
+   * than the req/s ratio, which also moves with whatever else the two cores are doing.
+   */
+  cpu_ratio_vs_express?: number;
   startup_ms_runs?: number[];
 }
 
@@ -284,6 +296,7 @@ function report(scenarios: Scenario[], samples: Map<string, Sample[]>, startups:
     const base = samples.get(expressOf(scenario.route))!;
     const ratios = mine.map((sample, i) => sample.rps / base[i]!.rps);
     const p99Ratios = mine.map((sample, i) => sample.p99 / base[i]!.p99);
+    const cpuRatios = mine.map((sample, i) => base[i]!.cpuUs / sample.cpuUs);
     return {
       scenario: scenario.name,
       rps: round(median(mine.map((s) => s.rps)), 0),
@@ -293,12 +306,14 @@ function report(scenarios: Scenario[], samples: Map<string, Sample[]>, startups:
       p99_ratio_vs_express: round(median(p99Ratios)),
       rps_rounds: mine.map((s) => round(s.rps, 0)),
       ratio_rounds: ratios.map((x) => round(x)),
+      cpu_us_per_request: round(median(mine.map((s) => s.cpuUs)), 0),
+      cpu_ratio_vs_express: round(median(cpuRatios)),
     };
   });
   rows.push({ scenario: 'ours: start-up to first successful request', rps: null, p50_ms: round(median(startups), 0), p99_ms: round(Math.max(...startups), 0), ratio_vs_express: null, startup_ms_runs: startups.map((ms) => round(ms, 0)) });
 
   // The table.
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'x Express', 'p99 / Express p99', 'req/s per round'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'x Express', 'p99 / Express p99', 'µs CPU/req', 'x Express by CPU', 'req/s per round'];
   const lines = rows.map((row) => [
     row.scenario,
     row.rps === null ? '' : String(row.rps),
@@ -306,6 +321,8 @@ function report(scenarios: Scenario[], samples: Map<string, Sample[]>, startups:
     String(row.p99_ms),
     row.ratio_vs_express === null ? '' : `${row.ratio_vs_express.toFixed(2)}x (${Math.min(...row.ratio_rounds!).toFixed(2)}-${Math.max(...row.ratio_rounds!).toFixed(2)})`,
     row.p99_ratio_vs_express == null ? '' : `${row.p99_ratio_vs_express.toFixed(2)}x`,
+    row.cpu_us_per_request === undefined ? '' : String(row.cpu_us_per_request),
+    row.cpu_ratio_vs_express === undefined ? '' : `${row.cpu_ratio_vs_express.toFixed(2)}x`,
     row.rps_rounds?.join(' / ') ?? `start-ups: ${row.startup_ms_runs!.join(', ')} ms`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

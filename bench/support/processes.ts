@@ -1,6 +1,8 @@
 // What bench/run.ts and bench/compare.ts both need around the servers they start:
-// a free loopback port, one plain HTTP request, and stopping a child process.
-import type { ChildProcess } from 'node:child_process';
+// a free loopback port, one plain HTTP request, a process's CPU time, and stopping a
+// child process.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -37,4 +39,15 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+let ticksPerSecond: number | null = null;
+
+/** User + system CPU time of a process, all its threads, in microseconds (Linux: /proc/PID/stat). */
+export function cpuMicros(pid: number): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
 }
