@@ -150,7 +150,7 @@ async function assemble(
     ...auditLogHandlers(services),
     ...credentialHandlers(limiter),
     ...healthHandlers({ database: database.ping, redis: redis ? async () => void (await redis.ping()) : null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
-    ...identityHandlers({ identity, audit, guard }),
+    ...identityHandlers({ identity, audit, guard, transaction }),
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 

@@ -1,6 +1,8 @@
-// What the identity handlers need: the identity services, the audit log, and the
-// brute-force guard that counts failed credentials per client address.
+// What the identity handlers need: the identity services, the audit log, the
+// brute-force guard that counts failed credentials per client address, and the units
+// of work in which a change commits with its audit entry.
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Transaction } from '../db/transaction.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { BruteForceGuard } from '../rate-limit/index.ts';
 
@@ -8,4 +10,5 @@ export interface IdentityHandlerDeps {
   identity: Identity;
   audit: AuditLog;
   guard: BruteForceGuard;
+  transaction: Transaction;
 }

@@ -6,25 +6,34 @@ import type { IdentityHandlerDeps } from './identity-deps.ts';
 
 type OAuthClientHandlers = Pick<Handlers, 'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient'>;
 
-export function oauthClientHandlers({ identity, audit }: IdentityHandlerDeps): OAuthClientHandlers {
+// An app's registration or deletion (with the revocation of its tokens) commits in one
+// transaction with its audit entry; caches hear of the revocations after the commit.
+export function oauthClientHandlers({ identity, audit, transaction }: IdentityHandlerDeps): OAuthClientHandlers {
   const { clients } = identity;
   return {
     async listOAuthClients({ query, context }) {
       return { status: 200, body: listOf(await clients.list(scopeOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createOAuthClient({ body, context }) {
-      const client = await clients.create(principalOf(context), body);
-      await audit.record(context, {
-        action: 'oauth_client.created',
-        outcome: 'success',
-        resource: { type: 'oauth_client', id: client.client_id },
-        metadata: {
-          client_type: client.client_type,
-          scopes: client.scopes,
-          grant_types: client.grant_types,
-          redirect_uris: client.redirect_uris,
-          auth_method: client.token_endpoint_auth_method,
-        },
+      const client = await transaction(async (tx) => {
+        const created = await clients.create(principalOf(context), body, tx);
+        await audit.record(
+          context,
+          {
+            action: 'oauth_client.created',
+            outcome: 'success',
+            resource: { type: 'oauth_client', id: created.client_id },
+            metadata: {
+              client_type: created.client_type,
+              scopes: created.scopes,
+              grant_types: created.grant_types,
+              redirect_uris: created.redirect_uris,
+              auth_method: created.token_endpoint_auth_method,
+            },
+          },
+          tx.trx,
+        );
+        return created;
       });
       return { status: 201, body: ok(client), headers: { 'Cache-Control': 'no-store' } };
     },
@@ -32,12 +41,13 @@ export function oauthClientHandlers({ identity, audit }: IdentityHandlerDeps): O
       return { status: 200, body: ok(await clients.get(scopeOf(principalOf(context)), params.client_id)) };
     },
     async deleteOAuthClient({ params, context }) {
-      const { revokedGrants } = await clients.delete(scopeOf(principalOf(context)), params.client_id);
-      await audit.record(context, {
-        action: 'oauth_client.deleted',
-        outcome: 'success',
-        resource: { type: 'oauth_client', id: params.client_id },
-        metadata: { revoked_grants: revokedGrants },
+      await transaction(async (tx) => {
+        const { revokedGrants } = await clients.delete(scopeOf(principalOf(context)), params.client_id, tx);
+        await audit.record(
+          context,
+          { action: 'oauth_client.deleted', outcome: 'success', resource: { type: 'oauth_client', id: params.client_id }, metadata: { revoked_grants: revokedGrants } },
+          tx.trx,
+        );
       });
       return { status: 200, body: ok({ id: params.client_id, deleted: true as const }) };
     },

@@ -10,6 +10,7 @@ import { coversAll, expandScopes, type Scope } from '../auth/scopes.ts';
 import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
 import type { Database, OAuthClientsTable } from '../db/schema.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import type { DataScope } from '../domain/scope.ts';
 import { iso, type Clock } from '../domain/time.ts';
@@ -66,7 +67,8 @@ export class OAuthClientService {
     private readonly clock: Clock,
   ) {}
 
-  async create(principal: Principal, input: OAuthClientCreate): Promise<OAuthClientWithSecret> {
+  // create and delete take the unit of work of their audit entry (handlers/oauth-clients.ts).
+  async create(principal: Principal, input: OAuthClientCreate, tx?: Tx): Promise<OAuthClientWithSecret> {
     const grantTypes: GrantType[] = [...new Set<GrantType>(input.grant_types ?? ['authorization_code', 'refresh_token'])];
     const authMethod = input.token_endpoint_auth_method ?? (input.client_type === 'public' ? 'none' : 'client_secret_basic');
     if (input.client_type === 'public' && authMethod !== 'none') throw invalid('body.token_endpoint_auth_method', 'must be none for a public app');
@@ -97,27 +99,32 @@ export class OAuthClientService {
       created_at: iso(this.clock()),
       deleted_at: null,
     };
-    await this.db.insertInto('oauth_clients').values(row).execute();
+    await (tx?.trx ?? this.db).insertInto('oauth_clients').values(row).execute();
     return { ...view(row), client_secret: secret };
   }
 
   async list(scope: DataScope, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
     const position = decodeCursor('oauth_clients', cursor);
-    let query = this.scoped(scope);
+    let query = this.scoped(this.db, scope);
     if (position) query = query.where(afterPosition(position));
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     return toPage('oauth_clients', rows, limit, view, byCreation);
   }
 
   async get(scope: DataScope, id: string): Promise<OAuthClientView> {
-    return view(await this.find(scope, id));
+    return view(await this.find(this.db, scope, id));
   }
 
-  /** Deletes the app and revokes every grant and token it holds. */
-  async delete(scope: DataScope, id: string): Promise<{ revokedGrants: number }> {
-    await this.find(scope, id);
-    await this.db.updateTable('oauth_clients').set({ deleted_at: iso(this.clock()) }).where('id', '=', id).where('deleted_at', 'is', null).execute();
-    const revokedGrants = await this.families.revokeAllOf({ clientId: id }, 'client_deleted');
+  /**
+   * Deletes the app and revokes every grant and token it holds, in one unit: a deletion
+   * that rolls back leaves the app and its tokens working, and the caches hear of the
+   * revocations only once it has committed.
+   */
+  async delete(scope: DataScope, id: string, tx?: Tx): Promise<{ revokedGrants: number }> {
+    if (!tx) return transactionOn(this.db)((own) => this.delete(scope, id, own));
+    await this.find(tx.trx, scope, id);
+    await tx.trx.updateTable('oauth_clients').set({ deleted_at: iso(this.clock()) }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    const revokedGrants = await this.families.revokeAllOf({ clientId: id }, 'client_deleted', tx);
     return { revokedGrants };
   }
 
@@ -133,8 +140,8 @@ export class OAuthClientService {
     return stored !== null && this.hash.candidates(secret).map((hash) => safeEqual(hash, stored)).includes(true);
   }
 
-  private scoped(scope: DataScope) {
-    return this.db
+  private scoped(db: Kysely<Database>, scope: DataScope) {
+    return db
       .selectFrom('oauth_clients')
       .selectAll()
       .where('project_id', '=', scope.projectId)
@@ -142,8 +149,8 @@ export class OAuthClientService {
       .where('deleted_at', 'is', null);
   }
 
-  private async find(scope: DataScope, id: string): Promise<ClientRow> {
-    const row = await this.scoped(scope).where('id', '=', id).executeTakeFirst();
+  private async find(db: Kysely<Database>, scope: DataScope, id: string): Promise<ClientRow> {
+    const row = await this.scoped(db, scope).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('OAuth app');
     return row;
   }

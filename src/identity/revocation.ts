@@ -9,11 +9,15 @@ import type { Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { revokedTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
+import { whenCommitted, type Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 
 export interface RevocationList {
-  /** Revokes `id` until `untilMs`, after which nothing that names it is valid anyway. */
-  revoke(id: string, untilMs: number): Promise<void>;
+  /**
+   * Revokes `id` until `untilMs`, after which nothing that names it is valid anyway; with `tx`,
+   * only once the unit of work commits (with the change that revokes, and its audit entry).
+   */
+  revoke(id: string, untilMs: number, tx?: Tx): Promise<void>;
   /** Whether any of `ids` is revoked. */
   anyRevoked(ids: readonly string[]): Promise<boolean>;
 }
@@ -28,14 +32,15 @@ export class SqlRevocationList implements RevocationList {
     private readonly clock: Clock,
   ) {}
 
-  async revoke(id: string, untilMs: number): Promise<void> {
+  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
+    const db = tx?.trx ?? this.db;
     const expiresAt = iso(untilMs);
-    await this.db
+    await db
       .insertInto('revoked_tokens')
       .values({ id, expires_at: expiresAt })
       .onConflict((oc) => oc.column('id').doUpdateSet({ expires_at: expiresAt }))
       .execute();
-    await this.purge();
+    await this.purge(db);
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {
@@ -44,11 +49,11 @@ export class SqlRevocationList implements RevocationList {
     return row !== undefined;
   }
 
-  private async purge(): Promise<void> {
+  private async purge(db: Kysely<Database>): Promise<void> {
     const now = this.clock();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    await this.db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
+    await db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
   }
 }
 
@@ -64,8 +69,9 @@ export class RedisRevocationList implements RevocationList {
     private readonly clock: Clock,
   ) {}
 
-  async revoke(id: string, untilMs: number): Promise<void> {
-    await this.redis.set(`${this.prefix}revoked:${id}`, '1', 'PX', Math.max(1, Math.ceil(untilMs - this.clock())));
+  /** Redis is no part of the database's transaction: the entry is written once the unit has committed. */
+  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
+    await whenCommitted(tx, async () => void (await this.redis.set(`${this.prefix}revoked:${id}`, '1', 'PX', Math.max(1, Math.ceil(untilMs - this.clock())))));
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {
@@ -77,8 +83,9 @@ export class RedisRevocationList implements RevocationList {
 /**
  * The answers of a revocation list, remembered per set of ids (an access token asks
  * about its `jti` and its family on every request). A revocation through this list
- * drops the answers naming the id before it resolves, here and on every instance
- * (src/cache/invalidation.ts); a revoked answer stays true, as revocations do.
+ * drops the answers naming the id before it resolves (in a unit of work: once it has
+ * committed, before the answer), here and on every instance (src/cache/invalidation.ts);
+ * a revoked answer stays true, as revocations do.
  */
 export class CachedRevocationList implements RevocationList {
   readonly #answers: TaggedCache<boolean>;
@@ -90,9 +97,9 @@ export class CachedRevocationList implements RevocationList {
     this.#answers = new TaggedCache(invalidation, { maxEntries: 20_000, maxAgeMs: 30_000 });
   }
 
-  async revoke(id: string, untilMs: number): Promise<void> {
-    await this.list.revoke(id, untilMs);
-    await this.invalidation.invalidate([revokedTag(id)]);
+  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
+    await this.list.revoke(id, untilMs, tx);
+    await whenCommitted(tx, () => this.invalidation.invalidate([revokedTag(id)]));
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {

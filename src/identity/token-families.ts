@@ -10,6 +10,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
 import type { Database, TokenFamiliesTable } from '../db/schema.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import type { RevocationList } from './revocation.ts';
 import { ACCESS_TOKEN_AFTERLIFE_MS, REFRESH_TOKEN_SECONDS } from './token-lifetimes.ts';
@@ -85,13 +86,13 @@ export class TokenFamilies {
     return family;
   }
 
-  async get(id: string): Promise<Family | null> {
-    return (await this.db.selectFrom('token_families').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+  async get(id: string, db: Db = this.db): Promise<Family | null> {
+    return (await db.selectFrom('token_families').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
   /** The client-credentials family of an app: one per app, so its tokens count as one grant. */
-  async clientCredentialsFamily(input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string }): Promise<Family> {
-    const existing = await this.db
+  async clientCredentialsFamily(input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string }, db: Db = this.db): Promise<Family> {
+    const existing = await db
       .selectFrom('token_families')
       .selectAll()
       .where('client_id', '=', input.clientId)
@@ -99,7 +100,7 @@ export class TokenFamilies {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (existing) return existing;
-    return this.create({ ...input, kind: 'client_credentials', userId: null });
+    return this.create({ ...input, kind: 'client_credentials', userId: null }, db);
   }
 
   async issueRefreshToken(familyId: string, db: Db = this.db): Promise<IssuedRefreshToken> {
@@ -115,8 +116,8 @@ export class TokenFamilies {
   }
 
   /** Looks a refresh token up without changing anything (introspection, revocation). */
-  async findRefreshToken(token: string): Promise<FoundRefreshToken | null> {
-    const row = await this.db
+  async findRefreshToken(token: string, db: Db = this.db): Promise<FoundRefreshToken | null> {
+    const row = await db
       .selectFrom('refresh_tokens as r')
       .innerJoin('token_families as f', 'f.id', 'r.family_id')
       .selectAll('f')
@@ -137,58 +138,63 @@ export class TokenFamilies {
    * Trades a refresh token for its successor. `belongs` says whether the family is
    * the caller's (a session for /v1/auth/refresh, the authenticated app's grant at
    * /oauth/token); a token that is not is left untouched, so nobody can burn
-   * someone else's token.
+   * someone else's token. With `tx`, the rotation (or the revocation of a reused
+   * token's family) commits with the unit, and with its audit entry.
    */
-  async redeem(token: string, belongs: (family: Family) => boolean): Promise<Redemption> {
-    const found = await this.findRefreshToken(token);
+  async redeem(token: string, belongs: (family: Family) => boolean, tx?: Tx): Promise<Redemption> {
+    if (!tx) return transactionOn(this.db)((own) => this.redeem(token, belongs, own));
+    const found = await this.findRefreshToken(token, tx.trx);
     if (!found || !belongs(found.family)) return { outcome: 'invalid' };
-    if (found.used) return this.reused(found.family);
+    if (found.used) return this.reused(found.family, tx);
     if (!this.isActive(found)) return { outcome: 'invalid' };
-    const now = iso(this.clock());
-    const refresh = await this.db.transaction().execute(async (trx) => {
-      // Only one of two concurrent redemptions wins; the other is a reuse.
-      const used = await trx.updateTable('refresh_tokens').set({ used_at: now }).where('id', '=', found.id).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(used.numUpdatedRows) !== 1) return null;
-      return this.issueRefreshToken(found.family.id, trx);
-    });
-    if (!refresh) return this.reused(found.family);
-    await this.purgeExpired();
+    // Only one of two concurrent redemptions wins (the second waits for the row, then
+    // finds it used); the other is a reuse.
+    const used = await tx.trx.updateTable('refresh_tokens').set({ used_at: iso(this.clock()) }).where('id', '=', found.id).where('used_at', 'is', null).executeTakeFirst();
+    if (Number(used.numUpdatedRows) !== 1) return this.reused(found.family, tx);
+    const refresh = await this.issueRefreshToken(found.family.id, tx.trx);
+    await this.purgeExpired(tx.trx);
     return { outcome: 'rotated', family: found.family, refresh };
   }
 
   /** Drops refresh tokens past their expiry (used or not, they can no longer be redeemed), now and then. */
-  private async purgeExpired(): Promise<void> {
+  private async purgeExpired(db: Db): Promise<void> {
     const now = this.clock();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', iso(now)).execute();
+    await db.deleteFrom('refresh_tokens').where('expires_at', '<', iso(now)).execute();
   }
 
-  /** Revokes a family: its refresh tokens stop working, and its access tokens on their next request. */
-  async revoke(familyId: string, reason: string): Promise<boolean> {
+  /**
+   * Revokes a family: its refresh tokens stop working, and its access tokens on their next
+   * request. With `tx`, it commits with the unit (and its audit entry), and the caches hear
+   * of it only once it has: a revocation that rolls back is never seen.
+   */
+  async revoke(familyId: string, reason: string, tx?: Tx): Promise<boolean> {
+    if (!tx) return transactionOn(this.db)((own) => this.revoke(familyId, reason, own));
     const now = this.clock();
-    const result = await this.db
+    const result = await tx.trx
       .updateTable('token_families')
       .set({ revoked_at: iso(now), revoked_reason: reason })
       .where('id', '=', familyId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    await this.revocations.revoke(familyId, now + ACCESS_TOKEN_AFTERLIFE_MS);
-    await this.invalidation.invalidate([familyTag(familyId)]);
+    await this.revocations.revoke(familyId, now + ACCESS_TOKEN_AFTERLIFE_MS, tx);
+    tx.afterCommit(() => this.invalidation.invalidate([familyTag(familyId)]));
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Revokes every live family of a user (password reset) or of an app (app deleted). Returns how many. */
-  async revokeAllOf(owner: { userId: string } | { clientId: string }, reason: string): Promise<number> {
-    let query = this.db.selectFrom('token_families').select('id').where('revoked_at', 'is', null);
+  /** Revokes every live family of a user (password reset) or of an app (app deleted), all at once. Returns how many. */
+  async revokeAllOf(owner: { userId: string } | { clientId: string }, reason: string, tx?: Tx): Promise<number> {
+    if (!tx) return transactionOn(this.db)((own) => this.revokeAllOf(owner, reason, own));
+    let query = tx.trx.selectFrom('token_families').select('id').where('revoked_at', 'is', null);
     query = 'userId' in owner ? query.where('user_id', '=', owner.userId) : query.where('client_id', '=', owner.clientId);
     const rows = await query.execute();
-    for (const row of rows) await this.revoke(row.id, reason);
+    for (const row of rows) await this.revoke(row.id, reason, tx);
     return rows.length;
   }
 
-  private async reused(family: Family): Promise<Redemption> {
-    await this.revoke(family.id, 'refresh_token_reused');
+  private async reused(family: Family, tx: Tx): Promise<Redemption> {
+    await this.revoke(family.id, 'refresh_token_reused', tx);
     return { outcome: 'reused', family };
   }
 }

@@ -1,20 +1,22 @@
-// A change to a workflow, a run, a connection, an event or an API key and its audit
-// entries commit together or not at all; the runner hears of a run, and the caches of a
-// key, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
+// A change to a workflow, a run, a connection, an event, an API key or an OAuth app and
+// its audit entries commit together or not at all; the runner hears of a run, and the
+// caches of a key or a token, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
 // accepted.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/schema.ts';
+import { api, oauthForm, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
 import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
-let server: TestServer;
+// An identity server (its public URL is where it is reached), for the OAuth flows.
+let server: IdentityServer;
 let key: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startIdentityServer();
   key = server.secretKey;
 });
 afterAll(() => server.close());
@@ -46,7 +48,7 @@ async function whileRefused(work: () => Promise<void>): Promise<void> {
   }
 }
 
-async function count(table: 'workflows' | 'connections' | 'runs' | 'events' | 'api_keys' | 'api_key_secrets' | 'audit_logs'): Promise<number> {
+async function count(table: keyof Database): Promise<number> {
   const row = await server.server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -173,5 +175,37 @@ describe('a change and its audit entry', () => {
     expect(revoked.status, revoked.text).toBe(200);
     expectError(await call(server, 'GET', '/v1/workflows', { key: key.secret }), 401, 'revoked_api_key');
     expect((await entriesFor(key.id)).map((entry) => entry.action)).toEqual(['api_key.revoked']);
+  });
+
+  it('commit together or not at all, for OAuth apps; an app whose deletion was refused keeps its tokens working', async () => {
+    const app = await registerApp(server, { name: 'Atomic app' });
+    const basic = { id: app.client_id, secret: app.client_secret! };
+    const issued = await oauthForm(server.baseUrl, '/oauth/token', { grant_type: 'client_credentials', scope: 'workflows:read' }, basic);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const token = issued.body.access_token as string;
+    const works = async () => (await api(server.baseUrl, 'GET', '/v1/workflows', { token })).status;
+    const introspected = async () => (await oauthForm(server.baseUrl, '/oauth/introspect', { token }, basic)).body.active as boolean;
+    expect(await works()).toBe(200); // its family is now in the token verifier's cache
+    const tables = ['oauth_clients', 'token_families', 'revoked_tokens', 'audit_logs'] as const;
+    const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (table) => [table, await count(table)])));
+    const before = await counts();
+
+    await whileRefused(async () => {
+      const created = await call(server, 'POST', '/v1/oauth/clients', { key, body: { name: 'Never registered', client_type: 'public', redirect_uris: ['https://never.example.com/cb'], scopes: ['workflows:read'] } });
+      expectError(created, 500, 'internal_error');
+      expect(created.text).not.toContain(REFUSAL);
+      expectError(await call(server, 'DELETE', `/v1/oauth/clients/${app.client_id}`, { key }), 500, 'internal_error');
+      expect(await counts()).toEqual(before);
+      // The app is still there, and neither it nor its token lost anything.
+      expect((await listAtOnce<{ client_id: string }>(server, key, '/v1/oauth/clients')).map((listed) => listed.client_id)).toContain(app.client_id);
+      expect(await works()).toBe(200);
+      expect(await introspected()).toBe(true);
+    });
+
+    // Accepted again: the deletion commits with its entry, and the very next request with the token is refused.
+    const deleted = await call(server, 'DELETE', `/v1/oauth/clients/${app.client_id}`, { key });
+    expect(deleted.status, deleted.text).toBe(200);
+    expectError(await call(server, 'GET', '/v1/workflows', { key: token }), 401, 'token_revoked');
+    expect((await entriesFor(app.client_id)).map((entry) => entry.action).sort()).toEqual(['oauth_client.created', 'oauth_client.deleted', 'token.issued']);
   });
 });
