@@ -16,7 +16,7 @@ import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
 import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { transactionOn } from './db/transaction.ts';
+import { groupCommitOn, transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
 import { IdempotencyStore } from './domain/idempotency.ts';
@@ -120,7 +120,8 @@ async function assemble(
   const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
   const events = new EventService(db, clock, workflows, runs);
   const accounts = new AccountService(db, clock, invalidation);
-  const transaction = transactionOn(db);
+  // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
+  const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();
