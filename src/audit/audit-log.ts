@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Principal } from '../auth/principal.ts';
 import { precompiledInsert } from '../db/precompiled.ts';
+import { insideSavepoint } from '../db/savepoint.ts';
 import type { Database } from '../db/schema.ts';
+import type { Tx } from '../db/transaction.ts';
 import { newId } from '../domain/ids.ts';
 import { afterPosition, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
@@ -115,6 +117,18 @@ export class AuditLog {
         request_id: context.requestId,
         metadata: JSON.stringify(metadata),
       }, executor);
+  }
+
+  /**
+   * The entry of a refusal that revoked something (a reused refresh token, a replayed
+   * authorization code): the revocation must commit even though the answer is an error,
+   * and it must not be lost to its entry either. The entry is written in a savepoint of
+   * the revocation's unit: when it cannot be written, only it is undone and the revocation
+   * still commits. Returns that failure, for the caller to throw once the unit has
+   * committed (a 500, logged, instead of the refusal), or null.
+   */
+  async recordDenial(context: RequestContext, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
+    return insideSavepoint(tx, 'denial_entry', () => this.record(context, event, tx.trx));
   }
 
   /** The project's entries of `environment` and its account-level ones, newest first. */

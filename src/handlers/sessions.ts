@@ -12,7 +12,10 @@ type SessionHandlers = Pick<Handlers, 'login' | 'refreshSession' | 'logout'>;
 /** Responses holding tokens are never cached (RFC 6749 section 5.1). */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
-export function sessionHandlers({ identity, audit, guard }: IdentityHandlerDeps): SessionHandlers {
+// A session started, refreshed or ended commits in one transaction with its audit entry;
+// caches hear of a revocation after the commit, before the answer. A reused refresh token
+// is refused, but the revocation of its session commits (see AuditLog.recordDenial).
+export function sessionHandlers({ identity, audit, guard, transaction }: IdentityHandlerDeps): SessionHandlers {
   return {
     async login({ body, context }) {
       const attempt = await identity.passwordLogin.attempt(body.email, body.password, context.ip);
@@ -34,37 +37,57 @@ export function sessionHandlers({ identity, audit, guard }: IdentityHandlerDeps)
           details: [{ location: 'body.project_id', message: 'is not a project of your account' }],
         });
       }
-      const session = await identity.sessions.start(user, projectId);
-      await recordLogin(audit, context, attempt, 'api', { session_id: session.family.id, jti: session.jti, project_id: projectId });
+      const session = await transaction(async (tx) => {
+        const started = await identity.sessions.start(user, projectId, tx);
+        await recordLogin(audit, context, attempt, 'api', { session_id: started.family.id, jti: started.jti, project_id: projectId }, tx.trx);
+        return started;
+      });
       return { status: 200, body: ok(session.tokens), headers: { ...rateLimitHeaders(attempt.decision), ...NO_STORE } };
     },
 
     async refreshSession({ body, context }) {
-      const result = await identity.sessions.refresh(body.refresh_token);
+      // The unit returns the outcome, refusals included, and the refusal is thrown only once
+      // it has committed: the revocation of a reused token's session must not roll back.
+      const { result, entryFailure } = await transaction(async (tx) => {
+        const refreshed = await identity.sessions.refresh(body.refresh_token, tx);
+        if (refreshed.outcome === 'reused') {
+          const { family } = refreshed;
+          const failure = await audit.recordDenial(
+            context,
+            {
+              action: 'token.refresh_reuse_detected',
+              outcome: 'denied',
+              resource: family.user_id ? { type: 'user', id: family.user_id } : null,
+              actor: { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null },
+              tenant: { accountId: family.account_id, projectId: family.project_id, environment: null },
+              metadata: { session_id: family.id, revoked: 'session' },
+            },
+            tx,
+          );
+          return { result: refreshed, entryFailure: failure };
+        }
+        if (refreshed.outcome === 'refreshed') {
+          const { family } = refreshed;
+          await audit.record(
+            context,
+            {
+              action: 'token.refreshed',
+              outcome: 'success',
+              resource: { type: 'user', id: family.user_id! },
+              actor: { type: 'user', id: family.user_id, keyId: null, userId: family.user_id, clientId: null },
+              tenant: { accountId: family.account_id, projectId: family.project_id, environment: null },
+              metadata: { session_id: family.id, jti: refreshed.jti },
+            },
+            tx.trx,
+          );
+        }
+        return { result: refreshed, entryFailure: null };
+      });
       if (result.outcome !== 'refreshed') {
         await guard.recordFailure('failed_credentials', { clientIp: context.ip });
-        if (result.outcome === 'reused') {
-          const { family } = result;
-          await audit.record(context, {
-            action: 'token.refresh_reuse_detected',
-            outcome: 'denied',
-            resource: family.user_id ? { type: 'user', id: family.user_id } : null,
-            actor: { type: 'anonymous', id: null, keyId: null, userId: null, clientId: null },
-            tenant: { accountId: family.account_id, projectId: family.project_id, environment: null },
-            metadata: { session_id: family.id, revoked: 'session' },
-          });
-        }
+        if (entryFailure) throw entryFailure.error;
         throw new ApiError('invalid_refresh_token', 'The refresh token is invalid, expired, revoked or was already used: log in again.');
       }
-      const { family } = result;
-      await audit.record(context, {
-        action: 'token.refreshed',
-        outcome: 'success',
-        resource: { type: 'user', id: family.user_id! },
-        actor: { type: 'user', id: family.user_id, keyId: null, userId: family.user_id, clientId: null },
-        tenant: { accountId: family.account_id, projectId: family.project_id, environment: null },
-        metadata: { session_id: family.id, jti: result.jti },
-      });
       return { status: 200, body: ok(result.tokens), headers: NO_STORE };
     },
 
@@ -73,13 +96,19 @@ export function sessionHandlers({ identity, audit, guard }: IdentityHandlerDeps)
       if (principal.method !== 'jwt') {
         throw new ApiError('invalid_token', 'Logout takes a session token from POST /v1/auth/login: revoke API keys with DELETE /v1/auth/api-keys/{key_id}, and OAuth app tokens at /oauth/revoke.');
       }
-      await identity.sessions.end(principal, body?.refresh_token);
-      await audit.record(context, {
-        action: 'auth.logout',
-        outcome: 'success',
-        resource: { type: 'user', id: principal.userId },
-        tenant: { accountId: principal.accountId, projectId: principal.projectId, environment: null },
-        metadata: { session_id: principal.sessionId, jti: principal.tokenId, also_revoked_refresh_family: body?.refresh_token !== undefined },
+      await transaction(async (tx) => {
+        await identity.sessions.end(principal, body?.refresh_token, tx);
+        await audit.record(
+          context,
+          {
+            action: 'auth.logout',
+            outcome: 'success',
+            resource: { type: 'user', id: principal.userId },
+            tenant: { accountId: principal.accountId, projectId: principal.projectId, environment: null },
+            metadata: { session_id: principal.sessionId, jti: principal.tokenId, also_revoked_refresh_family: body?.refresh_token !== undefined },
+          },
+          tx.trx,
+        );
       });
       return { status: 200, body: ok({ revoked: true as const }) };
     },

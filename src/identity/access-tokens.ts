@@ -5,7 +5,9 @@
 // tokens are the same kind of JWT; OAuth tokens add `client_id`. Every token
 // names its family in `sid`, so revoking a session or grant revokes its tokens.
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Kysely } from 'kysely';
 import { randomBase62 } from '../crypto/random.ts';
+import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.ts';
@@ -61,8 +63,9 @@ export class AccessTokens {
     private readonly clock: Clock,
   ) {}
 
-  async issue(input: IssueAccessToken): Promise<IssuedAccessToken> {
-    const key = await this.keys.active();
+  /** `db`: the transaction of the unit of work that issues it, through which the signing keys are read. */
+  async issue(input: IssueAccessToken, db?: Kysely<Database>): Promise<IssuedAccessToken> {
+    const key = await this.keys.active(db);
     const now = Math.floor(this.clock() / 1000);
     const jti = `jti_${randomBase62(24)}`;
     const exp = now + ACCESS_TOKEN_SECONDS;
@@ -84,14 +87,15 @@ export class AccessTokens {
   /**
    * The token's claims when its signature, header and claims are valid. Throws
    * 401 `token_expired` for an expired token and `invalid_token` for anything
-   * else; revocation is the caller's (it needs the database).
+   * else; revocation is the caller's (it needs the database). `db`: the transaction of the
+   * unit of work that verifies it, through which the signing keys are read.
    */
-  async verify(token: string): Promise<AccessTokenClaims> {
+  async verify(token: string, db?: Kysely<Database>): Promise<AccessTokenClaims> {
     try {
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = typeof header.kid === 'string' ? await this.keys.verificationKey(header.kid) : null;
+          const key = typeof header.kid === 'string' ? await this.keys.verificationKey(header.kid, db) : null;
           if (!key) throw new UnknownKey();
           if (header.alg !== key.algorithm) throw new UnknownKey();
           return key.key;

@@ -83,7 +83,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     families,
     users,
     passwordLogin: new PasswordLogin(users, new PasswordChecker(), options.guard),
-    sessions: new SessionService(families, accessTokens, revocations, users, clock),
+    sessions: new SessionService(db, families, accessTokens, revocations, users, clock),
     clients,
     codes,
     browserSessions: new BrowserSessions(db, hasher('oauth-browser-session'), hasher('oauth-csrf'), clock),

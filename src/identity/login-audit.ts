@@ -1,13 +1,23 @@
 // One way to record a login attempt, whichever page or endpoint it came through.
 // The entry names the user when the email exists (so the account's owners see
 // attempts on it) and never holds the password.
+import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Database } from '../db/schema.ts';
 import type { RequestContext } from '../http/request-context.ts';
 import type { LoginAttempt } from './password-login.ts';
 
 export type LoginChannel = 'api' | 'consent_page';
 
-export async function recordLogin(audit: AuditLog, context: RequestContext, attempt: LoginAttempt, channel: LoginChannel, extra: Record<string, unknown> = {}): Promise<void> {
+/** `executor`: the transaction of the session a successful login starts, which commits with its entry. */
+export async function recordLogin(
+  audit: AuditLog,
+  context: RequestContext,
+  attempt: LoginAttempt,
+  channel: LoginChannel,
+  extra: Record<string, unknown> = {},
+  executor?: Kysely<Database>,
+): Promise<void> {
   const user = attempt.user;
   // Only a successful login acts as the user; a failed one is someone claiming to be them (the resource).
   const actor =
@@ -22,5 +32,5 @@ export async function recordLogin(audit: AuditLog, context: RequestContext, atte
     actor,
     tenant: { accountId: user?.account_id ?? null, projectId: user?.default_project_id ?? null, environment: null },
     metadata: { channel, ...(user ? {} : { email_registered: false }), ...(reason ? { reason } : {}), ...extra },
-  });
+  }, executor);
 }

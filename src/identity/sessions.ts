@@ -2,10 +2,14 @@
 // and a refresh token; refresh rotates the refresh token (a reused one revokes
 // the session); logout revokes the access token and the session. Sessions act on
 // one project of the user's account, in its live environment, with the scopes of
-// the user's role.
+// the user's role. Each change takes the unit of work of its audit entry
+// (handlers/sessions.ts), or runs in one of its own.
+import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { UserPrincipal } from '../auth/principal.ts';
 import type { Scope } from '../auth/scopes.ts';
+import type { Database } from '../db/schema.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { RevocationList } from './revocation.ts';
@@ -26,6 +30,7 @@ export type SessionRefresh =
 
 export class SessionService {
   constructor(
+    private readonly db: Kysely<Database>,
     private readonly families: TokenFamilies,
     private readonly accessTokens: AccessTokens,
     private readonly revocations: RevocationList,
@@ -33,49 +38,48 @@ export class SessionService {
     private readonly clock: Clock,
   ) {}
 
-  async start(user: User, projectId: string): Promise<{ tokens: SessionTokens; family: Family; jti: string }> {
+  async start(user: User, projectId: string, tx?: Tx): Promise<{ tokens: SessionTokens; family: Family; jti: string }> {
+    if (!tx) return transactionOn(this.db)((own) => this.start(user, projectId, own));
     const scopes = isRole(user.role) ? scopesOfRole(user.role) : [];
-    const family = await this.families.create({
-      kind: 'session',
-      accountId: user.account_id,
-      projectId,
-      environment: SESSION_ENVIRONMENT,
-      userId: user.id,
-      clientId: null,
-      scopes,
-    });
-    const refresh = await this.families.issueRefreshToken(family.id);
-    return { ...(await this.tokens(family, user.id, scopes, refresh)), family };
+    const family = await this.families.create(
+      { kind: 'session', accountId: user.account_id, projectId, environment: SESSION_ENVIRONMENT, userId: user.id, clientId: null, scopes },
+      tx.trx,
+    );
+    const refresh = await this.families.issueRefreshToken(family.id, tx.trx);
+    return { ...(await this.tokens(tx, family, user.id, scopes, refresh)), family };
   }
 
-  async refresh(refreshToken: string): Promise<SessionRefresh> {
-    const redemption = await this.families.redeem(refreshToken, (family) => family.kind === 'session');
+  /** A reused token's session is revoked when `tx` commits, whatever the caller answers. */
+  async refresh(refreshToken: string, tx?: Tx): Promise<SessionRefresh> {
+    if (!tx) return transactionOn(this.db)((own) => this.refresh(refreshToken, own));
+    const redemption = await this.families.redeem(refreshToken, (family) => family.kind === 'session', tx);
     if (redemption.outcome !== 'rotated') return redemption;
     const { family, refresh } = redemption;
-    const user = family.user_id === null ? null : await this.users.byId(family.user_id);
+    const user = family.user_id === null ? null : await this.users.byId(family.user_id, tx.trx);
     if (!user) {
-      await this.families.revoke(family.id, 'user_deleted');
+      await this.families.revoke(family.id, 'user_deleted', tx);
       return { outcome: 'invalid' };
     }
     // The session keeps its scopes, except any the user's role no longer has.
     const held = new Set<string>(isRole(user.role) ? scopesOfRole(user.role) : []);
     const scopes = familyScopes(family).filter((scope) => held.has(scope)) as Scope[];
-    return { outcome: 'refreshed', family, ...(await this.tokens(family, user.id, scopes, refresh)) };
+    return { outcome: 'refreshed', family, ...(await this.tokens(tx, family, user.id, scopes, refresh)) };
   }
 
   /** Ends the session of `principal`, and the session of `refreshToken` too when it is the same user's. */
-  async end(principal: UserPrincipal, refreshToken: string | undefined): Promise<void> {
-    await this.revocations.revoke(principal.tokenId, (principal.expiresAt ?? this.clock()) + CLOCK_SKEW_SECONDS * 1000);
-    await this.families.revoke(principal.sessionId, 'logout');
+  async end(principal: UserPrincipal, refreshToken: string | undefined, tx?: Tx): Promise<void> {
+    if (!tx) return transactionOn(this.db)((own) => this.end(principal, refreshToken, own));
+    await this.revocations.revoke(principal.tokenId, (principal.expiresAt ?? this.clock()) + CLOCK_SKEW_SECONDS * 1000, tx);
+    await this.families.revoke(principal.sessionId, 'logout', tx);
     if (refreshToken === undefined) return;
-    const found = await this.families.findRefreshToken(refreshToken);
+    const found = await this.families.findRefreshToken(refreshToken, tx.trx);
     if (found && found.family.kind === 'session' && found.family.user_id === principal.userId) {
-      await this.families.revoke(found.family.id, 'logout');
+      await this.families.revoke(found.family.id, 'logout', tx);
     }
   }
 
-  private async tokens(family: Family, userId: string, scopes: Scope[], refresh: { token: string; expiresAtMs: number }): Promise<{ tokens: SessionTokens; jti: string }> {
-    const access = await this.accessTokens.issue({ subject: userId, scopes, projectId: family.project_id, familyId: family.id });
+  private async tokens(tx: Tx, family: Family, userId: string, scopes: Scope[], refresh: { token: string; expiresAtMs: number }): Promise<{ tokens: SessionTokens; jti: string }> {
+    const access = await this.accessTokens.issue({ subject: userId, scopes, projectId: family.project_id, familyId: family.id }, tx.trx);
     return {
       jti: access.jti,
       tokens: {

@@ -79,28 +79,31 @@ export class SigningKeys {
     return { kid, activatesAt: iso(activatesAt) };
   }
 
-  /** The key that signs now: the most recently activated one. */
-  async active(): Promise<ActiveSigningKey> {
+  /**
+   * The key that signs now: the most recently activated one. `db`: the transaction of a unit
+   * of work that signs (on SQLite's one connection, a read on the database would wait for it).
+   */
+  async active(db: Kysely<Database> = this.db): Promise<ActiveSigningKey> {
     const now = this.clock();
-    const key = (await this.load()).find((k) => Date.parse(k.row.activates_at) <= now);
+    const key = (await this.load(false, db)).find((k) => Date.parse(k.row.activates_at) <= now);
     if (!key) throw new Error('no active token signing key: the server must call ensureKey() at start-up');
     key.privateKey ??= await importPKCS8(this.encryptor.decrypt(key.row.private_key_encrypted, associatedData(key.row.kid)), key.row.algorithm);
     return { kid: key.row.kid, algorithm: key.row.algorithm, privateKey: key.privateKey };
   }
 
   /** The key that verifies tokens naming `kid`, or null (unknown, or retired longer than a token lives). */
-  async verificationKey(kid: string): Promise<PublicSigningKey | null> {
-    let found = (await this.load()).find((k) => k.row.kid === kid);
+  async verificationKey(kid: string, db: Kysely<Database> = this.db): Promise<PublicSigningKey | null> {
+    let found = (await this.load(false, db)).find((k) => k.row.kid === kid);
     if (!found && this.clock() - this.#lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
       this.#lastUnknownKidReload = this.clock();
-      found = (await this.load(true)).find((k) => k.row.kid === kid);
+      found = (await this.load(true, db)).find((k) => k.row.kid === kid);
     }
     return found && this.stillVerifies(found.row) ? found.published : null;
   }
 
   /** The JWKS: the signing key, the next one, and retired keys whose tokens may still be valid. */
   async publicKeys(): Promise<PublicSigningKey[]> {
-    return (await this.load()).filter((k) => this.stillVerifies(k.row)).map((k) => k.published);
+    return (await this.load(false, this.db)).filter((k) => this.stillVerifies(k.row)).map((k) => k.published);
   }
 
   private stillVerifies(row: SigningKeysTable): boolean {
@@ -108,10 +111,10 @@ export class SigningKeys {
   }
 
   /** Every key that is or may again be useful, newest activation first. */
-  private async load(force = false): Promise<LoadedKey[]> {
+  private async load(force: boolean, db: Kysely<Database>): Promise<LoadedKey[]> {
     const now = this.clock();
     if (!force && this.#loaded && now - this.#loaded.at < RELOAD_AFTER_MS && now >= this.#loaded.at) return this.#loaded.keys;
-    const rows = await this.db
+    const rows = await db
       .selectFrom('signing_keys')
       .selectAll()
       .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', iso(now - ACCESS_TOKEN_AFTERLIFE_MS - RELOAD_AFTER_MS))]))

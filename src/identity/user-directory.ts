@@ -17,8 +17,8 @@ export class UserDirectory {
     return (await this.db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst()) ?? null;
   }
 
-  async byId(id: string): Promise<User | null> {
-    return (await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+  async byId(id: string, db: Kysely<Database> = this.db): Promise<User | null> {
+    return (await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
   /** The projects a user may act on: those of their account, the default one first. */

@@ -1,13 +1,13 @@
-// A change to a workflow, a run, a connection, an event, an API key or an OAuth app and
-// its audit entries commit together or not at all; the runner hears of a run, and the
-// caches of a key or a token, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
+// A change to a workflow, a run, a connection, an event, an API key, an OAuth app or a
+// session and its audit entries commit together or not at all; the runner hears of a
+// run, and the caches of a key or a token, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
 // accepted.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
-import { api, oauthForm, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import { api, login, oauthForm, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
@@ -51,6 +51,11 @@ async function whileRefused(work: () => Promise<void>): Promise<void> {
 async function count(table: keyof Database): Promise<number> {
   const row = await server.server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** The rows of `tables`, counted, by table. */
+async function counts(...tables: (keyof Database)[]): Promise<Record<string, number>> {
+  return Object.fromEntries(await Promise.all(tables.map(async (table) => [table, await count(table)])));
 }
 
 async function entriesFor(resourceId: string): Promise<{ action: string }[]> {
@@ -187,15 +192,14 @@ describe('a change and its audit entry', () => {
     const introspected = async () => (await oauthForm(server.baseUrl, '/oauth/introspect', { token }, basic)).body.active as boolean;
     expect(await works()).toBe(200); // its family is now in the token verifier's cache
     const tables = ['oauth_clients', 'token_families', 'revoked_tokens', 'audit_logs'] as const;
-    const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (table) => [table, await count(table)])));
-    const before = await counts();
+    const before = await counts(...tables);
 
     await whileRefused(async () => {
       const created = await call(server, 'POST', '/v1/oauth/clients', { key, body: { name: 'Never registered', client_type: 'public', redirect_uris: ['https://never.example.com/cb'], scopes: ['workflows:read'] } });
       expectError(created, 500, 'internal_error');
       expect(created.text).not.toContain(REFUSAL);
       expectError(await call(server, 'DELETE', `/v1/oauth/clients/${app.client_id}`, { key }), 500, 'internal_error');
-      expect(await counts()).toEqual(before);
+      expect(await counts(...tables)).toEqual(before);
       // The app is still there, and neither it nor its token lost anything.
       expect((await listAtOnce<{ client_id: string }>(server, key, '/v1/oauth/clients')).map((listed) => listed.client_id)).toContain(app.client_id);
       expect(await works()).toBe(200);
@@ -208,4 +212,79 @@ describe('a change and its audit entry', () => {
     expectError(await call(server, 'GET', '/v1/workflows', { key: token }), 401, 'token_revoked');
     expect((await entriesFor(app.client_id)).map((entry) => entry.action).sort()).toEqual(['oauth_client.created', 'oauth_client.deleted', 'token.issued']);
   });
+
+  it('commit together or not at all, for sessions: a refused login leaves no session, a refused refresh or logout changes nothing', async () => {
+    const session = await login(server.baseUrl, server.owner.email, server.owner.password);
+    const post = (path: string, body: unknown, token?: string) => api(server.baseUrl, 'POST', path, { body, ...(token ? { token } : {}) });
+    const verified = async (token: string) => (await api(server.baseUrl, 'GET', '/v1/auth/verify', { token })).status;
+    expect(await verified(session.token)).toBe(200); // its family is now in the token verifier's cache
+    const tables = ['token_families', 'refresh_tokens', 'revoked_tokens', 'audit_logs'] as const;
+    const before = await counts(...tables);
+
+    await whileRefused(async () => {
+      const refused = await post('/v1/auth/login', { email: server.owner.email, password: server.owner.password });
+      expect(refused.status).toBe(500);
+      expect(refused.body.error.code).toBe('internal_error');
+      expect(JSON.stringify(refused.body)).not.toContain(REFUSAL);
+      const refreshed = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
+      expect([refreshed.status, refreshed.body.error.code]).toEqual([500, 'internal_error']);
+      const loggedOut = await post('/v1/auth/logout', { refresh_token: session.refresh_token }, session.token);
+      expect([loggedOut.status, loggedOut.body.error.code]).toEqual([500, 'internal_error']);
+      expect(await counts(...tables)).toEqual(before);
+      // The refused logout revoked neither the access token nor the session.
+      expect(await verified(session.token)).toBe(200);
+    });
+
+    // Accepted again: the refresh token was not spent by the refused refresh (no reuse is
+    // detected), the logout commits with its entry, and the very next request is refused.
+    const refreshed = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    const renewed = refreshed.body.data as { token: string; refresh_token: string };
+    const loggedOut = await post('/v1/auth/logout', { refresh_token: renewed.refresh_token }, renewed.token);
+    expect(loggedOut.status, JSON.stringify(loggedOut.body)).toBe(200);
+    expect(await verified(renewed.token)).toBe(401);
+    expect(await verified(session.token)).toBe(401);
+    const entries = await server.server.database.db.selectFrom('audit_logs').select('action').where('request_id', 'in', [refreshed.headers.get('x-request-id')!, loggedOut.headers.get('x-request-id')!]).execute();
+    expect(entries.map((entry) => entry.action).sort()).toEqual(['auth.logout', 'token.refreshed']);
+  });
+
+  it('a reused refresh token is refused, and the revocation of its session commits, even when its entry cannot be written', async () => {
+    const post = (path: string, body: unknown) => api(server.baseUrl, 'POST', path, { body });
+    const verified = async (token: string) => (await api(server.baseUrl, 'GET', '/v1/auth/verify', { token })).status;
+    for (const refused of [false, true]) {
+      const session = await login(server.baseUrl, server.owner.email, server.owner.password);
+      const rotated = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
+      expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+      const current = rotated.body.data as { token: string; refresh_token: string };
+      expect(await verified(current.token)).toBe(200);
+      const entriesBefore = (await auditRows('token.refresh_reuse_detected')).length;
+
+      const replay = () => post('/v1/auth/refresh', { refresh_token: session.refresh_token });
+      const reused = refused ? await whileRefusedAnswer(replay) : await replay();
+      if (refused) {
+        // The entry could not be written: the revocation still committed, and the failure is a 500, logged.
+        expect([reused.status, reused.body.error.code]).toEqual([500, 'internal_error']);
+        expect((await auditRows('token.refresh_reuse_detected')).length).toBe(entriesBefore);
+      } else {
+        expect([reused.status, reused.body.error.code]).toEqual([401, 'invalid_refresh_token']);
+        expect((await auditRows('token.refresh_reuse_detected')).length).toBe(entriesBefore + 1);
+      }
+      // Either way the whole session is revoked: its current tokens no longer work.
+      expect(await verified(current.token)).toBe(401);
+      const next = await post('/v1/auth/refresh', { refresh_token: current.refresh_token });
+      expect([next.status, next.body.error.code]).toEqual([401, 'invalid_refresh_token']);
+    }
+  });
 });
+
+async function whileRefusedAnswer<T>(work: () => Promise<T>): Promise<T> {
+  let answer: T | undefined;
+  await whileRefused(async () => {
+    answer = await work();
+  });
+  return answer!;
+}
+
+async function auditRows(action: string) {
+  return server.server.database.db.selectFrom('audit_logs').select('id').where('action', '=', action).execute();
+}
