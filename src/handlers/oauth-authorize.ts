@@ -1,7 +1,9 @@
 // GET and POST /oauth/authorize: the login and consent pages a user's browser is
 // sent to by an app, and the form they post. See src/identity/authorization-request.ts
 // for which errors are shown here and which go back to the app.
+import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Database } from '../db/schema.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import type { RequestContext } from '../http/request-context.ts';
@@ -61,7 +63,16 @@ function loginPage(identity: Identity, request: AuthorizationRequest, cookie: st
   });
 }
 
-async function recordConsent(audit: AuditLog, context: RequestContext, request: AuthorizationRequest, user: User | null, granted: boolean, extra: Record<string, unknown>): Promise<void> {
+/** `executor`: the transaction of the code a granted consent issues, which commits with its entry. */
+async function recordConsent(
+  audit: AuditLog,
+  context: RequestContext,
+  request: AuthorizationRequest,
+  user: User | null,
+  granted: boolean,
+  extra: Record<string, unknown>,
+  executor?: Kysely<Database>,
+): Promise<void> {
   await audit.record(context, {
     action: granted ? 'oauth.consent_granted' : 'oauth.consent_denied',
     outcome: granted ? 'success' : 'denied',
@@ -71,10 +82,10 @@ async function recordConsent(audit: AuditLog, context: RequestContext, request: 
       : { type: 'anonymous', id: null, keyId: null, userId: null, clientId: request.client.id },
     tenant: user ? { accountId: user.account_id, projectId: (extra.project_id as string | undefined) ?? user.default_project_id, environment: null } : { accountId: request.client.accountId, projectId: request.client.projectId, environment: null },
     metadata: { client_id: request.client.id, ...extra },
-  });
+  }, executor);
 }
 
-export function authorizeHandlers({ identity, audit }: IdentityHandlerDeps): AuthorizeHandlers {
+export function authorizeHandlers({ identity, audit, transaction }: IdentityHandlerDeps): AuthorizeHandlers {
   const { browserSessions, users } = identity;
 
   return {
@@ -148,18 +159,25 @@ export function authorizeHandlers({ identity, audit }: IdentityHandlerDeps): Aut
         const location = redirectTo(request.redirectUri, { error: 'access_denied', error_description: 'The user holds none of the requested scopes.', state: request.state });
         return { status: 302, body: undefined, headers: { Location: location } };
       }
-      const code = await identity.codes.issue({
-        clientId: request.client.id,
-        userId: signedIn.id,
-        accountId: signedIn.account_id,
-        projectId,
-        environment: request.client.environment,
-        redirectUri: request.redirectUri,
-        redirectUriSent: request.redirectUriSent,
-        scopes: granted,
-        codeChallenge: request.codeChallenge,
+      // The code and the consent's entry commit together.
+      const code = await transaction(async (tx) => {
+        const issued = await identity.codes.issue(
+          {
+            clientId: request.client.id,
+            userId: signedIn.id,
+            accountId: signedIn.account_id,
+            projectId,
+            environment: request.client.environment,
+            redirectUri: request.redirectUri,
+            redirectUriSent: request.redirectUriSent,
+            scopes: granted,
+            codeChallenge: request.codeChallenge,
+          },
+          tx.trx,
+        );
+        await recordConsent(audit, context, request, signedIn, true, { scopes: granted, project_id: projectId }, tx.trx);
+        return issued;
       });
-      await recordConsent(audit, context, request, signedIn, true, { scopes: granted, project_id: projectId });
       return { status: 302, body: undefined, headers: { Location: redirectTo(request.redirectUri, { code, state: request.state }) } };
     },
   };

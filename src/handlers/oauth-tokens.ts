@@ -1,8 +1,12 @@
 // POST /oauth/token, /oauth/revoke, /oauth/introspect: the endpoints apps call
 // with their own credentials. Errors are OAuthErrors (RFC 6749 form); failed
 // client authentication and bad codes or refresh tokens count against the
-// client address's failed-credentials limit.
+// client address's failed-credentials limit. What a grant issues or a revocation
+// revokes commits in one transaction with its audit entry; a detected theft is
+// refused, but what it revokes commits (see AuditLog.recordDenial).
+import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Database } from '../db/schema.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import type { RequestContext } from '../http/request-context.ts';
@@ -34,7 +38,7 @@ function clientTenant(client: OAuthClient, family: Family | null) {
     : { accountId: client.accountId, projectId: client.projectId, environment: client.environment };
 }
 
-async function recordGrant(audit: AuditLog, context: RequestContext, client: OAuthClient, grantType: string, outcome: Extract<GrantOutcome, { ok: true }>): Promise<void> {
+async function recordGrant(audit: AuditLog, context: RequestContext, client: OAuthClient, grantType: string, outcome: Extract<GrantOutcome, { ok: true }>, executor: Kysely<Database>): Promise<void> {
   await audit.record(context, {
     action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
     outcome: 'success',
@@ -42,10 +46,10 @@ async function recordGrant(audit: AuditLog, context: RequestContext, client: OAu
     actor: clientActor(client, outcome.family),
     tenant: clientTenant(client, outcome.family),
     metadata: { grant_type: grantType, grant_id: outcome.family.id, jti: outcome.jti, scope: outcome.response.scope, with_refresh: outcome.refreshId !== null },
-  });
+  }, executor);
 }
 
-export function oauthTokenHandlers({ identity, audit, guard }: IdentityHandlerDeps): OAuthTokenHandlers {
+export function oauthTokenHandlers({ identity, audit, guard, transaction }: IdentityHandlerDeps): OAuthTokenHandlers {
   const failedCredential = (context: RequestContext) => guard.recordFailure('failed_credentials', { clientIp: context.ip });
 
   async function authenticate(context: RequestContext, headers: RawHeaders, body: { client_id?: unknown; client_secret?: unknown }, allowPublic: boolean): Promise<OAuthClient> {
@@ -61,28 +65,43 @@ export function oauthTokenHandlers({ identity, audit, guard }: IdentityHandlerDe
     async issueToken({ body, rawHeaders, context }) {
       const client = await authenticate(context, rawHeaders, body, true);
       const grantType = body.grant_type;
-      let outcome: GrantOutcome;
-      if (grantType === 'authorization_code') outcome = await identity.grants.authorizationCode(client, body);
-      else if (grantType === 'refresh_token') outcome = await identity.grants.refreshToken(client, body);
-      else if (grantType === 'client_credentials') outcome = await identity.grants.clientCredentials(client, body);
-      else throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials.');
+      const grants = identity.grants;
+      const grant =
+        grantType === 'authorization_code' ? grants.authorizationCode.bind(grants)
+        : grantType === 'refresh_token' ? grants.refreshToken.bind(grants)
+        : grantType === 'client_credentials' ? grants.clientCredentials.bind(grants)
+        : null;
+      if (!grant) throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials.');
 
-      if (!outcome.ok) {
-        if (outcome.error.error === 'invalid_grant') await failedCredential(context);
-        if (outcome.theft) {
-          const { family } = outcome.theft;
-          await audit.record(context, {
-            action: outcome.theft.action,
+      // The unit returns the outcome, refusals included, and the refusal is thrown only once
+      // it has committed: what a detected theft revoked must not roll back.
+      const { outcome, entryFailure } = await transaction(async (tx) => {
+        const granted = await grant(client, body, tx);
+        if (granted.ok) {
+          await recordGrant(audit, context, client, grantType, granted, tx.trx);
+          return { outcome: granted, entryFailure: null };
+        }
+        if (!granted.theft) return { outcome: granted, entryFailure: null };
+        const { family } = granted.theft;
+        const failure = await audit.recordDenial(
+          context,
+          {
+            action: granted.theft.action,
             outcome: 'denied',
             resource: { type: 'oauth_client', id: client.id },
             actor: clientActor(client, family),
             tenant: clientTenant(client, family),
             metadata: { grant_type: grantType, grant_id: family?.id ?? null, grant_revoked: family !== null },
-          });
-        }
+          },
+          tx,
+        );
+        return { outcome: granted, entryFailure: failure };
+      });
+      if (!outcome.ok) {
+        if (outcome.error.error === 'invalid_grant') await failedCredential(context);
+        if (entryFailure) throw entryFailure.error;
         throw outcome.error;
       }
-      await recordGrant(audit, context, client, grantType, outcome);
       return { status: 200, body: outcome.response, headers: NO_STORE };
     },
 
@@ -91,18 +110,23 @@ export function oauthTokenHandlers({ identity, audit, guard }: IdentityHandlerDe
       if (body.token_type_hint !== undefined && !TOKEN_TYPE_HINTS.has(body.token_type_hint)) {
         throw new OAuthError('unsupported_token_type', 'token_type_hint must be access_token or refresh_token.');
       }
-      const revoked = await identity.revocation.revoke(client, body.token);
-      if (revoked) {
-        const family = await identity.families.get(revoked.familyId);
-        await audit.record(context, {
-          action: 'token.revoked',
-          outcome: 'success',
-          resource: { type: 'oauth_client', id: client.id },
-          actor: clientActor(client, family),
-          tenant: clientTenant(client, family),
-          metadata: revoked.kind === 'access_token' ? { kind: 'access', jti: revoked.jti, grant_id: revoked.familyId } : { kind: 'refresh', grant_id: revoked.familyId },
-        });
-      }
+      await transaction(async (tx) => {
+        const revoked = await identity.revocation.revoke(client, body.token, tx);
+        if (!revoked) return;
+        const family = await identity.families.get(revoked.familyId, tx.trx);
+        await audit.record(
+          context,
+          {
+            action: 'token.revoked',
+            outcome: 'success',
+            resource: { type: 'oauth_client', id: client.id },
+            actor: clientActor(client, family),
+            tenant: clientTenant(client, family),
+            metadata: revoked.kind === 'access_token' ? { kind: 'access', jti: revoked.jti, grant_id: revoked.familyId } : { kind: 'refresh', grant_id: revoked.familyId },
+          },
+          tx.trx,
+        );
+      });
       // RFC 7009: the same answer whether or not there was anything to revoke.
       return { status: 200, body: undefined };
     },

@@ -2,7 +2,7 @@
 // single use. Each is bound to the app, the redirect URI, the user, the project,
 // the scopes and the PKCE challenge it was issued for. Using one marks it used and
 // records the family it created, so that a replay can revoke what it issued.
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomToken } from '../crypto/random.ts';
 import type { AuthorizationCodesTable, Database } from '../db/schema.ts';
@@ -30,12 +30,13 @@ export class AuthorizationCodes {
     private readonly clock: Clock,
   ) {}
 
-  async issue(input: NewAuthorizationCode): Promise<string> {
+  /** `db`: the transaction of the consent that grants it, which commits with its audit entry. */
+  async issue(input: NewAuthorizationCode, db: Kysely<Database> = this.db): Promise<string> {
     const code = randomToken(32);
     const now = this.clock();
     // Expired codes are useless; dropping them here keeps the table small.
-    await this.db.deleteFrom('authorization_codes').where('expires_at', '<', iso(now - AUTHORIZATION_CODE_SECONDS * 1000)).execute();
-    await this.db
+    await db.deleteFrom('authorization_codes').where('expires_at', '<', iso(now - AUTHORIZATION_CODE_SECONDS * 1000)).execute();
+    await db
       .insertInto('authorization_codes')
       .values({
         hash: this.hash(code),
@@ -57,8 +58,8 @@ export class AuthorizationCodes {
     return code;
   }
 
-  async find(code: string): Promise<AuthorizationCode | null> {
-    return (await this.db.selectFrom('authorization_codes').selectAll().where('hash', '=', this.hash(code)).executeTakeFirst()) ?? null;
+  async find(code: string, db: Kysely<Database> = this.db): Promise<AuthorizationCode | null> {
+    return (await db.selectFrom('authorization_codes').selectAll().where('hash', '=', this.hash(code)).executeTakeFirst()) ?? null;
   }
 
   isExpired(code: AuthorizationCode): boolean {
@@ -66,7 +67,7 @@ export class AuthorizationCodes {
   }
 
   /** Marks the code used by the exchange that created `familyId`; false when another exchange got there first. */
-  async markUsed(trx: Transaction<Database>, code: AuthorizationCode, familyId: string): Promise<boolean> {
+  async markUsed(trx: Kysely<Database>, code: AuthorizationCode, familyId: string): Promise<boolean> {
     const result = await trx
       .updateTable('authorization_codes')
       .set({ used_at: iso(this.clock()), family_id: familyId })

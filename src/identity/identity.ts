@@ -88,7 +88,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     codes,
     browserSessions: new BrowserSessions(db, hasher('oauth-browser-session'), hasher('oauth-csrf'), clock),
     grants: new OAuthGrants(db, families, codes, accessTokens, users),
-    revocation: new OAuthRevocation(accessTokens, families, revocations),
+    revocation: new OAuthRevocation(db, accessTokens, families, revocations),
     introspection: new OAuthIntrospection(accessTokens, families, revocations, users, audience),
     describeScope: scopeDescriptions(options.contractDocument),
   };

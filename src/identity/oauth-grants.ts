@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Scope } from '../auth/scopes.ts';
 import type { Database } from '../db/schema.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
 import { OAuthError } from '../errors.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { AuthorizationCodes } from './authorization-codes.ts';
@@ -38,13 +39,16 @@ export type GrantOutcome =
   | { ok: true; response: TokenResponse; family: Family; jti: string; refreshId: string | null }
   | { ok: false; error: OAuthError; theft?: TheftDetected };
 
-class CodeAlreadyUsed extends Error {}
-
 const refused = (error: OAuthError, theft?: TheftDetected): GrantOutcome => (theft ? { ok: false, error, theft } : { ok: false, error });
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 const BAD_CODE = 'The authorization code is invalid, expired, already used, or was issued to another app.';
 const BAD_REFRESH = 'The refresh token is invalid, expired, revoked, already used, or was issued to another app.';
 
+/**
+ * Each grant runs in the unit of work of its audit entry (handlers/oauth-tokens.ts), or in
+ * one of its own: what it issues, and what a detected theft revokes, commits with the unit.
+ * A refusal is returned, never thrown, so that a revocation for a theft is not rolled back.
+ */
 export class OAuthGrants {
   constructor(
     private readonly db: Kysely<Database>,
@@ -54,13 +58,14 @@ export class OAuthGrants {
     private readonly users: UserDirectory,
   ) {}
 
-  async authorizationCode(client: OAuthClient, p: TokenParameters): Promise<GrantOutcome> {
+  async authorizationCode(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
+    if (!tx) return transactionOn(this.db)((own) => this.authorizationCode(client, p, own));
     if (!client.grantTypes.includes('authorization_code')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the authorization_code grant.'));
     if (!p.code) return refused(new OAuthError('invalid_request', 'code is required with grant_type=authorization_code.'));
-    const code = await this.codes.find(p.code);
+    const code = await this.codes.find(p.code, tx.trx);
     // Another app's code is refused and left alone: its owner can still use it.
     if (!code || code.client_id !== client.id) return refused(invalidGrant(BAD_CODE));
-    if (code.used_at !== null) return this.replayed(code.family_id);
+    if (code.used_at !== null) return this.replayed(code.family_id, tx);
     if (this.codes.isExpired(code)) return refused(invalidGrant(BAD_CODE));
     if ((code.redirect_uri_sent === 1 || p.redirect_uri !== undefined) && p.redirect_uri !== code.redirect_uri) {
       return refused(invalidGrant('redirect_uri differs from the one of the authorization request.'));
@@ -71,32 +76,26 @@ export class OAuthGrants {
     } else if (p.code_verifier !== undefined) {
       return refused(invalidGrant('code_verifier was sent, but the authorization request had no code_challenge.'));
     }
-    const user = await this.users.byId(code.user_id);
+    const user = await this.users.byId(code.user_id, tx.trx);
     if (!user) return refused(invalidGrant(BAD_CODE));
 
     const scopes = JSON.parse(code.scopes) as Scope[];
-    const issued = await this.db
-      .transaction()
-      .execute(async (trx) => {
-        const family = await this.families.create(
-          { kind: 'authorization_code', accountId: code.account_id, projectId: code.project_id, environment: code.environment, userId: user.id, clientId: client.id, scopes },
-          trx,
-        );
-        // Rolls the new family back when a concurrent exchange used the code first.
-        if (!(await this.codes.markUsed(trx, code, family.id))) throw new CodeAlreadyUsed();
-        const refresh = client.grantTypes.includes('refresh_token') ? await this.families.issueRefreshToken(family.id, trx) : null;
-        return { family, refresh };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CodeAlreadyUsed) return null;
-        throw error;
-      });
-    // Lost the race against a concurrent exchange of the same code: that is a replay too.
-    if (!issued) return this.replayed((await this.codes.find(p.code))?.family_id ?? null);
-    return this.respond(client, issued.family, scopes, user.id, issued.refresh);
+    const family = await this.families.create(
+      { kind: 'authorization_code', accountId: code.account_id, projectId: code.project_id, environment: code.environment, userId: user.id, clientId: client.id, scopes },
+      tx.trx,
+    );
+    if (!(await this.codes.markUsed(tx.trx, code, family.id))) {
+      // Lost the race against a concurrent exchange of the same code (which held the row
+      // until it committed): the family just made goes again, and this is a replay too.
+      await tx.trx.deleteFrom('token_families').where('id', '=', family.id).execute();
+      return this.replayed((await this.codes.find(p.code, tx.trx))?.family_id ?? null, tx);
+    }
+    const refresh = client.grantTypes.includes('refresh_token') ? await this.families.issueRefreshToken(family.id, tx.trx) : null;
+    return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
-  async refreshToken(client: OAuthClient, p: TokenParameters): Promise<GrantOutcome> {
+  async refreshToken(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
+    if (!tx) return transactionOn(this.db)((own) => this.refreshToken(client, p, own));
     if (!client.grantTypes.includes('refresh_token')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the refresh_token grant.'));
     if (!p.refresh_token) return refused(new OAuthError('invalid_request', 'refresh_token is required with grant_type=refresh_token.'));
     const belongs = (family: Family) => family.kind === 'authorization_code' && family.client_id === client.id;
@@ -105,30 +104,31 @@ export class OAuthGrants {
       asked = parseScopeParameter(p.scope);
       if (asked === null) return refused(new OAuthError('invalid_scope', 'scope names a scope that does not exist.'));
       // Checked before the token is used, so a refused request does not spend it.
-      const found = await this.families.findRefreshToken(p.refresh_token);
+      const found = await this.families.findRefreshToken(p.refresh_token, tx.trx);
       if (found && belongs(found.family) && coveredBy(familyScopes(found.family), asked).length !== asked.length) {
         return refused(new OAuthError('invalid_scope', 'scope asks for more than the original grant; it may only narrow it.'));
       }
     }
-    const redemption = await this.families.redeem(p.refresh_token, belongs);
+    const redemption = await this.families.redeem(p.refresh_token, belongs, tx);
     if (redemption.outcome === 'invalid') return refused(invalidGrant(BAD_REFRESH));
     if (redemption.outcome === 'reused') {
       return refused(invalidGrant(BAD_REFRESH), { action: 'token.refresh_reuse_detected', family: redemption.family });
     }
     const { family, refresh } = redemption;
-    const user = family.user_id === null ? null : await this.users.byId(family.user_id);
+    const user = family.user_id === null ? null : await this.users.byId(family.user_id, tx.trx);
     if (!user) {
-      await this.families.revoke(family.id, 'user_deleted');
+      await this.families.revoke(family.id, 'user_deleted', tx);
       return refused(invalidGrant(BAD_REFRESH));
     }
     // Never more than the user holds now: a demoted user's apps lose what the user lost.
     const held = isRole(user.role) ? scopesOfRole(user.role) : [];
     const scopes = coveredBy(held, asked ?? (familyScopes(family) as Scope[]));
     if (scopes.length === 0) return refused(new OAuthError('invalid_scope', 'The user no longer holds any of the scopes asked for.'));
-    return this.respond(client, family, scopes, user.id, refresh);
+    return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
-  async clientCredentials(client: OAuthClient, p: TokenParameters): Promise<GrantOutcome> {
+  async clientCredentials(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
+    if (!tx) return transactionOn(this.db)((own) => this.clientCredentials(client, p, own));
     if (client.type !== 'confidential' || !client.grantTypes.includes('client_credentials')) {
       return refused(new OAuthError('unauthorized_client', 'This app is not registered for the client_credentials grant.'));
     }
@@ -139,24 +139,21 @@ export class OAuthGrants {
       if (coveredBy(client.scopes, asked).length !== asked.length) return refused(new OAuthError('invalid_scope', 'scope asks for more than this app is registered for.'));
       scopes = asked;
     }
-    const family = await this.families.clientCredentialsFamily({
-      clientId: client.id,
-      accountId: client.accountId,
-      projectId: client.projectId,
-      environment: client.environment,
-      scopes: client.scopes,
-    });
-    return this.respond(client, family, scopes, client.id, null);
+    const family = await this.families.clientCredentialsFamily(
+      { clientId: client.id, accountId: client.accountId, projectId: client.projectId, environment: client.environment, scopes: client.scopes },
+      tx.trx,
+    );
+    return this.respond(tx, client, family, scopes, client.id, null);
   }
 
-  private async replayed(familyId: string | null): Promise<GrantOutcome> {
-    const family = familyId === null ? null : await this.families.get(familyId);
-    if (family) await this.families.revoke(family.id, 'authorization_code_replayed');
+  private async replayed(familyId: string | null, tx: Tx): Promise<GrantOutcome> {
+    const family = familyId === null ? null : await this.families.get(familyId, tx.trx);
+    if (family) await this.families.revoke(family.id, 'authorization_code_replayed', tx);
     return refused(invalidGrant(BAD_CODE), { action: 'oauth.code_replayed', family });
   }
 
-  private async respond(client: OAuthClient, family: Family, scopes: Scope[], subject: string, refresh: { token: string; id: string } | null): Promise<GrantOutcome> {
-    const access = await this.accessTokens.issue({ subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id });
+  private async respond(tx: Tx, client: OAuthClient, family: Family, scopes: Scope[], subject: string, refresh: { token: string; id: string } | null): Promise<GrantOutcome> {
+    const access = await this.accessTokens.issue({ subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id }, tx.trx);
     const response: TokenResponse = {
       access_token: access.token,
       token_type: 'Bearer',

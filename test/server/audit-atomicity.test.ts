@@ -1,5 +1,5 @@
-// A change to a workflow, a run, a connection, an event, an API key, an OAuth app or a
-// session and its audit entries commit together or not at all; the runner hears of a
+// A change to a workflow, a run, a connection, an event, an API key, an OAuth app, a
+// session or an OAuth grant and its audit entries commit together or not at all; the runner hears of a
 // run, and the caches of a key or a token, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
-import { api, login, oauthForm, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import { api, authorizationCode, authorizationUrl, Browser, exchangeCode, formFields, login, oauthForm, pkcePair, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
@@ -274,6 +274,74 @@ describe('a change and its audit entry', () => {
       const next = await post('/v1/auth/refresh', { refresh_token: current.refresh_token });
       expect([next.status, next.body.error.code]).toEqual([401, 'invalid_refresh_token']);
     }
+  });
+
+  it('commit together or not at all, for the OAuth token endpoint and consent: refused grants and revocations leave nothing and spend nothing', async () => {
+    const app = await registerApp(server, { name: 'Atomic grants' });
+    const basic = { id: app.client_id, secret: app.client_secret! };
+    const token = (form: Record<string, string>) => oauthForm(server.baseUrl, '/oauth/token', form, basic);
+    const revoke = (value: string) => oauthForm(server.baseUrl, '/oauth/revoke', { token: value }, basic);
+    const active = async (value: string) => (await oauthForm(server.baseUrl, '/oauth/introspect', { token: value }, basic)).body.active as boolean;
+    const works = async (value: string) => (await api(server.baseUrl, 'GET', '/v1/auth/verify', { token: value })).status;
+    const expectRefused = (answer: { status: number; body: unknown }) => {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(500);
+      expect(JSON.stringify(answer.body)).not.toContain(REFUSAL);
+    };
+    const first = await authorizationCode(server, app);
+    const exchanged = await exchangeCode(server, app, first.code, first.verifier);
+    expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
+    const issued = exchanged.body as { access_token: string; refresh_token: string };
+    expect(await works(issued.access_token)).toBe(200);
+    const second = await authorizationCode(server, app);
+    const tables = ['token_families', 'refresh_tokens', 'revoked_tokens', 'authorization_codes', 'audit_logs'] as const;
+    const before = await counts(...tables);
+
+    await whileRefused(async () => {
+      expectRefused(await token({ grant_type: 'client_credentials' }));
+      expectRefused(await exchangeCode(server, app, second.code, second.verifier));
+      expectRefused(await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token }));
+      expectRefused(await revoke(issued.refresh_token));
+      expectRefused(await revoke(issued.access_token));
+      expect(await counts(...tables)).toEqual(before);
+      expect(await active(issued.refresh_token)).toBe(true);
+      expect(await active(issued.access_token)).toBe(true);
+      expect(await works(issued.access_token)).toBe(200);
+    });
+
+    // Accepted again: nothing was spent (the code redeems, the refresh token rotates without
+    // being taken for a reused one), and each goes through with its entry.
+    const entries = async () => Object.fromEntries(await Promise.all(['token.issued', 'token.refreshed', 'token.revoked'].map(async (action) => [action, (await auditRows(action)).length])));
+    const entriesBefore = await entries();
+    const redeemed = await exchangeCode(server, app, second.code, second.verifier);
+    expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
+    expect((await token({ grant_type: 'client_credentials' })).status).toBe(200);
+    const rotated = await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect((await revoke(rotated.body.refresh_token as string)).status).toBe(200);
+    expect(await active(rotated.body.refresh_token as string)).toBe(false);
+    expect(await works(rotated.body.access_token as string)).toBe(401);
+    expect(await entries()).toEqual({ 'token.issued': entriesBefore['token.issued']! + 2, 'token.refreshed': entriesBefore['token.refreshed']! + 1, 'token.revoked': entriesBefore['token.revoked']! + 1 });
+
+    // A replayed code revokes what it issued, even when the entry of the replay cannot be written.
+    const replayed = await whileRefusedAnswer(() => exchangeCode(server, app, second.code, second.verifier));
+    expectRefused(replayed);
+    expect(await works(redeemed.body.access_token as string)).toBe(401);
+    expect(await active(redeemed.body.refresh_token as string)).toBe(false);
+
+    // Consent: the code and the consent's entry commit together.
+    const pkce = pkcePair();
+    const browser = new Browser(server.baseUrl);
+    const url = authorizationUrl(server.baseUrl, { response_type: 'code', client_id: app.client_id, redirect_uri: app.redirect_uris[0], scope: 'workflows:read', state: 'atomic', code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+    const loginPage = await (await browser.get(url)).text();
+    const consentPage = await (await browser.post('/oauth/authorize', { ...formFields(loginPage), email: server.owner.email, password: server.owner.password, action: 'login' })).text();
+    const codesBefore = await counts('authorization_codes', 'audit_logs');
+    const refusedConsent = await whileRefusedAnswer(() => browser.post('/oauth/authorize', { ...formFields(consentPage), action: 'approve' }));
+    expect(refusedConsent.status).toBe(500);
+    expect(await counts('authorization_codes', 'audit_logs')).toEqual(codesBefore);
+    const consent = await browser.post('/oauth/authorize', { ...formFields(consentPage), action: 'approve' });
+    expect(consent.status).toBe(302);
+    const granted = new URL(consent.headers.get('location')!).searchParams.get('code');
+    expect((await exchangeCode(server, app, granted!, pkce.verifier)).status).toBe(200);
   });
 });
 
