@@ -128,7 +128,7 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
           return { status: 200, body: loginPage(identity, request, cookie, 'Enter your email and password.', body.email), contentType: HTML, headers: same };
         }
         const attempt = await identity.passwordLogin.attempt(body.email, body.password, context.ip);
-        await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id });
+        if (attempt.outcome !== 'succeeded') await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id });
         if (attempt.outcome === 'blocked') {
           throw new OAuthError('rate_limit_exceeded', 'For your security, sign-in is paused after too many failed attempts. Try again later.', { headers: rateLimitHeaders(attempt.decision) });
         }
@@ -136,7 +136,12 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
           return { status: 200, body: loginPage(identity, request, cookie, 'The email or password is incorrect.', body.email), contentType: HTML, headers: same };
         }
         // A new cookie for the signed-in session: a cookie planted before sign-in is worthless after it.
-        const signedInCookie = await browserSessions.signIn(attempt.user.id, cookie);
+        // The browser session commits with the entry of its sign-in.
+        const signedInCookie = await transaction(async (tx) => {
+          const fresh = await browserSessions.signIn(attempt.user.id, cookie, tx.trx);
+          await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id }, tx.trx);
+          return fresh;
+        });
         return {
           status: 200,
           body: await consentPage(identity, request, attempt.user, signedInCookie),

@@ -48,13 +48,16 @@ export class BrowserSessions {
     return randomToken(32);
   }
 
-  /** A fresh cookie value bound to the signed-in user; the previous one (if any) is dropped. */
-  async signIn(userId: string, previous: string | null): Promise<string> {
+  /**
+   * A fresh cookie value bound to the signed-in user; the previous one (if any) is dropped.
+   * `executor`: the transaction of the sign-in's audit entry, which commits with it.
+   */
+  async signIn(userId: string, previous: string | null, executor: Kysely<Database> = this.db): Promise<string> {
     const now = this.clock();
     const cookie = this.newCookie();
-    await this.db.deleteFrom('oauth_browser_sessions').where('expires_at', '<=', iso(now)).execute();
-    if (previous !== null) await this.db.deleteFrom('oauth_browser_sessions').where('id', '=', this.hash(previous)).execute();
-    await this.db
+    await executor.deleteFrom('oauth_browser_sessions').where('expires_at', '<=', iso(now)).execute();
+    if (previous !== null) await executor.deleteFrom('oauth_browser_sessions').where('id', '=', this.hash(previous)).execute();
+    await executor
       .insertInto('oauth_browser_sessions')
       .values({ id: this.hash(cookie), user_id: userId, created_at: iso(now), expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000) })
       .execute();

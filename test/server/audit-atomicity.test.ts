@@ -1,5 +1,5 @@
 // A change to a workflow, a run, a connection, an event, an API key, an OAuth app, a
-// session or an OAuth grant and its audit entries commit together or not at all; the runner hears of a
+// session, an OAuth grant or a sign-in on the consent page and its audit entries commit together or not at all; the runner hears of a
 // run, and the caches of a key or a token, only once the change has committed. The database itself is made to refuse audit entries (a trigger, on SQLite or on
 // PostgreSQL in CI's second pass): every such change must then fail as a whole, leaving
 // nothing behind that the audit log does not show, and work again once entries are
@@ -23,28 +23,29 @@ afterAll(() => server.close());
 
 const REFUSAL = 'audit entries refused by the test';
 
-async function refuseAuditEntries(): Promise<void> {
+async function refuseInserts(table: keyof Database): Promise<void> {
   const { db, dialect } = server.server.database;
   if (dialect === 'sqlite') {
-    await sql.raw(`create trigger refuse_audit before insert on audit_logs begin select raise(abort, '${REFUSAL}'); end`).execute(db);
+    await sql.raw(`create trigger refuse_${table} before insert on ${table} begin select raise(abort, '${REFUSAL}'); end`).execute(db);
   } else {
-    await sql.raw(`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception '${REFUSAL}'; end $$`).execute(db);
-    await sql.raw('create trigger refuse_audit before insert on audit_logs for each row execute function refuse_audit()').execute(db);
+    await sql.raw(`create function refuse_${table}() returns trigger language plpgsql as $$ begin raise exception '${REFUSAL}'; end $$`).execute(db);
+    await sql.raw(`create trigger refuse_${table} before insert on ${table} for each row execute function refuse_${table}()`).execute(db);
   }
 }
 
-async function acceptAuditEntries(): Promise<void> {
+async function acceptInserts(table: keyof Database): Promise<void> {
   const { db, dialect } = server.server.database;
-  await sql.raw('drop trigger refuse_audit' + (dialect === 'sqlite' ? '' : ' on audit_logs')).execute(db);
-  if (dialect !== 'sqlite') await sql.raw('drop function refuse_audit()').execute(db);
+  await sql.raw(`drop trigger refuse_${table}` + (dialect === 'sqlite' ? '' : ` on ${table}`)).execute(db);
+  if (dialect !== 'sqlite') await sql.raw(`drop function refuse_${table}()`).execute(db);
 }
 
-async function whileRefused(work: () => Promise<void>): Promise<void> {
-  await refuseAuditEntries();
+/** Runs `work` while the database refuses new rows of `table` (audit entries unless said). */
+async function whileRefused(work: () => Promise<void>, table: keyof Database = 'audit_logs'): Promise<void> {
+  await refuseInserts(table);
   try {
     await work();
   } finally {
-    await acceptAuditEntries();
+    await acceptInserts(table);
   }
 }
 
@@ -343,13 +344,40 @@ describe('a change and its audit entry', () => {
     const granted = new URL(consent.headers.get('location')!).searchParams.get('code');
     expect((await exchangeCode(server, app, granted!, pkce.verifier)).status).toBe(200);
   });
+
+  it('commit together or not at all, for a sign-in on the consent page: no browser session without its entry, no entry without its session', async () => {
+    const app = await registerApp(server, { name: 'Atomic sign-in' });
+    const pkce = pkcePair();
+    const url = authorizationUrl(server.baseUrl, { response_type: 'code', client_id: app.client_id, redirect_uri: app.redirect_uris[0], scope: 'workflows:read', state: 'sign-in', code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+    const browser = new Browser(server.baseUrl);
+    const signIn = async () => browser.post('/oauth/authorize', { ...formFields(await (await browser.get(url)).text()), email: server.owner.email, password: server.owner.password, action: 'login' });
+    const signedIn = async () => !(await (await browser.get(url)).text()).includes('name="password"');
+    const signIns = async () => (await auditRows('auth.login_succeeded')).length;
+    const before = { ...(await counts('oauth_browser_sessions', 'audit_logs')), signIns: await signIns() };
+
+    // The entry cannot be written: no session either, and the browser is still signed out.
+    expect((await whileRefusedAnswer(signIn)).status).toBe(500);
+    expect({ ...(await counts('oauth_browser_sessions', 'audit_logs')), signIns: await signIns() }).toEqual(before);
+    expect(await signedIn()).toBe(false);
+    // The session cannot be stored: no entry claims a sign-in that did not happen.
+    expect((await whileRefusedAnswer(signIn, 'oauth_browser_sessions')).status).toBe(500);
+    expect({ ...(await counts('oauth_browser_sessions', 'audit_logs')), signIns: await signIns() }).toEqual(before);
+    expect(await signedIn()).toBe(false);
+
+    // Accepted again: the sign-in goes through with its entry.
+    const answer = await signIn();
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('value="approve"');
+    expect(await signedIn()).toBe(true);
+    expect(await signIns()).toBe(before.signIns + 1);
+  });
 });
 
-async function whileRefusedAnswer<T>(work: () => Promise<T>): Promise<T> {
+async function whileRefusedAnswer<T>(work: () => Promise<T>, table: keyof Database = 'audit_logs'): Promise<T> {
   let answer: T | undefined;
   await whileRefused(async () => {
     answer = await work();
-  });
+  }, table);
   return answer!;
 }
 
