@@ -109,35 +109,101 @@ function rowMaker(names: readonly string[]): ((row: unknown[]) => unknown) | nul
   return new Function('row', `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => unknown;
 }
 
+/** How long a query waits for SQLite's one connection before it fails instead (see ServerSqliteDriver). */
+export const CONNECTION_WAIT_MS = 30_000;
+
+export class ConnectionWaitTimeout extends Error {
+  constructor(ms: number) {
+    super(`A query waited ${ms} ms for the SQLite connection: is a unit of work querying the database outside its own transaction?`);
+    this.name = 'ConnectionWaitTimeout';
+  }
+}
+
 /**
- * Kysely's SQLite driver, with transactions that begin immediate. Kysely's own begins every
- * transaction with a plain (deferred) `begin`, which takes the write lock only at the first
- * write: a transaction that reads, then writes (a cancel, a revocation, a rotation) failed
- * with SQLITE_BUSY_SNAPSHOT, without waiting, when another process (`npm run admin`)
- * committed in between. Immediate, it takes the lock at once, and another writer waits for
- * it (busy_timeout) instead. Every transaction here writes.
+ * Kysely's SQLite driver, with two changes.
+ *
+ * Transactions begin immediate. Kysely's own begins every transaction with a plain
+ * (deferred) `begin`, which takes the write lock only at the first write: a transaction
+ * that reads, then writes (a cancel, a revocation, a rotation) failed with
+ * SQLITE_BUSY_SNAPSHOT, without waiting, when another process (`npm run admin`) committed
+ * in between. Immediate, it takes the lock at once, and another writer waits for it
+ * (busy_timeout) instead. Every transaction here writes.
+ *
+ * A wait for the one connection is bounded. A unit of work holds the connection until it
+ * ends, so a query it makes on the database itself rather than through its transaction
+ * waits for its own unit: without a bound, that unit, its group (src/db/transaction.ts)
+ * and every write after them would wait forever. With it, that query fails after
+ * `waitMs`, its unit fails and rolls back, and the others go on. Groups hold the
+ * connection for milliseconds, so a legitimate wait is far below the bound.
  */
-class ImmediateTransactionsDriver extends SqliteDriver {
+class ServerSqliteDriver extends SqliteDriver {
+  #held = false;
+  #waiting = 0;
+
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly waitMs: number,
+  ) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // Free and nobody queued: Kysely's mutex hands it over at once, so no timer is armed.
+    if (!this.#held && this.#waiting === 0) {
+      this.#held = true;
+      return super.acquireConnection();
+    }
+    this.#waiting += 1;
+    const acquiring = super.acquireConnection();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectionWaitTimeout(this.waitMs)), this.waitMs);
+    });
+    try {
+      const connection = await Promise.race([acquiring, timedOut]);
+      this.#waiting -= 1;
+      this.#held = true;
+      return connection;
+    } catch (error) {
+      // Still queued in the mutex: when its turn comes, it hands the connection straight back.
+      void acquiring.then(async () => {
+        this.#waiting -= 1;
+        await this.releaseConnection();
+      });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.#held = false;
+    await super.releaseConnection();
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 
 /** Kysely's SQLite dialect on that driver. */
-class ImmediateTransactionsDialect extends SqliteDialect {
+class ServerSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly waitMs: number,
+  ) {
     super(config);
     this.#config = config;
   }
 
   override createDriver(): Driver {
-    return new ImmediateTransactionsDriver(this.#config);
+    return new ServerSqliteDriver(this.#config, this.waitMs);
   }
 }
 
-export function openSqlite(file: string, observe?: QueryObserver, backgroundCheckpoints?: BackgroundCheckpointOptions): DatabaseHandle {
+export function openSqlite(file: string, observe?: QueryObserver, backgroundCheckpoints?: BackgroundCheckpointOptions, connectionWaitMs = CONNECTION_WAIT_MS): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses no
@@ -155,7 +221,7 @@ export function openSqlite(file: string, observe?: QueryObserver, backgroundChec
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateTransactionsDialect({ database: withStatementCache(sqlite) }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const db = new Kysely<Database>({ dialect: new ServerSqliteDialect({ database: withStatementCache(sqlite) }, connectionWaitMs), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   const checkpoints = backgroundCheckpoints ? startBackgroundCheckpoints(file, backgroundCheckpoints) : null;
   return {

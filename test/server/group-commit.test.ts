@@ -5,7 +5,9 @@
 // sees the ones before it; a failing unit leaves nothing and takes nothing of the others
 // with it; nothing settles, and no afterCommit action runs, before the commit (another
 // connection already sees the rows when the actions run); a failed commit fails every
-// unit and leaves nothing; units begun while a group runs form the next group. Then over
+// unit and leaves nothing; units begun while a group runs form the next group; a unit that
+// queries the database outside its transaction fails after a bounded wait instead of
+// holding every write forever, and a shorter wait is not cut. Then over
 // HTTP: concurrent workflow creations, some of them refused by the database, each
 // answered for itself and kept or not (on PostgreSQL, in CI's second pass, units commit
 // one by one and the test shows the same answers).
@@ -15,7 +17,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
+import { ConnectionWaitTimeout, openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
 import { groupCommitOn, type Transaction, type Tx } from '../../src/db/transaction.ts';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -33,10 +35,10 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function open(name: string): Promise<Opened> {
+async function open(name: string, connectionWaitMs?: number): Promise<Opened> {
   const statements: string[] = [];
   const file = path.join(dir, `${name}.sqlite`);
-  const handle = openSqlite(file, (text) => statements.push(text));
+  const handle = openSqlite(file, (text) => statements.push(text), undefined, connectionWaitMs);
   await sql`create table parents (id text primary key)`.execute(handle.db);
   await sql`create table items (id text primary key, parent_id text references parents (id))`.execute(handle.db);
   const other = new SqliteDatabase(file);
@@ -153,6 +155,52 @@ describe('group commit on SQLite', () => {
       expect(committed(db)).toEqual(['a', 'b', 'c']);
       expect(begins(db)).toBe(2);
       expect(commits(db)).toBe(2);
+    } finally {
+      await db.close();
+    }
+  });
+
+  // A unit holds the one connection until its group ends: a query it makes on the database
+  // itself, not through its transaction, waits for its own unit. Without a bound on that
+  // wait, this test never ends.
+  it('fails a unit that queries the database outside its transaction after a bounded wait, alone; the connection is free again after it', { timeout: 10_000 }, async () => {
+    const db = await open('outside', 300);
+    try {
+      const outcomes = await Promise.allSettled([
+        db.transaction((tx) => insert(tx, 'a')),
+        db.transaction(async (tx) => {
+          await insert(tx, 'b');
+          await sql`select count(*) from items`.execute(db.handle.db);
+        }),
+        db.transaction((tx) => insert(tx, 'c')),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConnectionWaitTimeout);
+      expect(committed(db)).toEqual(['a', 'c']);
+      // Nothing is left holding the connection: the database and a new unit both work.
+      await db.transaction((tx) => insert(tx, 'd'));
+      const { rows } = await sql<{ n: number }>`select count(*) as n from items`.execute(db.handle.db);
+      expect(Number(rows[0]!.n)).toBe(3);
+      expect(committed(db)).toEqual(['a', 'c', 'd']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('lets a query wait for a group that holds the connection for less than the bound', async () => {
+    const db = await open('short-wait', 300);
+    try {
+      const slow = db.transaction(async (tx) => {
+        await insert(tx, 'a');
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(begins(db)).toBe(1);
+      // Waits ~130 ms for the group, then sees what it committed.
+      const { rows } = await sql<{ n: number }>`select count(*) as n from items`.execute(db.handle.db);
+      expect(Number(rows[0]!.n)).toBe(1);
+      await slow;
+      expect(committed(db)).toEqual(['a']);
     } finally {
       await db.close();
     }
