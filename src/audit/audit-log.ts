@@ -128,7 +128,8 @@ export class AuditLog {
    * committed (a 500, logged, instead of the refusal), or null.
    */
   async recordDenial(context: RequestContext, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
-    return insideSavepoint(tx, 'denial_entry', () => this.record(context, event, tx.trx));
+    const written = await insideSavepoint(tx.trx, 'denial_entry', () => this.record(context, event, tx.trx));
+    return written.ok ? null : { error: written.error };
   }
 
   /** The project's entries of `environment` and its account-level ones, newest first. */

@@ -2,7 +2,8 @@
 // change and its audit entry, for one), and what may only happen once it has committed
 // (handing a new run to the runner, interrupting a cancelled one) waits until then, and
 // never happens if it rolls back.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { insideSavepoint, type Outcome } from './savepoint.ts';
 import type { Database } from './schema.ts';
 
 export interface Tx {
@@ -33,7 +34,7 @@ interface Unit {
   work: (tx: Tx) => Promise<unknown>;
   actions: (() => void | Promise<void>)[];
   /** Null until the unit has run; a success stands only if the shared commit succeeds. */
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | null;
+  outcome: Outcome<unknown> | null;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -74,18 +75,9 @@ export function groupCommitOn(db: Kysely<Database>): Transaction {
         // A group of one needs no savepoint: its failure rolls the transaction back.
         const alone = units.length === 1;
         for (const unit of units) {
-          if (!alone) await sql`savepoint unit`.execute(trx);
-          try {
-            const value = await unit.work({ trx, afterCommit: (action) => unit.actions.push(action) });
-            if (!alone) await sql`release unit`.execute(trx);
-            unit.outcome = { ok: true, value };
-          } catch (error) {
-            if (alone) throw error;
-            unit.outcome = { ok: false, error };
-            unit.actions = [];
-            await sql`rollback to unit`.execute(trx);
-            await sql`release unit`.execute(trx);
-          }
+          const tx: Tx = { trx, afterCommit: (action) => unit.actions.push(action) };
+          unit.outcome = alone ? { ok: true, value: await unit.work(tx) } : await insideSavepoint(trx, 'unit', () => unit.work(tx));
+          if (!unit.outcome.ok) unit.actions = [];
         }
       });
     } catch (error) {
