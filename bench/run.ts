@@ -1,7 +1,10 @@
 // `npm run bench`: our server in its production configuration against raw node:http
 // and bare Express 5 serving the same bodies on the same routes, measured in one run
 // with interleaved rounds, so that every ratio compares figures taken minutes apart
-// on the same machine in the same state. See docs/performance.md.
+// on the same machine in the same state. Beside them, the "floor" (bench/baselines/floor.ts):
+// GET by id written by hand on Express with our per-request duties and nothing else,
+// which says how far any server with those duties could get on the machine of the run.
+// See docs/performance.md.
 //
 //   npm run bench                          3 rounds x 5 s per scenario, 50 connections
 //   npm run bench -- --duration 10 --rounds 5 --connections 50
@@ -17,6 +20,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
 import { cpuMicros, freePort, request, stopChild } from './support/processes.ts';
 
@@ -47,7 +51,7 @@ const CONNECTIONS = Number(args.connections);
 const STARTUPS = Number(args.startups);
 
 type Route = 'get' | 'list' | 'post';
-type ServerName = 'raw-node' | 'express' | 'ours';
+type ServerName = 'raw-node' | 'express' | 'floor' | 'ours';
 
 interface Scenario {
   name: string;
@@ -123,14 +127,40 @@ async function startOurs(data: BenchData, logFile: string): Promise<Running & { 
  * through tsx's loader instead, bare Express served about 4 % fewer requests, which
  * flattered our ratios by as much.
  */
-async function startBaseline(file: string, bodiesFile: string, logFile: string): Promise<Running> {
-  const bundle = path.join(path.dirname(bodiesFile), 'baselines', `${path.basename(file, '.ts')}.mjs`);
+async function startBaseline(file: string, bodiesFile: string, logFile: string, options: { env?: Record<string, string>; probe?: { path: string; headers: Record<string, string> }; bundleDir?: string } = {}): Promise<Running> {
+  const bundle = path.join(options.bundleDir ?? path.join(path.dirname(bodiesFile), 'baselines'), `${path.basename(file, '.ts')}.mjs`);
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), path.join(root, file), bundle], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnServer([bundle], { NODE_ENV: 'production', PORT: String(port), BENCH_BODIES: bodiesFile }, logFile);
-  await waitUntilServing(child, () => request(`${url}/v1/workflows/x`), performance.now(), logFile);
+  const child = spawnServer([bundle], { NODE_ENV: 'production', PORT: String(port), BENCH_BODIES: bodiesFile, ...options.env }, logFile);
+  const probe = options.probe ?? { path: '/v1/workflows/x', headers: {} };
+  await waitUntilServing(child, () => request(`${url}${probe.path}`, { headers: probe.headers }), performance.now(), logFile);
   return { url, child, stop: () => stopChild(child) };
+}
+
+/**
+ * The floor (bench/baselines/floor.ts): GET by id written by hand with our per-request
+ * duties, on its own copy of the database (so our writes never empty its key map). It
+ * must answer the very bytes ours does.
+ */
+async function startFloor(data: BenchData, work: string, bodiesFile: string, expected: string, logFile: string): Promise<Running> {
+  const copy = path.join(work, 'floor.sqlite');
+  const source = new Database(path.join(data.dataDir, 'aetherflow.sqlite'), { readonly: true });
+  try {
+    source.prepare('vacuum into ?').run(copy);
+  } finally {
+    source.close();
+  }
+  const probe = { path: `/v1/workflows/${data.workflowId}`, headers: { Authorization: `Bearer ${data.key}` } };
+  // Bundled beside our own bundle: better-sqlite3 stays outside bundles and is found from there.
+  const env = { FLOOR_DB: copy, AETHERFLOW_HASH_SECRET: data.env.AETHERFLOW_HASH_SECRET! };
+  const floor = await startBaseline('bench/baselines/floor.ts', bodiesFile, logFile, { env, probe, bundleDir: path.join(root, 'dist') });
+  const answer = await request(`${floor.url}${probe.path}`, { headers: probe.headers });
+  if (answer.body !== expected) {
+    await floor.stop();
+    throw new Error(`the floor does not answer what ours does:\n${answer.body}\n${expected}`);
+  }
+  return floor;
 }
 
 async function load(server: Running, scenario: Scenario, seconds: number): Promise<Sample> {
@@ -209,8 +239,9 @@ async function main(): Promise<void> {
 
     const raw = await startBaseline('bench/baselines/raw-node.ts', bodiesFile, path.join(logs, 'raw-node.log'));
     const bare = await startBaseline('bench/baselines/bare-express.ts', bodiesFile, path.join(logs, 'express.log'));
-    running.push(raw, bare);
-    const servers: Record<ServerName, Running> = { 'raw-node': raw, express: bare, ours };
+    const floor = await startFloor(data, work, bodiesFile, get.body, path.join(logs, 'floor.log'));
+    running.push(raw, bare, floor);
+    const servers: Record<ServerName, Running> = { 'raw-node': raw, express: bare, floor, ours };
 
     // The same request bytes to every server: baselines ignore the headers.
     const scenarios: Scenario[] = [];
@@ -222,6 +253,7 @@ async function main(): Promise<void> {
       );
     }
     scenarios.push(
+      { name: 'floor: GET /v1/workflows/{id}', server: 'floor', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
       { name: 'ours: GET /v1/workflows/{id} (API key)', server: 'ours', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
       { name: 'ours: GET /v1/workflows (20 items, 1k in project)', server: 'ours', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
       { name: 'ours: POST /v1/workflows', server: 'ours', route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
