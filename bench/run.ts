@@ -139,11 +139,13 @@ async function startBaseline(file: string, bodiesFile: string, logFile: string, 
 }
 
 /**
- * The floor (bench/baselines/floor.ts): GET by id written by hand with our per-request
- * duties, on its own copy of the database (so our writes never empty its key map). It
- * must answer the very bytes ours does.
+ * The floor (bench/baselines/floor.ts): the three routes written by hand with our
+ * per-request duties, on its own copy of the database (so our writes never empty its key
+ * map). It must answer what ours does: the same status and header names on each route,
+ * the very bytes of GET by id and of the list, and POST's body but for the new id and
+ * times.
  */
-async function startFloor(data: BenchData, work: string, bodiesFile: string, expected: string, logFile: string): Promise<Running> {
+async function startFloor(data: BenchData, work: string, bodiesFile: string, ours: Running, logFile: string): Promise<Running> {
   const copy = path.join(work, 'floor.sqlite');
   const source = new Database(path.join(data.dataDir, 'aetherflow.sqlite'), { readonly: true });
   try {
@@ -151,14 +153,31 @@ async function startFloor(data: BenchData, work: string, bodiesFile: string, exp
   } finally {
     source.close();
   }
-  const probe = { path: `/v1/workflows/${data.workflowId}`, headers: { Authorization: `Bearer ${data.key}` } };
+  const read = { ...proxied, Authorization: `Bearer ${data.key}` };
+  const write = { ...proxied, Authorization: `Bearer ${data.writeKey}`, 'Content-Type': 'application/json' };
+  const probe = { path: `/v1/workflows/${data.workflowId}`, headers: read };
   // Bundled beside our own bundle: better-sqlite3 stays outside bundles and is found from there.
   const env = { FLOOR_DB: copy, AETHERFLOW_HASH_SECRET: data.env.AETHERFLOW_HASH_SECRET! };
   const floor = await startBaseline('bench/baselines/floor.ts', bodiesFile, logFile, { env, probe, bundleDir: path.join(root, 'dist') });
-  const answer = await request(`${floor.url}${probe.path}`, { headers: probe.headers });
-  if (answer.body !== expected) {
+  try {
+    const unlike: string[] = [];
+    const routes = [
+      { name: 'GET by id', path: probe.path, options: { headers: read } },
+      { name: 'list', path: '/v1/workflows', options: { headers: read } },
+      { name: 'POST', path: '/v1/workflows', options: { method: 'POST', headers: write, body: JSON.stringify(WORKFLOW) } },
+    ];
+    for (const route of routes) {
+      const [mine, its] = await Promise.all([request(`${ours.url}${route.path}`, route.options), request(`${floor.url}${route.path}`, route.options)]);
+      const names = (answer: { headers: object }) => Object.keys(answer.headers).sort().join(', ');
+      if (mine.status !== its.status) unlike.push(`${route.name}: status ${its.status}, ours ${mine.status}`);
+      if (names(mine) !== names(its)) unlike.push(`${route.name}: headers ${names(its)}; ours ${names(mine)}`);
+      const comparable = (body: string) => (route.name === 'POST' ? body.replace(/"(id|created_at|updated_at)":"[^"]*"/g, '"$1":""') : body);
+      if (comparable(mine.body) !== comparable(its.body)) unlike.push(`${route.name}: body\n${its.body}\nours\n${mine.body}`);
+    }
+    if (unlike.length > 0) throw new Error(`the floor does not answer what ours does:\n${unlike.join('\n')}`);
+  } catch (error) {
     await floor.stop();
-    throw new Error(`the floor does not answer what ours does:\n${answer.body}\n${expected}`);
+    throw error;
   }
   return floor;
 }
@@ -239,7 +258,7 @@ async function main(): Promise<void> {
 
     const raw = await startBaseline('bench/baselines/raw-node.ts', bodiesFile, path.join(logs, 'raw-node.log'));
     const bare = await startBaseline('bench/baselines/bare-express.ts', bodiesFile, path.join(logs, 'express.log'));
-    const floor = await startFloor(data, work, bodiesFile, get.body, path.join(logs, 'floor.log'));
+    const floor = await startFloor(data, work, bodiesFile, ours, path.join(logs, 'floor.log'));
     running.push(raw, bare, floor);
     const servers: Record<ServerName, Running> = { 'raw-node': raw, express: bare, floor, ours };
 
@@ -254,6 +273,8 @@ async function main(): Promise<void> {
     }
     scenarios.push(
       { name: 'floor: GET /v1/workflows/{id}', server: 'floor', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
+      { name: 'floor: GET /v1/workflows (20 items)', server: 'floor', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
+      { name: 'floor: POST /v1/workflows', server: 'floor', route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
       { name: 'ours: GET /v1/workflows/{id} (API key)', server: 'ours', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
       { name: 'ours: GET /v1/workflows (20 items, 1k in project)', server: 'ours', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
       { name: 'ours: POST /v1/workflows', server: 'ours', route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
