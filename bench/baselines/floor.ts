@@ -1,13 +1,21 @@
-// Baseline: the least an Express 5 server can do for GET /v1/workflows/{id} while doing
-// the work the contract asks of every such request, written by hand for this one route:
+// Baseline: the least an Express 5 server can do for the benchmark's three routes while
+// doing the work the contract asks of each request, written by hand for these routes:
 // a request id, the security headers, the API key looked up by its keyed hash in a warm
 // in-memory map (and PRAGMA data_version read, as ours does, so that another process's
 // revocation would be seen; on a change the map is emptied and the key read again from
 // the database), the key's scope, four rate-limit counters and their five headers, the
-// path parameter's pattern, the row's id and version read from SQLite with the answer's
-// JSON text kept per version, and the request's log line. No contract validator, no
-// error envelope, no audit, no generality: what a server with our duties could reach at
-// best on this machine, measured against bare Express in the same run.
+// request's log line, and then:
+// - GET by id: the path parameter's pattern, the row read from SQLite, the answer's JSON
+//   text kept per id and version;
+// - the list: the page's ids, versions and creation times read from SQLite (20 + 1), the
+//   kept texts joined, the next cursor;
+// - POST: the body checked by Ajv against the contract's WorkflowInput schema, the
+//   workflow and its audit entry inserted in one transaction, shared by the creations of
+//   one turn of the event loop (group commit, as ours does, without the savepoints that
+//   keep one failing creation from failing its group).
+// No contract validator middleware, no error envelope, no idempotency, no generality:
+// what a server with our duties could reach at best on this machine, measured against
+// bare Express in the same run.
 import { randomBytes } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
