@@ -2,8 +2,8 @@
 // and bare Express 5 serving the same bodies on the same routes, measured in one run
 // with interleaved rounds, so that every ratio compares figures taken minutes apart
 // on the same machine in the same state. Beside them, the "floor" (bench/baselines/floor.ts):
-// GET by id written by hand on Express with our per-request duties and nothing else,
-// which says how far any server with those duties could get on the machine of the run.
+// the three routes written by hand on Express with our per-request duties and nothing
+// else, which says how far any server with those duties could get on the machine of the run.
 // See docs/performance.md.
 //
 //   npm run bench                          3 rounds x 5 s per scenario, 50 connections
@@ -141,10 +141,13 @@ async function startBaseline(file: string, bodiesFile: string, logFile: string, 
 /**
  * The floor (bench/baselines/floor.ts): the three routes written by hand with our
  * per-request duties, on its own copy of the database (so our writes never empty its key
- * map). It must answer what ours does: the same status and header names on each route,
- * the very bytes of GET by id and of the list, and POST's body but for the new id and
- * times.
+ * map). It must answer what ours does: the same status and headers on each route (values
+ * too, but for those that differ from one request to the next), the very bytes of GET by
+ * id and of the list, and POST's body but for the new id and times.
  */
+/** Headers whose value changes from one request to the next: the floor's are compared by name only. */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit']);
+
 async function startFloor(data: BenchData, work: string, bodiesFile: string, ours: Running, logFile: string): Promise<Running> {
   const copy = path.join(work, 'floor.sqlite');
   const source = new Database(path.join(data.dataDir, 'aetherflow.sqlite'), { readonly: true });
@@ -168,9 +171,13 @@ async function startFloor(data: BenchData, work: string, bodiesFile: string, our
     ];
     for (const route of routes) {
       const [mine, its] = await Promise.all([request(`${ours.url}${route.path}`, route.options), request(`${floor.url}${route.path}`, route.options)]);
-      const names = (answer: { headers: object }) => Object.keys(answer.headers).sort().join(', ');
+      const headers = (answer: { headers: Record<string, unknown> }) =>
+        Object.keys(answer.headers)
+          .sort()
+          .map((name) => (PER_REQUEST_HEADERS.has(name) ? name : `${name}: ${String(answer.headers[name])}`))
+          .join('\n');
       if (mine.status !== its.status) unlike.push(`${route.name}: status ${its.status}, ours ${mine.status}`);
-      if (names(mine) !== names(its)) unlike.push(`${route.name}: headers ${names(its)}; ours ${names(mine)}`);
+      if (headers(mine) !== headers(its)) unlike.push(`${route.name}: headers\n${headers(its)}\nours\n${headers(mine)}`);
       const comparable = (body: string) => (route.name === 'POST' ? body.replace(/"(id|created_at|updated_at)":"[^"]*"/g, '"$1":""') : body);
       if (comparable(mine.body) !== comparable(its.body)) unlike.push(`${route.name}: body\n${its.body}\nours\n${mine.body}`);
     }

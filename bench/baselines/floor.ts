@@ -16,7 +16,6 @@
 // No contract validator middleware, no error envelope, no idempotency, no generality:
 // what a server with our duties could reach at best on this machine, measured against
 // bare Express in the same run.
-import { randomBytes } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import Database from 'better-sqlite3';
@@ -108,7 +107,8 @@ const policies = [
   ['read', 60],
   ['api-key', 3600],
 ] as const;
-const policyHeader = policies.map(([name, seconds]) => `"${name}";q=${LIMIT};w=${seconds}`).join(', ');
+const policyHeader = (category: 'read' | 'write') => policies.map(([name, seconds]) => `"${name === 'read' ? category : name}";q=${LIMIT};w=${seconds}`).join(', ');
+const policyHeaders = { read: policyHeader('read'), write: policyHeader('write') };
 const security: Array<[string, string]> = [
   ['Content-Security-Policy', "default-src 'none';style-src 'unsafe-inline';form-action 'self';frame-ancestors 'none';base-uri 'none'"],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
@@ -124,16 +124,6 @@ const security: Array<[string, string]> = [
   ['X-XSS-Protection', '0'],
 ];
 const log = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
-let pool = Buffer.alloc(0);
-let offset = 0;
-function requestId(): string {
-  if (offset + 18 > pool.length) {
-    pool = randomBytes(18 * 512);
-    offset = 0;
-  }
-  offset += 18;
-  return `req_${pool.toString('base64url', offset - 18, offset)}`;
-}
 
 /** The data part of a workflow's answer, as JSON text, kept per id and version. */
 function workflowText(row: Parameters<typeof toWorkflow>[0]): string {
@@ -149,7 +139,7 @@ function workflowText(row: Parameters<typeof toWorkflow>[0]): string {
 /** What every request gets: its id, the security headers, its key and scope, its counters and their headers, its log line. */
 function begin(req: Request, res: Response, scope: string, category: 'read' | 'write'): Key | null {
   const started = Date.now();
-  const id = requestId();
+  const id = newId('req');
   res.setHeader('X-Request-Id', id);
   for (const [name, value] of security) res.setHeader(name, value);
   const header = req.headers.authorization;
@@ -171,7 +161,7 @@ function begin(req: Request, res: Response, scope: string, category: 'read' | 'w
   res.setHeader('X-RateLimit-Limit', String(LIMIT));
   res.setHeader('X-RateLimit-Remaining', String(remaining));
   res.setHeader('X-RateLimit-Reset', String(now + 60));
-  res.setHeader('RateLimit-Policy', category === 'read' ? policyHeader : policyHeader.replace('"read"', '"write"'));
+  res.setHeader('RateLimit-Policy', policyHeaders[category]);
   res.setHeader('RateLimit', `"api-key";r=${remaining};t=3600`);
   res.on('finish', () => {
     log.info({ req_id: id, method: req.method, path: req.route?.path ?? null, status: res.statusCode, ms: Date.now() - started, ip: req.socket.remoteAddress, principal: key.id }, 'request');
