@@ -113,7 +113,12 @@ async function assemble(
   const audit = new AuditLog(db, clock);
   const lastUsed = new LastUsedRecorder(db);
   const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
-  const workflows = new WorkflowService(db, clock);
+  // GET by id is answered from what is kept only where a change is known to every reader the
+  // moment it commits: one process on SQLite (in-process, and data_version for other
+  // processes). Across instances a Redis message arrives a moment after the commit, and a
+  // client that writes through one instance and reads through another must see its write.
+  const workflowInvalidation = database.dialect !== 'sqlite' ? noCaching() : redis ? localInvalidation(database.externalVersion) : invalidation;
+  const workflows = new WorkflowService(db, clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
   const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
   const runs = new RunService(db, clock, workflows, runner);

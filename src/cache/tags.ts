@@ -1,4 +1,4 @@
-// The tags of cached authentication state: what an invalidation names.
+// The tags of cached state: what an invalidation names.
 /** A key's verified state (its secrets, scopes, expiry, revocation). */
 export const keyTag = (keyId: string): string => `api-key:${keyId}`;
 /** An account's plan, cached with every key and session of the account. */
@@ -7,3 +7,5 @@ export const accountTag = (accountId: string): string => `account:${accountId}`;
 export const familyTag = (familyId: string): string => `family:${familyId}`;
 /** Whether a token id or family id is on the revocation list. */
 export const revokedTag = (id: string): string => `revoked:${id}`;
+/** Which version of a workflow GET answers (src/domain/workflows.ts). */
+export const workflowTag = (workflowId: string): string => `workflow:${workflowId}`;

@@ -2,7 +2,11 @@
 // are kept (soft delete) so that their runs keep pointing at something.
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
+import { noCaching, type Invalidation } from '../cache/invalidation.ts';
+import { TaggedCache } from '../cache/tagged-cache.ts';
+import { workflowTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
+import { whenCommitted, type Tx } from '../db/transaction.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { jsonText, withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
@@ -36,6 +40,16 @@ type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: stri
  */
 const KEPT = { textBudget: 8 * 1024 * 1024, textPerEntry: 64 * 1024 };
 
+/**
+ * Which version of a workflow GET answers, by tenant and id, so that a GET of a kept
+ * version reads nothing from the database. Unlike the versions themselves, this can go
+ * stale: a replace or a delete invalidates it (src/cache/invalidation.ts) once it has
+ * committed and before it is answered, and another process writing the SQLite file
+ * empties it. The server uses it on SQLite only (src/compose.ts). The age bound covers a
+ * change no invalidation announces (manual SQL).
+ */
+const CURRENT = { maxEntries: 20_000, maxAgeMs: 30_000 };
+
 export class WorkflowService {
   // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
   readonly #byId: Precompiled<Scoped & { id: string }, Row>;
@@ -56,6 +70,8 @@ export class WorkflowService {
    */
   readonly #versions = new Map<string, Workflow>();
   #keptText = 0;
+  /** The version GET answers (its key in #versions), by tenant and id: see CURRENT. */
+  readonly #current: TaggedCache<string>;
   readonly #toWorkflow = (row: Row): Workflow => {
     const key = versionKey(row);
     const kept = this.#versions.get(key);
@@ -75,6 +91,10 @@ export class WorkflowService {
     return workflow;
   };
 
+  private readonly kept: { textBudget: number; textPerEntry: number };
+  /** How GET's cache hears of replaces and deletes, here and on other instances. */
+  private readonly invalidation: Invalidation;
+
   /** What the kept versions hold (tests). */
   keptVersions(): { count: number; textCharacters: number } {
     return { count: this.#versions.size, textCharacters: this.#keptText };
@@ -83,8 +103,11 @@ export class WorkflowService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-    private readonly kept: { textBudget: number; textPerEntry: number } = KEPT,
+    options: { kept?: { textBudget: number; textPerEntry: number }; invalidation?: Invalidation } = {},
   ) {
+    this.kept = options.kept ?? KEPT;
+    this.invalidation = options.invalidation ?? noCaching();
+    this.#current = new TaggedCache(this.invalidation, CURRENT);
     this.#byId = precompile(db, (value) =>
       db
         .selectFrom('workflows')
@@ -172,9 +195,17 @@ export class WorkflowService {
   }
 
   async get(scope: DataScope, id: string): Promise<Workflow> {
+    // The tenant is part of the key: an id alone never reaches another project's workflow.
+    const cacheKey = `${scope.projectId}\u0000${scope.environment}\u0000${id}`;
+    const current = this.#current.get(cacheKey);
+    const kept = current === undefined ? undefined : this.#versions.get(current);
+    if (kept !== undefined) return kept;
+    const generation = this.#current.generation;
     const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
     if (!row) throw notFound('workflow');
-    return this.#toWorkflow(row);
+    const workflow = this.#toWorkflow(row);
+    this.#current.set(cacheKey, versionKey(row), [workflowTag(row.id)], generation);
+    return workflow;
   }
 
   /** The stored row, for the run service (it needs the raw definition). */
@@ -191,7 +222,9 @@ export class WorkflowService {
     return row;
   }
 
-  async replace(scope: DataScope, id: string, input: WorkflowInput, executor: Kysely<Database> = this.db): Promise<Workflow> {
+  // replace and delete take the unit of work of their audit entry; GET's cache hears of the change once it has committed.
+  async replace(scope: DataScope, id: string, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
+    const executor = tx?.trx ?? this.db;
     checkConsistency(input);
     // One statement, so two concurrent replaces both apply in full, one after the other,
     // each adding one to the version: the last one wins, as a PUT should. (A read, then an
@@ -207,10 +240,12 @@ export class WorkflowService {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound('workflow');
+    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id)]));
     return this.#toWorkflow(row);
   }
 
-  async delete(scope: DataScope, id: string, executor: Kysely<Database> = this.db): Promise<void> {
+  async delete(scope: DataScope, id: string, tx?: Tx): Promise<void> {
+    const executor = tx?.trx ?? this.db;
     const result = await executor
       .updateTable('workflows')
       .set({ deleted_at: iso(this.clock()) })
@@ -220,6 +255,7 @@ export class WorkflowService {
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw notFound('workflow');
+    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id)]));
   }
 
   /** Active workflows of the scope listening for `eventType`. */

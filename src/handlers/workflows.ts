@@ -24,17 +24,17 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
       return { status: 200, body: ok(await workflows.get(scopeOf(principalOf(context)), params.workflow_id)) };
     },
     async replaceWorkflow({ params, body, context }) {
-      const workflow = await transaction(async ({ trx }) => {
-        const replaced = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body, trx);
-        await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, trx);
+      const workflow = await transaction(async (tx) => {
+        const replaced = await workflows.replace(scopeOf(principalOf(context)), params.workflow_id, body, tx);
+        await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, tx.trx);
         return replaced;
       });
       return { status: 200, body: ok(workflow) };
     },
     async deleteWorkflow({ params, context }) {
-      await transaction(async ({ trx }) => {
-        await workflows.delete(scopeOf(principalOf(context)), params.workflow_id, trx);
-        await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, trx);
+      await transaction(async (tx) => {
+        await workflows.delete(scopeOf(principalOf(context)), params.workflow_id, tx);
+        await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, tx.trx);
       });
       return { status: 200, body: ok({ id: params.workflow_id, deleted: true as const }) };
     },

@@ -70,6 +70,18 @@ describe('two instances', () => {
     for (let i = 0; i < 5; i++) expect((await fetch(`${url}/v1/workflows`, { headers: auth(credential) })).status).toBe(200);
   };
 
+  test('a workflow replaced, then deleted, through A is answered as such by B on the next request', async () => {
+    const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
+    const created = (await (await fetch(`${a.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: workflow('first') })).json()) as { data: { id: string } };
+    const read = async (url: string) => fetch(`${url}/v1/workflows/${created.data.id}`, { headers: auth(cluster.key) });
+    // B keeps version 1 as what GET answers (src/domain/workflows.ts).
+    for (let i = 0; i < 3; i++) expect(((await (await read(b.url)).json()) as { data: { version: number } }).data.version).toBe(1);
+    expect((await fetch(`${a.url}/v1/workflows/${created.data.id}`, { method: 'PUT', headers: auth(cluster.key), body: workflow('second') })).status).toBe(200);
+    expect((await (await read(b.url)).json()) as unknown).toMatchObject({ data: { name: 'second', version: 2 } });
+    expect((await fetch(`${a.url}/v1/workflows/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) })).status).toBe(200);
+    expect((await read(b.url)).status).toBe(404);
+  });
+
   test('a key rotated on A without grace is refused by B on the next request', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
     const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'to rotate', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string; secret: string } };

@@ -117,7 +117,7 @@ describe('list pages', () => {
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
     const scope = { projectId: server.projectId, environment: 'test' as const };
-    const workflows = new WorkflowService(other.db, systemClock, { textBudget: 20_000, textPerEntry: 8_000 });
+    const workflows = new WorkflowService(other.db, systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
     // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
     const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
     const ids: string[] = [];

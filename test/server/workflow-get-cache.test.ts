@@ -1,0 +1,108 @@
+// GET /v1/workflows/{id} answers a kept workflow version without reading the database
+// (src/domain/workflows.ts, CURRENT). These tests warm that cache first, then change the
+// workflow, and check that the very next GET sees the change: a replace and a delete
+// through the API, and on SQLite another process writing the file. They also show the
+// cache is keyed by tenant, so an id alone never reaches another project's workflow.
+import SqliteDatabase from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../support/fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { testDatabaseUrl } from '../support/services.ts';
+import { createWorkflow, workflowInput } from './auth-helpers.ts';
+
+let server: TestServer;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ observeQueries: (sql) => statements.push(sql) });
+});
+afterAll(() => server.close());
+
+/** GETs the workflow twice, so that its version is kept and known as current. */
+async function warm(id: string): Promise<void> {
+  for (let i = 0; i < 2; i++) expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+}
+
+const readsOfWorkflows = () => statements.filter((sql) => /from "workflows"/.test(sql));
+
+// Another process writing the SQLite file is a SQLite-only path: defined on the SQLite pass only, so nothing is skipped.
+const onSqlite = !testDatabaseUrl;
+const sqliteOnly = (name: string, fn: () => Promise<void>): void => {
+  if (onSqlite) it(name, fn);
+};
+
+describe('GET /v1/workflows/{id}, answered from what is kept', () => {
+  it('reads nothing from the workflows table once warm on SQLite, and reads it every time on PostgreSQL', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Kept');
+    await warm(id);
+    statements.length = 0;
+    const answer = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data).toMatchObject({ id, name: 'Kept', version: 1 });
+    // Across instances (PostgreSQL) a change reaches the others a moment after its commit:
+    // a write through one and a read through another must agree, so nothing is kept there.
+    expect(readsOfWorkflows()).toHaveLength(onSqlite ? 0 : 1);
+  });
+
+  it('answers the new version on the very next GET after a PUT', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Before');
+    await warm(id);
+    const replaced = await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: workflowInput('After') });
+    expect(replaced.status).toBe(200);
+    const answer = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
+    expect(answer.body.data).toMatchObject({ id, name: 'After', version: 2 });
+    // And the version after that, from the cache again.
+    expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: workflowInput('Again') })).status).toBe(200);
+    await warm(id);
+    expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).body.data).toMatchObject({ name: 'Again', version: 3 });
+  });
+
+  it('answers 404 on the very next GET after a DELETE', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Doomed');
+    await warm(id);
+    expect((await call(server, 'DELETE', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+    const answer = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('not_found');
+  });
+
+  it('keeps answering the current version when a PUT is refused, and follows the next one', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Steady');
+    await warm(id);
+    // Refused by the service (step ids must be unique), past the contract's validation: nothing is written.
+    const twice = { ...workflowInput('Broken'), steps: [{ id: 'same', type: 'log', message: 'a' }, { id: 'same', type: 'log', message: 'b' }] };
+    expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: twice })).status).toBe(400);
+    expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).body.data).toMatchObject({ name: 'Steady', version: 1 });
+    expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: workflowInput('Moved on') })).status).toBe(200);
+    expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).body.data).toMatchObject({ name: 'Moved on', version: 2 });
+  });
+
+  it('is kept per tenant: a warm id asked for from another environment or project is not found', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Tenant');
+    await warm(id);
+    const workflows = server.server.services.workflows;
+    await expect(workflows.get({ projectId: server.projectId, environment: 'test' }, id)).resolves.toMatchObject({ id, name: 'Tenant' });
+    for (const scope of [
+      { projectId: server.projectId, environment: 'live' as const },
+      { projectId: 'prj_someoneelse0000000000', environment: 'test' as const },
+    ]) {
+      await expect(workflows.get(scope, id)).rejects.toMatchObject({ code: 'not_found' });
+    }
+  });
+
+  sqliteOnly('sees a change another process commits to the SQLite file on the very next GET', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Outside');
+    await warm(id);
+    const other = new SqliteDatabase(server.server.database.file!);
+    other.pragma('busy_timeout = 5000');
+    try {
+      other.prepare("update workflows set name = 'Changed outside', version = version + 1 where id = ?").run(id);
+      expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).body.data).toMatchObject({ name: 'Changed outside', version: 2 });
+      await warm(id);
+      other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
+      expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(404);
+    } finally {
+      other.close();
+    }
+  });
+});
