@@ -113,11 +113,14 @@ async function assemble(
   const audit = new AuditLog(db, clock);
   const lastUsed = new LastUsedRecorder(db);
   const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
-  // GET by id is answered from what is kept only where a change is known to every reader the
-  // moment it commits: one process on SQLite (in-process, and data_version for other
-  // processes). Across instances a Redis message arrives a moment after the commit, and a
-  // client that writes through one instance and reads through another must see its write.
-  const workflowInvalidation = database.dialect !== 'sqlite' ? noCaching() : redis ? localInvalidation(database.externalVersion) : invalidation;
+  // GET by id and the list are answered from what is kept only where a change is known to
+  // every reader the moment it commits: one process on SQLite (in-process, and data_version
+  // for other processes). Across instances a Redis message arrives a moment after the commit,
+  // and a client that writes through one instance and reads through another must see its
+  // write. An invalidation of its own: every workflow created invalidates its tenant's list
+  // pages, and authentication's caches must not see their generation move that often (a key
+  // read while it moves is not kept).
+  const workflowInvalidation = database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
   const workflows = new WorkflowService(db, clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
   const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });

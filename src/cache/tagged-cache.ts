@@ -29,6 +29,12 @@ interface Entry<V> {
 
 export class TaggedCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
+  /**
+   * The keys of the entries carrying each tag. Some invalidations are frequent (every
+   * workflow created invalidates its tenant's list pages): each drops what it names without
+   * looking at the other entries.
+   */
+  readonly #tagged = new Map<string, Set<string>>();
   readonly #now: () => number;
 
   constructor(
@@ -38,12 +44,13 @@ export class TaggedCache<V> {
     this.#now = options.now ?? (() => performance.now());
     invalidation.subscribe((tags) => {
       if (tags === 'everything') {
-        this.#entries.clear();
+        this.clear();
         return;
       }
-      // Invalidations are rare (a revocation, a plan change) and the cache small: a scan is enough.
-      for (const [key, entry] of this.#entries) {
-        if (entry.tags.some((tag) => tags.includes(tag))) this.#entries.delete(key);
+      for (const tag of tags) {
+        const keys = this.#tagged.get(tag);
+        if (keys === undefined) continue;
+        for (const key of [...keys]) this.delete(key);
       }
     });
   }
@@ -57,12 +64,17 @@ export class TaggedCache<V> {
     return this.#entries.size;
   }
 
+  /** How many tags index entries (tests: the index never outgrows the entries). */
+  get tagCount(): number {
+    return this.#tagged.size;
+  }
+
   get(key: string): V | undefined {
     if (!this.invalidation.usable()) return undefined;
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (this.#now() - entry.storedAt > this.options.maxAgeMs) {
-      this.#entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return entry.value;
@@ -71,19 +83,33 @@ export class TaggedCache<V> {
   /** Keeps `value` unless an invalidation happened since `generation` was read, or caches cannot be used now. */
   set(key: string, value: V, tags: readonly string[], generation: number): void {
     if (generation !== this.invalidation.generation || !this.invalidation.usable() || generation !== this.invalidation.generation) return;
-    this.#entries.delete(key);
+    this.delete(key);
     if (this.#entries.size >= this.options.maxEntries) {
       const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+      if (!oldest.done) this.delete(oldest.value);
     }
     this.#entries.set(key, { value, tags, storedAt: this.#now() });
+    for (const tag of tags) {
+      let keys = this.#tagged.get(tag);
+      if (keys === undefined) this.#tagged.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
     this.#entries.delete(key);
+    for (const tag of entry.tags) {
+      const keys = this.#tagged.get(tag);
+      if (keys === undefined) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.#tagged.delete(tag);
+    }
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#tagged.clear();
   }
 }

@@ -33,7 +33,7 @@ export function decodeCursor(list: string, cursor: string | undefined): PagePosi
 }
 
 /** Rows fetched with limit + 1: the extra row only says whether another page exists. */
-export function toPage<Row, T>(list: string, rows: Row[], limit: number, map: (row: Row) => T, positionOf: (row: Row) => PagePosition): Page<T> {
+export function toPage<Row, T>(list: string, rows: readonly Row[], limit: number, map: (row: Row) => T, positionOf: (row: Row) => PagePosition): Page<T> {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return {

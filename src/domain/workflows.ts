@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
-import { workflowTag } from '../cache/tags.ts';
+import { workflowListTag, workflowTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
 import { whenCommitted, type Tx } from '../db/transaction.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -50,6 +50,15 @@ const KEPT = { textBudget: 8 * 1024 * 1024, textPerEntry: 64 * 1024 };
  */
 const CURRENT = { maxEntries: 20_000, maxAgeMs: 30_000 };
 
+/**
+ * A list page's keys (ids, versions and creation times of up to limit + 1 workflows), by
+ * tenant, filter, position and size, so that a page whose versions are all kept reads
+ * nothing from the database. Any create, replace or delete in the tenant invalidates its
+ * pages once committed (so under writes to a tenant its pages are read again), and the
+ * same rules as CURRENT apply. A page's keys take ~2 KB: 2,000 pages hold a few MB.
+ */
+const PAGES = { maxEntries: 2_000, maxAgeMs: 30_000 };
+
 export class WorkflowService {
   // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
   readonly #byId: Precompiled<Scoped & { id: string }, Row>;
@@ -72,6 +81,8 @@ export class WorkflowService {
   #keptText = 0;
   /** The version GET answers (its key in #versions), by tenant and id: see CURRENT. */
   readonly #current: TaggedCache<string>;
+  /** A list page's keys, by tenant, filter, position and size: see PAGES. */
+  readonly #pagesKept: TaggedCache<readonly VersionKey[]>;
   readonly #toWorkflow = (row: Row): Workflow => {
     const key = versionKey(row);
     const kept = this.#versions.get(key);
@@ -108,6 +119,7 @@ export class WorkflowService {
     this.kept = options.kept ?? KEPT;
     this.invalidation = options.invalidation ?? noCaching();
     this.#current = new TaggedCache(this.invalidation, CURRENT);
+    this.#pagesKept = new TaggedCache(this.invalidation, PAGES);
     this.#byId = precompile(db, (value) =>
       db
         .selectFrom('workflows')
@@ -149,8 +161,9 @@ export class WorkflowService {
     return query;
   }
 
-  // create, replace and delete take the transaction of their audit entry (handlers/workflows.ts).
-  async create(scope: DataScope, input: WorkflowInput, executor: Kysely<Database> = this.db): Promise<Workflow> {
+  // create, replace and delete take the unit of work of their audit entry (handlers/workflows.ts);
+  // the caches of GET and of the list hear of the change once it has committed.
+  async create(scope: DataScope, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
     checkConsistency(input);
     const now = iso(this.clock());
     const row: Row = {
@@ -163,7 +176,8 @@ export class WorkflowService {
       updated_at: now,
       deleted_at: null,
     };
-    await this.#insert(row, executor);
+    await this.#insert(row, tx?.trx);
+    await whenCommitted(tx, () => this.invalidation.invalidate([workflowListTag(scope.projectId, scope.environment)]));
     return this.#toWorkflow(row);
   }
 
@@ -185,7 +199,14 @@ export class WorkflowService {
       ...(position ? { createdAt: position.createdAt, afterId: position.id } : {}),
       limit: limit + 1,
     };
-    const keys = await this.pageKeys(filtered, position !== null).execute(values);
+    const pageKey = [values.projectId, values.environment, values.status ?? '', values.createdAt ?? '', values.afterId ?? '', values.limit].join('\u0000');
+    let keys = this.#pagesKept.get(pageKey);
+    if (keys === undefined) {
+      const generation = this.#pagesKept.generation;
+      // Frozen: one array answers many requests.
+      keys = Object.freeze((await this.pageKeys(filtered, position !== null).execute(values)).map((key) => Object.freeze(key)));
+      this.#pagesKept.set(pageKey, keys, [workflowListTag(scope.projectId, scope.environment)], generation);
+    }
     // The extra key (limit + 1) only says whether another page exists.
     if (keys.slice(0, limit).every((key) => this.#versions.has(versionKey(key)))) {
       return toPage(list, keys, limit, (key) => this.#versions.get(versionKey(key))!, byCreation);
@@ -222,7 +243,6 @@ export class WorkflowService {
     return row;
   }
 
-  // replace and delete take the unit of work of their audit entry; GET's cache hears of the change once it has committed.
   async replace(scope: DataScope, id: string, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
     const executor = tx?.trx ?? this.db;
     checkConsistency(input);
@@ -240,7 +260,7 @@ export class WorkflowService {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound('workflow');
-    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id)]));
+    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id), workflowListTag(scope.projectId, scope.environment)]));
     return this.#toWorkflow(row);
   }
 
@@ -255,7 +275,7 @@ export class WorkflowService {
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw notFound('workflow');
-    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id)]));
+    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id), workflowListTag(scope.projectId, scope.environment)]));
   }
 
   /** Active workflows of the scope listening for `eventType`. */

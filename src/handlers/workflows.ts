@@ -13,9 +13,9 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
       return { status: 200, body: listOf(page) };
     },
     async createWorkflow({ body, context }) {
-      const workflow = await transaction(async ({ trx }) => {
-        const created = await workflows.create(scopeOf(principalOf(context)), body, trx);
-        await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, trx);
+      const workflow = await transaction(async (tx) => {
+        const created = await workflows.create(scopeOf(principalOf(context)), body, tx);
+        await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, tx.trx);
         return created;
       });
       return { status: 201, body: ok(workflow) };

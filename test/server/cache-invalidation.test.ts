@@ -70,4 +70,22 @@ describe('a cache on one SQLite instance', () => {
     cache.set('k', 'read before the outside commit', ['t'], generation);
     expect(cache.get('k')).toBeUndefined();
   });
+
+  it('keeps its tag index to the entries it holds: evicted, deleted, replaced and invalidated entries leave no tag behind', async () => {
+    const { cache, invalidate } = cacheOnFile();
+    // maxEntries 10: the first 15 of these 25 are evicted, oldest first.
+    for (let i = 0; i < 25; i++) cache.set(`k${i}`, `v${i}`, [`own:${i}`, `group:${i % 2}`], cache.generation);
+    expect(cache.size).toBe(10);
+    expect(cache.tagCount).toBe(12);
+    expect(cache.get('k0')).toBeUndefined();
+    // Replaced under other tags: its old tags no longer name it.
+    cache.set('k24', 'again', ['own:new'], cache.generation);
+    await invalidate(['own:24', 'group:0']);
+    expect(cache.get('k24')).toBe('again');
+    expect([...Array(25).keys()].filter((i) => cache.get(`k${i}`) !== undefined)).toEqual([15, 17, 19, 21, 23, 24]);
+    cache.delete('k15');
+    await invalidate(['group:1', 'own:new']);
+    expect(cache.size).toBe(0);
+    expect(cache.tagCount).toBe(0);
+  });
 });

@@ -1,8 +1,9 @@
-// GET /v1/workflows/{id} answers a kept workflow version without reading the database
-// (src/domain/workflows.ts, CURRENT). These tests warm that cache first, then change the
-// workflow, and check that the very next GET sees the change: a replace and a delete
-// through the API, and on SQLite another process writing the file. They also show the
-// cache is keyed by tenant, so an id alone never reaches another project's workflow.
+// GET /v1/workflows/{id} and GET /v1/workflows answer kept workflow versions without
+// reading the database (src/domain/workflows.ts, CURRENT and PAGES). These tests warm those
+// caches first, then change the workflows, and check that the very next GET sees the
+// change: a create, a replace and a delete through the API, and on SQLite another process
+// writing the file. They also show both caches are keyed by tenant, so an id alone never
+// reaches another project's workflow and a page never lists another tenant's.
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/fixtures.ts';
@@ -101,6 +102,80 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
       await warm(id);
       other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
       expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(404);
+    } finally {
+      other.close();
+    }
+  });
+});
+
+describe('GET /v1/workflows, answered from what is kept', () => {
+  type Listed = { id: string; name: string; version: number };
+  const list = async (query = '') => {
+    const answer = await call(server, 'GET', `/v1/workflows${query}`, { key: server.secretKey });
+    expect(answer.status).toBe(200);
+    return answer.body as { data: Listed[]; next_cursor: string | null };
+  };
+  const warmList = async (query = '') => {
+    await list(query);
+    return list(query);
+  };
+
+  it('reads nothing from the workflows table once warm on SQLite, and reads it every time on PostgreSQL', async () => {
+    await createWorkflow(server, server.secretKey, 'Listed');
+    const warmed = await warmList('?limit=5');
+    statements.length = 0;
+    expect(await list('?limit=5')).toEqual(warmed);
+    expect(readsOfWorkflows()).toHaveLength(onSqlite ? 0 : 1);
+  });
+
+  it('lists a workflow created, replaced or deleted on the very next GET', async () => {
+    await warmList();
+    const id = await createWorkflow(server, server.secretKey, 'Newest');
+    expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Newest', version: 1 });
+    await warmList();
+    expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: workflowInput('Renamed') })).status).toBe(200);
+    expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Renamed', version: 2 });
+    await warmList();
+    expect((await call(server, 'DELETE', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+    expect((await list()).data.map((workflow) => workflow.id)).not.toContain(id);
+  });
+
+  it('follows a change on every page of the tenant, whatever its filter and position', async () => {
+    for (let i = 0; i < 4; i++) await createWorkflow(server, server.secretKey, `Paged ${i}`);
+    const first = await warmList('?limit=2');
+    const second = await warmList(`?limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`);
+    await warmList('?status=active&limit=2');
+    const moved = second.data[0]!;
+    expect((await call(server, 'PUT', `/v1/workflows/${moved.id}`, { key: server.secretKey, body: { ...workflowInput('Paused now'), status: 'paused' } })).status).toBe(200);
+    expect((await list(`?limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`)).data[0]).toMatchObject({ id: moved.id, name: 'Paused now', version: moved.version + 1 });
+    expect((await list('?status=paused&limit=100')).data.map((workflow) => workflow.id)).toContain(moved.id);
+    expect((await list('?status=active&limit=100')).data.map((workflow) => workflow.id)).not.toContain(moved.id);
+  });
+
+  it('is kept per tenant: another environment or project never gets this one page', async () => {
+    await createWorkflow(server, server.secretKey, 'Test only');
+    await warmList();
+    const workflows = server.server.services.workflows;
+    for (const scope of [
+      { projectId: server.projectId, environment: 'live' as const },
+      { projectId: 'prj_someoneelse0000000000', environment: 'test' as const },
+    ]) {
+      const page = await workflows.list(scope, undefined, 20);
+      expect(page.items.map((workflow) => workflow.name)).not.toContain('Test only');
+    }
+  });
+
+  sqliteOnly('sees a workflow another process adds or deletes in the SQLite file on the very next GET', async () => {
+    const id = await createWorkflow(server, server.secretKey, 'Outside list');
+    await warmList();
+    const other = new SqliteDatabase(server.server.database.file!);
+    other.pragma('busy_timeout = 5000');
+    try {
+      other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
+      expect((await list()).data.map((workflow) => workflow.id)).not.toContain(id);
+      await warmList();
+      other.prepare("update workflows set deleted_at = null, name = 'Back', version = version + 1 where id = ?").run(id);
+      expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Back', version: 2 });
     } finally {
       other.close();
     }
