@@ -103,7 +103,7 @@ export class WorkflowService {
   };
 
   private readonly kept: { textBudget: number; textPerEntry: number };
-  /** How GET's cache hears of replaces and deletes, here and on other instances. */
+  /** How the caches of GET and of the list hear of creates, replaces and deletes (noCaching: they are not used). */
   private readonly invalidation: Invalidation;
 
   /** What the kept versions hold (tests). */
