@@ -182,11 +182,12 @@ export class WorkflowService {
   }
 
   /**
-   * A page is first read as ids, versions and creation times only: when every version on it is kept,
-   * it is answered from them without reading the rows' other columns (the steps' JSON,
-   * names, descriptions: most of a page query's time). Otherwise the page is read again
-   * whole. Either way the answer comes from one query's snapshot (kept versions never
-   * change), so a replace or delete running meanwhile cannot split a page.
+   * A page is first read as ids, versions and creation times only (or taken from PAGES):
+   * when every version on it is kept, it is answered from them without reading the rows'
+   * other columns (the steps' JSON, names, descriptions: most of a page query's time).
+   * Otherwise the page is read again whole. Either way the answer comes from one query's
+   * snapshot (kept versions never change), so a replace or delete running meanwhile cannot
+   * split a page.
    */
   async list(scope: DataScope, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
@@ -225,7 +226,9 @@ export class WorkflowService {
     const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
     if (!row) throw notFound('workflow');
     const workflow = this.#toWorkflow(row);
-    this.#current.set(cacheKey, versionKey(row), [workflowTag(row.id)], generation);
+    // A version too large to be kept cannot be answered from memory: nothing to remember.
+    const key = versionKey(row);
+    if (this.#versions.has(key)) this.#current.set(cacheKey, key, [workflowTag(row.id)], generation);
     return workflow;
   }
 

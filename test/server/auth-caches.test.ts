@@ -3,11 +3,10 @@
 // caches first, then change what they hold, and check that the very next request
 // sees the change: through the API, through the services, and through another
 // process writing the SQLite file beside the server (what `npm run admin` does).
-import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { testDatabaseUrl } from '../support/services.ts';
+import { otherConnection, sqliteOnly } from '../support/other-process.ts';
 import { login } from '../identity/support.ts';
 import { createKeyViaApi } from './auth-helpers.ts';
 
@@ -25,20 +24,6 @@ async function warm(credential: string, path = '/v1/workflows'): Promise<void> {
 
 const newKey = (scopes = ['workflows:read']) => createKeyViaApi(server, server.secretKey, { type: 'secret', scopes });
 
-/** Another connection to the server's SQLite file: a second process, as far as SQLite is concerned. */
-function otherConnection(): SqliteDatabase.Database {
-  const file = server.server.database.file;
-  if (!file) throw new Error('SQLite only');
-  const db = new SqliteDatabase(file);
-  db.pragma('busy_timeout = 5000');
-  return db;
-}
-// Another process writing the same SQLite file (npm run admin) is a SQLite-only path:
-// those tests are defined on the SQLite pass only, so that nothing is ever skipped.
-const onSqlite = !testDatabaseUrl;
-const sqliteOnly = (name: string, fn: () => Promise<void>): void => {
-  if (onSqlite) it(name, fn);
-};
 
 describe('a verified API key, cached', () => {
   it('is refused on the next request after DELETE /v1/auth/api-keys/{id}', async () => {
@@ -95,7 +80,7 @@ describe('a verified API key, cached', () => {
   sqliteOnly('is refused on the next request after another process revokes it in the SQLite file', async () => {
     const key = await newKey();
     await warm(key.secret);
-    const other = otherConnection();
+    const other = otherConnection(server);
     try {
       other.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(new Date().toISOString(), key.id);
     } finally {
@@ -107,7 +92,7 @@ describe('a verified API key, cached', () => {
   sqliteOnly('loses a scope on the next request when another process narrows it in the SQLite file', async () => {
     const key = await newKey(['workflows:read', 'runs:read']);
     await warm(key.secret, '/v1/runs');
-    const other = otherConnection();
+    const other = otherConnection(server);
     try {
       other.prepare('UPDATE api_keys SET scopes = ? WHERE id = ?').run(JSON.stringify(['workflows:read']), key.id);
     } finally {
@@ -132,7 +117,7 @@ describe('a session, cached', () => {
   sqliteOnly('is refused on the next request after another process revokes its family in the SQLite file', async () => {
     const session = await login(server.baseUrl, server.owner.email, server.owner.password);
     await warm(session.token);
-    const other = otherConnection();
+    const other = otherConnection(server);
     try {
       other.prepare('UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE revoked_at IS NULL').run(new Date().toISOString(), 'password_reset');
     } finally {

@@ -4,11 +4,10 @@
 // change: a create, a replace and a delete through the API, and on SQLite another process
 // writing the file. They also show both caches are keyed by tenant, so an id alone never
 // reaches another project's workflow and a page never lists another tenant's.
-import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { testDatabaseUrl } from '../support/services.ts';
+import { onSqlite, otherConnection, sqliteOnly } from '../support/other-process.ts';
 import { createWorkflow, workflowInput } from './auth-helpers.ts';
 
 let server: TestServer;
@@ -26,11 +25,6 @@ async function warm(id: string): Promise<void> {
 
 const readsOfWorkflows = () => statements.filter((sql) => /from "workflows"/.test(sql));
 
-// Another process writing the SQLite file is a SQLite-only path: defined on the SQLite pass only, so nothing is skipped.
-const onSqlite = !testDatabaseUrl;
-const sqliteOnly = (name: string, fn: () => Promise<void>): void => {
-  if (onSqlite) it(name, fn);
-};
 
 describe('GET /v1/workflows/{id}, answered from what is kept', () => {
   it('reads nothing from the workflows table once warm on SQLite, and reads it every time on PostgreSQL', async () => {
@@ -94,8 +88,7 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
   sqliteOnly('sees a change another process commits to the SQLite file on the very next GET', async () => {
     const id = await createWorkflow(server, server.secretKey, 'Outside');
     await warm(id);
-    const other = new SqliteDatabase(server.server.database.file!);
-    other.pragma('busy_timeout = 5000');
+    const other = otherConnection(server);
     try {
       other.prepare("update workflows set name = 'Changed outside', version = version + 1 where id = ?").run(id);
       expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).body.data).toMatchObject({ name: 'Changed outside', version: 2 });
@@ -168,8 +161,7 @@ describe('GET /v1/workflows, answered from what is kept', () => {
   sqliteOnly('sees a workflow another process adds or deletes in the SQLite file on the very next GET', async () => {
     const id = await createWorkflow(server, server.secretKey, 'Outside list');
     await warmList();
-    const other = new SqliteDatabase(server.server.database.file!);
-    other.pragma('busy_timeout = 5000');
+    const other = otherConnection(server);
     try {
       other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
       expect((await list()).data.map((workflow) => workflow.id)).not.toContain(id);
