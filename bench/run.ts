@@ -138,6 +138,9 @@ async function startBaseline(file: string, bodiesFile: string, logFile: string, 
   return { url, child, stop: () => stopChild(child) };
 }
 
+/** Headers whose value changes from one request to the next: the floor's are compared by name only. */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit']);
+
 /**
  * The floor (bench/baselines/floor.ts): the three routes written by hand with our
  * per-request duties, on its own copy of the database (so our writes never empty its key
@@ -145,9 +148,6 @@ async function startBaseline(file: string, bodiesFile: string, logFile: string, 
  * too, but for those that differ from one request to the next), the very bytes of GET by
  * id and of the list, and POST's body but for the new id and times.
  */
-/** Headers whose value changes from one request to the next: the floor's are compared by name only. */
-const PER_REQUEST_HEADERS = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit']);
-
 async function startFloor(data: BenchData, work: string, bodiesFile: string, ours: Running, logFile: string): Promise<Running> {
   const copy = path.join(work, 'floor.sqlite');
   const source = new Database(path.join(data.dataDir, 'aetherflow.sqlite'), { readonly: true });

@@ -82,6 +82,7 @@ export class TaggedCache<V> {
 
   /** Keeps `value` unless an invalidation happened since `generation` was read, or caches cannot be used now. */
   set(key: string, value: V, tags: readonly string[], generation: number): void {
+    // Checked again after usable(): reading another process's commit there moves the generation.
     if (generation !== this.invalidation.generation || !this.invalidation.usable() || generation !== this.invalidation.generation) return;
     this.delete(key);
     if (this.#entries.size >= this.options.maxEntries) {

@@ -177,8 +177,15 @@ export class WorkflowService {
       deleted_at: null,
     };
     await this.#insert(row, tx?.trx);
-    await whenCommitted(tx, () => this.invalidation.invalidate([workflowListTag(scope.projectId, scope.environment)]));
+    await this.#announce(tx, scope);
     return this.#toWorkflow(row);
+  }
+
+  /** Tells the caches of GET and of the list, once `tx` has committed, that the tenant's workflows (and `id`) changed. */
+  #announce(tx: Tx | undefined, scope: DataScope, id?: string): Promise<void> {
+    const tags = [workflowListTag(scope.projectId, scope.environment)];
+    if (id !== undefined) tags.push(workflowTag(id));
+    return whenCommitted(tx, () => this.invalidation.invalidate(tags));
   }
 
   /**
@@ -263,7 +270,7 @@ export class WorkflowService {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound('workflow');
-    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id), workflowListTag(scope.projectId, scope.environment)]));
+    await this.#announce(tx, scope, id);
     return this.#toWorkflow(row);
   }
 
@@ -278,7 +285,7 @@ export class WorkflowService {
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw notFound('workflow');
-    await whenCommitted(tx, () => this.invalidation.invalidate([workflowTag(id), workflowListTag(scope.projectId, scope.environment)]));
+    await this.#announce(tx, scope, id);
   }
 
   /** Active workflows of the scope listening for `eventType`. */
