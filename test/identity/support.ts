@@ -3,9 +3,9 @@
 // cookie-keeping "browser" that drives the login and consent pages over HTTP as a
 // user's browser would, and the requests apps and users make.
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { generousRateLimits, startTestServer, type TestServer, type TestServerOptions } from '../support/server.ts';
-import { freePort } from '../support/free-port.ts';
 
 export interface IdentityServer extends TestServer {
   /** The public URL: the tokens' `iss`, and where the server is reached. */
@@ -34,25 +34,42 @@ export const HOUR = 60 * MINUTE;
 
 /**
  * startTestServer() listens on a port it picks itself, so the public URL cannot name
- * it; this serves the same app on a port chosen first and announced as PUBLIC_URL,
- * so that discovery, `iss` and the endpoints in the metadata all agree.
+ * it; this serves the same app on a port bound first and announced as PUBLIC_URL,
+ * so that discovery, `iss` and the endpoints in the metadata all agree. The port is
+ * held from the start: probing a free port and binding it after the server's
+ * start-up lost it, now and then, to another test process's outgoing connection.
  */
 export async function startIdentityServer(options: TestServerOptions = {}): Promise<IdentityServer> {
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
-  const listener = http.createServer(server.server.app);
+  let app: http.RequestListener | undefined;
+  const listener = http.createServer((request, response) => {
+    // Nothing is told the address before the app is in place; a stray caller gets a 503.
+    if (app) return app(request, response);
+    response.writeHead(503).end();
+  });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen(port, '127.0.0.1', resolve);
+    listener.listen(0, '127.0.0.1', resolve);
   });
+  const closeListener = async () => {
+    listener.closeAllConnections();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+  };
+  const { port } = listener.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+  let server: TestServer;
+  try {
+    server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
+  } catch (error) {
+    await closeListener();
+    throw error;
+  }
+  app = server.server.app;
   return {
     ...server,
     baseUrl: issuer,
     issuer,
     async close() {
-      listener.closeAllConnections();
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await closeListener();
       await server.close();
     },
   };

@@ -1,5 +1,5 @@
 // A TCP port that nothing listens on right now, for servers started by tests
-// (Prism, the app). Another process can still take it before the caller binds it:
+// (Prism). Another process can still take it before the caller binds it:
 // callers that spawn a server retry with a new port when the bind fails.
 import net from 'node:net';
 
