@@ -24,7 +24,6 @@ async function warm(credential: string, path = '/v1/workflows'): Promise<void> {
 
 const newKey = (scopes = ['workflows:read']) => createKeyViaApi(server, server.secretKey, { type: 'secret', scopes });
 
-
 describe('a verified API key, cached', () => {
   it('is refused on the next request after DELETE /v1/auth/api-keys/{id}', async () => {
     const key = await newKey();

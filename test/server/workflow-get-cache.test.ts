@@ -25,7 +25,6 @@ async function warm(id: string): Promise<void> {
 
 const readsOfWorkflows = () => statements.filter((sql) => /from "workflows"/.test(sql));
 
-
 describe('GET /v1/workflows/{id}, answered from what is kept', () => {
   it('reads nothing from the workflows table once warm on SQLite, and reads it every time on PostgreSQL', async () => {
     const id = await createWorkflow(server, server.secretKey, 'Kept');
