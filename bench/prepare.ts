@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap.ts';
 import { ALL_SCOPES } from '../src/auth/scopes.ts';
-import type { UserPrincipal } from '../src/auth/principal.ts';
+import { ownerAuthority, type UserPrincipal } from '../src/auth/principal.ts';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { newId } from '../src/domain/ids.ts';
@@ -78,19 +78,8 @@ export async function prepare(root: string, sizes: { small: number; big: number 
     if (!first) throw new Error(`${dataDir} is not empty`);
     const { accounts, apiKeys, workflows } = server.services;
     await accounts.setPlan(first.accountId, 'enterprise');
-    const principal = (projectId: string): UserPrincipal => ({
-      method: 'jwt',
-      scheme: 'BearerAuth',
-      userId: 'usr_bench',
-      tokenId: 'bench',
-      sessionId: 'bench',
-      accountId: first.accountId,
-      projectId,
-      environment: 'test',
-      plan: 'enterprise',
-      scopes: [...ALL_SCOPES],
-      expiresAt: null,
-    });
+    const principal = (projectId: string): UserPrincipal =>
+      ownerAuthority({ userId: 'usr_bench', accountId: first.accountId, projectId, environment: 'test', plan: 'enterprise', label: 'bench' });
     const bigProject = await accounts.createProject(first.accountId, 'Bench: 100k workflows');
     const writeProject = await accounts.createProject(first.accountId, 'Bench: writes');
     const bigKey = (await apiKeys.create(principal(bigProject), { name: 'bench read', type: 'secret', scopes: ['workflows:read'] })).secret;

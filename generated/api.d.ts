@@ -486,6 +486,11 @@ export interface paths {
          *     operation returns it. Revoking is idempotent: revoking a revoked key answers
          *     `200` again with the original `revoked_at`. A key may revoke itself.
          *
+         *     **Reach.** The caller may revoke only a key that reaches no further than
+         *     its own credential: scopes it holds, within its IP allowlist if it has one,
+         *     expiring no later than it does if it expires. Otherwise `403
+         *     credential_out_of_reach`, and nothing changes. A key can always revoke itself.
+         *
          *     Only credentials that can hold `keys:write` manage keys: secret (`sk_`) keys and
          *     access tokens (from login or OAuth). Read-only (`rk_`) keys hold only `*:read`
          *     scopes and client (`ck_`) keys only `events:write`, so they are refused with
@@ -526,6 +531,13 @@ export interface paths {
          *     A revoked key cannot be rotated (`409 api_key_revoked`); neither can an expired
          *     one, which is answered the same way. Rotation does not extend `expires_at`:
          *     create a new key instead.
+         *
+         *     **Reach.** The caller may rotate only a key that reaches no further than
+         *     its own credential: scopes it holds, within its IP allowlist if it has one,
+         *     expiring no later than it does if it expires. Otherwise `403
+         *     credential_out_of_reach`, and nothing changes. A key can rotate itself with its
+         *     current secret, not with a previous one still in its grace period.
+         *     The rotated key keeps the reach of the key it replaces, never more.
          *
          *     Only credentials that can hold `keys:write` manage keys: secret (`sk_`) keys and
          *     access tokens (from login or OAuth). Read-only (`rk_`) keys hold only `*:read`
@@ -806,6 +818,11 @@ export interface paths {
          *     cannot be undone; register the app again to get a new `client_id`.
          *
          *     This is also what to do when an app's secret has leaked.
+         *
+         *     **Reach.** The caller may delete only a app that reaches no further than
+         *     its own credential: scopes it holds, within its IP allowlist if it has one,
+         *     expiring no later than it does if it expires. Otherwise `403
+         *     credential_out_of_reach`, and nothing changes. An app is within the reach of the credential that registered it.
          *
          *     Requires the `apps:write` scope. Recorded in the audit log as
          *     `oauth_client.deleted`.
@@ -1538,9 +1555,11 @@ export interface components {
          *     | `insufficient_scope` | authorization_error | 403 | The credential lacks a scope the operation needs (named in `WWW-Authenticate`). | Use a credential with that scope. |
          *     | `ip_not_allowed` | authorization_error | 403 | The key's IP allowlist does not include the caller's address. | Call from an allowed address or change the allowlist. |
          *     | `https_required` | authorization_error | 403 | The request was sent over plain HTTP. | Use `https://`. |
-         *     | `scope_escalation` | authorization_error | 403 | The request asks for more than the caller holds: scopes it does not hold or, for a key created by an API key, an expiry after its creator's or addresses outside its creator's allowlist. | Request only what you hold. |
+         *     | `scope_escalation` | authorization_error | 403 | The credential being created would reach further than the caller: scopes it does not hold, an expiry after its own, or addresses outside its own IP allowlist. | Request only what you hold. |
          *     | `environment_mismatch` | authorization_error | 403 | A `test` credential tried to act on `live` data, or the reverse. | Use a credential of the right environment. |
+         *     | `credential_out_of_reach` | authorization_error | 403 | The credential to rotate, revoke or delete reaches further than the caller's own: more scopes, a wider IP allowlist (or none), a later expiry (or none). | Act on it with a credential that reaches as far (for example the account owner's session). |
          *     | `validation_failed` | invalid_request_error | 400 | A parameter or the body does not match the contract; `details` lists each problem. | Fix the listed fields. |
+         *     | `multiple_credentials` | invalid_request_error | 400 | The request carries two credentials (`Authorization` and `X-API-Key`); RFC 6750 allows one method per request. | Send exactly one. |
          *     | `invalid_json` | invalid_request_error | 400 | The body is not valid JSON. | Send well-formed JSON. |
          *     | `invalid_cursor` | invalid_request_error | 400 | The pagination cursor is malformed or belongs to another list. | Pass a `next_cursor` from the same list unchanged. |
          *     | `invalid_workflow_definition` | invalid_request_error | 400 | The workflow is well-formed but inconsistent (e.g. duplicate step ids). | Fix the definition as the message says. |
@@ -1563,7 +1582,7 @@ export interface components {
          * @example invalid_api_key
          * @enum {string}
          */
-        ErrorCode: "authentication_required" | "invalid_api_key" | "expired_api_key" | "revoked_api_key" | "invalid_token" | "token_expired" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "insufficient_scope" | "ip_not_allowed" | "https_required" | "scope_escalation" | "environment_mismatch" | "validation_failed" | "invalid_json" | "invalid_cursor" | "invalid_workflow_definition" | "invalid_scope" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "route_not_found" | "idempotency_conflict" | "idempotency_in_progress" | "run_not_cancellable" | "run_not_retryable" | "workflow_not_active" | "api_key_revoked" | "rate_limit_exceeded" | "too_many_attempts" | "internal_error" | "service_unavailable";
+        ErrorCode: "authentication_required" | "invalid_api_key" | "expired_api_key" | "revoked_api_key" | "invalid_token" | "token_expired" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "insufficient_scope" | "ip_not_allowed" | "https_required" | "scope_escalation" | "environment_mismatch" | "credential_out_of_reach" | "validation_failed" | "multiple_credentials" | "invalid_json" | "invalid_cursor" | "invalid_workflow_definition" | "invalid_scope" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "route_not_found" | "idempotency_conflict" | "idempotency_in_progress" | "run_not_cancellable" | "run_not_retryable" | "workflow_not_active" | "api_key_revoked" | "rate_limit_exceeded" | "too_many_attempts" | "internal_error" | "service_unavailable";
         /**
          * ValidationIssue
          * @description One problem found in a request.
@@ -2268,8 +2287,10 @@ export interface components {
          * ApiKeyCreate
          * @description A new API key. Its `scopes` must suit its `type` (`restricted` keys hold only
          *     `*:read` scopes or `read`, `client` keys only `events:write`; otherwise
-         *     `400 invalid_scope`) and can never exceed the scopes of the credential that
-         *     creates it (`403 scope_escalation`).
+         *     `400 invalid_scope`). The new key never reaches further than the credential
+         *     that creates it: no scope it does not hold, no expiry after its own, no address
+         *     outside its own IP allowlist (`403 scope_escalation`), no other environment
+         *     (`403 environment_mismatch`).
          */
         ApiKeyCreate: {
             /**
@@ -2277,7 +2298,11 @@ export interface components {
              * @example Billing backend
              */
             name: string;
-            type: components["schemas"]["ApiKeyType"];
+            /**
+             * @description The kind of key. Omitted, a `secret` key is created.
+             * @default secret
+             */
+            type?: components["schemas"]["ApiKeyType"];
             /**
              * @description Which data the key reaches. Defaults to the environment of the calling
              *     credential. An API key can only create keys of its own environment
@@ -2296,18 +2321,20 @@ export interface components {
             /**
              * Format: date-time
              * @description When the key stops working; must be in the future. Omit it (or send `null`)
-             *     for a key that does not expire. A key created by an API key never outlives
-             *     its creator: omitted, it expires when its creator does; a later time is
-             *     refused (`403 scope_escalation`).
+             *     for a key that does not expire. A key never outlives the credential that
+             *     creates it: created by an expiring credential (an expiring key, or an OAuth
+             *     app registered by one), it expires when its creator does when omitted, and a
+             *     later time is refused (`403 scope_escalation`).
              * @example 2026-12-31T23:59:59Z
              */
             expires_at?: string | null;
             /**
              * @description Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`,
              *     `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send
-             *     an empty list, to allow any address. A key created by an API key that has an
-             *     allowlist stays within it: omitted or empty, the creator's allowlist is
-             *     copied; a network outside it is refused (`403 scope_escalation`).
+             *     an empty list, to allow any address. A key created by a credential with an
+             *     allowlist (a key, or an OAuth app registered by one) stays within it: omitted
+             *     or empty, the creator's allowlist is copied; a network outside it is refused
+             *     (`403 scope_escalation`).
              * @example [
              *       "203.0.113.0/24"
              *     ]
@@ -2492,7 +2519,8 @@ export interface components {
          * LoginRequest
          * @description A user's email and password, exchanged for a session (an access token and a
          *     refresh token). The password is only ever compared with its memory-hard hash;
-         *     it is never stored, logged or echoed back.
+         *     it is never stored, logged or echoed back. The email may be sent as `username`
+         *     instead, as older clients do; send exactly one of the two.
          */
         LoginRequest: {
             /**
@@ -2500,7 +2528,14 @@ export interface components {
              * @description The email address the user signs in with (compared case-insensitively).
              * @example maya.lindqvist@northwind-logistics.com
              */
-            email: string;
+            email?: string;
+            /**
+             * Format: email
+             * @description The same email address, under the name older clients send it
+             *     (`{"username": ..., "password": ...}`). Send `email` or `username`, not both.
+             * @example maya.lindqvist@northwind-logistics.com
+             */
+            username?: string;
             /**
              * @description The user's password. Never returned, logged or stored in clear.
              * @example correct-horse-battery-staple-42
@@ -2514,7 +2549,15 @@ export interface components {
              * @example proj_r2BfGQU3bJJlCzedk8C61BQJ
              */
             project_id?: string;
-        };
+        } & (({
+            email: string;
+        } & {
+            [key: string]: unknown;
+        }) | ({
+            username: string;
+        } & {
+            [key: string]: unknown;
+        }));
         /**
          * SessionTokens
          * @description A user session: a short-lived access token (a JWT) and the refresh token that
@@ -2807,6 +2850,22 @@ export interface components {
             grant_types: components["schemas"]["OAuthGrantType"][];
             token_endpoint_auth_method: components["schemas"]["OAuthClientAuthMethod"];
             /**
+             * @description The networks the app's tokens may be requested and used from: the IP
+             *     allowlist of the credential that registered the app (empty: any address).
+             *     An app never reaches further than whoever registered it; a token request or
+             *     an API call from elsewhere is refused.
+             * @example []
+             */
+            readonly allowed_ips: string[];
+            /**
+             * Format: date-time
+             * @description When the app stops working: the expiry of the credential that registered it,
+             *     or `null`. After it, the token endpoint refuses the app (`invalid_client`)
+             *     and its tokens expire with it.
+             * @example null
+             */
+            readonly expires_at: string | null;
+            /**
              * Format: date-time
              * @description When the app was registered.
              * @example 2026-10-05T13:47:20Z
@@ -2920,6 +2979,22 @@ export interface components {
              */
             grant_types: components["schemas"]["OAuthGrantType"][];
             token_endpoint_auth_method: components["schemas"]["OAuthClientAuthMethod"];
+            /**
+             * @description The networks the app's tokens may be requested and used from: the IP
+             *     allowlist of the credential that registered the app (empty: any address).
+             *     An app never reaches further than whoever registered it; a token request or
+             *     an API call from elsewhere is refused.
+             * @example []
+             */
+            readonly allowed_ips: string[];
+            /**
+             * Format: date-time
+             * @description When the app stops working: the expiry of the credential that registered it,
+             *     or `null`. After it, the token endpoint refuses the app (`invalid_client`)
+             *     and its tokens expire with it.
+             * @example null
+             */
+            readonly expires_at: string | null;
             /**
              * Format: date-time
              * @description When the app was registered.
@@ -3817,6 +3892,11 @@ export interface components {
         BadRequestList: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3827,6 +3907,11 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 [name: string]: unknown;
             };
@@ -3838,6 +3923,11 @@ export interface components {
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticateScope"];
                 [name: string]: unknown;
             };
@@ -3875,6 +3965,11 @@ export interface components {
         IdempotencyConflict: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3885,6 +3980,11 @@ export interface components {
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3895,6 +3995,11 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3905,6 +4010,11 @@ export interface components {
         BadRequestParameters: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3915,6 +4025,11 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3925,16 +4040,26 @@ export interface components {
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The credential may not grant what the request asks for: a scope it does not hold itself (`scope_escalation`), another environment (`environment_mismatch`), or it lacks the operation's own scope, IP or transport requirements. */
+        /** @description The credential may not create or act on this credential: the new one would reach further than the caller (a scope it does not hold, a later expiry, addresses outside its allowlist: `scope_escalation`; another environment: `environment_mismatch`), the existing one already does (`credential_out_of_reach`), or the caller lacks the operation's own scope, IP or transport requirements. */
         ForbiddenGrant: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticateScope"];
                 [name: string]: unknown;
             };
@@ -3946,6 +4071,11 @@ export interface components {
         HttpsRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -4221,6 +4351,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4322,6 +4457,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4437,6 +4577,11 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4583,6 +4728,11 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4650,6 +4800,11 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4978,6 +5133,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5066,7 +5226,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequestParameters"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenGrant"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5112,7 +5272,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenGrant"];
             404: components["responses"]["NotFound"];
             /**
              * @description The key is revoked or expired and cannot be rotated (`api_key_revoked`), or
@@ -5122,6 +5282,11 @@ export interface operations {
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5210,6 +5375,11 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     "WWW-Authenticate": components["headers"]["WWWAuthenticateSession"];
                     [name: string]: unknown;
                 };
@@ -5282,6 +5452,11 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     "WWW-Authenticate": components["headers"]["WWWAuthenticateSession"];
                     [name: string]: unknown;
                 };
@@ -5526,7 +5701,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequestParameters"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenGrant"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5822,6 +5997,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5835,6 +6015,11 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5845,6 +6030,11 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5855,6 +6045,11 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5928,6 +6123,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5938,6 +6138,11 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     "WWW-Authenticate": components["headers"]["WWWAuthenticateBasic"];
                     [name: string]: unknown;
                 };
@@ -5949,6 +6154,11 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5959,6 +6169,11 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5969,6 +6184,11 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6038,6 +6258,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6048,6 +6273,11 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     "WWW-Authenticate": components["headers"]["WWWAuthenticateBasic"];
                     [name: string]: unknown;
                 };
@@ -6059,6 +6289,11 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6069,6 +6304,11 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6079,6 +6319,11 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6148,6 +6393,11 @@ export interface operations {
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6158,6 +6408,11 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     "WWW-Authenticate": components["headers"]["WWWAuthenticateBasic"];
                     [name: string]: unknown;
                 };
@@ -6169,6 +6424,11 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6179,6 +6439,11 @@ export interface operations {
             413: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6189,6 +6454,11 @@ export interface operations {
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6326,7 +6596,16 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            400: components["responses"]["BadRequestParameters"];
+            /** @description A query parameter was sent; `/health` takes none. Not rate-limited, so no rate-limit headers. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The instance cannot serve requests now; a load balancer should send traffic elsewhere. */
             503: {
                 headers: {

@@ -1,9 +1,14 @@
 // The composition of the HTTP pipeline, in one place and in this order:
 //   request id -> security headers -> HTTPS only -> headers sent once -> operation
-//   match (404/405) -> body parsers (size and depth limits, no NUL) -> contract validation
-//   (requests; responses when configured) -> finite numbers -> authentication
-//   -> scope check -> rate limit -> credential
-//   headers -> handlers (by operationId) -> one error handler.
+//   match (404/405) -> authentication -> scope check -> rate limit -> credential headers
+//   -> body parsers (size and depth limits, no NUL) -> contract validation (requests;
+//   responses when configured) -> finite numbers -> public operations' address guard
+//   -> handlers (by operationId) -> one error handler.
+// Who you are comes before what you sent: on a secured operation, an anonymous caller
+// gets its 401, a caller without the scope its 403 and a caller over its limit its 429
+// before the body is read or checked (so no schema detail reaches the anonymous).
+// Public operations (login, refresh, OAuth, leaked-key reports, health) have no identity
+// to check first: their input is validated, then their address's guard decides.
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -25,7 +30,7 @@ import type { Handlers } from './http/handler.ts';
 import { httpsOnly } from './http/https-only.ts';
 import { matchOperation } from './http/operation-match.ts';
 import { pipeline } from './http/pipeline.ts';
-import { rateLimit } from './http/rate-limit.ts';
+import { publicGuard, rateLimit, rateLimitStanding } from './http/rate-limit.ts';
 import { refuseRepeatedHeaders } from './http/repeated-headers.ts';
 import type { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { requestId } from './http/request-id.ts';
@@ -85,6 +90,11 @@ export function createApp(deps: AppDeps): Express {
       refuseRepeatedHeaders(),
       matchOperation(contract),
 
+      authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit, clock }),
+      authorize({ audit: deps.audit }),
+      rateLimit({ limiter: deps.limiter, audit: deps.rateLimitAudit }),
+      credentialHeaders(),
+
       bodyParsers({ limitBytes: config.bodyLimitBytes }),
       refuseDeepBodies(),
       refuseNulCharacters(),
@@ -92,15 +102,11 @@ export function createApp(deps: AppDeps): Express {
       // express-openapi-validator on the bundled contract (requests always; responses when configured).
       contractValidation(contract, { validateResponses: config.validateResponses }),
       refuseNonFiniteParameters(),
-
-      authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit }),
-      authorize({ audit: deps.audit }),
-      rateLimit({ limiter: deps.limiter, guard: deps.guard, audit: deps.rateLimitAudit }),
-      credentialHeaders(),
+      publicGuard({ guard: deps.guard }),
 
       contractRoutes(contract, deps.handlers, deps.idempotency),
     ]),
   );
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, { rateLimitStanding: rateLimitStanding({ limiter: deps.limiter, guard: deps.guard, contract }) }));
   return app;
 }

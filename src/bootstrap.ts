@@ -3,7 +3,7 @@
 // generated password are shown once, by the caller, and never stored in clear.
 import { randomBytes } from 'node:crypto';
 import type { ApiKeyService } from './auth/api-keys.ts';
-import { ALL_SCOPES } from './auth/scopes.ts';
+import { ownerAuthority } from './auth/principal.ts';
 import type { Config } from './config.ts';
 import type { AccountService } from './identity/accounts.ts';
 
@@ -29,7 +29,7 @@ export async function bootstrap(config: Config, accounts: AccountService, apiKey
     role: 'owner',
   });
   const key = await apiKeys.create(
-    { method: 'jwt', scheme: 'BearerAuth', userId: ownerId, tokenId: 'bootstrap', sessionId: 'bootstrap', accountId, projectId, environment: 'test', plan: 'free', scopes: [...ALL_SCOPES], expiresAt: null },
+    ownerAuthority({ userId: ownerId, accountId, projectId, environment: 'test', plan: 'free', label: 'bootstrap' }),
     { name: 'First test key', type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] },
   );
   return { accountId, projectId, ownerEmail: config.owner.email, generatedPassword, testKey: key.secret };

@@ -37,7 +37,6 @@ import type { Handlers } from './http/handler.ts';
 import { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { AccountService } from './identity/accounts.ts';
 import { createIdentity, type Identity } from './identity/identity.ts';
-import { RedisRevocationList } from './identity/revocation.ts';
 import { createLogger } from './logging/logger.ts';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
@@ -144,7 +143,6 @@ async function assemble(
     guard,
     contractDocument: contract.document,
     invalidation,
-    ...(redis ? { revocations: new RedisRevocationList(redis, config.redisKeyPrefix, clock) } : {}),
   });
 
   let draining = false;
@@ -159,7 +157,7 @@ async function assemble(
     ...auditLogHandlers(services),
     ...credentialHandlers(limiter),
     ...healthHandlers({ database: database.ping, redis: redis ? async () => void (await redis.ping()) : null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
-    ...identityHandlers({ identity, audit, guard, transaction }),
+    ...identityHandlers({ identity, audit, guard, transaction, clock }),
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 

@@ -1,5 +1,6 @@
-// API keys: creation within the creator's own scopes, authentication by keyed
-// hash, revocation, rotation with a grace period, and leaked-key reports.
+// API keys: creation within the creator's reach, authentication by keyed hash,
+// revocation, rotation with a grace period, and leaked-key reports. What a caller
+// may create, rotate or revoke is decided by src/auth/reach.ts, never here.
 import type { Kysely, Transaction } from 'kysely';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
@@ -12,11 +13,11 @@ import { newId } from '../domain/ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { cidrContains, cidrWithin, parseCidr, type Cidr } from '../http/cidr.ts';
+import { parseCidr, type Cidr } from '../http/cidr.ts';
 import { displayParts, generateApiKey, parseApiKey, type ApiKeyType, type Environment } from './api-key-format.ts';
 import type { LastUsedRecorder } from './last-used.ts';
 import type { ApiKeyPrincipal, Plan, Principal, SchemeName } from './principal.ts';
-import { coversAll, expandScopes } from './scopes.ts';
+import { fenceFromStored, mayActOn, reachForNew, type Reach } from './reach.ts';
 
 export type ApiKeyView = components['schemas']['ApiKey'];
 export type ApiKeyWithSecret = components['schemas']['ApiKeyWithSecret'];
@@ -26,15 +27,14 @@ type Status = components['schemas']['ApiKeyStatus'];
 type KeyRow = Database['api_keys'];
 
 /**
- * A refusal of a key that was found (revoked, expired, or used from outside its
- * allowlist). It names the key, so that the audit entry of the refusal is written
+ * A refusal of a key that was found (revoked or expired). It names the key, so that the audit entry of the refusal is written
  * under the key's id in the key's project: otherwise it has no tenant, and the
  * project's owners (who most need to see a revoked key still in use, or a key used
  * from an unexpected network) could never list it.
  */
 export class KeyRefusedError extends ApiError {
   constructor(
-    code: 'revoked_api_key' | 'expired_api_key' | 'ip_not_allowed',
+    code: 'revoked_api_key' | 'expired_api_key',
     message: string,
     readonly key: { keyId: string; accountId: string; projectId: string; environment: Environment },
   ) {
@@ -94,7 +94,11 @@ export class ApiKeyService {
     this.#verified = new TaggedCache(invalidation, { maxEntries: 10_000, maxAgeMs: KEY_CACHE_MAX_AGE_MS });
   }
 
-  /** Verifies a presented key. Throws the precise 401/403; never says more than the code does. */
+  /**
+   * Verifies a presented key. Throws the precise 401; never says more than the code does.
+   * Its allowlist is the principal's fence, checked for every credential alike
+   * (src/auth/authenticate.ts).
+   */
   async authenticate(secret: string, scheme: SchemeName, ip: string): Promise<ApiKeyPrincipal> {
     const parsed = parseApiKey(secret);
     // A malformed key or a bad checksum is refused before any lookup.
@@ -114,10 +118,8 @@ export class ApiKeyService {
     if (key.secretExpiresAt !== null && key.secretExpiresAt <= now) {
       throw new KeyRefusedError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.", owner);
     }
-    if (key.allowed.length > 0 && !key.allowed.some((cidr) => cidrContains(cidr, ip))) {
-      throw new KeyRefusedError('ip_not_allowed', "The API key's IP allowlist does not include this address.", owner);
-    }
     this.lastUsed.touch(key.id, ip, now);
+    const expiresAt = key.expiresAt === null ? key.secretExpiresAt : key.secretExpiresAt === null ? key.expiresAt : Math.min(key.expiresAt, key.secretExpiresAt);
     return {
       method: 'api_key',
       scheme,
@@ -128,7 +130,8 @@ export class ApiKeyService {
       environment: key.environment,
       plan: key.plan,
       scopes: key.scopes,
-      expiresAt: key.expiresAt === null ? key.secretExpiresAt : key.secretExpiresAt === null ? key.expiresAt : Math.min(key.expiresAt, key.secretExpiresAt),
+      expiresAt,
+      fence: { allowedIps: key.allowed, notAfter: expiresAt },
       graceEndsAt: key.secretExpiresAt,
     };
   }
@@ -180,52 +183,32 @@ export class ApiKeyService {
   // (handlers/api-keys.ts); caches hear of a change once it has committed, before the answer.
   async create(principal: Principal, input: ApiKeyCreate, tx?: Tx): Promise<ApiKeyWithSecret> {
     if (!tx) return transactionOn(this.db)((own) => this.create(principal, input, own));
-    const environment = input.environment ?? principal.environment;
-    if (principal.method === 'api_key' && environment !== principal.environment) {
-      throw new ApiError('environment_mismatch', `An API key can only create keys of its own environment (${principal.environment}).`);
-    }
+    const type = input.type ?? 'secret';
     const scopes = [...new Set(input.scopes)];
-    const problem = scopeProblem(input.type, scopes);
+    const problem = scopeProblem(type, scopes);
     if (problem) throw new ApiError('invalid_scope', problem);
-    if (!coversAll(principal.scopes, scopes)) {
-      const have = expandScopes(principal.scopes);
-      const beyond = [...expandScopes(scopes)].filter((s) => !have.has(s));
-      throw new ApiError('scope_escalation', `A key cannot hold scopes its creator does not hold: ${beyond.join(', ')}.`);
-    }
     const now = this.clock();
-    let expiresAt = input.expires_at == null ? null : Date.parse(input.expires_at);
-    if (expiresAt !== null && expiresAt <= now) {
+    const askedEnd = input.expires_at == null ? null : Date.parse(input.expires_at);
+    if (askedEnd !== null && askedEnd <= now) {
       throw new ApiError('validation_failed', 'expires_at must be in the future.', { details: [{ location: 'body.expires_at', message: 'must be in the future' }] });
     }
-    let allowedIps = this.normaliseNetworks(input.allowed_ips ?? []);
-    // A key made by a key gets no more than its creator holds: otherwise an expiring or
-    // address-bound key could mint itself a permanent, unrestricted successor.
-    if (principal.method === 'api_key') {
-      const creator = await tx.trx.selectFrom('api_keys').select(['expires_at', 'allowed_ips']).where('id', '=', principal.keyId).executeTakeFirstOrThrow();
-      if (creator.expires_at !== null) {
-        const creatorExpiresAt = Date.parse(creator.expires_at);
-        if (expiresAt === null) expiresAt = creatorExpiresAt;
-        else if (expiresAt > creatorExpiresAt) {
-          throw new ApiError('scope_escalation', `A key created by an API key cannot outlive it: expires_at must be on or before ${creator.expires_at}, when the calling key expires.`);
-        }
-      }
-      const fence = (JSON.parse(creator.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((cidr): cidr is Cidr => cidr !== null);
-      if (fence.length > 0) {
-        if (allowedIps.length === 0) allowedIps = fence.map((cidr) => cidr.text);
-        const outside = allowedIps.filter((text) => !fence.some((outer) => cidrWithin(parseCidr(text)!, outer)));
-        if (outside.length > 0) {
-          throw new ApiError('scope_escalation', `A key created by an API key must stay within its IP allowlist (${fence.map((cidr) => cidr.text).join(', ')}): ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside it.`);
-        }
-      }
-    }
-    const secret = generateApiKey(input.type, environment);
+    const reach = reachForNew(principal, {
+      environment: input.environment,
+      scopes,
+      allowedIps: this.normaliseNetworks(input.allowed_ips ?? []),
+      notAfter: askedEnd,
+    });
+    const { environment } = reach;
+    const allowedIps = reach.allowedIps.map((cidr) => cidr.text);
+    const expiresAt = reach.notAfter;
+    const secret = generateApiKey(type, environment);
     const id = newId('key');
     const row: KeyRow = {
       id,
       account_id: principal.accountId,
       project_id: principal.projectId,
       environment,
-      type: input.type,
+      type,
       name: input.name,
       scopes: JSON.stringify(scopes),
       allowed_ips: JSON.stringify(allowedIps),
@@ -265,6 +248,9 @@ export class ApiKeyService {
   async revoke(principal: Principal, id: string, tx?: Tx): Promise<{ key: ApiKeyView; changed: boolean }> {
     const db = tx?.trx ?? this.db;
     const row = await this.find(db, principal, id);
+    // Revoking itself only ever takes reach away, whatever secret the key was sent with.
+    const itself = principal.method === 'api_key' && principal.keyId === id;
+    if (!itself) mayActOn(principal, reachOfKey(row), 'revoke', `key ${id}`);
     if (row.revoked_at !== null) return { key: this.view(row), changed: false };
     const revokedAt = iso(this.clock());
     await db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
@@ -277,6 +263,10 @@ export class ApiKeyService {
     if (!tx) return transactionOn(this.db)((own) => this.rotate(principal, id, graceSeconds, own));
     const { trx } = tx;
     const row = await this.find(trx, principal, id);
+    // The rotated key is the same row: it keeps the reach of the key it replaces, never more.
+    // A key rotating itself passes with its current secret; with a previous secret in its
+    // grace period it reaches only until that grace ends, so it cannot renew itself.
+    mayActOn(principal, reachOfKey(row), 'rotate', `key ${id}`);
     if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
     const now = this.clock();
     if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
@@ -381,8 +371,8 @@ export class ApiKeyService {
     return row;
   }
 
-  private normaliseNetworks(entries: string[]): string[] {
-    const networks: string[] = [];
+  private normaliseNetworks(entries: string[]): Cidr[] {
+    const networks = new Map<string, Cidr>();
     entries.forEach((entry, index) => {
       const cidr = parseCidr(entry);
       if (!cidr) {
@@ -390,9 +380,9 @@ export class ApiKeyService {
           details: [{ location: `body.allowed_ips[${index}]`, message: 'must be an IPv4 or IPv6 network in CIDR notation' }],
         });
       }
-      networks.push(cidr.text);
+      networks.set(cidr.text, cidr);
     });
-    return [...new Set(networks)];
+    return [...networks.values()];
   }
 
   private view(row: KeyRow): ApiKeyView {
@@ -418,4 +408,10 @@ export class ApiKeyService {
       status,
     };
   }
+}
+
+/** What a stored key reaches: what a caller must reach at least to rotate or revoke it. */
+function reachOfKey(row: KeyRow): Reach {
+  const fence = fenceFromStored(row.allowed_ips, row.expires_at);
+  return { projectId: row.project_id, environments: [row.environment], scopes: JSON.parse(row.scopes) as string[], ...fence };
 }

@@ -1,14 +1,18 @@
 // Authentication of secured operations: finds the one credential of the request,
 // verifies it (API key by keyed hash; JWT and OAuth access tokens by the token
 // verifier), and puts the principal in the request context. Which schemes an
-// operation accepts comes from its `security` in the contract. Failures are
-// audited and counted per client IP, so that guessing keys gets a 429.
+// operation accepts comes from its `security` in the contract. Every principal is
+// then held to its fence (src/auth/reach.ts: allowlist and end), whatever kind of
+// credential it came from. Failures are audited and counted per client IP, so that
+// guessing keys gets a 429.
 import type { Request, RequestHandler } from 'express';
-import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
+import { actorOf, type AuditEvent, type AuditLog } from '../audit/audit-log.ts';
+import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 import { contextOf } from '../http/request-context.ts';
 import { KeyRefusedError, type ApiKeyService } from './api-keys.ts';
 import type { Principal, SchemeName } from './principal.ts';
+import { outsideFence } from './reach.ts';
 
 /** Verifies access tokens (session JWTs and OAuth tokens); throws ApiError 401s. */
 export interface TokenVerifier {
@@ -32,10 +36,10 @@ const API_KEY_SHAPE = /^(sk|rk|ck)_|^wfk_/;
 function presentedCredential(req: Request): Presented | null {
   const authorization = req.get('authorization');
   const apiKey = req.get('x-api-key');
+  // RFC 6750 section 2: one method per request. Two credentials are refused whichever
+  // would have been valid, so that no caller learns which of the two the server prefers.
   if (authorization !== undefined && apiKey !== undefined) {
-    throw new ApiError('validation_failed', 'Send one credential: either Authorization or X-API-Key, not both.', {
-      details: [{ location: 'header.authorization', message: 'must not be sent together with X-API-Key' }],
-    });
+    throw new ApiError('multiple_credentials', 'Send one credential: either Authorization or X-API-Key, not both.');
   }
   if (apiKey !== undefined) {
     if (apiKey.trim() === '') throw new ApiError('authentication_required', 'The X-API-Key header is empty: send your API key in it.');
@@ -47,7 +51,7 @@ function presentedCredential(req: Request): Presented | null {
   return { credential: match[1]!, scheme: 'Bearer' };
 }
 
-export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifier; guard: FailedCredentialGuard; audit: AuditLog }): RequestHandler {
+export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifier; guard: FailedCredentialGuard; audit: AuditLog; clock: Clock }): RequestHandler {
   return async (req, res, next) => {
     const context = contextOf(res);
     const operation = context.operation;
@@ -59,19 +63,35 @@ export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifi
       if (retryAfter !== null) {
         throw new ApiError('too_many_attempts', 'Too many failed authentication attempts from this address: wait before trying again.', { headers: { 'Retry-After': String(retryAfter) } });
       }
+      let principal: Principal;
       try {
-        context.principal = await verify(deps, presented, operation.schemes, context.ip);
+        principal = await verify(deps, presented, operation.schemes, context.ip);
       } catch (error) {
         // A refused key that was found is audited under its id, in its project (see KeyRefusedError).
         const known = error instanceof KeyRefusedError ? refusedKeyOwner(error) : {};
         if (error instanceof ApiError && error.status === 401) {
           await deps.guard.recordFailure(context.ip);
           await deps.audit.record(context, { action: 'auth.failed', outcome: 'failure', metadata: { code: error.code, operation: operation.operationId }, ...known });
-        } else if (error instanceof ApiError && error.code === 'ip_not_allowed') {
-          await deps.audit.record(context, { action: 'authorization.denied', outcome: 'denied', metadata: { code: error.code, operation: operation.operationId }, ...known });
         }
         throw error;
       }
+      const outside = outsideFence(principal.fence, context.ip, deps.clock());
+      if (outside === 'ip_not_allowed') {
+        await deps.audit.record(context, {
+          action: 'authorization.denied',
+          outcome: 'denied',
+          metadata: { code: 'ip_not_allowed', operation: operation.operationId },
+          actor: actorOf(principal),
+          tenant: { accountId: principal.accountId, projectId: principal.projectId, environment: principal.environment },
+        });
+        throw new ApiError('ip_not_allowed', principal.method === 'api_key' ? "The API key's IP allowlist does not include this address." : "This app's tokens may be used only from the networks of the key that registered it; this address is not one of them.");
+      }
+      if (outside === 'expired') {
+        // Keys check their own expiry first (expired_api_key); this is an OAuth app's end.
+        await deps.guard.recordFailure(context.ip);
+        throw new ApiError('token_expired', "The access token has expired: the app's registration ended with the key that registered it.");
+      }
+      context.principal = principal;
       next();
     } catch (error) {
       next(error);

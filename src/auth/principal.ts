@@ -2,6 +2,8 @@
 // session JWT, OAuth token) produces one of these; nothing after authentication
 // looks at the credential itself.
 import type { Environment } from './api-key-format.ts';
+import { UNFENCED, type Fence } from './reach.ts';
+import { ALL_SCOPES } from './scopes.ts';
 
 export type Plan = 'free' | 'pro' | 'enterprise';
 export type AuthMethod = 'api_key' | 'jwt' | 'oauth';
@@ -17,6 +19,12 @@ interface PrincipalBase {
   scopes: string[];
   /** When the credential stops working (ms since epoch), or null. */
   expiresAt: number | null;
+  /**
+   * Where and until when the authority behind the credential holds (src/auth/reach.ts):
+   * a key's allowlist and expiry, the fence an OAuth app inherited from the key that
+   * registered it; none for a user's session.
+   */
+  fence: Fence;
   scheme: SchemeName;
 }
 
@@ -45,6 +53,28 @@ export interface OAuthPrincipal extends PrincipalBase {
 }
 
 export type Principal = ApiKeyPrincipal | UserPrincipal | OAuthPrincipal;
+
+/**
+ * An account owner's full authority, used where the owner acts outside a request: the
+ * first start's test key, `npm run admin`, test and benchmark fixtures. It holds every
+ * scope, has no fence, and manages both environments (src/auth/reach.ts).
+ */
+export function ownerAuthority(owner: { userId: string; accountId: string; projectId: string; environment: Environment; plan: Plan; label: string }): UserPrincipal {
+  return {
+    method: 'jwt',
+    scheme: 'BearerAuth',
+    userId: owner.userId,
+    tokenId: owner.label,
+    sessionId: owner.label,
+    accountId: owner.accountId,
+    projectId: owner.projectId,
+    environment: owner.environment,
+    plan: owner.plan,
+    scopes: [...ALL_SCOPES],
+    expiresAt: null,
+    fence: UNFENCED,
+  };
+}
 
 /**
  * The rate-limit and idempotency identity of a principal: the key, the user, or the

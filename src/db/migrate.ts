@@ -4,11 +4,13 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/001_initial.ts';
 import * as identity from './migrations/002_identity.ts';
 import * as runLeases from './migrations/003_run_leases.ts';
+import * as oauthClientFence from './migrations/004_oauth_client_fence.ts';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_identity': identity,
   '003_run_leases': runLeases,
+  '004_oauth_client_fence': oauthClientFence,
 };
 
 const provider: MigrationProvider = {

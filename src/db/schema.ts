@@ -232,6 +232,9 @@ export interface OAuthClientsTable {
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
   /** Keyed hash of the client secret; null for public apps. */
   secret_hash: string | null;
+  /** The registering credential's fence (src/auth/reach.ts): a JSON array of CIDR networks, and its end or null. */
+  allowed_ips: string;
+  expires_at: string | null;
   created_at: string;
   deleted_at: string | null;
 }

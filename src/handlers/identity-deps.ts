@@ -3,6 +3,7 @@
 // of work in which a change commits with its audit entry.
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Transaction } from '../db/transaction.ts';
+import type { Clock } from '../domain/time.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { BruteForceGuard } from '../rate-limit/index.ts';
 
@@ -11,4 +12,5 @@ export interface IdentityHandlerDeps {
   audit: AuditLog;
   guard: BruteForceGuard;
   transaction: Transaction;
+  clock: Clock;
 }

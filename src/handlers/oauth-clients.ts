@@ -42,7 +42,7 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
     },
     async deleteOAuthClient({ params, context }) {
       await transaction(async (tx) => {
-        const { revokedGrants } = await clients.delete(scopeOf(principalOf(context)), params.client_id, tx);
+        const { revokedGrants } = await clients.delete(principalOf(context), params.client_id, tx);
         await audit.record(
           context,
           { action: 'oauth_client.deleted', outcome: 'success', resource: { type: 'oauth_client', id: params.client_id }, metadata: { revoked_grants: revokedGrants } },

@@ -6,6 +6,7 @@
 // refused, but what it revokes commits (see AuditLog.recordDenial).
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { outsideFence } from '../auth/reach.ts';
 import type { Database } from '../db/schema.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
@@ -49,7 +50,7 @@ async function recordGrant(audit: AuditLog, context: RequestContext, client: OAu
   }, executor);
 }
 
-export function oauthTokenHandlers({ identity, audit, guard, transaction }: IdentityHandlerDeps): OAuthTokenHandlers {
+export function oauthTokenHandlers({ identity, audit, guard, transaction, clock }: IdentityHandlerDeps): OAuthTokenHandlers {
   const failedCredential = (context: RequestContext) => guard.recordFailure('failed_credentials', { clientIp: context.ip });
 
   async function authenticate(context: RequestContext, headers: RawHeaders, body: { client_id?: unknown; client_secret?: unknown }, allowPublic: boolean): Promise<OAuthClient> {
@@ -64,6 +65,10 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction }: Iden
   return {
     async issueToken({ body, rawHeaders, context }) {
       const client = await authenticate(context, rawHeaders, body, true);
+      // An app registered by an address-bound key gets tokens only where that key could act.
+      if (outsideFence(client.fence, context.ip, clock()) !== null) {
+        throw new OAuthError('unauthorized_client', "This app may request tokens only from the networks of the key that registered it; this address is not one of them.");
+      }
       const grantType = body.grant_type;
       const grants = identity.grants;
       const grant =

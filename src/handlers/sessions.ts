@@ -18,7 +18,9 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 export function sessionHandlers({ identity, audit, guard, transaction }: IdentityHandlerDeps): SessionHandlers {
   return {
     async login({ body, context }) {
-      const attempt = await identity.passwordLogin.attempt(body.email, body.password, context.ip);
+      // Older clients send the email as `username` (the contract takes exactly one of the two).
+      const email = body.email ?? body.username ?? '';
+      const attempt = await identity.passwordLogin.attempt(email, body.password, context.ip);
       if (attempt.outcome !== 'succeeded') {
         await recordLogin(audit, context, attempt, 'api');
         if (attempt.outcome === 'blocked') {

@@ -1,10 +1,12 @@
 // The one error handler: every failure becomes the `/v1` error envelope, the
 // OAuth `{error, error_description}` form on /oauth and /.well-known, or an HTML
 // page on the browser-facing authorize endpoint. 5xx details are logged, never sent.
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError, OAuthError, type ErrorCode, type OAuthErrorCode, type ValidationIssue } from '../errors.ts';
-import { contextOf } from './request-context.ts';
+import type { RateLimitDecision } from '../rate-limit/index.ts';
+import { applyRateLimitHeaders } from './rate-limit.ts';
+import { contextOf, type RequestContext } from './request-context.ts';
 import { renderErrorPage } from './error-page.ts';
 import { bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from './www-authenticate.ts';
 
@@ -22,8 +24,13 @@ interface ParserError {
   status?: number;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
+export interface ErrorHandlerOptions {
+  /** The rate-limit standing an error answer of a rate-limited operation shows (src/http/rate-limit.ts). */
+  rateLimitStanding?: (context: RequestContext, req: Request) => Promise<RateLimitDecision | null>;
+}
+
+export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  return async (error: unknown, req, res, _next) => {
     const context = contextOf(res);
     const apiError = toApiError(error);
     if (apiError.status >= 500) {
@@ -33,6 +40,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
+    if (apiError.status < 500) await showStanding(req, res, context, options, logger);
+    if (res.headersSent) return;
     const oauthForm = req.path.startsWith('/oauth/') || req.path.startsWith('/.well-known/');
     const htmlPage = req.path === '/oauth/authorize';
 
@@ -71,6 +80,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       },
     });
   };
+}
+
+/** Every answer of a rate-limited operation below 500 shows its caller's standing, refused ones included. */
+async function showStanding(req: Request, res: Response, context: RequestContext, options: ErrorHandlerOptions, logger: Logger): Promise<void> {
+  if (!options.rateLimitStanding || res.getHeader('X-RateLimit-Limit') !== undefined) return;
+  try {
+    const decision = await options.rateLimitStanding(context, req);
+    if (decision && !res.headersSent) applyRateLimitHeaders(res, decision);
+  } catch (error) {
+    // The counters' store failing must not turn a 4xx into something else; the answer goes without them.
+    logger.warn({ err: { message: error instanceof Error ? error.message : String(error) }, req_id: context.requestId }, 'rate-limit standing unavailable for an error answer');
+  }
 }
 
 /**

@@ -39,12 +39,16 @@ export interface IssueAccessToken {
   projectId: string;
   familyId: string;
   clientId?: string;
+  /** The end of the authority behind the token (an app's fence): the token never outlives it. */
+  notAfterMs?: number | null;
 }
 
 export interface IssuedAccessToken {
   token: string;
   jti: string;
   expiresAtMs: number;
+  /** Seconds from issue to `exp`: the token endpoint's `expires_in`. */
+  expiresInSeconds: number;
 }
 
 export interface TokenAudience {
@@ -68,7 +72,8 @@ export class AccessTokens {
     const key = await this.keys.active(db);
     const now = Math.floor(this.clock() / 1000);
     const jti = `jti_${randomBase62(24)}`;
-    const exp = now + ACCESS_TOKEN_SECONDS;
+    const end = input.notAfterMs == null ? Infinity : Math.floor(input.notAfterMs / 1000);
+    const exp = Math.min(now + ACCESS_TOKEN_SECONDS, end);
     const claims: Record<string, unknown> = { scope: input.scopes.join(' '), project_id: input.projectId, sid: input.familyId };
     if (input.clientId !== undefined) claims.client_id = input.clientId;
     const token = await new SignJWT(claims)
@@ -81,7 +86,7 @@ export class AccessTokens {
       .setExpirationTime(exp)
       .setJti(jti)
       .sign(key.privateKey);
-    return { token, jti, expiresAtMs: exp * 1000 };
+    return { token, jti, expiresAtMs: exp * 1000, expiresInSeconds: exp - now };
   }
 
   /**

@@ -35,8 +35,6 @@ export interface IdentityOptions {
   guard: BruteForceGuard;
   /** The bundled contract, for the scopes' descriptions on the consent page. */
   contractDocument: Record<string, unknown>;
-  /** Shared by every instance when several serve (Redis); the database table otherwise. */
-  revocations?: RevocationList;
   /** How caches of authentication state learn of changes (src/cache/invalidation.ts); nothing is cached without it. */
   invalidation?: Invalidation;
 }
@@ -69,7 +67,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
   const invalidation = options.invalidation ?? noCaching();
-  const revocations = new CachedRevocationList(options.revocations ?? new SqlRevocationList(db, clock), invalidation);
+  const revocations = new CachedRevocationList(new SqlRevocationList(db, clock), invalidation);
   const families = new TokenFamilies(db, hasher('refresh-token'), revocations, clock, invalidation);
   const users = new UserDirectory(db);
   const clients = new OAuthClientService(db, hasher('oauth-client-secret'), families, clock);

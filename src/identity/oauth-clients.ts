@@ -1,12 +1,14 @@
-// OAuth apps (clients): registration within the registering credential's own
-// scopes, exact redirect URIs, a secret for confidential apps shown once and kept
+// OAuth apps (clients): registration within the registering credential's reach
+// (its scopes, and its allowlist and end, which the app and its tokens inherit:
+// src/auth/reach.ts), exact redirect URIs, a secret for confidential apps shown once and kept
 // as a keyed hash, and deletion that revokes everything issued to the app. Apps
 // belong to a project and an environment, like API keys: an app registered with a
 // test key acts on test data.
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Principal } from '../auth/principal.ts';
-import { coversAll, expandScopes, type Scope } from '../auth/scopes.ts';
+import { fenceFromStored, mayActOn, reachForNew, type Fence, type Reach } from '../auth/reach.ts';
+import type { Scope } from '../auth/scopes.ts';
 import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
 import type { Database, OAuthClientsTable } from '../db/schema.ts';
@@ -35,6 +37,8 @@ export interface OAuthClient {
   grantTypes: GrantType[];
   authMethod: OAuthClientsTable['token_endpoint_auth_method'];
   secretHash: string | null;
+  /** Where its tokens may be requested and used from, and until when (the registering credential's). */
+  fence: Fence;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -77,11 +81,9 @@ export class OAuthClientService {
     if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) throw invalid('body.grant_types', 'must include authorization_code when it includes refresh_token');
     input.redirect_uris.forEach(checkRedirectUri);
     const scopes = [...new Set(input.scopes)];
-    if (!coversAll(principal.scopes, scopes)) {
-      const have = expandScopes(principal.scopes);
-      const beyond = [...expandScopes(scopes)].filter((s) => !have.has(s));
-      throw new ApiError('scope_escalation', `An app cannot be registered with scopes its registering credential does not hold: ${beyond.join(', ')}.`);
-    }
+    // The app reaches no further than its registering credential, and keeps its fence:
+    // an address-bound or expiring key cannot escape its limits through an app's tokens.
+    const reach = reachForNew(principal, { scopes });
 
     const secret = input.client_type === 'confidential' ? randomToken(32) : null;
     const row: ClientRow = {
@@ -96,6 +98,8 @@ export class OAuthClientService {
       grant_types: JSON.stringify(grantTypes),
       token_endpoint_auth_method: authMethod,
       secret_hash: secret === null ? null : this.hash(secret),
+      allowed_ips: JSON.stringify(reach.allowedIps.map((cidr) => cidr.text)),
+      expires_at: reach.notAfter === null ? null : iso(reach.notAfter),
       created_at: iso(this.clock()),
       deleted_at: null,
     };
@@ -120,18 +124,24 @@ export class OAuthClientService {
    * that rolls back leaves the app and its tokens working, and the caches hear of the
    * revocations only once it has committed.
    */
-  async delete(scope: DataScope, id: string, tx?: Tx): Promise<{ revokedGrants: number }> {
-    if (!tx) return transactionOn(this.db)((own) => this.delete(scope, id, own));
-    await this.find(tx.trx, scope, id);
+  async delete(principal: Principal, id: string, tx?: Tx): Promise<{ revokedGrants: number }> {
+    if (!tx) return transactionOn(this.db)((own) => this.delete(principal, id, own));
+    const row = await this.find(tx.trx, { projectId: principal.projectId, environment: principal.environment }, id);
+    mayActOn(principal, reachOfApp(row), 'delete', `app ${id}`);
     await tx.trx.updateTable('oauth_clients').set({ deleted_at: iso(this.clock()) }).where('id', '=', id).where('deleted_at', 'is', null).execute();
     const revokedGrants = await this.families.revokeAllOf({ clientId: id }, 'client_deleted', tx);
     return { revokedGrants };
   }
 
-  /** A registered, undeleted app by client_id (the OAuth endpoints), or null. */
+  /**
+   * A registered, undeleted app by client_id (the OAuth endpoints), or null. An app whose
+   * registering credential has expired has ended with it: to the OAuth endpoints it no
+   * longer exists.
+   */
   async byClientId(clientId: string): Promise<OAuthClient | null> {
     const row = await this.db.selectFrom('oauth_clients').selectAll().where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
-    return row ? toClient(row) : null;
+    if (!row || (row.expires_at !== null && Date.parse(row.expires_at) <= this.clock())) return null;
+    return toClient(row);
   }
 
   secretMatches(client: OAuthClient, secret: string): boolean {
@@ -165,8 +175,15 @@ function view(row: ClientRow): OAuthClientView {
     scopes: JSON.parse(row.scopes) as Scope[],
     grant_types: JSON.parse(row.grant_types) as GrantType[],
     token_endpoint_auth_method: row.token_endpoint_auth_method,
+    allowed_ips: JSON.parse(row.allowed_ips) as string[],
+    expires_at: row.expires_at,
     created_at: row.created_at,
   };
+}
+
+/** What a registered app reaches: what a caller must reach at least to delete it. */
+function reachOfApp(row: ClientRow): Reach {
+  return { projectId: row.project_id, environments: [row.environment], scopes: JSON.parse(row.scopes) as string[], ...fenceFromStored(row.allowed_ips, row.expires_at) };
 }
 
 function toClient(row: ClientRow): OAuthClient {
@@ -182,5 +199,6 @@ function toClient(row: ClientRow): OAuthClient {
     grantTypes: JSON.parse(row.grant_types) as GrantType[],
     authMethod: row.token_endpoint_auth_method,
     secretHash: row.secret_hash,
+    fence: fenceFromStored(row.allowed_ips, row.expires_at),
   };
 }

@@ -17,7 +17,6 @@ import { coveredBy, parseScopeParameter } from './oauth-scopes.ts';
 import { verifierMatches } from './pkce.ts';
 import { isRole, scopesOfRole } from './roles.ts';
 import { familyScopes, type Family, type TokenFamilies } from './token-families.ts';
-import { ACCESS_TOKEN_SECONDS } from './token-lifetimes.ts';
 import type { UserDirectory } from './user-directory.ts';
 
 export type TokenResponse = components['schemas']['TokenResponse'];
@@ -153,11 +152,15 @@ export class OAuthGrants {
   }
 
   private async respond(tx: Tx, client: OAuthClient, family: Family, scopes: Scope[], subject: string, refresh: { token: string; id: string } | null): Promise<GrantOutcome> {
-    const access = await this.accessTokens.issue({ subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id }, tx.trx);
+    // The app's tokens carry its fence (src/auth/reach.ts): none outlives the key that registered it.
+    const access = await this.accessTokens.issue(
+      { subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id, notAfterMs: client.fence.notAfter },
+      tx.trx,
+    );
     const response: TokenResponse = {
       access_token: access.token,
       token_type: 'Bearer',
-      expires_in: ACCESS_TOKEN_SECONDS,
+      expires_in: access.expiresInSeconds,
       scope: scopes.join(' '),
       ...(refresh ? { refresh_token: refresh.token } : {}),
     };

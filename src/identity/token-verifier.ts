@@ -12,6 +12,7 @@ import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, familyTag } from '../cache/tags.ts';
 import type { TokenVerifier } from '../auth/authenticate.ts';
 import type { Plan, Principal } from '../auth/principal.ts';
+import { fenceFromStored, UNFENCED, type Fence } from '../auth/reach.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
@@ -21,7 +22,11 @@ import { CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
 const CACHE_LIMIT = 10_000;
 
-type FamilyRow = Pick<Database['token_families'], 'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'> & Pick<Database['accounts'], 'plan'>;
+type FamilyRow = Pick<Database['token_families'], 'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'> &
+  Pick<Database['accounts'], 'plan'> & {
+    /** The app's fence (src/auth/reach.ts), which its tokens carry; none for a session. */
+    fence: Fence;
+  };
 
 export class AccessTokenVerifier implements TokenVerifier {
   readonly #verified = new Map<string, AccessTokenClaims>();
@@ -57,6 +62,7 @@ export class AccessTokenVerifier implements TokenVerifier {
       plan: family.plan as Plan,
       scopes: claims.scope.split(' ').filter(Boolean),
       expiresAt: claims.exp * 1000,
+      fence: family.fence,
       tokenId: claims.jti,
     };
     if (family.kind === 'session') {
@@ -65,17 +71,22 @@ export class AccessTokenVerifier implements TokenVerifier {
     return { ...base, method: 'oauth', scheme: 'OAuth2', clientId: family.client_id!, userId: family.user_id, grantId: claims.sid };
   }
 
-  /** The token family with its account's plan, from the database; remembered until invalidated. */
+  /** The token family with its account's plan and its app's fence, from the database; remembered until invalidated. */
   private async family(id: string): Promise<FamilyRow | undefined> {
     const generation = this.#families.generation;
     const row = await this.db
       .selectFrom('token_families as f')
       .innerJoin('accounts as a', 'a.id', 'f.account_id')
-      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan'])
+      .leftJoin('oauth_clients as c', 'c.id', 'f.client_id')
+      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan', 'c.allowed_ips', 'c.expires_at'])
       .where('f.id', '=', id)
       .executeTakeFirst();
-    if (row) this.#families.set(id, row, [familyTag(id), accountTag(row.account_id)], generation);
-    return row;
+    if (!row) return undefined;
+    const { allowed_ips, expires_at, ...rest } = row;
+    // A fence never changes once the app is registered, so it is cached with the family.
+    const family: FamilyRow = { ...rest, fence: allowed_ips === null ? UNFENCED : fenceFromStored(allowed_ips, expires_at) };
+    this.#families.set(id, family, [familyTag(id), accountTag(row.account_id)], generation);
+    return family;
   }
 
   /** Verified claims, from the cache while the token's times still hold. */

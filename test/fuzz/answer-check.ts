@@ -57,7 +57,7 @@ export function answerProblems(document: ContractDocument, request: RawRequest, 
   }
 
   const operation = path.startsWith('/') ? document.matchOperation(request.method, path) : undefined;
-  const unroutable = json?.error?.code === 'route_not_found' || json?.error?.code === 'method_not_allowed';
+  const unroutable = json?.error?.code === 'route_not_found' || json?.error?.code === 'method_not_allowed' || refusedByParser(answer.text);
   if (operation && !unroutable) {
     if (!document.isDocumentedStatus(operation.operationId, status)) {
       problems.push(`${operation.operationId} answered ${status}, which it does not document`);
@@ -69,4 +69,13 @@ export function answerProblems(document: ContractDocument, request: RawRequest, 
     }
   }
   return problems;
+}
+
+/**
+ * Node's HTTP parser refused the bytes before any operation saw them (src/listen.ts answers
+ * with these two messages only): the request reached no operation, so no operation's
+ * documented headers apply to the answer; the envelope and request id still must.
+ */
+function refusedByParser(text: string): boolean {
+  return /The request (is not well-formed HTTP\/1\.1|headers are larger than the server accepts)/.test(text);
 }

@@ -23,7 +23,7 @@ const expectedProblems: Record<string, number> = {
   'rule/operation-has-one-tag': 2,
   'rule/operation-has-security': 1,
   'rule/secured-operation-shared-errors': 4,
-  'rule/rate-limited-2xx-headers': 1,
+  'rule/rate-limited-answer-headers': 1,
   'rule/rate-limited-429-headers': 1,
   'rule/v1-error-envelope': 3,
   'rule/media-type-example': 2,

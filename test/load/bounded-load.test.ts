@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bootstrap } from '../../src/bootstrap.ts';
 import { ALL_SCOPES } from '../../src/auth/scopes.ts';
-import type { UserPrincipal } from '../../src/auth/principal.ts';
+import { ownerAuthority, type UserPrincipal } from '../../src/auth/principal.ts';
 import { composeServer } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
@@ -37,7 +37,7 @@ async function prepare(env: Record<string, string>): Promise<void> {
     await bootstrap(config, server.services.accounts, server.services.apiKeys);
     for (const [plan, count] of Object.entries(KEYS_PER_PLAN) as Array<[keyof typeof KEYS_PER_PLAN, number]>) {
       const { accountId, projectId } = await server.services.accounts.createAccount(`Load ${plan}`, plan);
-      const owner: UserPrincipal = { method: 'jwt', scheme: 'BearerAuth', userId: 'usr_000000000000000000000000', tokenId: 'load', sessionId: 'load', accountId, projectId, environment: 'test', plan, scopes: [...ALL_SCOPES], expiresAt: null };
+      const owner: UserPrincipal = ownerAuthority({ userId: 'usr_000000000000000000000000', accountId, projectId, environment: 'test', plan, label: 'load' });
       const workflow = await server.services.workflows.create(owner as never, { name: `Load ${plan}`, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'load' }] } as never);
       for (let i = 0; i < count; i++) {
         const key = await server.services.apiKeys.create(owner, { name: `Load ${plan} ${i}`, type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] });

@@ -35,10 +35,15 @@ describe('where the key travels', () => {
     expect(response.status).toBe(200);
   });
 
-  it('refuses a request that sends two credentials at once', async () => {
-    const response = await call(server, 'GET', '/v1/auth/verify', { key: server.secretKey, headers: { 'X-API-Key': server.secretKey } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('validation_failed');
+  it('refuses a request that sends two credentials at once with 400 multiple_credentials, whether or not either is valid', async () => {
+    for (const other of [server.secretKey, 'sk_test_not-a-real-key', 'wfk_0123456789abcdef0123456789abcdef']) {
+      const response = await call(server, 'GET', '/v1/auth/verify', { key: server.secretKey, headers: { 'X-API-Key': other } });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('multiple_credentials');
+      expect(response.body.error.type).toBe('invalid_request_error');
+      // Refused before either is looked up: nothing says which one would have worked.
+      expect(response.body.error.message).not.toContain(other);
+    }
   });
 });
 

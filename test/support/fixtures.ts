@@ -1,7 +1,7 @@
 // State for integration tests, created through the real services (as an admin
 // would), never by writing rows by hand: more tenants, more keys, other plans.
 import type { ApiKeyCreate } from '../../src/auth/api-keys.ts';
-import type { UserPrincipal } from '../../src/auth/principal.ts';
+import { ownerAuthority, type UserPrincipal } from '../../src/auth/principal.ts';
 import { ALL_SCOPES } from '../../src/auth/scopes.ts';
 import type { TestServer } from './server.ts';
 
@@ -14,19 +14,7 @@ export interface Tenant {
 
 /** The owner principal of a tenant: what a logged-in owner's session amounts to. */
 function ownerOf(tenant: { accountId: string; projectId: string }, environment: 'live' | 'test', plan: 'free' | 'pro' | 'enterprise'): UserPrincipal {
-  return {
-    method: 'jwt',
-    scheme: 'BearerAuth',
-    userId: 'usr_000000000000000000000000',
-    tokenId: 'fixture',
-    sessionId: 'fixture',
-    accountId: tenant.accountId,
-    projectId: tenant.projectId,
-    environment,
-    plan,
-    scopes: [...ALL_SCOPES],
-    expiresAt: null,
-  };
+  return ownerAuthority({ userId: 'usr_000000000000000000000000', accountId: tenant.accountId, projectId: tenant.projectId, environment, plan, label: 'fixture' });
 }
 
 function tenantOf(server: TestServer, ids: { accountId: string; projectId: string }, plan: 'free' | 'pro' | 'enterprise'): Tenant {

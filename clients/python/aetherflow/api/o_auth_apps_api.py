@@ -158,7 +158,7 @@ class OAuthAppsApi(object):
     def delete_o_auth_client(self, client_id, **kwargs):  # noqa: E501
         """Delete an OAuth app  # noqa: E501
 
-        Deletes an OAuth app and **revokes every token issued to it**: access tokens stop working on their next request, refresh tokens and unused authorization codes are invalidated, and users' consents to it are forgotten. Its `client_id` and secret stop working at once at every OAuth endpoint. This cannot be undone; register the app again to get a new `client_id`.  This is also what to do when an app's secret has leaked.  Requires the `apps:write` scope. Recorded in the audit log as `oauth_client.deleted`.   # noqa: E501
+        Deletes an OAuth app and **revokes every token issued to it**: access tokens stop working on their next request, refresh tokens and unused authorization codes are invalidated, and users' consents to it are forgotten. Its `client_id` and secret stop working at once at every OAuth endpoint. This cannot be undone; register the app again to get a new `client_id`.  This is also what to do when an app's secret has leaked.  **Reach.** The caller may delete only a app that reaches no further than its own credential: scopes it holds, within its IP allowlist if it has one, expiring no later than it does if it expires. Otherwise `403 credential_out_of_reach`, and nothing changes. An app is within the reach of the credential that registered it.  Requires the `apps:write` scope. Recorded in the audit log as `oauth_client.deleted`.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.delete_o_auth_client(client_id, async_req=True)
@@ -183,7 +183,7 @@ class OAuthAppsApi(object):
     def delete_o_auth_client_with_http_info(self, client_id, **kwargs):  # noqa: E501
         """Delete an OAuth app  # noqa: E501
 
-        Deletes an OAuth app and **revokes every token issued to it**: access tokens stop working on their next request, refresh tokens and unused authorization codes are invalidated, and users' consents to it are forgotten. Its `client_id` and secret stop working at once at every OAuth endpoint. This cannot be undone; register the app again to get a new `client_id`.  This is also what to do when an app's secret has leaked.  Requires the `apps:write` scope. Recorded in the audit log as `oauth_client.deleted`.   # noqa: E501
+        Deletes an OAuth app and **revokes every token issued to it**: access tokens stop working on their next request, refresh tokens and unused authorization codes are invalidated, and users' consents to it are forgotten. Its `client_id` and secret stop working at once at every OAuth endpoint. This cannot be undone; register the app again to get a new `client_id`.  This is also what to do when an app's secret has leaked.  **Reach.** The caller may delete only a app that reaches no further than its own credential: scopes it holds, within its IP allowlist if it has one, expiring no later than it does if it expires. Otherwise `403 credential_out_of_reach`, and nothing changes. An app is within the reach of the credential that registered it.  Requires the `apps:write` scope. Recorded in the audit log as `oauth_client.deleted`.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.delete_o_auth_client_with_http_info(client_id, async_req=True)

@@ -64,6 +64,8 @@ from aetherflow.models.leaked_credential_receipt import LeakedCredentialReceipt
 from aetherflow.models.leaked_credential_receipt_envelope import LeakedCredentialReceiptEnvelope
 from aetherflow.models.leaked_credential_report import LeakedCredentialReport
 from aetherflow.models.login_request import LoginRequest
+from aetherflow.models.login_with_email import LoginWithEmail
+from aetherflow.models.login_with_username import LoginWithUsername
 from aetherflow.models.logout_request import LogoutRequest
 from aetherflow.models.logout_result import LogoutResult
 from aetherflow.models.logout_result_envelope import LogoutResultEnvelope

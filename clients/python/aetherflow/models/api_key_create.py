@@ -66,7 +66,8 @@ class ApiKeyCreate(object):
         self.discriminator = None
 
         self.name = name
-        self.type = type
+        if type is not None:
+            self.type = type
         if environment is not None:
             self.environment = environment
         self.scopes = scopes
@@ -126,8 +127,6 @@ class ApiKeyCreate(object):
         :param type: The type of this ApiKeyCreate.  # noqa: E501
         :type: ApiKeyType
         """
-        if self.local_vars_configuration.client_side_validation and type is None:  # noqa: E501
-            raise ValueError("Invalid value for `type`, must not be `None`")  # noqa: E501
 
         self._type = type
 
@@ -181,7 +180,7 @@ class ApiKeyCreate(object):
     def expires_at(self):
         """Gets the expires_at of this ApiKeyCreate.  # noqa: E501
 
-        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key created by an API key never outlives its creator: omitted, it expires when its creator does; a later time is refused (`403 scope_escalation`).   # noqa: E501
+        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key never outlives the credential that creates it: created by an expiring credential (an expiring key, or an OAuth app registered by one), it expires when its creator does when omitted, and a later time is refused (`403 scope_escalation`).   # noqa: E501
 
         :return: The expires_at of this ApiKeyCreate.  # noqa: E501
         :rtype: datetime
@@ -192,7 +191,7 @@ class ApiKeyCreate(object):
     def expires_at(self, expires_at):
         """Sets the expires_at of this ApiKeyCreate.
 
-        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key created by an API key never outlives its creator: omitted, it expires when its creator does; a later time is refused (`403 scope_escalation`).   # noqa: E501
+        When the key stops working; must be in the future. Omit it (or send `null`) for a key that does not expire. A key never outlives the credential that creates it: created by an expiring credential (an expiring key, or an OAuth app registered by one), it expires when its creator does when omitted, and a later time is refused (`403 scope_escalation`).   # noqa: E501
 
         :param expires_at: The expires_at of this ApiKeyCreate.  # noqa: E501
         :type: datetime
@@ -204,7 +203,7 @@ class ApiKeyCreate(object):
     def allowed_ips(self):
         """Gets the allowed_ips of this ApiKeyCreate.  # noqa: E501
 
-        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by an API key that has an allowlist stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
+        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by a credential with an allowlist (a key, or an OAuth app registered by one) stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
 
         :return: The allowed_ips of this ApiKeyCreate.  # noqa: E501
         :rtype: list[str]
@@ -215,7 +214,7 @@ class ApiKeyCreate(object):
     def allowed_ips(self, allowed_ips):
         """Sets the allowed_ips of this ApiKeyCreate.
 
-        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by an API key that has an allowlist stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
+        Up to 50 IPv4 or IPv6 networks in CIDR notation (`203.0.113.0/24`, `203.0.113.7/32`, `2001:db8::/32`) the key may be used from. Omit it, or send an empty list, to allow any address. A key created by a credential with an allowlist (a key, or an OAuth app registered by one) stays within it: omitted or empty, the creator's allowlist is copied; a network outside it is refused (`403 scope_escalation`).   # noqa: E501
 
         :param allowed_ips: The allowed_ips of this ApiKeyCreate.  # noqa: E501
         :type: list[str]

@@ -35,28 +35,34 @@ class LoginRequest(object):
     """
     openapi_types = {
         'email': 'str',
+        'username': 'str',
         'password': 'str',
         'project_id': 'str'
     }
 
     attribute_map = {
         'email': 'email',
+        'username': 'username',
         'password': 'password',
         'project_id': 'project_id'
     }
 
-    def __init__(self, email=None, password=None, project_id=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, email=None, username=None, password=None, project_id=None, local_vars_configuration=None):  # noqa: E501
         """LoginRequest - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
         self.local_vars_configuration = local_vars_configuration
 
         self._email = None
+        self._username = None
         self._password = None
         self._project_id = None
         self.discriminator = None
 
-        self.email = email
+        if email is not None:
+            self.email = email
+        if username is not None:
+            self.username = username
         self.password = password
         if project_id is not None:
             self.project_id = project_id
@@ -81,8 +87,6 @@ class LoginRequest(object):
         :param email: The email of this LoginRequest.  # noqa: E501
         :type: str
         """
-        if self.local_vars_configuration.client_side_validation and email is None:  # noqa: E501
-            raise ValueError("Invalid value for `email`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
                 email is not None and len(email) > 254):
             raise ValueError("Invalid value for `email`, length must be less than or equal to `254`")  # noqa: E501
@@ -91,6 +95,35 @@ class LoginRequest(object):
             raise ValueError("Invalid value for `email`, length must be greater than or equal to `3`")  # noqa: E501
 
         self._email = email
+
+    @property
+    def username(self):
+        """Gets the username of this LoginRequest.  # noqa: E501
+
+        The same email address, under the name older clients send it (`{\"username\": ..., \"password\": ...}`). Send `email` or `username`, not both.   # noqa: E501
+
+        :return: The username of this LoginRequest.  # noqa: E501
+        :rtype: str
+        """
+        return self._username
+
+    @username.setter
+    def username(self, username):
+        """Sets the username of this LoginRequest.
+
+        The same email address, under the name older clients send it (`{\"username\": ..., \"password\": ...}`). Send `email` or `username`, not both.   # noqa: E501
+
+        :param username: The username of this LoginRequest.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                username is not None and len(username) > 254):
+            raise ValueError("Invalid value for `username`, length must be less than or equal to `254`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                username is not None and len(username) < 3):
+            raise ValueError("Invalid value for `username`, length must be greater than or equal to `3`")  # noqa: E501
+
+        self._username = username
 
     @property
     def password(self):

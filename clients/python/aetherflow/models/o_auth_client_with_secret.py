@@ -41,6 +41,8 @@ class OAuthClientWithSecret(object):
         'scopes': 'list[Scope]',
         'grant_types': 'list[OAuthGrantType]',
         'token_endpoint_auth_method': 'OAuthClientAuthMethod',
+        'allowed_ips': 'list[str]',
+        'expires_at': 'datetime',
         'created_at': 'datetime',
         'client_secret': 'str'
     }
@@ -53,11 +55,13 @@ class OAuthClientWithSecret(object):
         'scopes': 'scopes',
         'grant_types': 'grant_types',
         'token_endpoint_auth_method': 'token_endpoint_auth_method',
+        'allowed_ips': 'allowed_ips',
+        'expires_at': 'expires_at',
         'created_at': 'created_at',
         'client_secret': 'client_secret'
     }
 
-    def __init__(self, client_id=None, name=None, client_type=None, redirect_uris=None, scopes=None, grant_types=None, token_endpoint_auth_method=None, created_at=None, client_secret=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, client_id=None, name=None, client_type=None, redirect_uris=None, scopes=None, grant_types=None, token_endpoint_auth_method=None, allowed_ips=None, expires_at=None, created_at=None, client_secret=None, local_vars_configuration=None):  # noqa: E501
         """OAuthClientWithSecret - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -70,6 +74,8 @@ class OAuthClientWithSecret(object):
         self._scopes = None
         self._grant_types = None
         self._token_endpoint_auth_method = None
+        self._allowed_ips = None
+        self._expires_at = None
         self._created_at = None
         self._client_secret = None
         self.discriminator = None
@@ -81,6 +87,8 @@ class OAuthClientWithSecret(object):
         self.scopes = scopes
         self.grant_types = grant_types
         self.token_endpoint_auth_method = token_endpoint_auth_method
+        self.allowed_ips = allowed_ips
+        self.expires_at = expires_at
         self.created_at = created_at
         self.client_secret = client_secret
 
@@ -263,6 +271,54 @@ class OAuthClientWithSecret(object):
             raise ValueError("Invalid value for `token_endpoint_auth_method`, must not be `None`")  # noqa: E501
 
         self._token_endpoint_auth_method = token_endpoint_auth_method
+
+    @property
+    def allowed_ips(self):
+        """Gets the allowed_ips of this OAuthClientWithSecret.  # noqa: E501
+
+        The networks the app's tokens may be requested and used from: the IP allowlist of the credential that registered the app (empty: any address). An app never reaches further than whoever registered it; a token request or an API call from elsewhere is refused.   # noqa: E501
+
+        :return: The allowed_ips of this OAuthClientWithSecret.  # noqa: E501
+        :rtype: list[str]
+        """
+        return self._allowed_ips
+
+    @allowed_ips.setter
+    def allowed_ips(self, allowed_ips):
+        """Sets the allowed_ips of this OAuthClientWithSecret.
+
+        The networks the app's tokens may be requested and used from: the IP allowlist of the credential that registered the app (empty: any address). An app never reaches further than whoever registered it; a token request or an API call from elsewhere is refused.   # noqa: E501
+
+        :param allowed_ips: The allowed_ips of this OAuthClientWithSecret.  # noqa: E501
+        :type: list[str]
+        """
+        if self.local_vars_configuration.client_side_validation and allowed_ips is None:  # noqa: E501
+            raise ValueError("Invalid value for `allowed_ips`, must not be `None`")  # noqa: E501
+
+        self._allowed_ips = allowed_ips
+
+    @property
+    def expires_at(self):
+        """Gets the expires_at of this OAuthClientWithSecret.  # noqa: E501
+
+        When the app stops working: the expiry of the credential that registered it, or `null`. After it, the token endpoint refuses the app (`invalid_client`) and its tokens expire with it.   # noqa: E501
+
+        :return: The expires_at of this OAuthClientWithSecret.  # noqa: E501
+        :rtype: datetime
+        """
+        return self._expires_at
+
+    @expires_at.setter
+    def expires_at(self, expires_at):
+        """Sets the expires_at of this OAuthClientWithSecret.
+
+        When the app stops working: the expiry of the credential that registered it, or `null`. After it, the token endpoint refuses the app (`invalid_client`) and its tokens expire with it.   # noqa: E501
+
+        :param expires_at: The expires_at of this OAuthClientWithSecret.  # noqa: E501
+        :type: datetime
+        """
+
+        self._expires_at = expires_at
 
     @property
     def created_at(self):
