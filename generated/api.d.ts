@@ -1349,6 +1349,7 @@ export interface components {
              */
             type: "wait";
             /**
+             * Format: int32
              * @description How long to wait, in whole seconds, 0 to 300 (five minutes).
              * @example 30
              */
@@ -2461,6 +2462,7 @@ export interface components {
          */
         ApiKeyRotate: {
             /**
+             * Format: int32
              * @description How long the current secret keeps working after the rotation, in seconds:
              *     0 (stop it at once, for a leaked secret) to 604800 (7 days). Defaults to
              *     86400 (24 hours). The grace period never outlasts the key's `expires_at`.
@@ -2550,10 +2552,12 @@ export interface components {
              */
             project_id?: string;
         } & (({
+            /** Format: email */
             email: string;
         } & {
             [key: string]: unknown;
         }) | ({
+            /** Format: email */
             username: string;
         } & {
             [key: string]: unknown;

@@ -232,6 +232,9 @@ class APIKeysApi(object):
                                                         local_var_params['key_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key_id` when calling `get_api_key`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('key_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key_id` when calling `get_api_key`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'key_id' in local_var_params and not re.search(r'^key_[0-9A-Za-z]{24}$', local_var_params['key_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key_id` when calling `get_api_key`, must conform to the pattern `/^key_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -485,6 +488,9 @@ class APIKeysApi(object):
                                                         local_var_params['key_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key_id` when calling `revoke_api_key`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('key_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key_id` when calling `revoke_api_key`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'key_id' in local_var_params and not re.search(r'^key_[0-9A-Za-z]{24}$', local_var_params['key_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key_id` when calling `revoke_api_key`, must conform to the pattern `/^key_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -604,6 +610,9 @@ class APIKeysApi(object):
                                                         local_var_params['key_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key_id` when calling `rotate_api_key`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('key_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key_id` when calling `rotate_api_key`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'key_id' in local_var_params and not re.search(r'^key_[0-9A-Za-z]{24}$', local_var_params['key_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key_id` when calling `rotate_api_key`, must conform to the pattern `/^key_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}

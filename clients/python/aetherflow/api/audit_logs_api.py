@@ -137,10 +137,19 @@ class AuditLogsApi(object):
             local_var_params[key] = val
         del local_var_params['kwargs']
 
+        if self.api_client.client_side_validation and ('actor_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['actor_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `actor_id` when calling `list_audit_logs`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'actor_id' in local_var_params and not re.search(r'^(usr|key|cli)_[0-9A-Za-z]{24}$', local_var_params['actor_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `actor_id` when calling `list_audit_logs`, must conform to the pattern `/^(usr|key|cli)_[0-9A-Za-z]{24}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and ('resource_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['resource_id']) > 29):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `resource_id` when calling `list_audit_logs`, length must be less than or equal to `29`")  # noqa: E501
         if self.api_client.client_side_validation and 'resource_id' in local_var_params and not re.search(r'^(wf|run|conn|evt|key|cli|usr)_[0-9A-Za-z]{24}$', local_var_params['resource_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `resource_id` when calling `list_audit_logs`, must conform to the pattern `/^(wf|run|conn|evt|key|cli|usr)_[0-9A-Za-z]{24}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and ('request_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['request_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `request_id` when calling `list_audit_logs`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'request_id' in local_var_params and not re.search(r'^req_[0-9A-Za-z]{24}$', local_var_params['request_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `request_id` when calling `list_audit_logs`, must conform to the pattern `/^req_[0-9A-Za-z]{24}$/`")  # noqa: E501
         if self.api_client.client_side_validation and ('since' in local_var_params and  # noqa: E501

@@ -245,6 +245,9 @@ class ConnectionsApi(object):
                                                         local_var_params['connection_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `connection_id` when calling `delete_connection`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('connection_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['connection_id']) > 29):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `connection_id` when calling `delete_connection`, length must be less than or equal to `29`")  # noqa: E501
         if self.api_client.client_side_validation and 'connection_id' in local_var_params and not re.search(r'^conn_[0-9A-Za-z]{24}$', local_var_params['connection_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `connection_id` when calling `delete_connection`, must conform to the pattern `/^conn_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -361,6 +364,9 @@ class ConnectionsApi(object):
                                                         local_var_params['connection_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `connection_id` when calling `get_connection`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('connection_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['connection_id']) > 29):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `connection_id` when calling `get_connection`, length must be less than or equal to `29`")  # noqa: E501
         if self.api_client.client_side_validation and 'connection_id' in local_var_params and not re.search(r'^conn_[0-9A-Za-z]{24}$', local_var_params['connection_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `connection_id` when calling `get_connection`, must conform to the pattern `/^conn_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}

@@ -232,6 +232,9 @@ class OAuthAppsApi(object):
                                                         local_var_params['client_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `client_id` when calling `delete_o_auth_client`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('client_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['client_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `client_id` when calling `delete_o_auth_client`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'client_id' in local_var_params and not re.search(r'^cli_[0-9A-Za-z]{24}$', local_var_params['client_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `client_id` when calling `delete_o_auth_client`, must conform to the pattern `/^cli_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -348,6 +351,9 @@ class OAuthAppsApi(object):
                                                         local_var_params['client_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `client_id` when calling `get_o_auth_client`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('client_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['client_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `client_id` when calling `get_o_auth_client`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'client_id' in local_var_params and not re.search(r'^cli_[0-9A-Za-z]{24}$', local_var_params['client_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `client_id` when calling `get_o_auth_client`, must conform to the pattern `/^cli_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}

@@ -114,6 +114,9 @@ class RunsApi(object):
                                                         local_var_params['run_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `run_id` when calling `cancel_run`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('run_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['run_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `cancel_run`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^run_[0-9A-Za-z]{24}$', local_var_params['run_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `run_id` when calling `cancel_run`, must conform to the pattern `/^run_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -230,6 +233,9 @@ class RunsApi(object):
                                                         local_var_params['run_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `run_id` when calling `get_run`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('run_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['run_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_run`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^run_[0-9A-Za-z]{24}$', local_var_params['run_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `run_id` when calling `get_run`, must conform to the pattern `/^run_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -363,6 +369,9 @@ class RunsApi(object):
             raise ApiValueError("Invalid value for parameter `cursor` when calling `list_runs`, length must be greater than or equal to `1`")  # noqa: E501
         if self.api_client.client_side_validation and 'cursor' in local_var_params and not re.search(r'^[A-Za-z0-9_-]+$', local_var_params['cursor']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `cursor` when calling `list_runs`, must conform to the pattern `/^[A-Za-z0-9_-]+$/`")  # noqa: E501
+        if self.api_client.client_side_validation and ('workflow_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['workflow_id']) > 27):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `workflow_id` when calling `list_runs`, length must be less than or equal to `27`")  # noqa: E501
         if self.api_client.client_side_validation and 'workflow_id' in local_var_params and not re.search(r'^wf_[0-9A-Za-z]{24}$', local_var_params['workflow_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `workflow_id` when calling `list_runs`, must conform to the pattern `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -488,6 +497,9 @@ class RunsApi(object):
                                                         local_var_params['run_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `run_id` when calling `retry_run`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('run_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['run_id']) > 28):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `retry_run`, length must be less than or equal to `28`")  # noqa: E501
         if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^run_[0-9A-Za-z]{24}$', local_var_params['run_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `run_id` when calling `retry_run`, must conform to the pattern `/^run_[0-9A-Za-z]{24}$/`")  # noqa: E501
         if self.api_client.client_side_validation and ('idempotency_key' in local_var_params and  # noqa: E501

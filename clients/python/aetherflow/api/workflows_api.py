@@ -245,6 +245,9 @@ class WorkflowsApi(object):
                                                         local_var_params['workflow_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `workflow_id` when calling `delete_workflow`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('workflow_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['workflow_id']) > 27):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `workflow_id` when calling `delete_workflow`, length must be less than or equal to `27`")  # noqa: E501
         if self.api_client.client_side_validation and 'workflow_id' in local_var_params and not re.search(r'^wf_[0-9A-Za-z]{24}$', local_var_params['workflow_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `workflow_id` when calling `delete_workflow`, must conform to the pattern `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -361,6 +364,9 @@ class WorkflowsApi(object):
                                                         local_var_params['workflow_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `workflow_id` when calling `get_workflow`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('workflow_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['workflow_id']) > 27):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `workflow_id` when calling `get_workflow`, length must be less than or equal to `27`")  # noqa: E501
         if self.api_client.client_side_validation and 'workflow_id' in local_var_params and not re.search(r'^wf_[0-9A-Za-z]{24}$', local_var_params['workflow_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `workflow_id` when calling `get_workflow`, must conform to the pattern `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -616,6 +622,9 @@ class WorkflowsApi(object):
                                                         local_var_params['workflow_input'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `workflow_input` when calling `replace_workflow`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('workflow_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['workflow_id']) > 27):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `workflow_id` when calling `replace_workflow`, length must be less than or equal to `27`")  # noqa: E501
         if self.api_client.client_side_validation and 'workflow_id' in local_var_params and not re.search(r'^wf_[0-9A-Za-z]{24}$', local_var_params['workflow_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `workflow_id` when calling `replace_workflow`, must conform to the pattern `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
         collection_formats = {}
@@ -744,6 +753,9 @@ class WorkflowsApi(object):
                                                         local_var_params['workflow_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `workflow_id` when calling `run_workflow`")  # noqa: E501
 
+        if self.api_client.client_side_validation and ('workflow_id' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['workflow_id']) > 27):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `workflow_id` when calling `run_workflow`, length must be less than or equal to `27`")  # noqa: E501
         if self.api_client.client_side_validation and 'workflow_id' in local_var_params and not re.search(r'^wf_[0-9A-Za-z]{24}$', local_var_params['workflow_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `workflow_id` when calling `run_workflow`, must conform to the pattern `/^wf_[0-9A-Za-z]{24}$/`")  # noqa: E501
         if self.api_client.client_side_validation and ('idempotency_key' in local_var_params and  # noqa: E501

@@ -177,6 +177,9 @@ class LoginRequest(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
+                project_id is not None and len(project_id) > 29):
+            raise ValueError("Invalid value for `project_id`, length must be less than or equal to `29`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
                 project_id is not None and not re.search(r'^proj_[0-9A-Za-z]{24}$', project_id)):  # noqa: E501
             raise ValueError(r"Invalid value for `project_id`, must be a follow pattern or equal to `/^proj_[0-9A-Za-z]{24}$/`")  # noqa: E501
 

@@ -72,6 +72,9 @@ class LoginWithEmail(object):
         """
         if self.local_vars_configuration.client_side_validation and email is None:  # noqa: E501
             raise ValueError("Invalid value for `email`, must not be `None`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                email is not None and len(email) > 254):
+            raise ValueError("Invalid value for `email`, length must be less than or equal to `254`")  # noqa: E501
 
         self._email = email
 

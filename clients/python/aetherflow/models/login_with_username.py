@@ -72,6 +72,9 @@ class LoginWithUsername(object):
         """
         if self.local_vars_configuration.client_side_validation and username is None:  # noqa: E501
             raise ValueError("Invalid value for `username`, must not be `None`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                username is not None and len(username) > 254):
+            raise ValueError("Invalid value for `username`, length must be less than or equal to `254`")  # noqa: E501
 
         self._username = username
 
