@@ -1,6 +1,7 @@
 // The composition of the HTTP pipeline, in one place and in this order:
 //   request id -> security headers -> HTTPS only -> headers sent once -> operation
-//   match (404/405) -> body parsers (size and depth limits, no NUL) -> contract validation
+//   match (404/405) -> CORS headers (paths with a preflight) -> body parsers (size
+//   and depth limits, no NUL) -> contract validation
 //   (requests; responses when configured) -> finite numbers -> authentication
 //   -> scope check -> rate limit -> credential
 //   headers -> handlers (by operationId) -> one error handler.
@@ -16,6 +17,7 @@ import type { IdempotencyStore } from './domain/idempotency.ts';
 import type { Clock } from './domain/time.ts';
 import { bodyParsers } from './http/body-parsers.ts';
 import { contractValidation } from './http/contract-validation.ts';
+import { corsHeaders } from './http/cors.ts';
 import { credentialHeaders } from './http/credential-headers.ts';
 import { refuseDeepBodies } from './http/body-depth.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -84,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
       httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }),
       refuseRepeatedHeaders(),
       matchOperation(contract),
+      corsHeaders(contract),
 
       bodyParsers({ limitBytes: config.bodyLimitBytes }),
       refuseDeepBodies(),
