@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadContractDocument } from '../support/contract-document.ts';
 import { exampleBody, examplePath, exampleRequests } from '../support/example-requests.ts';
-import { startExampleWorld, substitute, type ExampleWorld } from '../support/example-world.ts';
+import { authorizationOf, startExampleWorld, substitute, type ExampleWorld } from '../support/example-world.ts';
 
 const contract = loadContractDocument();
 const requests = exampleRequests(contract);
@@ -30,9 +30,10 @@ describe('every request example gets its documented answer from the server', () 
     const swap = (value: string) => substitute(prepared.substitutions, value);
     const body = exampleBody(request, swap);
     const headers: Record<string, string> = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, swap(value)]));
-    if (prepared.authorization) headers.Authorization = prepared.authorization;
+    if (prepared.credential) headers.Authorization = authorizationOf(prepared.credential);
+    if (prepared.cookie) headers.Cookie = prepared.cookie;
     if (request.body) headers['Content-Type'] = request.body.mediaType;
-    const response = await fetch(`${world.server.baseUrl}${examplePath(request, swap)}`, { method: request.method.toUpperCase(), headers: { ...headers, ...prepared.headers }, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(`${world.server.baseUrl}${examplePath(request, swap)}`, { method: request.method.toUpperCase(), headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
     const contentType = response.headers.get('content-type');
     expect(response.status, text.slice(0, 600)).toBeLessThan(400);

@@ -35,14 +35,23 @@ export const EXAMPLE = {
   owner: { email: 'maya.lindqvist@northwind-logistics.com', password: 'correct-horse-battery-staple-42' },
 } as const;
 
+/** The credential an example request is sent with. */
+export type Credential =
+  | { scheme: 'bearer'; kind: 'api_key' | 'session'; token: string }
+  | { scheme: 'basic'; clientId: string; clientSecret: string };
+
 /** How to send one example request to the world's server. */
 export interface Prepared {
-  /** Example value -> real value; an example value ending in `.` stands for every string that starts with it (JWTs). */
+  /** Example value -> real value; an example value ending in `.` stands for every token that starts with it (JWTs). */
   substitutions: Array<[string, string]>;
-  /** The `Authorization` header, or null for none. */
-  authorization: string | null;
-  /** More headers (a browser's cookie). */
-  headers: Record<string, string>;
+  credential: Credential | null;
+  /** The login page's cookie, for the form posts a browser makes. */
+  cookie?: string;
+}
+
+/** The Authorization header of a credential. */
+export function authorizationOf(credential: Credential): string {
+  return credential.scheme === 'bearer' ? `Bearer ${credential.token}` : basicAuth(credential.clientId, credential.clientSecret);
 }
 
 export interface ExampleWorld {
@@ -53,12 +62,13 @@ export interface ExampleWorld {
   close(): Promise<void>;
 }
 
-/** Applies `substitutions` to one string. */
+/** Applies `substitutions` to a string (a value, or the text of a code sample). */
 export function substitute(substitutions: Array<[string, string]>, value: string): string {
   let result = value;
   for (const [example, real] of substitutions) {
     if (example.endsWith('.')) {
-      if (result.startsWith(example)) return real;
+      const escaped = example.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      result = result.replace(new RegExp(`${escaped}[A-Za-z0-9_.-]*`, 'g'), () => real);
     } else {
       result = result.split(example).join(real);
     }
@@ -89,7 +99,7 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
   /** A fresh secret key of the owner's live data with every scope: one per request, so idempotency keys never meet. */
   const freshKey = async () =>
     (await must('a fresh key', api(base, 'POST', '/v1/auth/api-keys', { token: session.token, body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret as string;
-  const bearer = (credential: string) => `Bearer ${credential}`;
+  const bearer = (token: string, kind: 'api_key' | 'session' = 'api_key'): Credential => ({ scheme: 'bearer', kind, token });
 
   const createWorkflow = async (key: string, steps: unknown[] = [{ id: 'hello', type: 'log', message: 'Hello' }]) =>
     (await must('a workflow', api(base, 'POST', '/v1/workflows', { token: key, body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id as string;
@@ -129,7 +139,7 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
     if (answer.status !== 200) throw new Error(`set-up: token exchange answered ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body as { access_token: string; refresh_token: string };
   };
-  const basic = (app: App) => basicAuth(app.client_id, app.client_secret ?? '');
+  const basic = (app: App): Credential => ({ scheme: 'basic', clientId: app.client_id, clientSecret: app.client_secret ?? '' });
 
   const WEB_REDIRECT = 'https://app.acme-reports.com/oauth/callback';
   const PUBLIC_REDIRECT = 'http://127.0.0.1:8765/callback';
@@ -139,68 +149,68 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
   ];
 
   const prepare = async (request: ExampleRequest): Promise<Prepared> => {
-    const none: Prepared = { substitutions: [], authorization: null, headers: {} };
+    const none: Prepared = { substitutions: [], credential: null };
     switch (request.operationId) {
       case 'getWorkflow':
       case 'replaceWorkflow':
       case 'deleteWorkflow':
       case 'runWorkflow': {
         const key = await freshKey();
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.workflowId, await createWorkflow(key)]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.workflowId, await createWorkflow(key)]] };
       }
       case 'getRun': {
         const key = await freshKey();
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.runId, (await startRun(key)).id]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, (await startRun(key)).id]] };
       }
       case 'cancelRun': {
         // A run that waits, so it is still running when cancelled.
         const key = await freshKey();
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.runId, (await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }])).id]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, (await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }])).id]] };
       }
       case 'retryRun': {
         const key = await freshKey();
         const run = await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }]);
         await must('cancel', api(base, 'POST', `/v1/runs/${run.id}/cancel`, { token: key }));
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.runId, run.id]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, run.id]] };
       }
       case 'getConnection':
       case 'deleteConnection': {
         const key = await freshKey();
         const connection = await must('a connection', api(base, 'POST', '/v1/connections', { token: key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-token-3f9a1c7e' } } }));
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id as string]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id as string]] };
       }
       case 'getApiKey':
       case 'revokeApiKey':
       case 'rotateApiKey': {
         const key = await freshKey();
         const other = await must('a key', api(base, 'POST', '/v1/auth/api-keys', { token: key, body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] } }));
-        return { ...none, authorization: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id as string]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id as string]] };
       }
       case 'createApiKey':
         // The examples make live keys: a live credential may (a test key would get environment_mismatch).
-        return { ...none, authorization: bearer(await freshKey()) };
+        return { ...none, credential: bearer(await freshKey()) };
       case 'login':
         return { ...none, substitutions: [[EXAMPLE.projectId, server.projectId]] };
       case 'refreshSession':
         return { ...none, substitutions: [[EXAMPLE.sessionRefreshToken, (await logIn()).refresh_token]] };
       case 'logout': {
         const fresh = await logIn();
-        return { ...none, authorization: bearer(fresh.token), substitutions: [[EXAMPLE.logoutRefreshToken, fresh.refresh_token]] };
+        return { ...none, credential: bearer(fresh.token, 'session'), substitutions: [[EXAMPLE.logoutRefreshToken, fresh.refresh_token]] };
       }
       case 'getOAuthClient':
       case 'deleteOAuthClient':
       case 'authorize':
-        return { ...none, authorization: request.secured ? bearer(await freshKey()) : null, substitutions: webSubstitutions(await webApp()) };
+        return { ...none, credential: request.secured ? bearer(await freshKey()) : null, substitutions: webSubstitutions(await webApp()) };
       case 'submitAuthorization': {
         const app = await webApp();
         const browser = new Browser(base);
         const page = await browser.get(authorizationUrl(base, authorizationParameters(app, WEB_REDIRECT)));
         const loginFields = formFields(await page.text());
         const cookie = () => [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-        if (request.name === 'login') return { authorization: null, headers: { Cookie: cookie() }, substitutions: [...webSubstitutions(app), [EXAMPLE.loginCsrf, loginFields.csrf_token ?? '']] };
+        if (request.name === 'login') return { credential: null, cookie: cookie(), substitutions: [...webSubstitutions(app), [EXAMPLE.loginCsrf, loginFields.csrf_token ?? '']] };
         const consent = await browser.post('/oauth/authorize', { ...loginFields, ...EXAMPLE.owner, action: 'login' });
         const consentFields = formFields(await consent.text());
-        return { authorization: null, headers: { Cookie: cookie() }, substitutions: [...webSubstitutions(app), [EXAMPLE.consentCsrf, consentFields.csrf_token ?? ''], [EXAMPLE.projectId, server.projectId]] };
+        return { credential: null, cookie: cookie(), substitutions: [...webSubstitutions(app), [EXAMPLE.consentCsrf, consentFields.csrf_token ?? ''], [EXAMPLE.projectId, server.projectId]] };
       }
       case 'issueToken': {
         if (request.name.startsWith('client_credentials')) {
@@ -213,9 +223,9 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
         }
         const app = await webApp();
         if (request.name.startsWith('refresh_token')) {
-          return { ...none, authorization: basic(app), substitutions: [[EXAMPLE.oauthRefreshToken, (await tokens(app, WEB_REDIRECT)).refresh_token]] };
+          return { ...none, credential: basic(app), substitutions: [[EXAMPLE.oauthRefreshToken, (await tokens(app, WEB_REDIRECT)).refresh_token]] };
         }
-        return { ...none, authorization: basic(app), substitutions: [[EXAMPLE.confidentialCode, await code(app, WEB_REDIRECT)]] };
+        return { ...none, credential: basic(app), substitutions: [[EXAMPLE.confidentialCode, await code(app, WEB_REDIRECT)]] };
       }
       case 'revokeToken':
       case 'introspectToken': {
@@ -232,10 +242,10 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
         }
         const app = await webApp();
         const issued = await tokens(app, WEB_REDIRECT);
-        return { ...none, authorization: basic(app), substitutions: [[EXAMPLE.revokedRefreshToken, issued.refresh_token], [EXAMPLE.accessToken, issued.access_token]] };
+        return { ...none, credential: basic(app), substitutions: [[EXAMPLE.revokedRefreshToken, issued.refresh_token], [EXAMPLE.accessToken, issued.access_token]] };
       }
       default:
-        return { ...none, authorization: request.secured ? bearer(await freshKey()) : null };
+        return { ...none, credential: request.secured ? bearer(await freshKey()) : null };
     }
   };
 
