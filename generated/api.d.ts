@@ -393,10 +393,33 @@ export interface paths {
          *
          *     Requires the `events:write` scope. Recorded in the audit log as
          *     `event.ingested`.
+         *
+         *     **Browser apps.** A web page may call this operation from any origin with
+         *     a client key: the browser's CORS preflight (`OPTIONS /v1/events`) is answered,
+         *     and every answer carries `Access-Control-Allow-Origin: *` and
+         *     `Access-Control-Expose-Headers`, so the page can read the status, the body,
+         *     the request id and the rate-limit headers. No other operation answers CORS:
+         *     a browser refuses a page's request to any of them.
          */
         post: operations["ingestEvent"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight for sending events from a browser
+         * @description What a browser sends by itself before a web page's `POST /v1/events` from
+         *     another origin (a CORS preflight); your code never calls it. The answer
+         *     allows any origin to `POST` with `Authorization` or `X-API-Key`,
+         *     `Content-Type` and `Idempotency-Key`, and may be reused for 10 minutes.
+         *
+         *     This is the only path that answers a preflight: browser pages may send
+         *     events with a client key (`ck_`), which can do nothing else, and no other
+         *     operation can be called from a page on another origin (its preflight is
+         *     refused with `405`, so the browser never sends the request). Keys that can
+         *     do more than send events belong on your servers.
+         *
+         *     Public: no credential (browsers send none with a preflight), not
+         *     rate-limited, nothing recorded in the audit log.
+         */
+        options: operations["preflightEvent"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -1222,6 +1245,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Cursor
+         * @description An opaque position in a list: the `next_cursor` of the previous page.
+         */
+        Cursor: string;
         /**
          * WorkflowStatus
          * @description Whether the workflow may start runs. `active` workflows can be run manually and
@@ -3944,7 +3972,7 @@ export interface components {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
                 "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                 "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                 RateLimit: components["headers"]["RateLimit"];
@@ -4094,10 +4122,12 @@ export interface components {
          */
         Limit: number;
         /**
-         * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-         * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJ3b3JrZmxvd3M6YWN0aXZlIiwiMjAyNi0wMi0wM1QxNDoyMDowMC4wMDBaIiwid2ZfOFlSNGdKenZSWmdZWm9jdjBoM0RkSmxVIl0
          */
-        Cursor: string;
+        WorkflowsCursor: components["schemas"]["Cursor"];
         /**
          * @description Makes the request safe to retry. A retry with the same key and the same body
          *     within 24 hours returns the first response (with `Idempotent-Replayed: true`)
@@ -4113,25 +4143,60 @@ export interface components {
          */
         WorkflowId: string;
         /**
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJydW5zOndmXzhZUjRnSnp2UlpnWVpvY3YwaDNEZEpsVTpmYWlsZWQiLCIyMDI2LTA0LTIwVDA4OjE1OjAwLjAwMFoiLCJydW5fWWxudmdlV1BkY3A0UElhT1RMakRVdUE4Il0
+         */
+        RunsCursor: components["schemas"]["Cursor"];
+        /**
          * @description The run's id.
          * @example run_YlnvgeWPdcp4PIaOTLjDUuA8
          */
         RunId: string;
+        /**
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJjb25uZWN0aW9ucyIsIjIwMjYtMDMtMTRUMTA6MDI6MTEuMDAwWiIsImNvbm5fTkVFcUg1V3hYcm82RndWT1dFd3RWUVhsIl0
+         */
+        ConnectionsCursor: components["schemas"]["Cursor"];
         /**
          * @description The connection's id.
          * @example conn_NEEqH5WxXro6FwVOWEwtVQXl
          */
         ConnectionId: string;
         /**
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJrZXlzOmFjdGl2ZTpzZWNyZXQiLCIyMDI2LTA1LTA0VDA5OjAwOjAwLjAwMFoiLCJrZXlfSWNQbUlQRTNUaTRhVTBSQ25oWWFaSTlZIl0
+         */
+        ApiKeysCursor: components["schemas"]["Cursor"];
+        /**
          * @description The API key's id.
          * @example key_IcPmIPE3Ti4aU0RCnhYaZI9Y
          */
         KeyId: string;
         /**
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJvYXV0aF9jbGllbnRzIiwiMjAyNi0wNi0zMFQxNjoyMDowOS4wMDBaIiwiY2xpX2ZnMTZPdkhGYzhKMXM3TlFodmdaN1hnNSJd
+         */
+        OAuthClientsCursor: components["schemas"]["Cursor"];
+        /**
          * @description The OAuth client's id.
          * @example cli_fg16OvHFc8J1s7NQhvgZ7Xg5
          */
         ClientId: string;
+        /**
+         * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+         *     filters. Omit it for the first page. A cursor of another list, or of this list
+         *     with other filters, is refused with `400 invalid_cursor`.
+         * @example WyJhdWRpdDpXRTE4dlc2akxQanNaYVp3IiwiMjAyNi0xMS0yMFQwOTozMDowMC4wMDBaIiwiYXVkX3c5SlBWOHo0ZEZXTlpsVU5vbnpKTUVucyJd
+         */
+        AuditLogsCursor: components["schemas"]["Cursor"];
     };
     requestBodies: never;
     headers: {
@@ -4183,17 +4248,24 @@ export interface components {
          */
         XKeyExpiresAt: string;
         /**
-         * @description The authentication challenge (RFC 6750). On `insufficient_scope` it names the
-         *     scope that was missing: `Bearer error="insufficient_scope", scope="workflows:write"`.
-         * @example Bearer realm="aetherflow", error="invalid_token", error_description="The API key provided is invalid."
+         * @description The authentication challenge (RFC 6750 section 3). A request without a
+         *     credential gets the bare challenge, `Bearer realm="aetherflow"` (no error
+         *     code, section 3.1); a credential that was presented but is not valid gets
+         *     `error="invalid_token"` and, as `error_description`, the body's `message`.
+         *     Each example below goes with the error example of the same name.
          */
         WWWAuthenticate: string;
         /**
          * @description Present when the refusal is `insufficient_scope` (RFC 6750 section 3.1): names the
          *     scope the operation needs.
-         * @example Bearer realm="aetherflow", error="insufficient_scope", scope="workflows:write"
          */
         WWWAuthenticateScope: string;
+        /**
+         * @description Requests left in the current window of the governing limit: `0` on a `429`,
+         *     since that limit is what refused the request.
+         * @example 0
+         */
+        XRateLimitRemainingExhausted: number;
         /**
          * @description Seconds to wait before retrying; a request sent after this delay is admitted.
          * @example 18
@@ -4205,6 +4277,36 @@ export interface components {
          * @example true
          */
         IdempotentReplayed: "true";
+        /**
+         * @description CORS (browser apps, `POST /v1/events` only): any origin may send events, with a
+         *     client key (`ck_`). The key, not the origin, decides what the request may do,
+         *     and a client key may do nothing but send events.
+         * @example *
+         */
+        AccessControlAllowOrigin: "*";
+        /**
+         * @description CORS: the response headers a browser app may read (the request id, the
+         *     rate-limit headers and `Retry-After`, and the other headers this operation
+         *     documents).
+         * @example X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit-Policy, RateLimit, Deprecation, X-Key-Expires-At, Idempotent-Replayed, WWW-Authenticate, Retry-After
+         */
+        AccessControlExposeHeaders: string;
+        /**
+         * @description CORS preflight: the one method a browser app may use on this path.
+         * @example POST
+         */
+        AccessControlAllowMethods: "POST";
+        /**
+         * @description CORS preflight: the request headers a browser app may send: the credential
+         *     (`Authorization` or `X-API-Key`), `Content-Type` and `Idempotency-Key`.
+         * @example Authorization, X-API-Key, Content-Type, Idempotency-Key
+         */
+        AccessControlAllowHeaders: "Authorization, X-API-Key, Content-Type, Idempotency-Key";
+        /**
+         * @description CORS preflight: seconds a browser may reuse this answer before asking again.
+         * @example 600
+         */
+        AccessControlMaxAge: 600;
         /**
          * @description Responses holding tokens or secrets must not be cached (RFC 6749 section 5.1).
          * @example no-store
@@ -4265,10 +4367,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJ3b3JrZmxvd3M6YWN0aXZlIiwiMjAyNi0wMi0wM1QxNDoyMDowMC4wMDBaIiwid2ZfOFlSNGdKenZSWmdZWm9jdjBoM0RkSmxVIl0
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["WorkflowsCursor"];
                 /**
                  * @description Only workflows with this status. Omit it to list both.
                  * @example active
@@ -4607,10 +4711,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJydW5zOndmXzhZUjRnSnp2UlpnWVpvY3YwaDNEZEpsVTpmYWlsZWQiLCIyMDI2LTA0LTIwVDA4OjE1OjAwLjAwMFoiLCJydW5fWWxudmdlV1BkY3A0UElhT1RMakRVdUE4Il0
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["RunsCursor"];
                 /**
                  * @description Only runs of this workflow (which may have been deleted since).
                  * @example wf_8YR4gJzvRZgYZocv0h3DdJlU
@@ -4828,10 +4934,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJjb25uZWN0aW9ucyIsIjIwMjYtMDMtMTRUMTA6MDI6MTEuMDAwWiIsImNvbm5fTkVFcUg1V3hYcm82RndWT1dFd3RWUVhsIl0
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["ConnectionsCursor"];
             };
             header?: never;
             path?: never;
@@ -5031,6 +5139,8 @@ export interface operations {
                     Deprecation: components["headers"]["Deprecation"];
                     "X-Key-Expires-At": components["headers"]["XKeyExpiresAt"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    "Access-Control-Expose-Headers": components["headers"]["AccessControlExposeHeaders"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5044,6 +5154,66 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    preflightEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The origin of the page, as the browser sends it.
+                 * @example https://shop.acme-example.com
+                 */
+                Origin: string;
+                /**
+                 * @description The method the page is about to use.
+                 * @example POST
+                 */
+                "Access-Control-Request-Method": string;
+                /**
+                 * @description The headers the page is about to send, lower-case and comma-separated.
+                 * @example authorization,content-type,idempotency-key
+                 */
+                "Access-Control-Request-Headers"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The browser may send the request. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    "Access-Control-Allow-Methods": components["headers"]["AccessControlAllowMethods"];
+                    "Access-Control-Allow-Headers": components["headers"]["AccessControlAllowHeaders"];
+                    "Access-Control-Max-Age": components["headers"]["AccessControlMaxAge"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A header of the preflight is malformed. Not rate-limited, so no rate-limit headers. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The preflight was sent over plain HTTP. Not rate-limited, so no rate-limit headers. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -5066,10 +5236,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJrZXlzOmFjdGl2ZTpzZWNyZXQiLCIyMDI2LTA1LTA0VDA5OjAwOjAwLjAwMFoiLCJrZXlfSWNQbUlQRTNUaTRhVTBSQ25oWWFaSTlZIl0
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["ApiKeysCursor"];
             };
             header?: never;
             path?: never;
@@ -5403,7 +5575,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                     "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -5555,10 +5727,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJvYXV0aF9jbGllbnRzIiwiMjAyNi0wNi0zMFQxNjoyMDowOS4wMDBaIiwiY2xpX2ZnMTZPdkhGYzhKMXM3TlFodmdaN1hnNSJd
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["OAuthClientsCursor"];
             };
             header?: never;
             path?: never;
@@ -5760,10 +5934,12 @@ export interface operations {
                  */
                 limit?: components["parameters"]["Limit"];
                 /**
-                 * @description The `next_cursor` of the previous page, unchanged. Omit it for the first page.
-                 * @example eyJpZCI6IndmXzhZUjRnSnp2UloifQ
+                 * @description The `next_cursor` of the previous page of this list, unchanged, with the same
+                 *     filters. Omit it for the first page. A cursor of another list, or of this list
+                 *     with other filters, is refused with `400 invalid_cursor`.
+                 * @example WyJhdWRpdDpXRTE4dlc2akxQanNaYVp3IiwiMjAyNi0xMS0yMFQwOTozMDowMC4wMDBaIiwiYXVkX3c5SlBWOHo0ZEZXTlpsVU5vbnpKTUVucyJd
                  */
-                cursor?: components["parameters"]["Cursor"];
+                cursor?: components["parameters"]["AuditLogsCursor"];
             };
             header?: never;
             path?: never;
@@ -6068,7 +6244,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                     "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -6204,7 +6380,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                     "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -6339,7 +6515,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                     "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -6474,7 +6650,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemainingExhausted"];
                     "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
                     "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     RateLimit: components["headers"]["RateLimit"];

@@ -9,12 +9,16 @@
 //                                the browser on to the code's section of the Errors guide
 //
 // The contract's own "Authentication", "Rate limits" and "Errors" sections are
-// summaries; on the site the guides of the same names replace them.
+// summaries; on the site the guides of the same names replace them. Every
+// operation shows its code samples (curl, TypeScript, Python: scripts/code-samples.ts).
+// Nothing is fetched from the network: Redoc's only remote asset, the Redocly
+// attribution logo, is replaced by an inline copy of its words.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODE_SAMPLE_LANGUAGES, withCodeSamples } from './code-samples.ts';
 import { errorCatalogue, errorTypeHeading, GUIDES, guideMarkdown, loadContract, root, type Contract, type Guide } from './docs-guides.ts';
 
 export const SITE_DIR = path.join(root, 'docs', 'site');
@@ -78,14 +82,14 @@ function rewriteLinks(markdown: string, guide: Guide, published: Map<Guide, stri
   });
 }
 
-/** The contract as the site shows it: its introduction, then every guide. */
+/** The contract as the site shows it: its introduction, then every guide; code samples on every operation. */
 export function docsContract(contract: Contract): Contract {
   const description = contract.info.description;
   const cut = description.search(/^# Authentication$/m);
   if (cut < 0) throw new Error('the contract description has no "# Authentication" section to hand over to the guides');
   const published = new Map(GUIDES.map((guide) => [guide, guideMarkdown(guide, contract)]));
   const guides = GUIDES.map((guide) => rewriteLinks(published.get(guide) ?? '', guide, published).trim());
-  return { ...contract, info: { ...contract.info, description: [description.slice(0, cut).trim(), ...guides].join('\n\n') + '\n' } };
+  return withCodeSamples({ ...contract, info: { ...contract.info, description: [description.slice(0, cut).trim(), ...guides].join('\n\n') + '\n' } });
 }
 
 function errorsRedirectPage(contract: Contract): string {
@@ -112,6 +116,37 @@ function errorsRedirectPage(contract: Contract): string {
 `;
 }
 
+/** The Redocly attribution as an inline SVG of its words, in place of the logo Redoc loads from its CDN. */
+const ATTRIBUTION_LOGO = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="16" viewBox="0 0 64 16"><text x="0" y="12" font-family="sans-serif" font-size="12" fill="#888">Redocly</text></svg>',
+)}`;
+
+/**
+ * The page without the remote asset it loads: Redoc's logo from cdn.redoc.ly. (The
+ * bundle also names icon sets on a CDN, which only pages that use icons load; the
+ * browser test records every request the page makes, and there is none.)
+ */
+export function withoutRemoteAssets(html: string): string {
+  return withWrappedCode(withoutRemoteLogo(html));
+}
+
+/**
+ * Code blocks wrap their long lines (a curl with a cursor, a JWT) instead of
+ * hiding them behind a horizontal scroll, at every width: nothing of a sample is
+ * out of sight. Redoc takes no option for this, so one rule is added to the page.
+ */
+function withWrappedCode(html: string): string {
+  const rule = '<style>pre, pre code { white-space: pre-wrap !important; overflow-wrap: anywhere !important; }</style>';
+  if (!html.includes('</head>')) throw new Error('the docs page has no </head> to add its code-wrapping rule to');
+  return html.replace('</head>', `${rule}</head>`);
+}
+
+function withoutRemoteLogo(html: string): string {
+  const replaced = html.replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g, ATTRIBUTION_LOGO);
+  if (replaced === html) throw new Error("Redoc's logo URL was not found in the page: check what the docs page loads (test/docs/site.test.ts)");
+  return replaced;
+}
+
 export function buildDocs(outDir = SITE_DIR): { file: string; bytes: number } {
   const contract = loadContract();
   const scratch = mkdtempSync(path.join(tmpdir(), 'aetherflow-docs-'));
@@ -121,11 +156,16 @@ export function buildDocs(outDir = SITE_DIR): { file: string; bytes: number } {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(path.join(outDir, 'errors'), { recursive: true });
     const file = path.join(outDir, 'index.html');
+    // Redoc shows the x-codeSamples of the languages its configuration lists, in that order.
+    // With telemetry off the page sends nothing either (it would report clicks to otel.cloud.redocly.com).
+    const config = path.join(scratch, 'redocly.yaml');
+    writeFileSync(config, `telemetry: off\nopenapi:\n  hideLogo: true\n  codeSamples:\n    languages:\n${CODE_SAMPLE_LANGUAGES.map((lang) => `      - lang: ${lang}\n`).join('')}`);
     execFileSync(
       path.join(root, 'node_modules', '.bin', 'redocly'),
-      ['build-docs', input, '--inlineBundle', '--output', file, '--title', SITE_TITLE, '--openapi.hideLogo=true'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      ['build-docs', input, '--inlineBundle', '--output', file, '--title', SITE_TITLE, '--config', config],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDOCLY_TELEMETRY: 'off' } },
     );
+    writeFileSync(file, withoutRemoteAssets(readFileSync(file, 'utf8')));
     writeFileSync(path.join(outDir, 'openapi.json'), `${JSON.stringify(contract, null, 2)}\n`);
     writeFileSync(path.join(outDir, 'errors', 'index.html'), errorsRedirectPage(contract));
     return { file, bytes: statSync(file).size };

@@ -49,6 +49,8 @@ export function downConvert(contract: object): JsonObject {
  * - a request body offered both form-encoded and as JSON (the OAuth endpoints): form
  *   only. 4.3.1 picks JSON when offered, then sends the fields as form parameters
  *   in a JSON request, which carries none of them.
+ * - `items: {}` on a schema without `type` (any JSON value) is dropped: 4.3.1
+ *   takes it for an array.
  * - `oneOf` of object variants (the step and trigger types, JWKs, introspection):
  *   one object with every variant's properties, `type` the union of their values,
  *   required only what every variant requires. 4.3.1's `python` generator otherwise
@@ -80,6 +82,9 @@ export function forCodegen(document: JsonObject): JsonObject {
       if (typeof value !== 'boolean') node.enum = [value ?? null];
     }
     if (node.type === 'boolean') delete node.enum;
+    // Any JSON value: `items: {}` is there for Prism's json-schema-faker, but 4.3.1
+    // reads it as "an array" and would type the value `list[object]`.
+    if (!('type' in node) && isObject(node.items) && Object.keys(node.items).length === 0) delete node.items;
     if (Array.isArray(node.enum) && node.enum.includes(null)) {
       node.enum = node.enum.filter((value) => value !== null);
       node.nullable = true;

@@ -1,6 +1,7 @@
 // The composition of the HTTP pipeline, in one place and in this order:
 //   request id -> security headers -> HTTPS only -> headers sent once -> operation
-//   match (404/405) -> authentication -> scope check -> rate limit -> credential headers
+//   match (404/405) -> CORS headers (paths with a preflight) -> authentication -> scope
+//   check -> rate limit -> credential headers
 //   -> body parsers (size and depth limits, no NUL) -> contract validation (requests;
 //   responses when configured) -> finite numbers -> public operations' address guard
 //   -> handlers (by operationId) -> one error handler.
@@ -21,6 +22,7 @@ import type { IdempotencyStore } from './domain/idempotency.ts';
 import type { Clock } from './domain/time.ts';
 import { bodyParsers } from './http/body-parsers.ts';
 import { contractValidation } from './http/contract-validation.ts';
+import { corsHeaders } from './http/cors.ts';
 import { credentialHeaders } from './http/credential-headers.ts';
 import { refuseDeepBodies } from './http/body-depth.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
       httpsOnly({ allowLoopbackHttp: config.allowLoopbackHttp }),
       refuseRepeatedHeaders(),
       matchOperation(contract),
+      corsHeaders(contract),
 
       authenticate({ apiKeys: deps.apiKeys, tokens: deps.tokens, guard, audit: deps.audit, clock }),
       authorize({ audit: deps.audit }),

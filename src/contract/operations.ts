@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { operations } from '../../generated/api.d.ts';
 
 export type OperationId = keyof operations;
-export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch' | 'options';
 export type RateLimitCategory = 'read' | 'write' | 'execute' | 'events';
 
 /**
@@ -26,7 +26,8 @@ function findUp(from: string, relative: string): string {
   }
 }
 
-const METHODS: readonly HttpMethod[] = ['get', 'put', 'post', 'delete', 'patch'];
+// `options` is a CORS preflight the contract declares (src/http/cors.ts), not a method every path takes.
+const METHODS: readonly HttpMethod[] = ['get', 'put', 'post', 'delete', 'patch', 'options'];
 
 export interface ContractOperation {
   operationId: OperationId;

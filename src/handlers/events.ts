@@ -4,8 +4,12 @@ import { ok, scopeOf } from './envelope.ts';
 import type { Services } from './services.ts';
 
 // The event, the runs it started and their audit entries commit in one transaction; the runner hears of the runs only then.
-export function eventHandlers({ events, audit, transaction }: Services): Pick<Handlers, 'ingestEvent'> {
+export function eventHandlers({ events, audit, transaction }: Services): Pick<Handlers, 'ingestEvent' | 'preflightEvent'> {
   return {
+    // The CORS headers of the answer are the pipeline's (src/http/cors.ts), read off the contract.
+    async preflightEvent() {
+      return { status: 204, body: undefined };
+    },
     async ingestEvent({ body, context }) {
       const receipt = await transaction(async (tx) => {
         const accepted = await events.ingest(scopeOf(principalOf(context)), body, tx);

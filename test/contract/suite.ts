@@ -11,6 +11,7 @@
 //   defineContractSuite({ name: 'prism mock', start: async () => ({ ...target, close }), scenarios });
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contractDocumentPath, essenceOf, isJsonMediaType, loadContractDocument, type ContractDocument } from '../support/contract-document.ts';
+import { insufficientScopeMessage } from '../../src/mock/front.ts';
 import { createApiClient, exchangeOf } from './clients.ts';
 import type { ApiClient, CallResult, ContractTarget, Scenario, ScenarioContext } from './scenario.ts';
 
@@ -157,12 +158,25 @@ function defineScenarioTests(contract: ContractDocument, scenario: Scenario, tar
       failOn(responseProblems(contract, operationId, result, status), what, result);
       const body = parsedBody(result);
       if (isJsonMediaType(example.mediaType)) {
-        expect(body.value, `${what}: the body must be the example's value`).toEqual(example.value);
+        expect(body.value, `${what}: the body must be the example's value`).toEqual(servedExample(contract, operationId, example.value));
       } else {
         expect(body.text, `${what}: the body must be the example's text`).toBe(example.value);
       }
     });
   }
+}
+
+/**
+ * What the mock serves for an example: the example itself, except that an
+ * insufficient_scope names the operation's own scopes, as the server would
+ * (src/mock/front.ts).
+ */
+function servedExample(contract: ContractDocument, operationId: string, value: unknown): unknown {
+  const error = (value as { error?: { code?: unknown } } | null)?.error;
+  if (error?.code !== 'insufficient_scope') return value;
+  const scopes = contract.operation(operationId).scopes;
+  if (scopes.length === 0) return value;
+  return { ...(value as object), error: { ...error, message: insufficientScopeMessage(scopes) } };
 }
 
 /** Runs a scenario's call; an exception (network, openapi-fetch parsing) becomes a readable failure. */

@@ -1,6 +1,6 @@
 // Runs the guides' code examples as a reader would: the literal bash with bash
 // (curl included), TypeScript with tsx, Python with python3 and the generated
-// client, against the real server (or the Prism mock for the mock guide), with
+// client, against the real server (or the mock, as `npm run mock` serves it, for the mock guide), with
 // the environment the guides tell readers to set. A guide example that breaks
 // fails here; so does a block without a marker saying whether it runs, and a
 // TypeScript example that no longer type-checks.
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { root } from '../../scripts/docs-guides.ts';
 import { startIdentityServer, type IdentityServer } from '../identity/support.ts';
 import { mainTenant } from '../support/fixtures.ts';
-import { startPrism, type PrismServer } from '../support/prism.ts';
+import type { RunningMock } from '../../src/mock/mock-server.ts';
+import { startTestMock } from '../support/mock.ts';
 import { guideExamples, type GuideExample } from './guide-examples.ts';
 
 const examples = guideExamples();
@@ -19,7 +20,7 @@ const runnable = examples.filter((example) => example.run);
 const scratch = path.join(root, 'test-results', 'guide-examples');
 
 let server: IdentityServer;
-let mock: PrismServer | null = null;
+let mock: RunningMock | null = null;
 let app: { clientId: string; clientSecret: string };
 let workflowId: string;
 
@@ -55,7 +56,7 @@ async function environmentFor(example: GuideExample): Promise<Record<string, str
   const common = { PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1', NO_COLOR: '1' };
   if (example.target === 'mock') {
     if (!mock) throw new Error('the mock is not running');
-    return { ...common, AETHERFLOW_API_URL: mock.baseUrl, AETHERFLOW_API_KEY: 'sk_test_anything' };
+    return { ...common, AETHERFLOW_API_URL: mock.url, AETHERFLOW_API_KEY: 'sk_test_anything' };
   }
   const env: Record<string, string> = {
     ...common,
@@ -175,7 +176,7 @@ beforeAll(async () => {
   const needsMock = runnable.some((example) => example.target === 'mock');
   [server, mock] = await Promise.all([
     startIdentityServer(),
-    needsMock ? startPrism({ spec: path.join(root, 'generated', 'openapi.json'), mode: 'mock' }) : Promise.resolve(null),
+    needsMock ? startTestMock() : Promise.resolve(null),
   ]);
   const registered = await post('/v1/oauth/clients', {
     name: 'Docs examples',
@@ -190,7 +191,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([server?.close(), mock?.stop(), typeCheck]);
+  await Promise.all([server?.close(), mock?.close(), typeCheck]);
 });
 
 test('every example block of the guides says whether it runs, and most do', () => {

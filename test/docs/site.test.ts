@@ -2,19 +2,30 @@
 // in Debian's chromium (driven by playwright-core) straight from the file system
 // with the network cut off, and checks that every operation and every guide (and
 // each of its headings) is reachable, that links between guides land on a
-// heading, that search finds an operation, and that an error's doc_url lands on
-// its section. Screenshots go to test-results/docs/ (gitignored).
+// heading, that search finds an operation, that an error's doc_url lands on
+// its section, and that at desktop and phone widths every operation shows its
+// code samples (curl, TypeScript, Python) whole: no code block clipped, nothing
+// wider than the screen. Screenshots go to test-results/docs/ (gitignored).
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildDocs, docsContract, headings, redocSlug, SITE_DIR } from '../../scripts/build-docs.ts';
+import { CODE_SAMPLE_LANGUAGES, codeSamples } from '../../scripts/code-samples.ts';
 import { GUIDES, guideMarkdown, loadContract, root } from '../../scripts/docs-guides.ts';
 
 // What the functions passed to page.evaluate() see, in the browser (this file is not compiled with the DOM library).
 declare const window: { location: { hash: string } };
-declare const document: { getElementById(id: string): { textContent: string | null; getBoundingClientRect(): { top: number } } | null };
+interface ElementLike {
+  textContent: string | null;
+  scrollWidth: number;
+  clientWidth: number;
+  getBoundingClientRect(): { top: number; left: number; right: number; bottom: number };
+  querySelectorAll(selector: string): ArrayLike<ElementLike>;
+  scrollIntoView(options?: unknown): void;
+}
+declare const document: { getElementById(id: string): ElementLike | null; documentElement: ElementLike };
 declare function requestAnimationFrame(callback: (time: number) => void): number;
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,22 +51,28 @@ let page: Page;
 const external: string[] = [];
 const started = Date.now();
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  buildDocs();
-  mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // Offline: the site must render from its one file.
+/** A page of the site at `width` x `height`, offline (every request outside the file system refused and recorded). */
+async function openSite(width: number, height: number): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height } });
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
     external.push(url);
     return route.abort();
   });
-  page = await context.newPage();
-  await page.goto(site);
-  await page.locator('h1').first().waitFor();
+  const opened = await context.newPage();
+  await opened.goto(site);
+  await opened.locator('h1').first().waitFor();
+  return opened;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
+  buildDocs();
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  // Offline: the site must render from its one file.
+  page = await openSite(1280, 900);
 }, 60_000);
 
 afterAll(async () => {
@@ -81,19 +98,19 @@ async function open(hash: string, id: string, on: Page = page): Promise<string> 
 }
 
 /** A screenshot once the view has painted (virtualized sections mount a frame after they scroll in). */
-async function shot(name: string): Promise<void> {
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+async function shot(name: string, on: Page = page): Promise<void> {
+  await on.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await on.waitForTimeout(300);
+  await on.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
 describe('the docs site', () => {
-  test('renders offline: the reference and every guide are in the sidebar, nothing is fetched but the attribution logo', async () => {
+  test('renders offline: the reference and every guide are in the sidebar, nothing is fetched', async () => {
     const sidebar = await page.locator('body').innerText();
     for (const guide of GUIDES) expect(sidebar).toContain(guide.title);
     for (const tag of new Set(operations.map((operation) => operation.tag))) expect(sidebar).toContain(tag);
     await shot('home');
-    expect(external.filter((url) => !/^https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg$/.test(url))).toEqual([]);
+    expect(external).toEqual([]);
   });
 
   test('every operation of the contract has its page', async () => {
@@ -153,4 +170,55 @@ describe('the docs site', () => {
     expect(await page.getByText('insufficient_scope', { exact: true }).first().isVisible()).toBe(true);
     await shot('errors-insufficient_scope');
   });
+
+  const samples = codeSamples(contract as unknown as Record<string, unknown>);
+  const normalized = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+  for (const [device, width, height] of [['desktop', 1280, 900], ['phone', 390, 844]] as const) {
+    test(`${device} (${width} px): every operation shows its curl, TypeScript and Python samples whole; nothing is wider than the screen`, async () => {
+      const view = await openSite(width, height);
+      const problems: string[] = [];
+      for (const language of CODE_SAMPLE_LANGUAGES) {
+        for (const operation of operations) {
+          const id = `${redocSlug(operation.tag)}/${operation.operationId.toLowerCase()}`;
+          await open(`#/${id}`, id, view);
+          const section = view.locator(`[id="${id}"]`);
+          const chooser = section.locator('button[aria-haspopup="menu"]').filter({ hasText: new RegExp(`^(${CODE_SAMPLE_LANGUAGES.join('|')})$`) }).first();
+          if ((await chooser.innerText()).trim() !== language) {
+            await chooser.click();
+            await view.getByRole('menuitem', { name: language, exact: true }).click();
+            await expect.poll(async () => (await chooser.innerText()).trim()).toBe(language);
+          }
+          const source = samples.get(operation.operationId)?.find((sample) => sample.lang === language)?.source ?? '';
+          // The code block holding the sample: its text is the sample's, it fits its box, and the box fits the screen.
+          const shown = await view.evaluate(
+            ({ target, expected }) => {
+              const blocks = Array.from(document.getElementById(target)?.querySelectorAll('pre') ?? []);
+              const block = blocks.find((pre) => (pre.textContent ?? '').replace(/\s+/g, ' ').trim() === expected);
+              if (!block) return null;
+              block.scrollIntoView({ block: 'center' });
+              const box = block.getBoundingClientRect();
+              // Any code block of the operation (examples, schemas) wider than its box hides part of itself.
+              const clippedElsewhere = blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).length;
+              return { clipped: block.scrollWidth > block.clientWidth + 1, clippedElsewhere, left: box.left, right: box.right, pageWidth: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth };
+            },
+            { target: id, expected: normalized(source) },
+          );
+          // The check scrolled the sample into view: a picture of one operation's.
+          if (operation.operationId === 'createWorkflow') await shot(`samples-${device}-${language}`, view);
+          const where = `${operation.operationId} (${language})`;
+          if (!shown) problems.push(`${where}: the sample is not shown`);
+          else {
+            if (shown.clipped) problems.push(`${where}: the code block is wider than its box`);
+            if (shown.clippedElsewhere > 0) problems.push(`${where}: ${shown.clippedElsewhere} code block(s) of the operation are wider than their box`);
+            if (shown.left < 0 || shown.right > width) problems.push(`${where}: the code block reaches outside the screen (${Math.round(shown.left)}..${Math.round(shown.right)})`);
+            if (shown.pageWidth > shown.viewport) problems.push(`${where}: the page is ${shown.pageWidth} px wide on a ${shown.viewport} px screen`);
+          }
+        }
+      }
+      await view.context().close();
+      expect(problems.join('\n')).toBe('');
+      expect(external).toEqual([]);
+    }, 300_000);
+  }
 });

@@ -93,6 +93,7 @@ beforeAll(async () => {
   await ok('revoke', call('DELETE', `/v1/auth/api-keys/${restricted.json.data.id}`, { key }));
   await call('GET', '/v1/runs', { key: restricted.json.data.secret });
   await ok('report leak', call('POST', '/v1/credentials/revoke', { body: { credential: client.json.data.secret, source_url: 'https://paste.example.com/abc', reporter: 'scanner' } }));
+  await ok('preflight', call('OPTIONS', '/v1/events', { headers: { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'POST' } }));
   await call('POST', '/v1/events', { key: client.json.data.secret, body: { type: 'order.created', data: { order_id: 'o-1' } } });
 
   // Connections of every auth type, their credentials never to be seen again.

@@ -104,7 +104,8 @@ async function startOnPort(options: PrismOptions, spec: string, port: number): P
           ...(options.errors ? ['--errors'] : []),
           `--validate-request=${options.validateRequest ?? false}`,
         ];
-  args.push('--host', HOST, '--port', String(port), '--multiprocess=false');
+  // Prism's own CORS answers are off: CORS is the server's (only where the contract has a preflight).
+  args.push('--host', HOST, '--port', String(port), '--multiprocess=false', '--cors=false');
 
   const child = spawn(prismBin, args, {
     cwd: repoRoot,

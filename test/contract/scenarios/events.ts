@@ -42,4 +42,23 @@ export const eventScenarios: Scenario[] = [
       },
     ],
   },
+  {
+    // What a browser sends before a page's POST from another origin. No credential:
+    // browsers send none with a preflight.
+    operationId: 'preflightEvent',
+    status: 204,
+    call: (ctx) =>
+      ctx.api.OPTIONS('/v1/events', {
+        params: { header: { Origin: 'https://shop.acme-example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' } },
+        headers: { Authorization: null },
+      }),
+    invalid: [
+      {
+        name: 'not a preflight (no Origin, no Access-Control-Request-Method)',
+        status: 400,
+        // @ts-expect-error deliberately missing the required headers
+        call: (ctx) => ctx.api.OPTIONS('/v1/events', { headers: { Authorization: null } }),
+      },
+    ],
+  },
 ];

@@ -56,7 +56,7 @@ class AuditLogsApi(object):
         :param datetime since: Only entries that occurred at or after this time (RFC 3339).
         :param datetime until: Only entries that occurred before this time (RFC 3339). Must be later than `since`.
         :param int limit: How many items to return, 1 to 100.
-        :param str cursor: The `next_cursor` of the previous page, unchanged. Omit it for the first page.
+        :param str cursor: The `next_cursor` of the previous page of this list, unchanged, with the same filters. Omit it for the first page. A cursor of another list, or of this list with other filters, is refused with `400 invalid_cursor`. 
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -90,7 +90,7 @@ class AuditLogsApi(object):
         :param datetime since: Only entries that occurred at or after this time (RFC 3339).
         :param datetime until: Only entries that occurred before this time (RFC 3339). Must be later than `since`.
         :param int limit: How many items to return, 1 to 100.
-        :param str cursor: The `next_cursor` of the previous page, unchanged. Omit it for the first page.
+        :param str cursor: The `next_cursor` of the previous page of this list, unchanged, with the same filters. Omit it for the first page. A cursor of another list, or of this list with other filters, is refused with `400 invalid_cursor`. 
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will

@@ -40,7 +40,7 @@ class EventsApi(object):
     def ingest_event(self, event_input, **kwargs):  # noqa: E501
         """Send an event  # noqa: E501
 
-        Accepts an event from your system and starts a run of every `active` workflow in the credential's project and environment whose trigger is `{type: event, event_type: <the event's type>}`, oldest workflow first and at most 100 per event. Each run gets the event's `data` as its `input`, `trigger: {type: event, event_id: <id>}`, and can read the event in templates as `{{event.data.<name>}}`. The answer comes at once, with the event's id and the ids of the runs it started (still `queued`); an event that matches no workflow is still accepted, with `triggered_runs: []`. Paused and deleted workflows are passed by.  **Client keys.** This is the only operation a client key (`ck_`) may call: such keys hold nothing but `events:write`, so they are safe to ship inside mobile apps and web pages. Anyone who has the app has the key, so treat `data` as untrusted input in your workflows.  **Rate limits.** Besides the limits of the key or token, ingestion is limited to 10000 events per minute per client IP address; the tightest limit governs the rate-limit headers and the `429`.  **Duplicates.** Senders of webhooks and apps on flaky networks retry, so send an `Idempotency-Key` with every event (a delivery id or a UUID made when the event happened). A repeat with the same key within 24 hours is answered with the first receipt (same event `id`, same `triggered_runs`, `Idempotent-Replayed: true`) and starts no run; the same key with a different body is refused with `409 idempotency_conflict`. Without a key, every request is a new event with a new `id` and new runs.  Requires the `events:write` scope. Recorded in the audit log as `event.ingested`.   # noqa: E501
+        Accepts an event from your system and starts a run of every `active` workflow in the credential's project and environment whose trigger is `{type: event, event_type: <the event's type>}`, oldest workflow first and at most 100 per event. Each run gets the event's `data` as its `input`, `trigger: {type: event, event_id: <id>}`, and can read the event in templates as `{{event.data.<name>}}`. The answer comes at once, with the event's id and the ids of the runs it started (still `queued`); an event that matches no workflow is still accepted, with `triggered_runs: []`. Paused and deleted workflows are passed by.  **Client keys.** This is the only operation a client key (`ck_`) may call: such keys hold nothing but `events:write`, so they are safe to ship inside mobile apps and web pages. Anyone who has the app has the key, so treat `data` as untrusted input in your workflows.  **Rate limits.** Besides the limits of the key or token, ingestion is limited to 10000 events per minute per client IP address; the tightest limit governs the rate-limit headers and the `429`.  **Duplicates.** Senders of webhooks and apps on flaky networks retry, so send an `Idempotency-Key` with every event (a delivery id or a UUID made when the event happened). A repeat with the same key within 24 hours is answered with the first receipt (same event `id`, same `triggered_runs`, `Idempotent-Replayed: true`) and starts no run; the same key with a different body is refused with `409 idempotency_conflict`. Without a key, every request is a new event with a new `id` and new runs.  Requires the `events:write` scope. Recorded in the audit log as `event.ingested`.  **Browser apps.** A web page may call this operation from any origin with a client key: the browser's CORS preflight (`OPTIONS /v1/events`) is answered, and every answer carries `Access-Control-Allow-Origin: *` and `Access-Control-Expose-Headers`, so the page can read the status, the body, the request id and the rate-limit headers. No other operation answers CORS: a browser refuses a page's request to any of them.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.ingest_event(event_input, async_req=True)
@@ -66,7 +66,7 @@ class EventsApi(object):
     def ingest_event_with_http_info(self, event_input, **kwargs):  # noqa: E501
         """Send an event  # noqa: E501
 
-        Accepts an event from your system and starts a run of every `active` workflow in the credential's project and environment whose trigger is `{type: event, event_type: <the event's type>}`, oldest workflow first and at most 100 per event. Each run gets the event's `data` as its `input`, `trigger: {type: event, event_id: <id>}`, and can read the event in templates as `{{event.data.<name>}}`. The answer comes at once, with the event's id and the ids of the runs it started (still `queued`); an event that matches no workflow is still accepted, with `triggered_runs: []`. Paused and deleted workflows are passed by.  **Client keys.** This is the only operation a client key (`ck_`) may call: such keys hold nothing but `events:write`, so they are safe to ship inside mobile apps and web pages. Anyone who has the app has the key, so treat `data` as untrusted input in your workflows.  **Rate limits.** Besides the limits of the key or token, ingestion is limited to 10000 events per minute per client IP address; the tightest limit governs the rate-limit headers and the `429`.  **Duplicates.** Senders of webhooks and apps on flaky networks retry, so send an `Idempotency-Key` with every event (a delivery id or a UUID made when the event happened). A repeat with the same key within 24 hours is answered with the first receipt (same event `id`, same `triggered_runs`, `Idempotent-Replayed: true`) and starts no run; the same key with a different body is refused with `409 idempotency_conflict`. Without a key, every request is a new event with a new `id` and new runs.  Requires the `events:write` scope. Recorded in the audit log as `event.ingested`.   # noqa: E501
+        Accepts an event from your system and starts a run of every `active` workflow in the credential's project and environment whose trigger is `{type: event, event_type: <the event's type>}`, oldest workflow first and at most 100 per event. Each run gets the event's `data` as its `input`, `trigger: {type: event, event_id: <id>}`, and can read the event in templates as `{{event.data.<name>}}`. The answer comes at once, with the event's id and the ids of the runs it started (still `queued`); an event that matches no workflow is still accepted, with `triggered_runs: []`. Paused and deleted workflows are passed by.  **Client keys.** This is the only operation a client key (`ck_`) may call: such keys hold nothing but `events:write`, so they are safe to ship inside mobile apps and web pages. Anyone who has the app has the key, so treat `data` as untrusted input in your workflows.  **Rate limits.** Besides the limits of the key or token, ingestion is limited to 10000 events per minute per client IP address; the tightest limit governs the rate-limit headers and the `429`.  **Duplicates.** Senders of webhooks and apps on flaky networks retry, so send an `Idempotency-Key` with every event (a delivery id or a UUID made when the event happened). A repeat with the same key within 24 hours is answered with the first receipt (same event `id`, same `triggered_runs`, `Idempotent-Replayed: true`) and starts no run; the same key with a different body is refused with `409 idempotency_conflict`. Without a key, every request is a new event with a new `id` and new runs.  Requires the `events:write` scope. Recorded in the audit log as `event.ingested`.  **Browser apps.** A web page may call this operation from any origin with a client key: the browser's CORS preflight (`OPTIONS /v1/events`) is answered, and every answer carries `Access-Control-Allow-Origin: *` and `Access-Control-Expose-Headers`, so the page can read the status, the body, the request id and the rate-limit headers. No other operation answers CORS: a browser refuses a page's request to any of them.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.ingest_event_with_http_info(event_input, async_req=True)
@@ -161,6 +161,149 @@ class EventsApi(object):
             post_params=form_params,
             files=local_var_files,
             response_type='EventReceiptEnvelope',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=local_var_params.get('async_req'),
+            _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501
+            _preload_content=local_var_params.get('_preload_content', True),
+            _request_timeout=local_var_params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
+    def preflight_event(self, origin, access_control_request_method, **kwargs):  # noqa: E501
+        """CORS preflight for sending events from a browser  # noqa: E501
+
+        What a browser sends by itself before a web page's `POST /v1/events` from another origin (a CORS preflight); your code never calls it. The answer allows any origin to `POST` with `Authorization` or `X-API-Key`, `Content-Type` and `Idempotency-Key`, and may be reused for 10 minutes.  This is the only path that answers a preflight: browser pages may send events with a client key (`ck_`), which can do nothing else, and no other operation can be called from a page on another origin (its preflight is refused with `405`, so the browser never sends the request). Keys that can do more than send events belong on your servers.  Public: no credential (browsers send none with a preflight), not rate-limited, nothing recorded in the audit log.   # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.preflight_event(origin, access_control_request_method, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str origin: The origin of the page, as the browser sends it. (required)
+        :param str access_control_request_method: The method the page is about to use. (required)
+        :param str access_control_request_headers: The headers the page is about to send, lower-case and comma-separated.
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: None
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        return self.preflight_event_with_http_info(origin, access_control_request_method, **kwargs)  # noqa: E501
+
+    def preflight_event_with_http_info(self, origin, access_control_request_method, **kwargs):  # noqa: E501
+        """CORS preflight for sending events from a browser  # noqa: E501
+
+        What a browser sends by itself before a web page's `POST /v1/events` from another origin (a CORS preflight); your code never calls it. The answer allows any origin to `POST` with `Authorization` or `X-API-Key`, `Content-Type` and `Idempotency-Key`, and may be reused for 10 minutes.  This is the only path that answers a preflight: browser pages may send events with a client key (`ck_`), which can do nothing else, and no other operation can be called from a page on another origin (its preflight is refused with `405`, so the browser never sends the request). Keys that can do more than send events belong on your servers.  Public: no credential (browsers send none with a preflight), not rate-limited, nothing recorded in the audit log.   # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.preflight_event_with_http_info(origin, access_control_request_method, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str origin: The origin of the page, as the browser sends it. (required)
+        :param str access_control_request_method: The method the page is about to use. (required)
+        :param str access_control_request_headers: The headers the page is about to send, lower-case and comma-separated.
+        :param _return_http_data_only: response data without head status code
+                                       and headers
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: None
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        local_var_params = locals()
+
+        all_params = [
+            'origin',
+            'access_control_request_method',
+            'access_control_request_headers'
+        ]
+        all_params.extend(
+            [
+                'async_req',
+                '_return_http_data_only',
+                '_preload_content',
+                '_request_timeout'
+            ]
+        )
+
+        for key, val in six.iteritems(local_var_params['kwargs']):
+            if key not in all_params:
+                raise ApiTypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method preflight_event" % key
+                )
+            local_var_params[key] = val
+        del local_var_params['kwargs']
+        # verify the required parameter 'origin' is set
+        if self.api_client.client_side_validation and ('origin' not in local_var_params or  # noqa: E501
+                                                        local_var_params['origin'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `origin` when calling `preflight_event`")  # noqa: E501
+        # verify the required parameter 'access_control_request_method' is set
+        if self.api_client.client_side_validation and ('access_control_request_method' not in local_var_params or  # noqa: E501
+                                                        local_var_params['access_control_request_method'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `access_control_request_method` when calling `preflight_event`")  # noqa: E501
+
+        if self.api_client.client_side_validation and ('origin' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['origin']) > 2048):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `origin` when calling `preflight_event`, length must be less than or equal to `2048`")  # noqa: E501
+        if self.api_client.client_side_validation and ('origin' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['origin']) < 1):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `origin` when calling `preflight_event`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and ('access_control_request_method' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['access_control_request_method']) > 32):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `access_control_request_method` when calling `preflight_event`, length must be less than or equal to `32`")  # noqa: E501
+        if self.api_client.client_side_validation and ('access_control_request_method' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['access_control_request_method']) < 1):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `access_control_request_method` when calling `preflight_event`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and ('access_control_request_headers' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['access_control_request_headers']) > 1024):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `access_control_request_headers` when calling `preflight_event`, length must be less than or equal to `1024`")  # noqa: E501
+        collection_formats = {}
+
+        path_params = {}
+
+        query_params = []
+
+        header_params = {}
+        if 'origin' in local_var_params:
+            header_params['Origin'] = local_var_params['origin']  # noqa: E501
+        if 'access_control_request_method' in local_var_params:
+            header_params['Access-Control-Request-Method'] = local_var_params['access_control_request_method']  # noqa: E501
+        if 'access_control_request_headers' in local_var_params:
+            header_params['Access-Control-Request-Headers'] = local_var_params['access_control_request_headers']  # noqa: E501
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['application/json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = []  # noqa: E501
+
+        return self.api_client.call_api(
+            '/v1/events', 'OPTIONS',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type=None,  # noqa: E501
             auth_settings=auth_settings,
             async_req=local_var_params.get('async_req'),
             _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501

@@ -417,7 +417,7 @@ class WorkflowsApi(object):
 
         :param async_req bool: execute request asynchronously
         :param int limit: How many items to return, 1 to 100.
-        :param str cursor: The `next_cursor` of the previous page, unchanged. Omit it for the first page.
+        :param str cursor: The `next_cursor` of the previous page of this list, unchanged, with the same filters. Omit it for the first page. A cursor of another list, or of this list with other filters, is refused with `400 invalid_cursor`. 
         :param WorkflowStatus status: Only workflows with this status. Omit it to list both.
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
@@ -444,7 +444,7 @@ class WorkflowsApi(object):
 
         :param async_req bool: execute request asynchronously
         :param int limit: How many items to return, 1 to 100.
-        :param str cursor: The `next_cursor` of the previous page, unchanged. Omit it for the first page.
+        :param str cursor: The `next_cursor` of the previous page of this list, unchanged, with the same filters. Omit it for the first page. A cursor of another list, or of this list with other filters, is refused with `400 invalid_cursor`. 
         :param WorkflowStatus status: Only workflows with this status. Omit it to list both.
         :param _return_http_data_only: response data without head status code
                                        and headers
