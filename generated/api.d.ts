@@ -1806,6 +1806,19 @@ export interface components {
              * @example null
              */
             error: string | null;
+            /**
+             * @description What the step produced, once it has succeeded: for a `set` step, the values it
+             *     stored (rendered); for a `log` step, `{message, level}` with the message as it
+             *     was rendered. `null` for `wait` and `fail` steps (a `fail` step's message is in
+             *     `error`), and for a step that has not succeeded.
+             * @example {
+             *       "message": "New order ord_10482 from maya.lindqvist@example.com",
+             *       "level": "info"
+             *     }
+             */
+            output: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * RunError
@@ -1865,9 +1878,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description The run's variables (`vars`) as they were when it ended, including after a
-             *     failure or cancellation (`{}` if no `set` step ran); `null` while the run is
-             *     `queued` or `running`.
+             * @description The run's variables (`vars`), what its `set` steps stored, as they were when
+             *     it ended, including after a failure or cancellation (`{}` if no `set` step
+             *     ran); `null` while the run is `queued` or `running`. What each step produced,
+             *     the rendered message of a `log` step included, is in that step's
+             *     `steps[].output`.
              * @example {
              *       "order_id": "ord_10482",
              *       "customer": "maya.lindqvist@example.com"
