@@ -3024,7 +3024,7 @@ export interface components {
          *     | `api_key` | the key (`key_`) | `key_id` |
          *     | `oauth_client` | the app (`cli_`) | `client_id`, and `user_id` when it acts for a user |
          *     | `anonymous` | `null`: no valid credential (failed logins, leaked-key reports, invalid keys) | none |
-         *     | `system` | `null`: AetherFlow itself, for example revoking a token family after refresh-token reuse | none |
+         *     | `system` | `null`: AetherFlow itself, for example revoking a token family after refresh-token reuse, or its operator's `npm run admin -- create-key` (`metadata.via` says so) | none |
          */
         AuditLogActor: {
             /**
