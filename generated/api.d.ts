@@ -1854,6 +1854,19 @@ export interface components {
              * @example null
              */
             error: string | null;
+            /**
+             * @description What the step produced, once it has succeeded: for a `set` step, the values it
+             *     stored (rendered); for a `log` step, `{message, level}` with the message as it
+             *     was rendered. `null` for `wait` and `fail` steps (a `fail` step's message is in
+             *     `error`), and for a step that has not succeeded.
+             * @example {
+             *       "message": "New order ord_10482 from maya.lindqvist@example.com",
+             *       "level": "info"
+             *     }
+             */
+            output: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * RunError
@@ -1913,9 +1926,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description The run's variables (`vars`) as they were when it ended, including after a
-             *     failure or cancellation (`{}` if no `set` step ran); `null` while the run is
-             *     `queued` or `running`.
+             * @description The run's variables (`vars`), what its `set` steps stored, as they were when
+             *     it ended, including after a failure or cancellation (`{}` if no `set` step
+             *     ran); `null` while the run is `queued` or `running`. What each step produced,
+             *     the rendered message of a `log` step included, is in that step's
+             *     `steps[].output`.
              * @example {
              *       "order_id": "ord_10482",
              *       "customer": "maya.lindqvist@example.com"
@@ -3116,7 +3131,7 @@ export interface components {
          *     | `api_key` | the key (`key_`) | `key_id` |
          *     | `oauth_client` | the app (`cli_`) | `client_id`, and `user_id` when it acts for a user |
          *     | `anonymous` | `null`: no valid credential (failed logins, leaked-key reports, invalid keys) | none |
-         *     | `system` | `null`: AetherFlow itself, for example revoking a token family after refresh-token reuse | none |
+         *     | `system` | `null`: AetherFlow itself, for example revoking a token family after refresh-token reuse, or its operator's `npm run admin -- create-key` (`metadata.via` says so) | none |
          */
         AuditLogActor: {
             /**

@@ -9,8 +9,14 @@
 // It reads OpenAPI 3.0 only, so @apiture/openapi-down-convert converts the 3.1
 // bundle first, and `forCodegen` rewrites what that leaves and 4.3.1 cannot take.
 // `--out <dir>` writes elsewhere, which is how the freshness test compares.
+//
+// clients/python also holds files written by hand, which generation keeps as they
+// are (PYTHON_HAND_WRITTEN): the README and the `aetherflow_helpers` package
+// (pagination, retries, the error envelope), which the generator does not give.
+// The generated setup.py and requirements.txt still claim Python 2.7 (4.3.1's
+// `python` generator has no option against it); `pythonThreeOnly` rewrites them.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +29,15 @@ const generatorBin = path.join(root, 'node_modules', '.bin', 'openapi-generator'
 export const PYTHON_PACKAGE = 'aetherflow';
 const PYTHON_PROJECT = 'aetherflow-client';
 
-/** Generated files that are of no use in this repository (CI and publishing boilerplate). */
-const PYTHON_DISCARDED = ['.travis.yml', '.gitlab-ci.yml', 'git_push.sh', 'tox.ini', 'test-requirements.txt', 'test', '.openapi-generator-ignore'];
+/**
+ * Generated files that are of no use in this repository (CI and publishing boilerplate),
+ * and the generator's README, which describes a Python 2.7 package on a placeholder
+ * GitHub repository; the README is written by hand instead.
+ */
+const PYTHON_DISCARDED = ['.travis.yml', '.gitlab-ci.yml', 'git_push.sh', 'tox.ini', 'test-requirements.txt', 'test', '.openapi-generator-ignore', 'README.md'];
+
+/** Paths under clients/python written by hand: generation keeps them, the freshness test leaves them out. */
+export const PYTHON_HAND_WRITTEN = ['README.md', 'aetherflow_helpers'];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -144,7 +157,38 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
   else delete node.required;
 }
 
-/** Writes `<outDir>/openapi-3.0.json` and `<outDir>/python/`. */
+/** Replaces `search` in `file` (once), failing when a generator change moved it. */
+function rewrite(file: string, search: string | RegExp, replacement: string): void {
+  const text = readFileSync(file, 'utf8');
+  const found = typeof search === 'string' ? text.includes(search) : search.test(text);
+  if (!found) throw new Error(`${path.basename(file)}: ${String(search)} not found; update pythonThreeOnly in scripts/generate-clients.ts`);
+  writeFileSync(file, text.replace(search, replacement));
+}
+
+/** setup.py and requirements.txt for Python 3 only, with the hand-written README as the long description. */
+function pythonThreeOnly(dir: string): void {
+  const setup = path.join(dir, 'setup.py');
+  rewrite(setup, 'from setuptools import setup, find_packages  # noqa: H301', 'import os\n\nfrom setuptools import setup, find_packages  # noqa: H301');
+  rewrite(setup, /# To install the library, run the following\n#\n# python setup.py install\n#\n# prerequisite: setuptools\n# http:\/\/pypi.python.org\/pypi\/setuptools\n/, '# Python 3 only. Install with `python3 -m pip install <this folder>`.\n');
+  rewrite(
+    setup,
+    /    long_description="""\\\n[\s\S]*?"""\n\)\n$/,
+    [
+      '    long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"), encoding="utf-8").read(),',
+      '    long_description_content_type="text/markdown",',
+      '    python_requires=">=3.8",',
+      '    classifiers=[',
+      '        "Programming Language :: Python :: 3",',
+      '        "Programming Language :: Python :: 3 :: Only",',
+      '    ],',
+      ')',
+      '',
+    ].join('\n'),
+  );
+  rewrite(path.join(dir, 'requirements.txt'), /^future; python_version<="2\.7"\n/m, '');
+}
+
+/** Writes `<outDir>/openapi-3.0.json` and `<outDir>/python/` (keeping what is hand-written there). */
 export function generateClients(outDir: string): void {
   const contract = JSON.parse(readFileSync(path.join(root, 'generated', 'openapi.json'), 'utf8')) as object;
   mkdirSync(outDir, { recursive: true });
@@ -166,8 +210,12 @@ export function generateClients(outDir: string): void {
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     for (const name of PYTHON_DISCARDED) rmSync(path.join(scratch, name), { recursive: true, force: true });
+    pythonThreeOnly(scratch);
     const python = path.join(outDir, 'python');
-    rmSync(python, { recursive: true, force: true });
+    mkdirSync(python, { recursive: true });
+    for (const name of readdirSync(python)) {
+      if (!PYTHON_HAND_WRITTEN.includes(name)) rmSync(path.join(python, name), { recursive: true, force: true });
+    }
     cpSync(scratch, python, { recursive: true });
   } finally {
     rmSync(scratch, { recursive: true, force: true });

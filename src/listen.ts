@@ -42,6 +42,42 @@ export function createListener(config: Pick<Config, 'tls'>, app: RequestListener
   return listener;
 }
 
+/** Why the server cannot listen, said in one line to whoever started it (no stack trace). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Starts listening; rejects with a ListenError when the address cannot be had (port taken, no permission). */
+export function listen(listener: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      listener.off('listening', onListening);
+      reject(new ListenError(whyNotListening(error, port, host), { cause: error }));
+    };
+    const onListening = () => {
+      listener.off('error', onError);
+      resolve();
+    };
+    listener.once('error', onError);
+    listener.once('listening', onListening);
+    listener.listen(port, host);
+  });
+}
+
+function whyNotListening(error: NodeJS.ErrnoException, port: number, host: string): string {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `Cannot listen on ${where}: the port is already in use. Stop what is using it, or start on another port: PORT=${port < 65535 ? port + 1 : 3001} npm start`;
+    case 'EACCES':
+      return `Cannot listen on ${where}: permission denied (ports below 1024 need privileges). Start on another port: PORT=3000 npm start`;
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on ${where}: ${host} is not an address of this machine. Set HOST to one of its addresses (127.0.0.1, 0.0.0.0).`;
+    default:
+      return `Cannot listen on ${where}: ${error.message}`;
+  }
+}
+
 /** The path of the request line in the bytes the parser refused, when there is one. */
 function pathOf(packet: Buffer | undefined): string | null {
   const line = packet?.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0] ?? '';

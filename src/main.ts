@@ -6,17 +6,18 @@ import { bootstrap } from './bootstrap.ts';
 import { composeServer } from './compose.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
-import { createListener } from './listen.ts';
+import { createListener, listen, ListenError } from './listen.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const server = await composeServer(config);
-  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
-
   const listener = createListener(config, server.app, server.logger);
-  await new Promise<void>((resolve) => listener.listen(config.port, config.host, resolve));
+  // Listening before the first start creates its account and key: when the port is
+  // taken, nothing is created whose secret would never be shown.
+  await listen(listener, config.port, config.host);
+  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
   const { port } = listener.address() as AddressInfo;
   const base = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   server.logger.info({ url: base, database: server.database.dialect, environment: config.environment }, 'AetherFlow API listening');
@@ -61,7 +62,7 @@ function printFirstStart(first: NonNullable<Awaited<ReturnType<typeof bootstrap>
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ListenError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`AetherFlow API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,15 +1,43 @@
 // The README's quick start, as a new user runs it: `npm start` on an empty data
-// directory prints a key and a curl command that works; a restart prints no
-// secret again; SIGTERM stops the server cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
+// directory prints a key and a curl command that works; the README's first
+// workflow run (its bash block, run as written with that key) ends `succeeded`
+// with what its steps produced; a restart prints no secret again; SIGTERM stops
+// the server cleanly. A port in use ends `npm start` with one clear line.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, expect, test } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-quickstart-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const otherDataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-quickstart-'));
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(otherDataDir, { recursive: true, force: true });
+});
+
+/** The first bash block after the README heading `heading`. */
+function readmeBlock(heading: string): string {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.indexOf(`\n## ${heading}\n`);
+  expect(section, `README.md has a section "${heading}"`).toBeGreaterThan(-1);
+  const block = /```bash\n([\s\S]*?)\n```/.exec(readme.slice(section));
+  expect(block, `a bash block in "${heading}"`).not.toBeNull();
+  return block![1]!;
+}
+
+/** The README's block with the reader's own key and the server's address put where the README says to. */
+function asReader(block: string, key: string, url: string): string {
+  const lines = block.split('\n');
+  expect(lines.filter((line) => /^KEY=sk_test_\.\.\. /.test(line)), 'the block sets KEY to the printed key').toHaveLength(1);
+  return lines
+    .map((line) => line.replace(/^KEY=sk_test_\.\.\.(?= )/, `KEY=${key}`))
+    .map((line) => line.replace('http://127.0.0.1:3000', url))
+    .join('\n');
+}
 
 interface Started {
   child: ChildProcess;
@@ -17,7 +45,7 @@ interface Started {
   url: string;
 }
 
-async function start(): Promise<Started> {
+async function start(options: { dataDir?: string; port?: number } = {}): Promise<Started> {
   // What `npm start` runs (package.json's script: the bundle, built when stale), without
   // npm in between (so SIGTERM reaches the server itself).
   const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
@@ -25,7 +53,7 @@ async function start(): Promise<Started> {
   expect(command).toBe('node');
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0' },
+    env: { PATH: process.env.PATH, DATA_DIR: options.dataDir ?? dataDir, PORT: String(options.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -62,6 +90,16 @@ test('first start prints a working key and curl command; a restart prints no sec
   expect(response.status).toBe(200);
   expect(await response.json()).toEqual({ success: true, data: [], next_cursor: null });
 
+  // The README's first workflow run, as written, with the printed key.
+  const { stdout } = await promisify(execFile)('bash', ['-e', '-c', asReader(readmeBlock('First workflow run'), key!, first.url)], { cwd: root });
+  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as { success: boolean; data: Record<string, any> };
+  expect(run.success, stdout).toBe(true);
+  expect(run.data).toMatchObject({ status: 'succeeded', input: { name: 'Ada' }, output: { greeting: 'Hello Ada' }, error: null });
+  expect(run.data.steps).toEqual([
+    expect.objectContaining({ step_id: 'greet', type: 'set', status: 'succeeded', output: { greeting: 'Hello Ada' } }),
+    expect.objectContaining({ step_id: 'say', type: 'log', status: 'succeeded', output: { message: 'Hello Ada', level: 'info' } }),
+  ]);
+
   expect(await stop(first)).toBe(0);
   expect(first.output()).toContain('"msg":"stopped"');
 
@@ -71,3 +109,34 @@ test('first start prints a working key and curl command; a restart prints no sec
   expect(second.output()).not.toContain('Test API key');
   expect(await stop(second)).toBe(0);
 });
+
+test('a port in use ends npm start with one clear line and exit code 1, creating nothing', { timeout: 90_000 }, async () => {
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const { port } = squatter.address() as AddressInfo;
+  try {
+    const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const child = spawn(process.execPath, script.split(/\s+/).slice(1), {
+      cwd: root,
+      env: { PATH: process.env.PATH, DATA_DIR: otherDataDir, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(1);
+    // A stale bundle is rebuilt first, which says so; what follows is the one line.
+    const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('Building dist/main.js'));
+    expect(lines).toEqual([`Cannot listen on 127.0.0.1:${port}: the port is already in use. Stop what is using it, or start on another port: PORT=${port < 65535 ? port + 1 : 3001} npm start`]);
+    expect(stdout).not.toContain('Test API key');
+  } finally {
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  }
+  // The failed start created no account: the next start is still the first, and shows its key.
+  const next = await start({ dataDir: otherDataDir });
+  await expect.poll(() => next.output(), { timeout: 10_000 }).toContain('Test API key: sk_test_');
+  expect(await stop(next)).toBe(0);
+});
+

@@ -3,11 +3,20 @@
 // returns the lines to print; secrets generated here are shown once and stored
 // only as hashes.
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
+import type { components } from '../../generated/api.d.ts';
+import { SYSTEM, type AuditLog } from '../audit/audit-log.ts';
 import type { ApiKeyService } from '../auth/api-keys.ts';
+import { ownerAuthority } from '../auth/principal.ts';
 import type { Encryptor } from '../crypto/aes-gcm.ts';
 import { isScope } from '../auth/scopes.ts';
 import type { Database } from '../db/schema.ts';
+import { transactionOn } from '../db/transaction.ts';
+import { newId } from '../domain/ids.ts';
+import { ApiError } from '../errors.ts';
+import type { RequestContext } from '../http/request-context.ts';
+import { bodyExplainer } from '../http/validation-problems.ts';
 import type { AccountService, Plan } from '../identity/accounts.ts';
 import type { Identity } from '../identity/identity.ts';
 import { isRole, ROLES } from '../identity/roles.ts';
@@ -23,6 +32,9 @@ export interface AdminServices {
   identity: Identity;
   /** The current encryption key and the ones being rotated out. */
   encryptor: Encryptor;
+  audit: AuditLog;
+  /** The bundled contract: a key made here follows the API's own schema for one. */
+  contractDocument: Record<string, unknown>;
 }
 
 const PLANS: readonly Plan[] = ['free', 'pro', 'enterprise'];
@@ -138,7 +150,7 @@ export async function listUsers(services: AdminServices): Promise<string[]> {
  * and signing key still sealed with a previous key under the current one, so the
  * previous key can then be removed from AETHERFLOW_ENCRYPTION_KEY_PREVIOUS.
  */
-export async function reencrypt(services: AdminServices): Promise<string[]> {
+export async function reencrypt(services: Pick<AdminServices, 'db' | 'encryptor'>): Promise<string[]> {
   const { db, encryptor } = services;
   let connections = 0;
   for (const row of await db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('credentials_encrypted', '!=', '').execute()) {
@@ -156,3 +168,116 @@ export async function reencrypt(services: AdminServices): Promise<string[]> {
   }
   return [`Resealed ${connections} connection credential${connections === 1 ? '' : 's'} and ${keys} signing key${keys === 1 ? '' : 's'} under the current encryption key.`];
 }
+
+type ApiKeyCreate = components['schemas']['ApiKeyCreate'];
+
+/** Scopes of a key created without --scopes: what the first key holds, or all a restricted or client key may. */
+const DEFAULT_SCOPES: Record<string, string[]> = { secret: ['read', 'write', 'workflows:execute'], restricted: ['read'], client: ['events:write'] };
+
+/** What the command acts from, for its audit entry: this machine, no HTTP request (its own id stands in). */
+function operatorContext(): RequestContext {
+  return { requestId: newId('req'), ip: '127.0.0.1', userAgent: 'npm run admin', startedAt: Date.now(), operation: null, principal: null, rateLimit: null };
+}
+
+function operatorName(): string | null {
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A new API key, made as `POST /v1/auth/api-keys` makes one (ApiKeyService.create, with
+ * the contract's schema checked first), acting with the account's full reach in the
+ * project and environment named; the secret is printed once, and the creation audited
+ * as the API audits it, with the operator as a `system` actor.
+ */
+export async function createKey(
+  services: AdminServices,
+  options: { name: string; environment: string; type?: string; scopes?: string; expiresAt?: string; account?: string; project?: string },
+): Promise<string[]> {
+  const account = await accountOf(services.db, options.account);
+  const projectId = await projectOf(services.db, account.id, options.project);
+  const type = options.type ?? 'secret';
+  const scopes = options.scopes === undefined ? (DEFAULT_SCOPES[type] ?? []) : options.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
+  const input = { name: options.name, type, environment: options.environment, scopes, ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) };
+  const problems = bodyExplainer(services.contractDocument)({ $ref: '#/components/schemas/ApiKeyCreate' }, input);
+  if (problems.length > 0) {
+    // `/body/expires_at` is --expires-at, `/body/scopes/1` the second of --scopes.
+    const option = (path: string) => path.replace(/^\/body\/?/, '').replace(/^([a-z_]+)(?:\/(\d+))?.*$/, (_all, name: string, index?: string) => `--${name.replace(/_/g, '-')}${index === undefined ? '' : ` (item ${Number(index) + 1})`}`) || 'the key';
+    throw new AdminError(problems.map((problem) => `${option(problem.path)}: ${problem.message}`).join('\n'));
+  }
+  const valid = input as ApiKeyCreate;
+  const environment = valid.environment ?? 'test';
+  const owner = await services.db.selectFrom('users').select('id').where('account_id', '=', account.id).where('role', '=', 'owner').orderBy('created_at').executeTakeFirst();
+  const { plan } = await services.db.selectFrom('accounts').select('plan').where('id', '=', account.id).executeTakeFirstOrThrow();
+  const operator = ownerAuthority({ userId: owner?.id ?? 'operator', accountId: account.id, projectId, environment, plan: plan as Plan, label: 'admin' });
+  const context = operatorContext();
+  let key;
+  try {
+    key = await transactionOn(services.db)(async (tx) => {
+      const created = await services.apiKeys.create(operator, valid, tx);
+      await services.audit.record(
+        context,
+        {
+          action: 'api_key.created',
+          outcome: 'success',
+          resource: { type: 'api_key', id: created.id },
+          metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at, via: 'npm run admin -- create-key', operator: operatorName() },
+          actor: SYSTEM,
+          tenant: { accountId: account.id, projectId, environment },
+        },
+        tx.trx,
+      );
+      return created;
+    });
+  } catch (error) {
+    if (error instanceof ApiError) throw new AdminError(error.message);
+    throw error;
+  }
+  return [
+    `Created ${key.type} key ${key.id} "${key.name}" in project ${projectId} of account ${account.id}, environment ${key.environment}, scopes ${key.scopes.join(', ')}${key.expires_at ? `, expiring ${key.expires_at}` : ''}.`,
+    `Key (shown once, stored only as a hash): ${key.secret}`,
+    key.environment === 'test'
+      ? "It reaches the project's test (sandbox) data only; a live key reaches its live data."
+      : "It reaches the project's live data only; a test key reaches its sandbox data.",
+  ];
+}
+
+const NAME = /^[^\x00-\x1F\x7F]{1,100}$/;
+
+/** A new account (a tenant) with its default project, and optionally its owner. */
+export async function addAccount(
+  services: AdminServices,
+  options: { name: string; plan?: string; ownerEmail?: string; ownerPassword?: string },
+): Promise<string[]> {
+  if (!NAME.test(options.name)) throw new AdminError('--name must be 1 to 100 characters, without control characters.');
+  const plan = options.plan ?? 'free';
+  if (!(PLANS as readonly string[]).includes(plan)) throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
+  if (options.ownerEmail !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(options.ownerEmail)) throw new AdminError(`"${options.ownerEmail}" is not an email address.`);
+    if (await services.identity.users.byEmail(options.ownerEmail)) throw new AdminError(`A user with the email ${normaliseEmail(options.ownerEmail)} already exists.`);
+  }
+  const owner = options.ownerEmail === undefined ? null : newPassword(options.ownerPassword);
+  const { accountId, projectId } = await services.accounts.createAccount(options.name, plan as Plan);
+  const lines = [`Created account ${accountId} "${options.name}" (${plan} plan) with its project ${projectId} "Default project".`];
+  if (options.ownerEmail !== undefined && owner) {
+    const userId = await services.accounts.createUser({ accountId, projectId, email: options.ownerEmail, name: options.ownerEmail.split('@')[0]!, password: owner.password, role: 'owner' });
+    lines.push(`Owner ${userId} (${normaliseEmail(options.ownerEmail)}).`, owner.generated ? `Password (shown once): ${owner.password}` : 'Password: as given.');
+  }
+  lines.push(`Give it a key: npm run admin -- create-key --account ${accountId} --environment test --name "First key"`);
+  return lines;
+}
+
+/** A new project in an account (the only one, or --account). */
+export async function addProject(services: AdminServices, options: { name: string; account?: string }): Promise<string[]> {
+  if (!NAME.test(options.name)) throw new AdminError('--name must be 1 to 100 characters, without control characters.');
+  const account = await accountOf(services.db, options.account);
+  const projectId = await services.accounts.createProject(account.id, options.name);
+  return [
+    `Created project ${projectId} "${options.name}" in account ${account.id}.`,
+    `Give it a key: npm run admin -- create-key --account ${account.id} --project ${projectId} --environment test --name "First key"`,
+  ];
+}
+

@@ -3,6 +3,7 @@
 // Safe to run beside a running server.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { AuditLog } from '../audit/audit-log.ts';
 import { ApiKeyService } from '../auth/api-keys.ts';
 import { noCaching, redisInvalidation } from '../cache/invalidation.ts';
 import { LastUsedRecorder } from '../auth/last-used.ts';
@@ -17,10 +18,24 @@ import { AccountService } from '../identity/accounts.ts';
 import { createIdentity } from '../identity/identity.ts';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig } from '../rate-limit/index.ts';
 import { resolveSecrets } from '../secrets.ts';
-import { addUser, AdminError, importLegacyKey, listUsers, reencrypt, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
+import { addAccount, addProject, addUser, AdminError, createKey, importLegacyKey, listUsers, reencrypt, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
+  create-key --name <name> --environment <test|live> [--type <secret|restricted|client>]
+           [--scopes <scope,scope,...>] [--expires-at <RFC 3339 time>]
+           [--account <acct_...>] [--project <proj_...>]
+      Creates an API key in the project (the account's first one, or --project), as
+      POST /v1/auth/api-keys does, and prints its secret once; the creation is audited.
+      Scopes default to read,write,workflows:execute (secret), read (restricted),
+      events:write (client). A test key reaches the project's sandbox data, a live
+      key its live data. Use it when the first key is lost.
+  add-account --name <name> [--plan <free|pro|enterprise>] [--owner-email <email>]
+           [--owner-password <password>]
+      Adds an account (a tenant) with its default project, and its owner if an email
+      is given (without --owner-password, a password is generated and printed once).
+  add-project --name <name> [--account <acct_...>]
+      Adds a project to the account.
   add-user --email <email> --role <owner|admin|member> [--name <name>] [--password <password>]
            [--account <acct_...>] [--project <proj_...>]
       Adds a user to the account (the only one, or --account). Without --password a
@@ -56,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
       plan: { type: 'string' },
       key: { type: 'string' },
       scopes: { type: 'string' },
+      environment: { type: 'string' },
+      type: { type: 'string' },
+      'expires-at': { type: 'string' },
+      'owner-email': { type: 'string' },
+      'owner-password': { type: 'string' },
       now: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -70,7 +90,9 @@ async function main(argv: string[]): Promise<number> {
     if (typeof value !== 'string' || value === '') throw new AdminError(`${command} needs --${name}.\n\n${USAGE}`);
     return value;
   };
-  const optional = <K extends 'name' | 'password' | 'account' | 'project'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] as string });
+  const optional = <K extends 'name' | 'password' | 'account' | 'project' | 'type' | 'scopes' | 'plan'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] as string });
+  /** `--expires-at` as `expiresAt`. */
+  const optionalAs = <K extends 'expires-at' | 'owner-email' | 'owner-password', N extends string>(name: K, as: N) => (values[name] === undefined ? {} : ({ [as]: values[name] as string } as Record<N, string>));
 
   const config = loadConfig();
   const database = await openDatabase(config);
@@ -84,15 +106,27 @@ async function main(argv: string[]): Promise<number> {
     // Servers cache keys, sessions and plans: with several instances (Redis), what this command
     // changes is announced to them on Redis; a server on the same SQLite file notices by itself.
     const invalidation = redis ? redisInvalidation(redis, config.redisKeyPrefix, { listen: false }) : noCaching();
+    const contractDocument = loadContract().document;
     const services: AdminServices = {
       db,
       accounts: new AccountService(db, systemClock, invalidation),
       apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
-      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument: loadContract().document, invalidation }),
+      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
+      audit: new AuditLog(db, systemClock),
+      contractDocument,
     };
     let lines: string[];
     switch (command) {
+      case 'create-key':
+        lines = await createKey(services, { name: need('name'), environment: need('environment'), ...optional('type'), ...optional('scopes'), ...optionalAs('expires-at', 'expiresAt'), ...optional('account'), ...optional('project') });
+        break;
+      case 'add-account':
+        lines = await addAccount(services, { name: need('name'), ...optional('plan'), ...optionalAs('owner-email', 'ownerEmail'), ...optionalAs('owner-password', 'ownerPassword') });
+        break;
+      case 'add-project':
+        lines = await addProject(services, { name: need('name'), ...optional('account') });
+        break;
       case 'add-user':
         lines = await addUser(services, { email: need('email'), role: need('role'), ...optional('name'), ...optional('password'), ...optional('account'), ...optional('project') });
         break;

@@ -133,7 +133,7 @@ export class RunService {
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
   ): Row {
     const steps = JSON.parse(workflow.steps) as WorkflowStep[];
-    const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null }));
+    const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null, output: null }));
     return {
       id: newId('run'),
       project_id: scope.projectId,
@@ -181,7 +181,8 @@ export function toRun(row: Row): Run {
     trigger: { type: row.trigger_type, event_id: row.event_id },
     input: JSON.parse(row.input) as Record<string, unknown>,
     output: row.output === null ? null : (JSON.parse(row.output) as Record<string, unknown>),
-    steps: JSON.parse(row.step_results) as StepResult[],
+    // Runs stored before steps recorded their output have none: `null`, as for a step that produced nothing.
+    steps: (JSON.parse(row.step_results) as StepResult[]).map((step) => ({ ...step, output: step.output ?? null })),
     error: row.error === null ? null : (JSON.parse(row.error) as Run['error']),
     retry_of: row.retry_of,
     environment: row.environment,

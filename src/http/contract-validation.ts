@@ -18,7 +18,8 @@
 // and `cursor=`, with or without a body). Any request these checks do not accept goes
 // to the validator's step.
 // Everything else (parameter parsing and coercion, body and header checks, response
-// checks) is the validator's own middleware, unchanged.
+// checks) is the validator's own middleware, unchanged. When it refuses a JSON body,
+// its first problem is replaced by every problem of the body (validation-problems.ts).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { RequestValidator } from 'express-openapi-validator/dist/middlewares/openapi.request.validator.js';
@@ -27,6 +28,7 @@ import { hasBody } from './body-parsers.ts';
 import { contextOf } from './request-context.ts';
 import { bodyCheckFor, type ValidatorInternals } from './body-check.ts';
 import { hasPlainParameters, parametersOnlyCheck, plainQueryNames, type ParametersOnlyCheck } from './parameters-only-check.ts';
+import { bodyExplainer, jsonBodySchema, withEveryBodyProblem } from './validation-problems.ts';
 
 /** What the validator's metadata step puts on `req.openapi` (OpenApiRequestMetadata, plus the response schema it adds). */
 interface OpenApiMetadata {
@@ -90,6 +92,8 @@ export function contractValidation(contract: Contract, options: { validateRespon
   const takesBodies = new Set(contract.operations.filter((operation) => hasPlainParameters(contract.document, operation)));
   const queryNames = new Map(contract.operations.map((operation) => [operation, plainQueryNames(contract.document, operation)]));
   const known = new Map<ContractOperation, Omit<OpenApiMetadata, 'pathParams'>>();
+  const explain = bodyExplainer(contract.document);
+  const bodySchemas = new Map(contract.operations.map((operation) => [operation, jsonBodySchema(contract.document, operation.path, operation.method)]));
 
   return (req, res, next) => {
     const operation = contextOf(res).operation;
@@ -97,7 +101,10 @@ export function contractValidation(contract: Contract, options: { validateRespon
     const pathParams = remembered && operation ? decodedParameters(operation, req) : null;
     let index = 0;
     const step = (error?: unknown): void => {
-      if (error !== undefined && error !== null) return next(error);
+      if (error !== undefined && error !== null) {
+        const schema = operation && req.is('application/json') ? (bodySchemas.get(operation) ?? null) : null;
+        return next(withEveryBodyProblem(error, explain, schema, req.body));
+      }
       if (index === steps.length) {
         // First request of this operation: remember what the validator matched, if it is this operation.
         const found = (req as Request & { openapi?: OpenApiMetadata }).openapi;

@@ -148,17 +148,26 @@ export class StepRunner {
       if (!(await this.save(runId, results, vars))) return;
 
       let failure: string | null = null;
+      // What the step produced, kept in its result so that the run shows it.
+      let output: StepResult['output'] = null;
       switch (step.type) {
-        case 'set':
+        case 'set': {
+          const values = renderValue(step.values, scope) as Record<string, unknown>;
           // Defined, not assigned: Object.assign would run the `__proto__` setter for a variable
           // of that name (a valid name) and swap the prototype of `vars` instead of storing it.
-          for (const [name, value] of Object.entries(renderValue(step.values, scope) as Record<string, unknown>)) {
+          for (const [name, value] of Object.entries(values)) {
             Object.defineProperty(vars, name, { value, enumerable: true, writable: true, configurable: true });
           }
+          output = values;
           break;
-        case 'log':
-          this.logger[step.level === 'error' ? 'error' : step.level === 'warn' ? 'warn' : 'info']({ run_id: runId, step_id: step.id }, renderString(step.message, scope));
+        }
+        case 'log': {
+          const level = step.level ?? 'info';
+          const message = renderString(step.message, scope);
+          this.logger[level]({ run_id: runId, step_id: step.id }, message);
+          output = { message, level };
           break;
+        }
         case 'wait': {
           // On resume, only what remains of the wait.
           const remaining = Date.parse(startedAt) + step.seconds * 1000 - this.clock();
@@ -177,7 +186,7 @@ export class StepRunner {
         await this.finish(runId, 'failed', results, vars, { step_id: step.id, message: failure });
         return;
       }
-      results[index] = { ...results[index]!, status: 'succeeded', finished_at: finishedAt };
+      results[index] = { ...results[index]!, status: 'succeeded', finished_at: finishedAt, output };
       if (!(await this.save(runId, results, vars))) return;
     }
     await this.finish(runId, 'succeeded', results, vars, null);

@@ -10,6 +10,20 @@ import { api, login, movableClock, SECOND, startIdentityServer, type IdentitySer
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
+/** `npm run admin -- ...args` against `server`'s database, as a separate process. */
+async function adminOf(server: IdentityServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: 'test', DATA_DIR: server.dataDir, PUBLIC_URL: server.issuer, LOG_LEVEL: 'silent' };
+  delete env.DATABASE_URL;
+  if (server.server.config.databaseUrl) env.DATABASE_URL = server.server.config.databaseUrl;
+  try {
+    const { stdout, stderr } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'admin.ts'), ...args], { cwd: ROOT, env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
 describe('npm run admin', { timeout: 60_000 }, () => {
   const time = movableClock();
   let server: IdentityServer;
@@ -21,18 +35,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     await server?.close();
   });
 
-  async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: 'test', DATA_DIR: server.dataDir, PUBLIC_URL: server.issuer, LOG_LEVEL: 'silent' };
-    delete env.DATABASE_URL;
-    if (server.server.config.databaseUrl) env.DATABASE_URL = server.server.config.databaseUrl;
-    try {
-      const { stdout, stderr } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'admin.ts'), ...args], { cwd: ROOT, env });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const admin = (...args: string[]) => adminOf(server, ...args);
 
   test('add-user prints a generated password once; the user logs in with the role\'s scopes', async () => {
     const result = await admin('add-user', '--email', 'Dana@Example.com', '--name', 'Dana', '--role', 'member');
@@ -99,3 +102,111 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect((await admin('add-user', '--email', 'x@example.com', '--role', 'superuser')).stderr).toContain('--role');
   });
 });
+
+describe('npm run admin: keys, accounts and projects by command', { timeout: 60_000 }, () => {
+  let server: IdentityServer;
+  const admin = (...args: string[]) => adminOf(server, ...args);
+  const keyIn = (stdout: string) => /Key \(shown once, stored only as a hash\): (\S+)/.exec(stdout)?.[1];
+  const workflow = { name: 'Tenant check', trigger: { type: 'manual' }, steps: [{ id: 'hello', type: 'log', message: 'Hello' }] };
+
+  beforeAll(async () => {
+    server = await startIdentityServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  test('create-key makes a test key like the API does: printed once, working at once, audited as the operator', async () => {
+    const created = await api(server.baseUrl, 'POST', '/v1/workflows', { token: server.secretKey, body: workflow });
+    expect(created.status).toBe(201);
+    const result = await admin('create-key', '--name', 'Recovery', '--environment', 'test');
+    expect(result.code, result.stderr).toBe(0);
+    const key = keyIn(result.stdout);
+    expect(key).toMatch(/^sk_test_[0-9A-Za-z]{38}$/);
+    expect(result.stdout.split(key!).length - 1, 'the secret is printed once').toBe(1);
+    expect(result.stdout).toContain('scopes read, write, workflows:execute');
+    expect(result.stdout).toContain("reaches the project's test (sandbox) data");
+
+    // The same project and environment as the first key: it sees the same workflows.
+    const listed = await api(server.baseUrl, 'GET', '/v1/workflows', { token: key });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((item: { id: string }) => item.id)).toContain(created.body.data.id);
+
+    const keyId = /key (key_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
+    const audit = await api(server.baseUrl, 'GET', `/v1/audit-logs?action=api_key.created&resource_id=${keyId}`, { token: key });
+    expect(audit.status).toBe(200);
+    expect(audit.body.data).toHaveLength(1);
+    const entry = audit.body.data[0];
+    expect(entry).toMatchObject({ action: 'api_key.created', outcome: 'success', environment: 'test', actor: { type: 'system', id: null }, resource: { type: 'api_key', id: keyId } });
+    expect(entry.metadata).toMatchObject({ type: 'secret', environment: 'test', via: 'npm run admin -- create-key' });
+    expect(JSON.stringify(entry)).not.toContain(key);
+  });
+
+  test('create-key --environment live --type restricted: a read-only key that sees the live data only', async () => {
+    const result = await admin('create-key', '--name', 'Live dashboard', '--environment', 'live', '--type', 'restricted', '--expires-at', '2099-01-01T00:00:00Z');
+    expect(result.code, result.stderr).toBe(0);
+    const key = keyIn(result.stdout);
+    expect(key).toMatch(/^rk_live_/);
+    expect(result.stdout).toMatch(/expiring 2099-01-01T00:00:00(\.000)?Z/);
+    const listed = await api(server.baseUrl, 'GET', '/v1/workflows', { token: key });
+    expect(listed.body.data).toEqual([]);
+    const write = await api(server.baseUrl, 'POST', '/v1/workflows', { token: key, body: workflow });
+    expect(write.status).toBe(403);
+    expect(write.body.error.code).toBe('insufficient_scope');
+  });
+
+  test('create-key refuses what the API refuses, naming the option, and creates nothing', async () => {
+    const count = async () => (await server.server.database.db.selectFrom('api_keys').select('id').execute()).length;
+    const before = await count();
+    const environment = await admin('create-key', '--name', 'x', '--environment', 'staging');
+    expect(environment.code).toBe(1);
+    expect(environment.stderr).toContain('--environment: must be one of live, test');
+    const several = await admin('create-key', '--name', 'x'.repeat(101), '--environment', 'test', '--scopes', 'workflows:read,nope');
+    expect(several.code).toBe(1);
+    expect(several.stderr).toContain('--name: must NOT have more than 100 characters');
+    expect(several.stderr).toContain('--scopes (item 2): must be one of');
+    const clientWrite = await admin('create-key', '--name', 'x', '--environment', 'test', '--type', 'client', '--scopes', 'workflows:write');
+    expect(clientWrite.code).toBe(1);
+    expect(clientWrite.stderr).toMatch(/client/i);
+    const past = await admin('create-key', '--name', 'x', '--environment', 'test', '--expires-at', '2020-01-01T00:00:00Z');
+    expect(past.code).toBe(1);
+    expect(past.stderr).toContain('expires_at must be in the future');
+    expect((await admin('create-key', '--environment', 'test')).stderr).toContain('--name');
+    expect(await count()).toBe(before);
+  });
+
+  test('add-account makes a second tenant: its key and its owner see nothing of the first', async () => {
+    const theirs = await api(server.baseUrl, 'POST', '/v1/workflows', { token: server.secretKey, body: workflow });
+    const result = await admin('add-account', '--name', 'Second tenant', '--plan', 'pro', '--owner-email', 'owner@second.example');
+    expect(result.code, result.stderr).toBe(0);
+    const accountId = /Created account (acct_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
+    const password = /Password \(shown once\): (\S+)/.exec(result.stdout)?.[1];
+    expect(accountId).toBeDefined();
+    expect(result.stdout).toContain(`create-key --account ${accountId}`);
+
+    // With two accounts, the account must be named.
+    const ambiguous = await admin('create-key', '--name', 'x', '--environment', 'test');
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain('several accounts');
+
+    const key = keyIn((await admin('create-key', '--account', accountId!, '--name', 'First key', '--environment', 'test')).stdout);
+    expect((await api(server.baseUrl, 'GET', '/v1/workflows', { token: key })).body.data).toEqual([]);
+    expect((await api(server.baseUrl, 'GET', `/v1/workflows/${theirs.body.data.id}`, { token: key })).status).toBe(404);
+    expect((await api(server.baseUrl, 'GET', '/v1/usage', { token: key })).body.data.plan).toBe('pro');
+    const session = await login(server.baseUrl, 'owner@second.example', password!);
+    expect((await api(server.baseUrl, 'GET', `/v1/workflows/${theirs.body.data.id}`, { token: session.token })).status).toBe(404);
+  });
+
+  test('add-project adds a project whose keys see only it', async () => {
+    const accountId = server.accountId;
+    const result = await admin('add-project', '--name', 'Mobile app', '--account', accountId);
+    expect(result.code, result.stderr).toBe(0);
+    const projectId = /Created project (proj_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
+    expect(projectId).toBeDefined();
+    const key = keyIn((await admin('create-key', '--account', accountId, '--project', projectId!, '--name', 'Mobile', '--environment', 'test')).stdout);
+    expect((await api(server.baseUrl, 'GET', '/v1/workflows', { token: key })).body.data).toEqual([]);
+    expect((await admin('add-project', '--name', '', '--account', accountId)).code).toBe(1);
+    expect((await admin('add-project', '--name', 'x', '--account', 'acct_000000000000000000000000')).stderr).toContain('No account');
+  });
+});
+

@@ -54,13 +54,15 @@ describe('lifecycle', () => {
     });
     expect(queued.id).toMatch(/^run_[0-9A-Za-z]{24}$/);
     expect(queued.steps).toEqual([
-      { step_id: 'first', type: 'set', status: 'pending', started_at: null, finished_at: null, error: null },
-      { step_id: 'second', type: 'log', status: 'pending', started_at: null, finished_at: null, error: null },
+      { step_id: 'first', type: 'set', status: 'pending', started_at: null, finished_at: null, error: null, output: null },
+      { step_id: 'second', type: 'log', status: 'pending', started_at: null, finished_at: null, error: null, output: null },
     ]);
 
     const done = await finished(server, key, queued.id);
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ a: 1 });
+    // Each step shows what it produced: the values a set step stored, the message a log step wrote.
+    expect(done.steps.map((step) => step.output)).toEqual([{ a: 1 }, { message: 'a is 1', level: 'info' }]);
     expect(done.error).toBeNull();
     expect(statuses(done)).toEqual(['succeeded', 'succeeded']);
     for (const step of done.steps) {
@@ -174,6 +176,7 @@ describe('templates in a run', () => {
     expect(done.status).toBe('succeeded');
     const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.run_id === done.id);
     expect(lines).toEqual([expect.objectContaining({ msg: `Order ${marker} from Maya`, step_id: 'shout', level: 40 })]);
+    expect(done.steps[0]!.output).toEqual({ message: `Order ${marker} from Maya`, level: 'warn' });
   });
 });
 
@@ -195,7 +198,9 @@ describe('fail steps', () => {
     expect(statuses(done)).toEqual(['succeeded', 'failed', 'skipped', 'skipped']);
     expect(done.steps[1]).toMatchObject({ error: message });
     expect(done.steps[1]!.finished_at).not.toBeNull();
-    for (const skipped of done.steps.slice(2)) expect(skipped).toMatchObject({ started_at: null, finished_at: null, error: null });
+    for (const skipped of done.steps.slice(2)) expect(skipped).toMatchObject({ started_at: null, finished_at: null, error: null, output: null });
+    // The set step before the failure shows its values; the fail step produced nothing but its error.
+    expect(done.steps.slice(0, 2).map((step) => step.output)).toEqual([{ order: 'ord_1' }, null]);
     expect(done.finished_at).not.toBeNull();
   });
 });

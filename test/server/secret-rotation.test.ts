@@ -84,9 +84,6 @@ test('hash secret and encryption key rotate without losing a key, a credential o
   expect(login.status, 'the signing key, sealed under the old key, still signs').toBe(200);
   const lines = await reencrypt({
     db,
-    accounts: during.server.services.accounts,
-    apiKeys: during.server.services.apiKeys,
-    identity: during.server.identity,
     encryptor: aesGcmEncryptor(Buffer.from(keyNew, 'base64'), [Buffer.from(keyOld, 'base64')]),
   });
   expect(lines[0]).toMatch(/^Resealed 1 connection credential and 1 signing key/);

@@ -3,11 +3,11 @@
 // transport that authenticates, retries and adds idempotency keys, plus
 // `pages`/`paginate` for the cursor-paginated lists.
 import createClient, { type Client } from 'openapi-fetch';
-import { credentialSource, type CredentialOptions } from './credentials.ts';
-import { pages, paginate, type Item, type ListOptions, type ListPath, type Page } from './pagination.ts';
-import { resolveRetryOptions, type RetryOptions } from './retry.ts';
-import { createTransport, realSleep, type Fetch, type Sleep } from './transport.ts';
-import type { paths } from './types.ts';
+import { credentialSource, type CredentialOptions } from './credentials.js';
+import { pages, paginate, type Item, type ListOptions, type ListPath, type Page } from './pagination.js';
+import { resolveRetryOptions, type RetryOptions } from './retry.js';
+import { createTransport, realSleep, type Fetch, type Sleep } from './transport.js';
+import type { paths } from './types.js';
 
 export const DEFAULT_BASE_URL = 'https://api.aetherflow.com';
 

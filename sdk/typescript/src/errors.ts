@@ -2,7 +2,7 @@
 // envelope (`type`, `code`, `request_id`...), or an OAuth endpoint's RFC 6749 body.
 // The client itself never throws on an HTTP error (openapi-fetch returns
 // `{ data, error, response }`); `unwrap()` and the paginators throw this.
-import type { ErrorCode, ErrorEnvelope, ErrorType, OAuthErrorBody, OAuthErrorCode, Schema } from './types.ts';
+import type { ErrorCode, ErrorEnvelope, ErrorType, OAuthErrorBody, OAuthErrorCode, Schema } from './types.js';
 
 export class AetherFlowError extends Error {
   override readonly name = 'AetherFlowError';

@@ -6,7 +6,7 @@
 // The list is checked against the contract by the type checker: an operation of
 // generated/api.d.ts that declares the header and is missing here, or an entry
 // here whose operation does not declare it, fails `npm run typecheck`.
-import type { paths } from './types.ts';
+import type { paths } from './types.js';
 
 type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
 

@@ -3,8 +3,8 @@
 // Any list operation of the contract works: the types find them by their
 // `{ data: [...], next_cursor }` envelope.
 import type { Client } from 'openapi-fetch';
-import { unwrap } from './errors.ts';
-import type { paths } from './types.ts';
+import { unwrap } from './errors.js';
+import type { paths } from './types.js';
 
 type GetOperation<P extends keyof paths> = paths[P] extends { get: infer Operation } ? Operation : never;
 type PageOf<P extends keyof paths> = GetOperation<P> extends { responses: { 200: { content: { 'application/json': infer Body } } } } ? Body : never;

@@ -1,9 +1,9 @@
 // Ready-made token providers for `createAetherFlowClient({ tokenProvider })`:
 // a user's session (login, then refresh-token rotation) and an OAuth app's own
 // tokens (client credentials). Each keeps its secrets in memory only.
-import { createAetherFlowClient, type AetherFlowClientOptions } from './client.ts';
-import { AetherFlowError, unwrap } from './errors.ts';
-import type { AccessToken, TokenProvider } from './credentials.ts';
+import { createAetherFlowClient, type AetherFlowClientOptions } from './client.js';
+import { AetherFlowError, unwrap } from './errors.js';
+import type { AccessToken, TokenProvider } from './credentials.js';
 
 /** Transport settings a provider's own requests share with the client (never its credential). */
 type ProviderClientOptions = Pick<AetherFlowClientOptions, 'baseUrl' | 'fetch' | 'retry' | 'sleep' | 'now' | 'random'>;

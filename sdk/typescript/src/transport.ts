@@ -8,9 +8,9 @@
 // A 429 is always safe to retry: a refused request did nothing. A 503 or a network
 // failure is retried only when repeating cannot do a thing twice: GET, HEAD, PUT,
 // DELETE and OPTIONS, or a POST that carries an Idempotency-Key.
-import type { CredentialSource } from './credentials.ts';
-import { acceptsIdempotencyKey } from './idempotency.ts';
-import { backoffDelayMs, retryDelayMs, type ResolvedRetryOptions } from './retry.ts';
+import type { CredentialSource } from './credentials.js';
+import { acceptsIdempotencyKey } from './idempotency.js';
+import { backoffDelayMs, retryDelayMs, type ResolvedRetryOptions } from './retry.js';
 
 export type Fetch = (request: Request) => Promise<Response>;
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

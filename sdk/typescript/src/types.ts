@@ -1,7 +1,7 @@
 // The contract's types, as the SDK's users see them. They come from
 // generated/api.d.ts (openapi-typescript over the bundled contract), never
 // written by hand: `npm run generate` updates them with the contract.
-import type { components, operations, paths } from '../../../generated/api.d.ts';
+import type { components, operations, paths } from '../../../generated/api.js';
 
 export type { components, operations, paths };
 

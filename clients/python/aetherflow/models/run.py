@@ -263,7 +263,7 @@ class Run(object):
     def output(self):
         """Gets the output of this Run.  # noqa: E501
 
-        The run's variables (`vars`) as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`.   # noqa: E501
+        The run's variables (`vars`), what its `set` steps stored, as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`. What each step produced, the rendered message of a `log` step included, is in that step's `steps[].output`.   # noqa: E501
 
         :return: The output of this Run.  # noqa: E501
         :rtype: dict(str, object)
@@ -274,7 +274,7 @@ class Run(object):
     def output(self, output):
         """Sets the output of this Run.
 
-        The run's variables (`vars`) as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`.   # noqa: E501
+        The run's variables (`vars`), what its `set` steps stored, as they were when it ended, including after a failure or cancellation (`{}` if no `set` step ran); `null` while the run is `queued` or `running`. What each step produced, the rendered message of a `log` step included, is in that step's `steps[].output`.   # noqa: E501
 
         :param output: The output of this Run.  # noqa: E501
         :type: dict(str, object)

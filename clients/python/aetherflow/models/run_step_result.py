@@ -39,7 +39,8 @@ class RunStepResult(object):
         'status': 'RunStepStatus',
         'started_at': 'datetime',
         'finished_at': 'datetime',
-        'error': 'str'
+        'error': 'str',
+        'output': 'dict(str, object)'
     }
 
     attribute_map = {
@@ -48,10 +49,11 @@ class RunStepResult(object):
         'status': 'status',
         'started_at': 'started_at',
         'finished_at': 'finished_at',
-        'error': 'error'
+        'error': 'error',
+        'output': 'output'
     }
 
-    def __init__(self, step_id=None, type=None, status=None, started_at=None, finished_at=None, error=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, step_id=None, type=None, status=None, started_at=None, finished_at=None, error=None, output=None, local_vars_configuration=None):  # noqa: E501
         """RunStepResult - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -63,6 +65,7 @@ class RunStepResult(object):
         self._started_at = None
         self._finished_at = None
         self._error = None
+        self._output = None
         self.discriminator = None
 
         self.step_id = step_id
@@ -71,6 +74,7 @@ class RunStepResult(object):
         self.started_at = started_at
         self.finished_at = finished_at
         self.error = error
+        self.output = output
 
     @property
     def step_id(self):
@@ -220,6 +224,29 @@ class RunStepResult(object):
         """
 
         self._error = error
+
+    @property
+    def output(self):
+        """Gets the output of this RunStepResult.  # noqa: E501
+
+        What the step produced, once it has succeeded: for a `set` step, the values it stored (rendered); for a `log` step, `{message, level}` with the message as it was rendered. `null` for `wait` and `fail` steps (a `fail` step's message is in `error`), and for a step that has not succeeded.   # noqa: E501
+
+        :return: The output of this RunStepResult.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._output
+
+    @output.setter
+    def output(self, output):
+        """Sets the output of this RunStepResult.
+
+        What the step produced, once it has succeeded: for a `set` step, the values it stored (rendered); for a `log` step, `{message, level}` with the message as it was rendered. `null` for `wait` and `fail` steps (a `fail` step's message is in `error`), and for a step that has not succeeded.   # noqa: E501
+
+        :param output: The output of this RunStepResult.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._output = output
 
     def to_dict(self):
         """Returns the model properties as a dict"""
