@@ -209,6 +209,8 @@ async function main(): Promise<void> {
     if (args['raw-node']) wanted.add('raw-node');
     wanted.add('ours');
     const scenarioIds = new Set<ScenarioId>((args.only?.split(',') ?? Object.keys(SCENARIO_TEXT)) as ScenarioId[]);
+    const unknown = [...[...wanted].filter((s) => !['raw-node', 'express', 'floor', 'assembly', 'ours'].includes(s)), ...[...scenarioIds].filter((s) => !(s in SCENARIO_TEXT))];
+    if (unknown.length > 0) throw new Error(`unknown server or scenario: ${unknown.join(', ')} (servers: express, floor, assembly, ours, raw-node; scenarios: ${Object.keys(SCENARIO_TEXT).join(', ')})`);
 
     // Start-up: the command of `npm start`, on the seeded database, to the first
     // authenticated GET answered 200 (which includes first-request work). `npm start`
