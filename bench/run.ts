@@ -1,28 +1,35 @@
-// `npm run bench`: our server in its production configuration against raw node:http
-// and bare Express 5 serving the same bodies on the same routes, measured in one run
-// with interleaved rounds, so that every ratio compares figures taken minutes apart
-// on the same machine in the same state. Beside them, the "floor" (bench/baselines/floor.ts):
-// the three routes written by hand on Express with our per-request duties and nothing
-// else, which says how far any server with those duties could get on the machine of the run.
-// See docs/performance.md.
+// `npm run bench`: our server in its production configuration against three baselines on
+// the same routes, in one run with interleaved rounds, so that every ratio compares
+// figures taken minutes apart on the same machine in the same state (issue 28):
+//   - bare Express 5 serving the same bodies with nothing else (bench/baselines/bare-express.ts);
+//   - the floor: the routes written by hand with our per-request duties and nothing else
+//     (bench/baselines/floor.ts), how far any server with those duties gets on this machine;
+//   - the typical assembly: what a team would ship from the usual packages for this contract
+//     (bench/baselines/assembly.ts), which ours must beat.
+// On two cores or more, every server runs on one core (taskset) and this process, which runs
+// autocannon, on another (bench/support/pinning.ts). See docs/performance.md.
 //
 //   npm run bench                          3 rounds x 5 s per scenario, 50 connections
 //   npm run bench -- --duration 10 --rounds 5 --connections 50
-//   npm run bench -- --only get            scenarios whose name contains "get"
+//   npm run bench -- --only get,post       scenarios get, jwt, list, post, big
+//   npm run bench -- --servers ours,floor  servers express, floor, assembly, ours (raw-node with --raw-node)
 //   npm run bench -- --big-rows 10000      a quicker seed (the 100k figure is then not one)
 //
-// Every server is its own process (autocannon runs here, never on a server's event
-// loop). Each scenario must answer only 2xx: a refused request fails the run, so a
-// rate limit or an auth error can never pass for speed.
+// Every server is its own process. A round in which a server refused anything (a non-2xx
+// answer, an error, a timeout) is reported and left out of every figure, so a rate limit or
+// an auth error can never pass for speed; the run fails when every round of a scenario did.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
+import { onServerCore, pinLoadGenerator, type Pinning } from './support/pinning.ts';
 import { cpuMicros, freePort, request, stopChild } from './support/processes.ts';
+import { buildRows, formatReport, judge, SCENARIO_TEXT, type Measured, type Round, type ScenarioId, type ServerName } from './support/report.ts';
+import { differences, type Exchange } from './support/same-answers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -32,10 +39,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
     warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
-    'startups': { type: 'string', default: '5' },
+    startups: { type: 'string', default: '5' },
     'small-rows': { type: 'string', default: '1000' },
     'big-rows': { type: 'string', default: '100000' },
     only: { type: 'string' },
+    servers: { type: 'string' },
+    'raw-node': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(root, 'bench', 'results', 'latest.json') },
     keep: { type: 'boolean', default: false },
     // Writes a V8 CPU profile of our server (kept in the work dir): see bench/profile-summary.ts.
@@ -50,26 +60,14 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const STARTUPS = Number(args.startups);
 
-type Route = 'get' | 'list' | 'post';
-type ServerName = 'raw-node' | 'express' | 'floor' | 'ours';
-
 interface Scenario {
-  name: string;
   server: ServerName;
-  route: Route;
+  id: ScenarioId;
+  name: string;
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body?: string;
-}
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-  mean: number;
-  /** The server's CPU time (all its threads) over the round, per request answered. */
-  cpuUs: number;
 }
 
 interface Running {
@@ -77,6 +75,8 @@ interface Running {
   child: ChildProcess;
   stop(): Promise<void>;
 }
+
+const pinning: Pinning = pinLoadGenerator(!args['no-pin']);
 
 /** The command `npm start` runs, without npm itself (whose own start-up is not ours). */
 function startCommand(): string[] {
@@ -86,9 +86,11 @@ function startCommand(): string[] {
   return rest;
 }
 
-function spawnServer(args: string[], env: Record<string, string>, logFile: string): ChildProcess {
+/** A server process, on the server core when pinned (taskset execs node: the pid is node's). */
+function spawnServer(nodeArgs: string[], env: Record<string, string>, logFile: string): ChildProcess {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  const [command, commandArgs] = onServerCore(pinning, process.execPath, nodeArgs);
+  const child = spawn(command, commandArgs, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
   closeSync(out);
   return child;
 }
@@ -110,6 +112,9 @@ async function waitUntilServing(child: ChildProcess, probe: () => Promise<{ stat
 }
 
 const proxied = { 'X-Forwarded-Proto': 'https' };
+const withKey = (key: string) => ({ ...proxied, Authorization: `Bearer ${key}` });
+const postHeaders = (key: string) => ({ ...withKey(key), 'Content-Type': 'application/json' });
+const postBody = JSON.stringify(WORKFLOW);
 
 async function startOurs(data: BenchData, logFile: string): Promise<Running & { startupMs: number }> {
   const port = await freePort();
@@ -117,7 +122,7 @@ async function startOurs(data: BenchData, logFile: string): Promise<Running & { 
   const startedAt = performance.now();
   const profile = args.profile && !logFile.endsWith('startup.log') ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(path.dirname(logFile), '..', 'profiles')}`] : [];
   const child = spawnServer([...profile, ...startCommand()], { ...data.env, PORT: String(port) }, logFile);
-  const probe = () => request(`${url}/v1/workflows/${data.workflowId}`, { headers: { ...proxied, Authorization: `Bearer ${data.key}` } });
+  const probe = () => request(`${url}/v1/workflows/${data.workflowId}`, { headers: withKey(data.key) });
   const startupMs = await waitUntilServing(child, probe, startedAt, logFile);
   return { url, child, startupMs, stop: () => stopChild(child) };
 }
@@ -125,71 +130,36 @@ async function startOurs(data: BenchData, logFile: string): Promise<Running & { 
 /**
  * A baseline, bundled as our server is (scripts/build.mjs) and run with plain node: run
  * through tsx's loader instead, bare Express served about 4 % fewer requests, which
- * flattered our ratios by as much.
+ * flattered our ratios by as much. Bundled into dist/, beside our own bundle: better-sqlite3
+ * stays outside bundles and is found from there, as is generated/openapi.json.
  */
-async function startBaseline(file: string, bodiesFile: string, logFile: string, options: { env?: Record<string, string>; probe?: { path: string; headers: Record<string, string> }; bundleDir?: string } = {}): Promise<Running> {
-  const bundle = path.join(options.bundleDir ?? path.join(path.dirname(bodiesFile), 'baselines'), `${path.basename(file, '.ts')}.mjs`);
+function buildBaseline(file: string): string {
+  const bundle = path.join(root, 'dist', 'bench', `${path.basename(file, '.ts')}.mjs`);
   execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), path.join(root, file), bundle], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawnServer([bundle], { NODE_ENV: 'production', PORT: String(port), BENCH_BODIES: bodiesFile, ...options.env }, logFile);
-  const probe = options.probe ?? { path: '/v1/workflows/x', headers: {} };
-  await waitUntilServing(child, () => request(`${url}${probe.path}`, { headers: probe.headers }), performance.now(), logFile);
-  return { url, child, stop: () => stopChild(child) };
+  return bundle;
 }
 
-/** Headers whose value changes from one request to the next: the floor's are compared by name only. */
-const PER_REQUEST_HEADERS = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit']);
+async function startBundle(bundle: string, env: Record<string, string>, logFile: string, probe: { path: string; headers: Record<string, string> }): Promise<Running & { startupMs: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const startedAt = performance.now();
+  const child = spawnServer([bundle], { NODE_ENV: 'production', PORT: String(port), ...env }, logFile);
+  const startupMs = await waitUntilServing(child, () => request(`${url}${probe.path}`, { headers: probe.headers }), startedAt, logFile);
+  return { url, child, startupMs, stop: () => stopChild(child) };
+}
 
-/**
- * The floor (bench/baselines/floor.ts): the three routes written by hand with our
- * per-request duties, on its own copy of the database (so our writes never empty its key
- * map). It must answer what ours does: the same status and headers on each route (values
- * too, but for those that differ from one request to the next), the very bytes of GET by
- * id and of the list, and POST's body but for the new id and times.
- */
-async function startFloor(data: BenchData, work: string, bodiesFile: string, ours: Running, logFile: string): Promise<Running> {
-  const copy = path.join(work, 'floor.sqlite');
+/** A copy of the seeded database (taken after the login, so it holds the session): each baseline's own, so no server's writes reach another. */
+function copyDatabase(data: BenchData, to: string): string {
   const source = new Database(path.join(data.dataDir, 'aetherflow.sqlite'), { readonly: true });
   try {
-    source.prepare('vacuum into ?').run(copy);
+    source.prepare('vacuum into ?').run(to);
   } finally {
     source.close();
   }
-  const read = { ...proxied, Authorization: `Bearer ${data.key}` };
-  const write = { ...proxied, Authorization: `Bearer ${data.writeKey}`, 'Content-Type': 'application/json' };
-  const probe = { path: `/v1/workflows/${data.workflowId}`, headers: read };
-  // Bundled beside our own bundle: better-sqlite3 stays outside bundles and is found from there.
-  const env = { FLOOR_DB: copy, AETHERFLOW_HASH_SECRET: data.env.AETHERFLOW_HASH_SECRET! };
-  const floor = await startBaseline('bench/baselines/floor.ts', bodiesFile, logFile, { env, probe, bundleDir: path.join(root, 'dist') });
-  try {
-    const unlike: string[] = [];
-    const routes = [
-      { name: 'GET by id', path: probe.path, options: { headers: read } },
-      { name: 'list', path: '/v1/workflows', options: { headers: read } },
-      { name: 'POST', path: '/v1/workflows', options: { method: 'POST', headers: write, body: JSON.stringify(WORKFLOW) } },
-    ];
-    for (const route of routes) {
-      const [mine, its] = await Promise.all([request(`${ours.url}${route.path}`, route.options), request(`${floor.url}${route.path}`, route.options)]);
-      const headers = (answer: { headers: Record<string, unknown> }) =>
-        Object.keys(answer.headers)
-          .sort()
-          .map((name) => (PER_REQUEST_HEADERS.has(name) ? name : `${name}: ${String(answer.headers[name])}`))
-          .join('\n');
-      if (mine.status !== its.status) unlike.push(`${route.name}: status ${its.status}, ours ${mine.status}`);
-      if (headers(mine) !== headers(its)) unlike.push(`${route.name}: headers\n${headers(its)}\nours\n${headers(mine)}`);
-      const comparable = (body: string) => (route.name === 'POST' ? body.replace(/"(id|created_at|updated_at)":"[^"]*"/g, '"$1":""') : body);
-      if (comparable(mine.body) !== comparable(its.body)) unlike.push(`${route.name}: body\n${its.body}\nours\n${mine.body}`);
-    }
-    if (unlike.length > 0) throw new Error(`the floor does not answer what ours does:\n${unlike.join('\n')}`);
-  } catch (error) {
-    await floor.stop();
-    throw error;
-  }
-  return floor;
+  return to;
 }
 
-async function load(server: Running, scenario: Scenario, seconds: number): Promise<Sample> {
+async function load(server: Running, scenario: Scenario, seconds: number): Promise<Round> {
   const before = cpuMicros(server.child.pid!);
   const result = await autocannon({
     url: server.url + scenario.path,
@@ -200,44 +170,60 @@ async function load(server: Running, scenario: Scenario, seconds: number): Promi
     pipelining: 1,
     duration: seconds,
   });
-  const cpuUs = (cpuMicros(server.child.pid!) - before) / result.requests.total;
+  const cpuUs = (cpuMicros(server.child.pid!) - before) / Math.max(1, result.requests.total);
   const refused = result.non2xx + result.errors + result.timeouts;
-  if (refused > 0) {
-    throw new Error(`${scenario.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`);
+  if (refused > 0 || result.requests.total === 0) {
+    return { failed: `${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})` };
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.mean, cpuUs };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuUs };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+async function login(url: string, data: BenchData): Promise<string> {
+  const answer = await request(`${url}/v1/auth/login`, { method: 'POST', headers: { ...proxied, 'Content-Type': 'application/json' }, body: JSON.stringify(data.owner) });
+  if (answer.status !== 200) throw new Error(`login: ${answer.status} ${answer.body}`);
+  return (JSON.parse(answer.body) as { data: { token: string } }).data.token;
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'aetherflow-bench-'));
   const logs = path.join(work, 'logs');
   mkdirSync(logs);
   const running: Running[] = [];
+  const loadBefore = loadavg();
   try {
     console.log(`bench: ${ROUNDS} interleaved rounds x ${DURATION} s per scenario, ${CONNECTIONS} connections, warm-up ${WARMUP} s; work dir ${work}`);
+    console.log(`pinning: ${pinning.note}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
     const t0 = performance.now();
     const data = await prepare(work, { small: Number(args['small-rows']), big: Number(args['big-rows']) });
     console.log(`seeded ${args['small-rows']} + ${args['big-rows']} workflows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const wanted = new Set<ServerName>((args.servers?.split(',') ?? ['express', 'floor', 'assembly', 'ours']) as ServerName[]);
+    if (args['raw-node']) wanted.add('raw-node');
+    wanted.add('ours');
+    const scenarioIds = new Set<ScenarioId>((args.only?.split(',') ?? Object.keys(SCENARIO_TEXT)) as ScenarioId[]);
+    const unknown = [...[...wanted].filter((s) => !['raw-node', 'express', 'floor', 'assembly', 'ours'].includes(s)), ...[...scenarioIds].filter((s) => !(s in SCENARIO_TEXT))];
+    if (unknown.length > 0) throw new Error(`unknown server or scenario: ${unknown.join(', ')} (servers: express, floor, assembly, ours, raw-node; scenarios: ${Object.keys(SCENARIO_TEXT).join(', ')})`);
 
     // Start-up: the command of `npm start`, on the seeded database, to the first
     // authenticated GET answered 200 (which includes first-request work). `npm start`
     // runs the bundle and builds it first when it is stale: it is built here, before
     // timing, as a deployment builds it once (`npm run build`) and starts many times.
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-    const startups: number[] = [];
+    const startups: Partial<Record<ServerName, number[]>> = { ours: [] };
     for (let i = 0; i < STARTUPS; i++) {
       const instance = await startOurs(data, path.join(logs, 'startup.log'));
-      startups.push(instance.startupMs);
+      startups.ours!.push(instance.startupMs);
       await instance.stop();
     }
-    console.log(`start-up to first successful request: ${startups.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    console.log(`ours: start-up to first successful request: ${startups.ours!.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 
     const ours = await startOurs(data, path.join(logs, 'ours.log'));
     running.push(ours);
@@ -248,11 +234,8 @@ async function main(): Promise<void> {
       return;
     }
     const token = await login(ours.url, data);
-    const withKey = (key: string) => ({ ...proxied, Authorization: `Bearer ${key}` });
-    const postHeaders = (key: string) => ({ ...withKey(key), 'Content-Type': 'application/json' });
-    const postBody = JSON.stringify(WORKFLOW);
 
-    // The bodies the baselines serve: exactly what ours answers.
+    // The bodies bare Express (and raw node:http) serve: exactly what ours answers.
     const bodiesFile = path.join(work, 'bodies.json');
     const get = await request(`${ours.url}/v1/workflows/${data.workflowId}`, { headers: withKey(data.key) });
     const list = await request(`${ours.url}/v1/workflows`, { headers: withKey(data.key) });
@@ -263,161 +246,115 @@ async function main(): Promise<void> {
     if ((JSON.parse(list.body) as { data: unknown[] }).data.length !== 20) throw new Error('the list does not hold 20 items');
     writeFileSync(bodiesFile, JSON.stringify({ get: JSON.parse(get.body), list: JSON.parse(list.body), created: JSON.parse(created.body) }));
 
-    const raw = await startBaseline('bench/baselines/raw-node.ts', bodiesFile, path.join(logs, 'raw-node.log'));
-    const bare = await startBaseline('bench/baselines/bare-express.ts', bodiesFile, path.join(logs, 'express.log'));
-    const floor = await startFloor(data, work, bodiesFile, ours, path.join(logs, 'floor.log'));
-    running.push(raw, bare, floor);
-    const servers: Record<ServerName, Running> = { 'raw-node': raw, express: bare, floor, ours };
+    const requests: Record<ScenarioId, Omit<Scenario, 'server' | 'name' | 'id'>> = {
+      get: { method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
+      jwt: { method: 'GET', path: `/v1/workflows/${data.liveWorkflowId}`, headers: withKey(token) },
+      list: { method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
+      post: { method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
+      big: { method: 'GET', path: '/v1/workflows', headers: withKey(data.bigKey) },
+    };
+    const exchanges: Exchange[] = (Object.keys(requests) as ScenarioId[]).map((id) => ({
+      name: SCENARIO_TEXT[id],
+      path: requests[id].path,
+      options: { method: requests[id].method, headers: requests[id].headers, ...(requests[id].body ? { body: requests[id].body } : {}) },
+    }));
+    const probe = { path: requests.get.path, headers: requests.get.headers };
+    const servers: Partial<Record<ServerName, Running>> = { ours };
+    const baselineEnv = { AETHERFLOW_HASH_SECRET: data.env.AETHERFLOW_HASH_SECRET!, PUBLIC_URL: data.env.PUBLIC_URL! };
 
-    // The same request bytes to every server: baselines ignore the headers.
+    for (const [name, file] of [['raw-node', 'raw-node'], ['express', 'bare-express']] as const) {
+      if (!wanted.has(name)) continue;
+      servers[name] = await startBundle(buildBaseline(`bench/baselines/${file}.ts`), { BENCH_BODIES: bodiesFile }, path.join(logs, `${name}.log`), { path: '/v1/workflows/x', headers: {} });
+      running.push(servers[name]!);
+    }
+    if (wanted.has('floor')) {
+      const env = { ...baselineEnv, FLOOR_DB: copyDatabase(data, path.join(work, 'floor.sqlite')) };
+      servers.floor = await startBundle(buildBaseline('bench/baselines/floor.ts'), env, path.join(logs, 'floor.log'), probe);
+      running.push(servers.floor);
+      const unlike = await differences(ours.url, servers.floor.url, exchanges, 'values');
+      if (unlike.length > 0) throw new Error(`the floor does not answer what ours does:\n${unlike.join('\n')}`);
+    }
+    if (wanted.has('assembly')) {
+      const env = { ...baselineEnv, ASSEMBLY_DB: copyDatabase(data, path.join(work, 'assembly.sqlite')) };
+      const bundle = buildBaseline('bench/baselines/assembly.ts');
+      startups.assembly = [];
+      for (let i = 0; i < STARTUPS; i++) {
+        const instance = await startBundle(bundle, env, path.join(logs, 'assembly-startup.log'), probe);
+        startups.assembly.push(instance.startupMs);
+        await instance.stop();
+      }
+      console.log(`assembly: start-up to first successful request: ${startups.assembly.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+      servers.assembly = await startBundle(bundle, env, path.join(logs, 'assembly.log'), probe);
+      running.push(servers.assembly);
+      const unlike = await differences(ours.url, servers.assembly.url, exchanges, 'names');
+      if (unlike.length > 0) throw new Error(`the assembly does not answer what ours does:\n${unlike.join('\n')}`);
+    }
+
+    // Bare Express (and raw node:http) ignore the credentials and serve one body per route;
+    // the list at 100k is the same to them as at 1k, so they are not loaded with it.
+    const serves = (server: ServerName, id: ScenarioId) => !(id === 'big' && (server === 'express' || server === 'raw-node'));
+    const order: ServerName[] = ['raw-node', 'express', 'floor', 'assembly', 'ours'];
     const scenarios: Scenario[] = [];
-    for (const server of ['raw-node', 'express'] as const) {
-      scenarios.push(
-        { name: `${server}: GET /v1/workflows/{id}`, server, route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
-        { name: `${server}: GET /v1/workflows (20 items)`, server, route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
-        { name: `${server}: POST /v1/workflows`, server, route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
-      );
-    }
-    scenarios.push(
-      { name: 'floor: GET /v1/workflows/{id}', server: 'floor', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
-      { name: 'floor: GET /v1/workflows (20 items)', server: 'floor', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
-      { name: 'floor: POST /v1/workflows', server: 'floor', route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
-      { name: 'ours: GET /v1/workflows/{id} (API key)', server: 'ours', route: 'get', method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
-      { name: 'ours: GET /v1/workflows (20 items, 1k in project)', server: 'ours', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.key) },
-      { name: 'ours: POST /v1/workflows', server: 'ours', route: 'post', method: 'POST', path: '/v1/workflows', headers: postHeaders(data.writeKey), body: postBody },
-      { name: 'ours: GET /v1/workflows/{id} (JWT)', server: 'ours', route: 'get', method: 'GET', path: `/v1/workflows/${data.liveWorkflowId}`, headers: withKey(token) },
-      { name: 'ours: GET /v1/workflows (20 items, 100k in project)', server: 'ours', route: 'list', method: 'GET', path: '/v1/workflows', headers: withKey(data.bigKey) },
-    );
-    const selected = args.only ? scenarios.filter((s) => s.server !== 'ours' || s.name.includes(args.only!)) : scenarios;
-
-    for (const scenario of selected) {
-      process.stdout.write(`warm-up ${scenario.name}\n`);
-      await load(servers[scenario.server], scenario, WARMUP);
-    }
-    const samples = new Map<string, Sample[]>(selected.map((s) => [s.name, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      // Interleaved: every scenario once per round, in a rotated order, so that a slow
-      // minute of the machine spreads over all of them instead of one.
-      const order = selected.map((_, i) => selected[(i + r * 3) % selected.length]!);
-      for (const scenario of order) {
-        const sample = await load(servers[scenario.server], scenario, DURATION);
-        samples.get(scenario.name)!.push(sample);
-        process.stdout.write(`round ${r + 1}/${ROUNDS}  ${scenario.name.padEnd(55)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms  ${sample.cpuUs.toFixed(0)} µs CPU/request\n`);
+    for (const id of Object.keys(SCENARIO_TEXT) as ScenarioId[]) {
+      if (!scenarioIds.has(id)) continue;
+      for (const server of order) {
+        if (servers[server] && serves(server, id)) scenarios.push({ server, id, name: `${server}: ${SCENARIO_TEXT[id]}`, ...requests[id] });
       }
     }
 
-    const { results, meta, targets } = report(selected, samples, startups);
-    // latest.json: one object per scenario (scenario, rps, p50_ms, p99_ms, ratio_vs_express, and the
-    // per-round figures); beside it, how the run was made and the targets' verdicts.
+    for (const scenario of scenarios) {
+      const warm = await load(servers[scenario.server]!, scenario, WARMUP);
+      console.log(`warm-up ${scenario.name}${'failed' in warm ? `: refused requests (${warm.failed})` : ''}`);
+    }
+    const measured: Measured[] = scenarios.map((s) => ({ server: s.server, scenario: s.id, rounds: [] }));
+    for (let r = 0; r < ROUNDS; r++) {
+      // Interleaved: every scenario once per round, in a rotated order, so that a slow
+      // minute of the machine spreads over all of them instead of one.
+      const shift = Math.floor((r * scenarios.length) / ROUNDS);
+      for (let i = 0; i < scenarios.length; i++) {
+        const index = (i + shift) % scenarios.length;
+        const scenario = scenarios[index]!;
+        const result = await load(servers[scenario.server]!, scenario, DURATION);
+        measured[index]!.rounds[r] = result;
+        const figures = 'failed' in result ? `FAILED, left out: ${result.failed}` : `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  ${result.cpuUs.toFixed(0)} µs CPU/request`;
+        console.log(`round ${r + 1}/${ROUNDS}  ${scenario.name.padEnd(50)} ${figures}`);
+      }
+    }
+
+    const results = buildRows(measured, startups);
+    const targets = judge(results, measured);
+    console.log(`\n${formatReport(results, measured, targets)}`);
+    const failed = results.flatMap((row) => row.failed_rounds.map((f) => ({ scenario: row.scenario, ...f })));
+    const meta = {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      node: process.version,
+      cpus: cpus().length,
+      pinning,
+      load_average_before: loadBefore.map((x) => Number(x.toFixed(2))),
+      load_average_after: loadavg().map((x) => Number(x.toFixed(2))),
+      rounds: ROUNDS,
+      duration_s: DURATION,
+      warmup_s: WARMUP,
+      connections: CONNECTIONS,
+      rows: { small: Number(args['small-rows']), big: Number(args['big-rows']) },
+      failed_rounds: failed,
+      targets,
+    };
     mkdirSync(path.dirname(args.out!), { recursive: true });
     writeFileSync(args.out!, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(args.out!.replace(/\.json$/, '.meta.json'), `${JSON.stringify({ ...meta, targets }, null, 2)}\n`);
+    writeFileSync(args.out!.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     console.log(`\nwrote ${path.relative(root, args.out!)}`);
+    const lost = results.filter((row) => row.rps_rounds.length > 0 && row.rps_rounds.every((x) => x === null));
+    if (lost.length > 0) {
+      console.error(`every round failed for: ${lost.map((row) => row.scenario).join(', ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     for (const server of running.reverse()) await server.stop();
     if (args.keep || args.profile) console.log(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }
-}
-
-async function login(url: string, data: BenchData): Promise<string> {
-  const answer = await request(`${url}/v1/auth/login`, { method: 'POST', headers: { ...proxied, 'Content-Type': 'application/json' }, body: JSON.stringify(data.owner) });
-  if (answer.status !== 200) throw new Error(`login: ${answer.status} ${answer.body}`);
-  return (JSON.parse(answer.body) as { data: { token: string } }).data.token;
-}
-
-interface ResultRow {
-  scenario: string;
-  rps: number | null;
-  p50_ms: number | null;
-  p99_ms: number | null;
-  ratio_vs_express: number | null;
-  /** Median over rounds of (our p99 / bare Express's p99 on the same route, same round). */
-  p99_ratio_vs_express?: number | null;
-  /** Per-round requests per second: the run-to-run spread. */
-  rps_rounds?: number[];
-  /** Per-round ratios to bare Express. */
-  ratio_rounds?: number[];
-  /** Median over rounds of the server's CPU time (all threads) per request, in microseconds. */
-  cpu_us_per_request?: number;
-  /**
-   * Median over rounds of (bare Express's CPU per request / ours, same route, same round):
-   * the throughput ratio if each server's own CPU time were all that limited it. Steadier
-   * than the req/s ratio, which also moves with whatever else the two cores are doing.
-   */
-  cpu_ratio_vs_express?: number;
-  startup_ms_runs?: number[];
-}
-
-function report(scenarios: Scenario[], samples: Map<string, Sample[]>, startups: number[]): { meta: Record<string, unknown>; results: ResultRow[]; targets: Array<{ target: string; value: number | null; ok: boolean }> } {
-  const expressOf = (route: Route) => scenarios.find((s) => s.server === 'express' && s.route === route)!.name;
-  const rows: ResultRow[] = scenarios.map((scenario) => {
-    const mine = samples.get(scenario.name)!;
-    const base = samples.get(expressOf(scenario.route))!;
-    const ratios = mine.map((sample, i) => sample.rps / base[i]!.rps);
-    const p99Ratios = mine.map((sample, i) => sample.p99 / base[i]!.p99);
-    const cpuRatios = mine.map((sample, i) => base[i]!.cpuUs / sample.cpuUs);
-    return {
-      scenario: scenario.name,
-      rps: round(median(mine.map((s) => s.rps)), 0),
-      p50_ms: round(median(mine.map((s) => s.p50))),
-      p99_ms: round(median(mine.map((s) => s.p99))),
-      ratio_vs_express: round(median(ratios)),
-      p99_ratio_vs_express: round(median(p99Ratios)),
-      rps_rounds: mine.map((s) => round(s.rps, 0)),
-      ratio_rounds: ratios.map((x) => round(x)),
-      cpu_us_per_request: round(median(mine.map((s) => s.cpuUs)), 0),
-      cpu_ratio_vs_express: round(median(cpuRatios)),
-    };
-  });
-  rows.push({ scenario: 'ours: start-up to first successful request', rps: null, p50_ms: round(median(startups), 0), p99_ms: round(Math.max(...startups), 0), ratio_vs_express: null, startup_ms_runs: startups.map((ms) => round(ms, 0)) });
-
-  // The table.
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'x Express', 'p99 / Express p99', 'µs CPU/req', 'x Express by CPU', 'req/s per round'];
-  const lines = rows.map((row) => [
-    row.scenario,
-    row.rps === null ? '' : String(row.rps),
-    String(row.p50_ms),
-    String(row.p99_ms),
-    row.ratio_vs_express === null ? '' : `${row.ratio_vs_express.toFixed(2)}x (${Math.min(...row.ratio_rounds!).toFixed(2)}-${Math.max(...row.ratio_rounds!).toFixed(2)})`,
-    row.p99_ratio_vs_express == null ? '' : `${row.p99_ratio_vs_express.toFixed(2)}x`,
-    row.cpu_us_per_request === undefined ? '' : String(row.cpu_us_per_request),
-    row.cpu_ratio_vs_express === undefined ? '' : `${row.cpu_ratio_vs_express.toFixed(2)}x`,
-    row.rps_rounds?.join(' / ') ?? `start-ups: ${row.startup_ms_runs!.join(', ')} ms`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`\n${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}`);
-
-  // The targets of issue 9.
-  const find = (part: string) => rows.find((r) => r.scenario.startsWith('ours:') && r.scenario.includes(part));
-  const targets: Array<{ target: string; value: number | null; ok: boolean }> = [];
-  const ratioTarget = (label: string, part: string, min: number) => {
-    const row = find(part);
-    if (row) targets.push({ target: `${label} >= ${min}x bare Express`, value: row.ratio_vs_express, ok: (row.ratio_vs_express ?? 0) >= min });
-  };
-  ratioTarget('GET by id (API key)', '{id} (API key)', 0.75);
-  ratioTarget('list (20 items)', '1k in project', 0.65);
-  ratioTarget('POST', 'POST', 0.65);
-  ratioTarget('GET by id (JWT)', '(JWT)', 0.7);
-  for (const row of rows.filter((r) => r.scenario.startsWith('ours:') && r.p99_ratio_vs_express != null)) {
-    targets.push({ target: `p99 of "${row.scenario}" <= 2x bare Express's p99`, value: row.p99_ratio_vs_express!, ok: row.p99_ratio_vs_express! <= 2 });
-  }
-  targets.push({ target: 'start-up < 1500 ms (median)', value: round(median(startups), 0), ok: median(startups) < 1500 });
-  const small = find('1k in project');
-  const big = find('100k in project');
-  if (small && big) {
-    const ratio = round(big.p50_ms! / small.p50_ms!);
-    targets.push({ target: 'list p50 latency with 100k <= 1.2x with 1k', value: ratio, ok: ratio <= 1.2 });
-  }
-  console.log('\ntargets (issue 9):');
-  for (const t of targets) console.log(`  ${t.ok ? 'ok  ' : 'MISS'}  ${t.target}: ${t.value}`);
-
-  return {
-    meta: { date: new Date().toISOString(), node: process.version, rounds: ROUNDS, duration_s: DURATION, connections: CONNECTIONS, warmup_s: WARMUP, cpus: cpus().length },
-    results: rows,
-    targets,
-  };
 }
 
 await main();
