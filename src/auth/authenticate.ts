@@ -5,7 +5,7 @@
 // then held to its fence (src/auth/reach.ts: allowlist and end), whatever kind of
 // credential it came from. Failures are audited and counted per client IP, so that
 // guessing keys gets a 429.
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { actorOf, type AuditEvent, type AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
@@ -26,16 +26,19 @@ export interface FailedCredentialGuard {
   recordFailure(ip: string): Promise<void>;
 }
 
-interface Presented {
+export interface Presented {
   credential: string;
   scheme: 'ApiKeyHeader' | 'Bearer';
 }
 
 const API_KEY_SHAPE = /^(sk|rk|ck)_|^wfk_/;
 
-function presentedCredential(req: Request): Presented | null {
-  const authorization = req.get('authorization');
-  const apiKey = req.get('x-api-key');
+/**
+ * The one credential a request presents in its two credential headers, or null for none;
+ * throws the precise 400/401 when they are unusable. Also the mock's rule (src/mock/).
+ */
+export function presentedCredential(headers: { authorization: string | undefined; apiKey: string | undefined }): Presented | null {
+  const { authorization, apiKey } = headers;
   // RFC 6750 section 2: one method per request. Two credentials are refused whichever
   // would have been valid, so that no caller learns which of the two the server prefers.
   if (authorization !== undefined && apiKey !== undefined) {
@@ -57,7 +60,7 @@ export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifi
     const operation = context.operation;
     if (!operation || operation.isPublic) return next();
     try {
-      const presented = presentedCredential(req);
+      const presented = presentedCredential({ authorization: req.get('authorization'), apiKey: req.get('x-api-key') });
       if (!presented) throw new ApiError('authentication_required', 'This operation needs a credential: send an API key or an access token as "Authorization: Bearer <credential>".');
       const retryAfter = await deps.guard.blockedFor(context.ip);
       if (retryAfter !== null) {

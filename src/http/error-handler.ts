@@ -145,21 +145,23 @@ export function toApiError(error: unknown): ApiError {
   const code = typeof validator?.status === 'number' ? byStatus[validator.status] : undefined;
   if (code === 'validation_failed') {
     const details = (validator.errors ?? []).map(toIssue);
-    return new ApiError('validation_failed', describe(details), { details, cause: error });
+    return new ApiError('validation_failed', describeIssues(details), { details, cause: error });
   }
   if (code === 'unsupported_media_type') return new ApiError(code, 'The body\'s Content-Type is not one this operation accepts: send application/json.');
   if (code) return new ApiError(code, validator.message ?? 'The request was refused.');
   return new ApiError('internal_error', 'internal error', { cause: error });
 }
 
-function toIssue(item: { path?: string; message?: string }): ValidationIssue {
+/** A validator problem as the envelope locates it (also the mock's wording, src/mock/). */
+export function toIssue(item: { path?: string; message?: string }): ValidationIssue {
   // The validator says `/body/steps/0/type` or `.query.limit`; the envelope says `body.steps[0].type`.
   const parts = (item.path ?? '').split(/[/.]/).filter(Boolean);
   const location = parts.map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`)).join('') || 'request';
   return { location: location.replace(/^headers\b/, 'header'), message: (item.message ?? 'is invalid').slice(0, 500) };
 }
 
-function describe(details: ValidationIssue[]): string {
+/** The envelope's message for a list of problems: the first, and how many more. */
+export function describeIssues(details: ValidationIssue[]): string {
   const first = details[0];
   if (!first) return 'The request does not match the API contract.';
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''}, see details)` : '';

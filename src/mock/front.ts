@@ -27,7 +27,10 @@ import { insufficientScopeChallenge } from '../http/www-authenticate.ts';
 import { credentialProblem } from './credential-problem.ts';
 import { errorAnswer, type MockAnswer } from './error-answer.ts';
 import { errorExampleName, headersForExample } from './example-headers.ts';
-import { describeIssues, issuesOf, parseViolations } from './violations.ts';
+import { describeIssues, issuesOf, parseViolations, type Violation } from './violations.ts';
+import type { ValidationIssue } from '../errors.ts';
+import { toIssue } from '../http/error-handler.ts';
+import { bodyExplainer, jsonBodySchema, type BodyExplainer, type BodyProblem } from '../http/validation-problems.ts';
 
 type Json = Record<string, unknown>;
 
@@ -48,6 +51,8 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
   const cors = corsPolicies(contract);
   const limit = options.bodyLimitBytes ?? 1_048_576;
   const prism = new URL(options.prismUrl);
+  // The server's own account of a refused body (every problem, its wording), for Prism's refusals.
+  const explain = bodyExplainer(document);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -66,7 +71,11 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
     const operation = match.operation;
     const policy = cors.get(operation.path);
     const corsHeaders = policy ? (operation.method === 'options' ? policy.preflight : policy.response) : {};
-    const reply = (answer: MockAnswer): void => send(res, { ...answer, headers: merged(answer.headers, corsHeaders) });
+    // Every error answer carries what its response declares (the rate-limit headers of a 401, say).
+    const reply = (answer: MockAnswer): void => {
+      const complete = answer.status >= 400 ? withExampleHeaders(document, operation, answer) : answer;
+      send(res, { ...complete, headers: merged(complete.headers, corsHeaders) });
+    };
 
     const body = await readBody(req, limit);
     if (body === null) return reply(errorAnswer(path, 'payload_too_large', 'The body is larger than the limit.', { requestId }));
@@ -89,7 +98,7 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
     }
 
     const answer = await forward(prism, req, method, body);
-    reply(rewrite(document, operation, path, answer, requestId));
+    reply(rewrite(document, operation, path, answer, requestId, { explain, body }));
   };
 
   return (req, res) => {
@@ -102,7 +111,7 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
 }
 
 /** Prism's answer as the server would give it. */
-function rewrite(document: Json, operation: ContractOperation, path: string, answer: MockAnswer, requestId: string): MockAnswer {
+function rewrite(document: Json, operation: ContractOperation, path: string, answer: MockAnswer, requestId: string, sent: { explain: BodyExplainer; body: Buffer }): MockAnswer {
   const headers = Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !HOP_HEADERS.has(name) && name !== 'sl-violations' && name !== 'content-type'));
   // Prism also reports what it finds wrong with its own answer (location "response"): only the request's count.
   const violations = parseViolations(answer.headers['sl-violations']).filter((violation) => violation.location[0] === 'request');
@@ -115,7 +124,7 @@ function rewrite(document: Json, operation: ContractOperation, path: string, ans
     } else if (answer.status === 415) {
       refused = errorAnswer(path, 'unsupported_media_type', "The body's Content-Type is not one this operation accepts: send application/json.", { requestId });
     } else {
-      const details = issuesOf(violations);
+      const details = inServerWords(document, operation, violations, sent);
       refused = errorAnswer(path, 'validation_failed', details.length > 0 ? describeIssues(details) : violations.map((v) => v.message).join('; ').slice(0, 1000), {
         requestId,
         ...(details.length > 0 ? { details } : {}),
@@ -136,6 +145,25 @@ function rewrite(document: Json, operation: ContractOperation, path: string, ans
 }
 
 /**
+ * The problems of a refused request as the server lists them: the body's walked by the
+ * server's own explainer (every problem, in its wording), the rest from Prism's reasons.
+ */
+function inServerWords(document: Json, operation: ContractOperation, violations: Violation[], sent: { explain: BodyExplainer; body: Buffer }): ValidationIssue[] {
+  const issues = issuesOf(violations);
+  const schema = jsonBodySchema(document, operation.path, operation.method);
+  const body = sent.body.length > 0 ? safeJson(sent.body.toString('utf8')) : undefined;
+  if (!schema || body === undefined || !issues.some((issue) => issue.location.startsWith('body'))) return issues;
+  let problems: BodyProblem[];
+  try {
+    problems = sent.explain(schema, body);
+  } catch {
+    return issues;
+  }
+  if (problems.length === 0) return issues;
+  return [...issues.filter((issue) => !issue.location.startsWith('body')), ...problems.map(toIssue)];
+}
+
+/**
  * The headers of an error answer made to agree with its body (example-headers.ts),
  * and an insufficient_scope that names the operation's own scopes, as the server does.
  */
@@ -147,6 +175,11 @@ function withExampleHeaders(document: Json, operation: ContractOperation, answer
   let headers = { ...answer.headers };
   for (const [headerName, value] of Object.entries(headersForExample(document, response, name, true))) {
     headers = merged(headers, { [headerName]: value });
+  }
+  // Declared headers the answer lacks (the mock's own refusals have no Prism headers) take their example.
+  const present = new Set(Object.keys(headers).map((headerName) => headerName.toLowerCase()));
+  for (const [headerName, value] of Object.entries(headersForExample(document, response, name))) {
+    if (value !== null && !present.has(headerName.toLowerCase())) headers[headerName] = value;
   }
   let text = answer.body;
   if (name === 'insufficient_scope' && body?.error) {

@@ -66,10 +66,4 @@ function withoutPrefix(message: string, place: string, path: string[]): string {
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
-/** The envelope's message for a list of issues, as the server writes it: the first, and how many more. */
-export function describeIssues(issues: ValidationIssue[]): string {
-  const first = issues[0];
-  if (!first) return 'The request does not match the API contract.';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}, see details)` : '';
-  return `${first.location} ${first.message}${more}`.slice(0, 1000);
-}
+export { describeIssues } from '../http/error-handler.ts';
