@@ -2,7 +2,7 @@
 // whole (every problem reported at once), then passed to whoever needs it.
 // Nothing else in src/ reads process.env.
 import path from 'node:path';
-import { parseCidr, type Cidr } from './http/cidr.ts';
+import { parseCidr, type Cidr } from './net/cidr.ts';
 
 export type RuntimeEnvironment = 'development' | 'test' | 'production';
 

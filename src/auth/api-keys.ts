@@ -13,7 +13,7 @@ import { newId } from '../domain/ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { parseCidr, type Cidr } from '../http/cidr.ts';
+import { parseCidr, type Cidr } from '../net/cidr.ts';
 import { displayParts, generateApiKey, parseApiKey, type ApiKeyType, type Environment } from './api-key-format.ts';
 import type { LastUsedRecorder } from './last-used.ts';
 import type { ApiKeyPrincipal, Plan, Principal, SchemeName } from './principal.ts';
@@ -97,7 +97,7 @@ export class ApiKeyService {
   /**
    * Verifies a presented key. Throws the precise 401; never says more than the code does.
    * Its allowlist is the principal's fence, checked for every credential alike
-   * (src/auth/authenticate.ts).
+   * (src/http/authenticate.ts).
    */
   async authenticate(secret: string, scheme: SchemeName, ip: string): Promise<ApiKeyPrincipal> {
     const parsed = parseApiKey(secret);

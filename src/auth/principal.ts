@@ -2,10 +2,25 @@
 // session JWT, OAuth token) produces one of these; nothing after authentication
 // looks at the credential itself.
 import type { Environment } from './api-key-format.ts';
-import { UNFENCED, type Fence } from './reach.ts';
+import type { Cidr } from '../net/cidr.ts';
 import { ALL_SCOPES } from './scopes.ts';
 
 export type Plan = 'free' | 'pro' | 'enterprise';
+
+/**
+ * Where and until when a credential's authority holds (src/auth/reach.ts): the fence a
+ * restricted credential passes on to what it creates. An OAuth app registered by an
+ * expiring, address-bound key keeps that key's expiry and allowlist, and so do the
+ * tokens it is issued.
+ */
+export interface Fence {
+  /** The networks it may be used from; empty: any address. */
+  allowedIps: readonly Cidr[];
+  /** When it stops (ms since epoch); null: never. */
+  notAfter: number | null;
+}
+
+export const UNFENCED: Fence = { allowedIps: [], notAfter: null };
 export type AuthMethod = 'api_key' | 'jwt' | 'oauth';
 /** Which contract security scheme carried the credential. */
 export type SchemeName = 'ApiKeyHeader' | 'BearerAuth' | 'OAuth2';

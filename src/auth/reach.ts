@@ -10,9 +10,11 @@
 // or take over a credential broader than the one asking. The one exception is the
 // public leaked-key report, which revokes whatever it is given: that is its purpose.
 import type { Environment } from './api-key-format.ts';
-import type { Principal } from './principal.ts';
+import type { Fence, Principal } from './principal.ts';
+
+export { UNFENCED, type Fence } from './principal.ts';
 import { expandScopes } from './scopes.ts';
-import { cidrContains, cidrWithin, parseCidr, type Cidr } from '../http/cidr.ts';
+import { cidrContains, cidrWithin, parseCidr, type Cidr } from '../net/cidr.ts';
 import { iso } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 
@@ -27,18 +29,6 @@ export interface Reach {
   /** When it stops (ms since epoch); null: never. */
   notAfter: number | null;
 }
-
-/**
- * The fence a restricted credential passes on to what it creates: an OAuth app
- * registered by an expiring, address-bound key keeps that key's expiry and
- * allowlist, and so do the tokens it is issued.
- */
-export interface Fence {
-  allowedIps: readonly Cidr[];
-  notAfter: number | null;
-}
-
-export const UNFENCED: Fence = { allowedIps: [], notAfter: null };
 
 /**
  * The reach of the credential a request authenticated with. A user's session acts on

@@ -7,8 +7,8 @@ import { ApiError, OAuthError, type ErrorCode, type OAuthErrorCode, type Validat
 import type { RateLimitDecision } from '../rate-limit/index.ts';
 import { applyRateLimitHeaders } from './rate-limit.ts';
 import { contextOf, type RequestContext } from './request-context.ts';
-import { renderErrorPage } from './error-page.ts';
-import { bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from './www-authenticate.ts';
+import { renderErrorPage } from '../identity/error-page.ts';
+import { bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from '../auth/www-authenticate.ts';
 
 const DOCS = 'https://docs.aetherflow.com/errors';
 

@@ -5,7 +5,7 @@
 // /health and /.well-known carry no credentials and answer either way.
 import type { RequestHandler } from 'express';
 import { ApiError, OAuthError } from '../errors.ts';
-import { isLoopback } from './cidr.ts';
+import { isLoopback } from '../net/cidr.ts';
 
 export function httpsOnly(options: { allowLoopbackHttp: boolean }): RequestHandler {
   return (req, _res, next) => {

@@ -5,7 +5,7 @@
 // addresses asked about are socket peers and the hops of trusted proxies' headers: a
 // client can put any text there, so the memory is bounded and simply starts over
 // when full.
-import { cidrContains, type Cidr } from './cidr.ts';
+import { cidrContains, type Cidr } from '../net/cidr.ts';
 
 const REMEMBERED = 1024;
 

@@ -1,7 +1,7 @@
 // The server-rendered login and consent pages of /oauth/authorize. No script, no
 // external resource: a form that posts back to /oauth/authorize with the original
 // request in hidden fields and the CSRF token. Every value is HTML-escaped.
-import { escapeHtml } from '../http/error-page.ts';
+import { escapeHtml } from './error-page.ts';
 import type { ProjectChoice } from './user-directory.ts';
 import type { ScopeDescriptions } from './scope-descriptions.ts';
 

@@ -4,7 +4,7 @@
 // `none` for public apps, which send only their client_id. An app must use the
 // method it registered, and exactly one method per request.
 import { OAuthError } from '../errors.ts';
-import { basicChallenge } from '../http/www-authenticate.ts';
+import { basicChallenge } from '../auth/www-authenticate.ts';
 import type { OAuthClient, OAuthClientService } from './oauth-clients.ts';
 
 export interface PresentedClient {

@@ -1,4 +1,4 @@
-// The TokenVerifier of the authentication seam (src/auth/authenticate.ts): turns a
+// The TokenVerifier of the authentication seam (src/http/authenticate.ts): turns a
 // bearer JWT into the principal it acts as. Session tokens become a UserPrincipal
 // (scheme BearerAuth), OAuth tokens an OAuthPrincipal (scheme OAuth2) whose
 // grantId is the token's family. Signature checks are cached per token until its
@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, familyTag } from '../cache/tags.ts';
-import type { TokenVerifier } from '../auth/authenticate.ts';
+import type { TokenVerifier } from '../http/authenticate.ts';
 import type { Plan, Principal } from '../auth/principal.ts';
 import { fenceFromStored, UNFENCED, type Fence } from '../auth/reach.ts';
 import type { Database } from '../db/schema.ts';

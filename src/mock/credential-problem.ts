@@ -1,8 +1,8 @@
 // What is wrong with the credential headers of a request to a secured operation: the
-// server's own rule (presentedCredential in src/auth/authenticate.ts), so that the
+// server's own rule (presentedCredential in src/http/authenticate.ts), so that the
 // mock, which cannot check a key, still tells "no credential" from "an empty
 // X-API-Key", "not Bearer" and "two credentials" exactly as the server does.
-import { presentedCredential } from '../auth/authenticate.ts';
+import { presentedCredential } from '../http/authenticate.ts';
 import { ApiError, type ErrorCode, type ValidationIssue } from '../errors.ts';
 
 export interface CredentialProblem {

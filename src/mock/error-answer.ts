@@ -3,8 +3,8 @@
 // /.well-known (except an unknown path, which is the envelope everywhere), and the
 // HTML page of the browser-facing authorize endpoint (src/http/error-handler.ts).
 import { ERROR_CATALOGUE, type ErrorCode, type ValidationIssue } from '../errors.ts';
-import { renderErrorPage } from '../http/error-page.ts';
-import { bearerChallenge } from '../http/www-authenticate.ts';
+import { renderErrorPage } from '../identity/error-page.ts';
+import { bearerChallenge } from '../auth/www-authenticate.ts';
 
 const DOCS = 'https://docs.aetherflow.com/errors';
 

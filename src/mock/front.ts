@@ -23,7 +23,7 @@ import { requiredScopes, type Contract, type ContractOperation } from '../contra
 import { resolveRef } from '../contract/resolve.ts';
 import { newId } from '../domain/ids.ts';
 import { corsPolicies } from '../http/cors.ts';
-import { insufficientScopeChallenge } from '../http/www-authenticate.ts';
+import { insufficientScopeChallenge } from '../auth/www-authenticate.ts';
 import { credentialProblem } from './credential-problem.ts';
 import { errorAnswer, type MockAnswer } from './error-answer.ts';
 import { errorExampleName, headersForExample } from './example-headers.ts';
@@ -193,7 +193,7 @@ function withExampleHeaders(document: Json, operation: ContractOperation, answer
   return { ...answer, headers, body: text };
 }
 
-/** The server's message for a credential that holds none of `scopes` (src/auth/authorize.ts). */
+/** The server's message for a credential that holds none of `scopes` (src/http/authorize.ts). */
 export function insufficientScopeMessage(scopes: string[]): string {
   return `This operation needs the ${scopes.join(', ')} scope${scopes.length > 1 ? 's' : ''}, which this credential does not hold.`;
 }

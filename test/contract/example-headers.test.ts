@@ -9,7 +9,7 @@
 // example).
 import { describe, expect, test } from 'vitest';
 import { errorExampleName, headersForExample } from '../../src/mock/example-headers.ts';
-import { basicChallenge, bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from '../../src/http/www-authenticate.ts';
+import { basicChallenge, bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from '../../src/auth/www-authenticate.ts';
 import { loadContractDocument } from '../support/contract-document.ts';
 
 const contract = loadContractDocument();

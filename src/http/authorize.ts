@@ -5,8 +5,8 @@ import type { RequestHandler } from 'express';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { requiredScopes } from '../contract/operations.ts';
 import { ApiError } from '../errors.ts';
-import { contextOf } from '../http/request-context.ts';
-import { missingScopes } from './scopes.ts';
+import { contextOf } from './request-context.ts';
+import { missingScopes } from '../auth/scopes.ts';
 
 export function authorize(deps: { audit: AuditLog }): RequestHandler {
   return async (_req, res, next) => {

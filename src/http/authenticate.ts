@@ -9,10 +9,10 @@ import type { RequestHandler } from 'express';
 import { actorOf, type AuditEvent, type AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
-import { contextOf } from '../http/request-context.ts';
-import { KeyRefusedError, type ApiKeyService } from './api-keys.ts';
-import type { Principal, SchemeName } from './principal.ts';
-import { outsideFence } from './reach.ts';
+import { contextOf } from './request-context.ts';
+import { KeyRefusedError, type ApiKeyService } from '../auth/api-keys.ts';
+import type { Principal, SchemeName } from '../auth/principal.ts';
+import { outsideFence } from '../auth/reach.ts';
 
 /** Verifies access tokens (session JWTs and OAuth tokens); throws ApiError 401s. */
 export interface TokenVerifier {
