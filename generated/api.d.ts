@@ -1182,10 +1182,20 @@ export interface paths {
          * Check service health
          * @description Tells a load balancer, an orchestrator or a person whether this instance can
          *     serve requests. It probes each configured dependency (the database, and Redis
-         *     when the service runs as several instances) and answers `200` with
-         *     `status: ok` when all of them respond, or `503` with `status: unavailable` when
-         *     one does not or the instance is shutting down. Both answers carry the same
-         *     body, so you can see which check failed.
+         *     when the service runs as several instances), each within the dependency timeout,
+         *     and answers:
+         *
+         *     - `200` with `status: ok` when all of them respond;
+         *     - `200` with `status: degraded` when only Redis does not: the instance still
+         *       serves, with rate-limit counters in its own memory (limits then hold per
+         *       instance) and its authentication caches off, and goes back to Redis by itself
+         *       when Redis answers again;
+         *     - `503` with `status: unavailable` when the database does not answer (requests
+         *       that need it are answered `503 service_unavailable` at once) or the instance is
+         *       shutting down (`shutting_down: true`: it drains for a few seconds, answering
+         *       what it still receives, then stops).
+         *
+         *     Every answer carries the same body, so you can see which check failed.
          *
          *     Public: no credential is needed, it is not rate-limited, and it is answered
          *     over HTTP as well as HTTPS so that probes inside the network work. It is not
@@ -1559,7 +1569,7 @@ export interface components {
          *     | `rate_limit_exceeded` | rate_limit_error | 429 | A rate limit is exhausted. | Retry after `Retry-After` seconds. |
          *     | `too_many_attempts` | rate_limit_error | 429 | Too many failed logins, credentials or reports from this address. | Retry after `Retry-After` seconds. |
          *     | `internal_error` | api_error | 500 | An unexpected error on AetherFlow's side. | Retry with backoff; quote `request_id` to support. |
-         *     | `service_unavailable` | api_error | 503 | The service is starting, stopping or overloaded. | Retry with backoff. |
+         *     | `service_unavailable` | api_error | 503 | A dependency of the service (its database) is down or too slow; the request was answered at once instead of being held, and was not acknowledged. | Retry after `Retry-After` seconds (a `POST` with the same `Idempotency-Key`). |
          * @example invalid_api_key
          * @enum {string}
          */
@@ -3419,6 +3429,7 @@ export interface components {
          *     | `https_required` | 403 | The request was sent over plain HTTP (AetherFlow extension). |
          *     | `rate_limit_exceeded` | 429 | A rate limit is exhausted; retry after `Retry-After` seconds (AetherFlow extension). |
          *     | `server_error` | 500 | An unexpected error on AetherFlow's side; retry with backoff. |
+         *     | `temporarily_unavailable` | 503 | A dependency of the authorization server is down or too slow; retry after `Retry-After` seconds. |
          *
          *     The authorization endpoint reports errors differently: by redirecting the
          *     browser to the app with `error`, `error_description` and `state`
@@ -3770,7 +3781,7 @@ export interface components {
          */
         HealthCheck: {
             /**
-             * @description `ok` if the dependency answered a trivial query in time, `error` otherwise.
+             * @description `ok` if the dependency answered a trivial query in time, `error` if it did not or is known to be down.
              * @example ok
              * @enum {string}
              */
@@ -3789,11 +3800,20 @@ export interface components {
          */
         Health: {
             /**
-             * @description `ok` when every configured dependency answers; `unavailable` otherwise (the response is then a 503).
+             * @description `ok` when every configured dependency answers. `degraded` (still a 200) when only
+             *     Redis does not: the instance serves, with its rate-limit counters in its own memory
+             *     (the limits then hold per instance) and its caches off. `unavailable` (a 503) when
+             *     the database does not answer or the instance is shutting down.
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "unavailable";
+            status: "ok" | "degraded" | "unavailable";
+            /**
+             * @description True from the moment the instance was told to stop (SIGTERM): it still answers what
+             *     it receives for a short drain period, but a load balancer should send it nothing new.
+             * @example false
+             */
+            shutting_down: boolean;
             /**
              * @description The version of the running server.
              * @example 1.0.0
@@ -3865,6 +3885,22 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description A dependency of the service (its database) is down or too slow, so the request was
+         *     answered at once rather than held. It was not acknowledged: retry it after
+         *     `Retry-After` seconds (a `POST` with the same `Idempotency-Key`, so that it is never
+         *     done twice).
+         */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
                 [name: string]: unknown;
             };
             content: {
@@ -3950,6 +3986,36 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description A dependency of the authorization server is down or too slow, so the request was
+         *     answered at once, shown as an HTML page. The page can be reloaded after
+         *     `Retry-After` seconds.
+         */
+        ServiceUnavailablePage: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+            };
+        };
+        /**
+         * @description A dependency of the authorization server is down or too slow (`temporarily_unavailable`),
+         *     so the request was answered at once rather than held. Retry after `Retry-After`
+         *     seconds.
+         */
+        OAuthServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"];
             };
         };
     };
@@ -4066,6 +4132,11 @@ export interface components {
          */
         RetryAfter: number;
         /**
+         * @description Seconds to wait before retrying; the service checks its dependencies again within that time.
+         * @example 2
+         */
+        RetryAfterUnavailable: number;
+        /**
          * @description `true` when this response is the stored result of an earlier request with the
          *     same `Idempotency-Key`; the operation was not run again.
          * @example true
@@ -4169,6 +4240,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createWorkflow: {
@@ -4234,6 +4306,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getWorkflow: {
@@ -4274,6 +4347,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     replaceWorkflow: {
@@ -4335,6 +4409,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteWorkflow: {
@@ -4375,6 +4450,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runWorkflow: {
@@ -4447,6 +4523,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRuns: {
@@ -4501,6 +4578,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRun: {
@@ -4541,6 +4619,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     cancelRun: {
@@ -4591,6 +4670,7 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     retryRun: {
@@ -4658,6 +4738,7 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listConnections: {
@@ -4702,6 +4783,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createConnection: {
@@ -4754,6 +4836,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getConnection: {
@@ -4794,6 +4877,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteConnection: {
@@ -4834,6 +4918,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     ingestEvent: {
@@ -4886,6 +4971,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApiKeys: {
@@ -4940,6 +5026,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApiKey: {
@@ -4990,6 +5077,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApiKey: {
@@ -5030,6 +5118,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     revokeApiKey: {
@@ -5070,6 +5159,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateApiKey: {
@@ -5132,6 +5222,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     reportLeakedCredential: {
@@ -5169,6 +5260,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     login: {
@@ -5241,6 +5333,7 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     refreshSession: {
@@ -5294,6 +5387,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     logout: {
@@ -5332,6 +5426,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyCredentials: {
@@ -5365,6 +5460,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listOAuthClients: {
@@ -5409,6 +5505,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createOAuthClient: {
@@ -5450,6 +5547,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOAuthClient: {
@@ -5490,6 +5588,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteOAuthClient: {
@@ -5530,6 +5629,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listAuditLogs: {
@@ -5614,6 +5714,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUsage: {
@@ -5647,6 +5748,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     authorize: {
@@ -5763,6 +5865,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["ServiceUnavailablePage"];
         };
     };
     submitAuthorization: {
@@ -5890,6 +5993,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["ServiceUnavailablePage"];
         };
     };
     issueToken: {
@@ -6001,6 +6105,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     revokeToken: {
@@ -6111,6 +6216,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     introspectToken: {
@@ -6221,6 +6327,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getAuthorizationServerMetadata: {
@@ -6263,6 +6370,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getJwks: {
@@ -6305,6 +6413,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getHealth: {
