@@ -1,4 +1,7 @@
-// Stopping without dropping a request that was already sent. http.Server.close()
+// Stopping without dropping a request that was already sent. First, for the drain
+// period (src/main.ts), every answer closes its connection (`Connection: close`), while
+// the listener still accepts: a load balancer that has not yet seen /health fail keeps
+// sending, and each of its requests is answered. Then http.Server.close()
 // stops listening and destroys every idle connection at once, but under load a
 // request can be sent and still be unread: its connection waiting in the kernel's
 // accept queue (a busy server accepts slowly: 60 queued logins took 700 ms to be
@@ -16,10 +19,15 @@ import net from 'node:net';
 
 const QUIET_MS = 100;
 
-export function shutDownGracefully(listener: http.Server, onClosed: () => void): void {
+/** From now on, every answer carries `Connection: close` and its connection is closed once it is sent. */
+export function closeConnectionsAfterAnswers(listener: http.Server): void {
   listener.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.shouldKeepAlive = false;
   });
+}
+
+/** Stops accepting and calls `onClosed` once every connection has ended (call closeConnectionsAfterAnswers first). */
+export function shutDownGracefully(listener: http.Server, onClosed: () => void): void {
   afterAcceptQueue(listener, () => {
     net.Server.prototype.close.call(listener, onClosed);
     whenQuiet(listener, 'request', () => afterPolls(2, () => listener.closeIdleConnections()));

@@ -1,11 +1,12 @@
 // The README's quick start, as a new user runs it: `npm start` on an empty data
 // directory prints a key and a curl command that works; a restart prints no
-// secret again; SIGTERM stops the server cleanly.
+// secret again; SIGTERM stops the server cleanly, also when it is sent to npm
+// (which a process manager or a container runtime does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, expect, test } from 'vitest';
+import { afterAll, expect, onTestFinished, test } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-quickstart-'));
@@ -21,13 +22,12 @@ async function start(): Promise<Started> {
   // What `npm start` runs (package.json's script: the bundle, built when stale), without
   // npm in between (so SIGTERM reaches the server itself).
   const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  expect(command).toBe('node');
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [exec, command, ...args] = script.split(/\s+/);
+  expect([exec, command]).toEqual(['exec', 'node']);
+  return started(spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+async function started(child: ChildProcess): Promise<Started> {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -71,3 +71,28 @@ test('first start prints a working key and curl command; a restart prints no sec
   expect(second.output()).not.toContain('Test API key');
   expect(await stop(second)).toBe(0);
 });
+
+test('SIGTERM sent to `npm start` reaches the server: it stops cleanly and leaves no process behind', { timeout: 90_000 }, async () => {
+  const npm = await started(spawn('npm', ['start', '--silent'], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const pid = Number(/"pid":(\d+)/.exec(npm.output())?.[1]);
+  expect(pid, npm.output()).toBeGreaterThan(0);
+  onTestFinished(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  // /proc/PID/stat: "pid (comm) state ppid ...".
+  const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  expect(parent, 'the server runs as npm\'s own child, not behind a shell').toBe(npm.child.pid);
+  await stop(npm);
+  expect(npm.output()).toContain('"msg":"stopped"');
+  // The server process itself is gone (with a shell between npm and node, it went on running, orphaned).
+  await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,9 +1,10 @@
 // Revoked token ids: an access token's `jti`, or a whole family's id (`sid`),
 // which every access token of a session or grant carries. An entry is kept until
-// no token naming it can still be valid, then purged. Behind this interface so
-// that the list can move to Redis (shared by every instance, expiring by TTL)
-// without touching what revokes or what checks.
-import type { Redis } from 'ioredis';
+// no token naming it can still be valid, then purged. The list lives in the
+// database, on every deployment: a revocation commits with the change that revokes,
+// survives any restart of Redis, and is checked against the database while Redis is
+// down. Redis only carries, between instances, the invalidation of the answers kept
+// in memory (CachedRevocationList).
 import type { Kysely } from 'kysely';
 import type { Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
@@ -54,29 +55,6 @@ export class SqlRevocationList implements RevocationList {
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
     await db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
-  }
-}
-
-/**
- * The revocation list shared by every instance (REDIS_URL): an entry is a key that
- * expires by itself when nothing naming it can still be valid, so a logout on one
- * instance is refused by all of them on the next request, and nothing needs purging.
- */
-export class RedisRevocationList implements RevocationList {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly clock: Clock,
-  ) {}
-
-  /** Redis is no part of the database's transaction: the entry is written once the unit has committed. */
-  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
-    await whenCommitted(tx, async () => void (await this.redis.set(`${this.prefix}revoked:${id}`, '1', 'PX', Math.max(1, Math.ceil(untilMs - this.clock())))));
-  }
-
-  async anyRevoked(ids: readonly string[]): Promise<boolean> {
-    if (ids.length === 0) return false;
-    return (await this.redis.exists(...ids.map((id) => `${this.prefix}revoked:${id}`))) > 0;
   }
 }
 

@@ -1,6 +1,8 @@
 // Real server processes (`src/main.ts`, as `npm start` runs it) sharing one
 // PostgreSQL database and one Redis: what several instances behind a load
 // balancer are. The first instance bootstraps; the test reads its printed key.
+// An instance that logged an unhandled rejection or an uncaught exception fails
+// stop() and kill(), and so the test or the hook that ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,9 +74,10 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     owner,
     start,
     async close() {
-      await Promise.all(instances.map((instance) => instance.kill()));
+      const killed = await Promise.allSettled(instances.map((instance) => instance.kill()));
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      for (const outcome of killed) if (outcome.status === 'rejected') throw outcome.reason;
     },
   };
 }
@@ -106,11 +109,20 @@ export async function spawnInstance(env: Record<string, string>): Promise<Instan
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      assertNothingEscaped(output);
+      return code;
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+      assertNothingEscaped(output);
     },
   };
+}
+
+/** The lines src/main.ts logs for a failure nobody handled. */
+export function assertNothingEscaped(output: string): void {
+  const escaped = output.split('\n').filter((line) => /"msg":"(unhandled rejection|uncaught exception)"/.test(line));
+  if (escaped.length > 0) throw new Error(`the instance logged failures nobody handled:\n${escaped.join('\n')}`);
 }
