@@ -3,6 +3,7 @@
 // open). What has not finished can be named at any moment, for the line logged when
 // the shutdown's deadline passes (src/main.ts).
 import type { Logger } from 'pino';
+import { DependencyUnavailableError } from './errors.ts';
 
 export class ShutdownSteps {
   readonly #pending = new Set<string>();
@@ -18,7 +19,9 @@ export class ShutdownSteps {
       return true;
     } catch (error) {
       this.#failed.push(name);
-      this.logger.error({ err: error, step: name }, `shutdown: ${name} failed`);
+      // A dependency that is down is the reason, not a fault of the step: said in one line, without a stack.
+      const reason = error instanceof DependencyUnavailableError ? { dependency: error.dependency, reason: error.message } : { err: error };
+      this.logger.error({ ...reason, step: name }, `shutdown: ${name} failed`);
       return false;
     } finally {
       this.#pending.delete(name);

@@ -91,6 +91,14 @@ function guardedPool(pool: pg.Pool, dependency: Dependency): PostgresPool {
 
 function guardedClient(client: pg.PoolClient, dependency: Dependency): PostgresPoolClient {
   let broken: Error | undefined;
+  // A connection that dies while it is checked out, between two queries, reports it as an
+  // 'error' event on the client, which the pool listens to only while the client is idle:
+  // unheard, the event would end the process (it did, in the fault test, when PostgreSQL stopped).
+  const onError = (error: Error) => {
+    broken = error;
+    dependency.markDown(error);
+  };
+  client.on('error', onError);
   const query = async <R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
     try {
       return (await dependency.call(() => client.query(text, [...parameters]))) as unknown as PostgresQueryResult<R>;
@@ -102,7 +110,10 @@ function guardedClient(client: pg.PoolClient, dependency: Dependency): PostgresP
   };
   return {
     query: query as PostgresPoolClient['query'],
-    // pg destroys a connection released with an error, instead of pooling it.
-    release: () => client.release(broken),
+    release: () => {
+      client.off('error', onError);
+      // pg destroys a connection released with an error, instead of pooling it.
+      client.release(broken);
+    },
   };
 }

@@ -33,9 +33,11 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
-  if (!testRedisUrl) throw new Error('TEST_REDIS_URL is not set');
-  const database = await freshPostgresDatabase();
+/** `services`: a PostgreSQL server and a Redis of the test's own (test/support/breakable-services.ts), instead of TEST_DATABASE_URL's and TEST_REDIS_URL. */
+export async function startCluster(size: number, extraEnv: Record<string, string> = {}, services?: { postgres: string; redis: string }): Promise<Cluster> {
+  const redisUrl = services?.redis ?? testRedisUrl;
+  if (!redisUrl) throw new Error('TEST_REDIS_URL is not set');
+  const database = await freshPostgresDatabase(services?.postgres);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-cluster-'));
   const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
   const env: Record<string, string> = {
@@ -44,7 +46,7 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     PORT: '0',
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
-    REDIS_URL: testRedisUrl,
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: freshRedisPrefix(),
     // Every instance must share the secrets: a key hashed by one is verified by the other.
     AETHERFLOW_HASH_SECRET: randomBytes(32).toString('base64'),
