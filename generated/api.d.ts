@@ -3894,8 +3894,7 @@ export interface components {
         /**
          * @description A dependency of the service (its database) is down or too slow, so the request was
          *     answered at once rather than held. It was not acknowledged: retry it after
-         *     `Retry-After` seconds (a `POST` with the same `Idempotency-Key`, so that it is never
-         *     done twice).
+         *     `Retry-After` seconds, a `POST` with the same `Idempotency-Key`.
          */
         ServiceUnavailable: {
             headers: {
