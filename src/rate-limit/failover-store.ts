@@ -17,10 +17,13 @@ export class FailoverRateLimitStore implements RateLimitStore {
     private readonly redis: Dependency,
     logger: Logger,
   ) {
-    redis.onChange((available) => {
+    const say = (available: boolean) => {
       if (available) logger.info('rate limits: shared counters in Redis again');
       else logger.warn('rate limits: Redis unavailable, counting in this instance\'s memory (limits hold per instance until Redis answers)');
-    });
+    };
+    // Down already at start (a server starts without Redis): said at once.
+    if (!redis.available) say(false);
+    redis.onChange(say);
   }
 
   consume(specs: readonly CounterSpec[], nowMs: number): Promise<ConsumeResult> {

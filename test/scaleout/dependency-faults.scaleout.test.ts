@@ -102,11 +102,29 @@ function summary(outcomes: Outcome[]): string {
 }
 
 describe('dependency faults under load, two instances', () => {
-  test('PostgreSQL stopped: fast 503s with Retry-After, /health says which, the SDK waits Retry-After, all back within seconds', { timeout: 60_000 }, async () => {
+  test('PostgreSQL stopped: fast 503s with Retry-After, /health says which, the SDK waits Retry-After, all back within seconds; no run or last-used time lost', { timeout: 60_000 }, async () => {
+    const [a] = cluster.instances as [Instance];
+    // A run in a 2 s wait when PostgreSQL stops: it cannot persist its step until PostgreSQL is back.
+    const created = (await (await fetch(`${a.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'Across the outage', trigger: { type: 'manual' }, steps: [{ id: 'w', type: 'wait', seconds: 2 }, { id: 's', type: 'set', values: { done: true } }] }) })).json()) as { data: { id: string } };
+    const run = await fetch(`${a.url}/v1/workflows/${created.data.id}/run`, { method: 'POST', headers: auth(cluster.key), body: '{}' });
+    expect(run.status).toBe(202);
+    const runId = ((await run.json()) as { data: { id: string } }).data.id;
+    // A key used once (so that it is known to A), then again while PostgreSQL is down.
+    const key = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'Used in the outage', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string; secret: string } };
+    expect((await fetch(`${a.url}/v1/workflows`, { headers: auth(key.data.secret) })).status).toBe(200);
+
     const started = Date.now();
     const before = cluster.instances.map((instance) => logLines(instance, 'database unavailable'));
     await postgres.stop();
-    await sleep(FAULT_MS / 2);
+    await sleep(FAULT_MS / 4);
+    const usedAt = Date.now();
+    expect((await fetch(`${a.url}/v1/workflows`, { headers: auth(key.data.secret) })).status).toBe(503);
+    // The OAuth endpoints answer in their own form.
+    const token = await fetch(`${a.url}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=cli_000000000000000000000000&client_secret=not-a-secret' });
+    expect(token.status).toBe(503);
+    expect(token.headers.get('retry-after')).toBe('2');
+    expect(((await token.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    await sleep(FAULT_MS / 4);
     for (const instance of cluster.instances) {
       const seen = await health(instance);
       expect(seen.status).toBe(503);
@@ -132,6 +150,16 @@ describe('dependency faults under load, two instances', () => {
     // Once per instance, not once per request.
     cluster.instances.forEach((instance, i) => expect(logLines(instance, 'database unavailable') - before[i]!).toBeGreaterThanOrEqual(1));
     cluster.instances.forEach((instance, i) => expect(logLines(instance, 'database unavailable') - before[i]!).toBeLessThanOrEqual(3));
+    // The run resumed where it was and finished; the use of the key during the outage was written once PostgreSQL was back.
+    await expect.poll(async () => ((await (await fetch(`${a.url}/v1/runs/${runId}`, { headers: auth(cluster.key) })).json()) as { data: { status: string } }).data.status, { timeout: 15_000 }).toBe('succeeded');
+    const client = new pg.Client({ connectionString: cluster.databaseUrl });
+    await client.connect();
+    try {
+      const lastUsed = async () => (await client.query<{ last_used_at: string | null }>('select last_used_at from api_keys where id = $1', [key.data.id])).rows[0]?.last_used_at ?? null;
+      await expect.poll(async () => Date.parse((await lastUsed()) ?? '0'), { timeout: 15_000 }).toBeGreaterThanOrEqual(usedAt - 1_000);
+    } finally {
+      await client.end();
+    }
   });
 
   test('Redis stopped: every answer a 2xx (per-instance limits, caches off), /health degraded, shared counters again when it is back', { timeout: 60_000 }, async () => {
