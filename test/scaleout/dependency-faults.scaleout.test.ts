@@ -98,7 +98,8 @@ function summary(outcomes: Outcome[]): string {
   const slowest = outcomes.reduce((most, outcome) => Math.max(most, outcome.ms), 0);
   const refused = outcomes.filter((outcome) => outcome.status === 503).map((outcome) => outcome.ms).sort((a, b) => a - b);
   const median = refused[Math.floor(refused.length / 2)] ?? 0;
-  return `${outcomes.length} answers ${JSON.stringify(tally(outcomes))}, slowest ${slowest} ms, 503s in ${median} ms (median) / ${refused.at(-1) ?? 0} ms (slowest)`;
+  const refusals = refused.length > 0 ? `, 503s in ${median} ms (median) / ${refused.at(-1)!} ms (slowest)` : '';
+  return `${outcomes.length} answers ${JSON.stringify(tally(outcomes))}, slowest ${slowest} ms${refusals}`;
 }
 
 describe('dependency faults under load, two instances', () => {
