@@ -101,6 +101,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.contract ? { contract: options.contract } : {}),
     ...(options.observeQueries ? { observeQueries: options.observeQueries } : {}),
+  }).catch((error: unknown) => {
+    process.off('unhandledRejection', onUnhandled);
+    throw error;
   });
   const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
   if (!first) throw new Error('bootstrap did not run on a fresh data directory');
