@@ -1222,10 +1222,20 @@ export interface paths {
          * Check service health
          * @description Tells a load balancer, an orchestrator or a person whether this instance can
          *     serve requests. It probes each configured dependency (the database, and Redis
-         *     when the service runs as several instances) and answers `200` with
-         *     `status: ok` when all of them respond, or `503` with `status: unavailable` when
-         *     one does not or the instance is shutting down. Both answers carry the same
-         *     body, so you can see which check failed.
+         *     when the service runs as several instances), each within the dependency timeout,
+         *     and answers:
+         *
+         *     - `200` with `status: ok` when all of them respond;
+         *     - `200` with `status: degraded` when only Redis does not: the instance still
+         *       serves, with rate-limit counters in its own memory (limits then hold per
+         *       instance) and its authentication caches off, and goes back to Redis by itself
+         *       when Redis answers again;
+         *     - `503` with `status: unavailable` when the database does not answer (requests
+         *       that need it are answered `503 service_unavailable` at once) or the instance is
+         *       shutting down (`shutting_down: true`: it drains for a few seconds, answering
+         *       what it still receives, then stops).
+         *
+         *     Every answer carries the same body, so you can see which check failed.
          *
          *     Public: no credential is needed, it is not rate-limited, and it is answered
          *     over HTTP as well as HTTPS so that probes inside the network work. It is not
@@ -1607,7 +1617,7 @@ export interface components {
          *     | `rate_limit_exceeded` | rate_limit_error | 429 | A rate limit is exhausted. | Retry after `Retry-After` seconds. |
          *     | `too_many_attempts` | rate_limit_error | 429 | Too many failed logins, credentials or reports from this address. | Retry after `Retry-After` seconds. |
          *     | `internal_error` | api_error | 500 | An unexpected error on AetherFlow's side. | Retry with backoff; quote `request_id` to support. |
-         *     | `service_unavailable` | api_error | 503 | The service is starting, stopping or overloaded. | Retry with backoff. |
+         *     | `service_unavailable` | api_error | 503 | A dependency of the service (its database) is down or too slow; the request was answered at once instead of being held, and was not acknowledged. | Retry after `Retry-After` seconds (a `POST` with the same `Idempotency-Key`). |
          * @example invalid_api_key
          * @enum {string}
          */
@@ -3541,6 +3551,7 @@ export interface components {
          *     | `https_required` | 403 | The request was sent over plain HTTP (AetherFlow extension). |
          *     | `rate_limit_exceeded` | 429 | A rate limit is exhausted; retry after `Retry-After` seconds (AetherFlow extension). |
          *     | `server_error` | 500 | An unexpected error on AetherFlow's side; retry with backoff. |
+         *     | `temporarily_unavailable` | 503 | A dependency of the authorization server is down or too slow; retry after `Retry-After` seconds. |
          *
          *     The authorization endpoint reports errors differently: by redirecting the
          *     browser to the app with `error`, `error_description` and `state`
@@ -3892,7 +3903,7 @@ export interface components {
          */
         HealthCheck: {
             /**
-             * @description `ok` if the dependency answered a trivial query in time, `error` otherwise.
+             * @description `ok` if the dependency answered a trivial query in time, `error` if it did not or is known to be down.
              * @example ok
              * @enum {string}
              */
@@ -3911,11 +3922,20 @@ export interface components {
          */
         Health: {
             /**
-             * @description `ok` when every configured dependency answers; `unavailable` otherwise (the response is then a 503).
+             * @description `ok` when every configured dependency answers. `degraded` (still a 200) when only
+             *     Redis does not: the instance serves, with its rate-limit counters in its own memory
+             *     (the limits then hold per instance) and its caches off. `unavailable` (a 503) when
+             *     the database does not answer or the instance is shutting down.
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "unavailable";
+            status: "ok" | "degraded" | "unavailable";
+            /**
+             * @description True from the moment the instance was told to stop (SIGTERM): it still answers what
+             *     it receives for a short drain period, but a load balancer should send it nothing new.
+             * @example false
+             */
+            shutting_down: boolean;
             /**
              * @description The version of the running server.
              * @example 1.0.0
@@ -4002,6 +4022,21 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description A dependency of the service (its database) is down or too slow, so the request was
+         *     answered at once rather than held. It was not acknowledged: retry it after
+         *     `Retry-After` seconds, a `POST` with the same `Idempotency-Key`.
+         */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
                 [name: string]: unknown;
             };
             content: {
@@ -4127,6 +4162,36 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description A dependency of the authorization server is down or too slow, so the request was
+         *     answered at once, shown as an HTML page. The page can be reloaded after
+         *     `Retry-After` seconds.
+         */
+        ServiceUnavailablePage: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+            };
+        };
+        /**
+         * @description A dependency of the authorization server is down or too slow (`temporarily_unavailable`),
+         *     so the request was answered at once rather than held. Retry after `Retry-After`
+         *     seconds.
+         */
+        OAuthServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"];
             };
         };
     };
@@ -4287,6 +4352,11 @@ export interface components {
          */
         RetryAfter: number;
         /**
+         * @description Seconds to wait before retrying; the service checks its dependencies again within that time.
+         * @example 2
+         */
+        RetryAfterUnavailable: number;
+        /**
          * @description `true` when this response is the stored result of an earlier request with the
          *     same `Idempotency-Key`; the operation was not run again.
          * @example true
@@ -4422,6 +4492,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createWorkflow: {
@@ -4492,6 +4563,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getWorkflow: {
@@ -4532,6 +4604,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     replaceWorkflow: {
@@ -4598,6 +4671,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteWorkflow: {
@@ -4638,6 +4712,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runWorkflow: {
@@ -4715,6 +4790,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRuns: {
@@ -4771,6 +4847,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRun: {
@@ -4811,6 +4888,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     cancelRun: {
@@ -4866,6 +4944,7 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     retryRun: {
@@ -4938,6 +5017,7 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listConnections: {
@@ -4984,6 +5064,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createConnection: {
@@ -5036,6 +5117,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getConnection: {
@@ -5076,6 +5158,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteConnection: {
@@ -5116,6 +5199,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     ingestEvent: {
@@ -5170,6 +5254,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     preflightEvent: {
@@ -5230,6 +5315,7 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listApiKeys: {
@@ -5286,6 +5372,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createApiKey: {
@@ -5341,6 +5428,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getApiKey: {
@@ -5381,6 +5469,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     revokeApiKey: {
@@ -5421,6 +5510,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateApiKey: {
@@ -5488,6 +5578,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     reportLeakedCredential: {
@@ -5525,6 +5616,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     login: {
@@ -5602,6 +5694,7 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     refreshSession: {
@@ -5660,6 +5753,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     logout: {
@@ -5698,6 +5792,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyCredentials: {
@@ -5731,6 +5826,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listOAuthClients: {
@@ -5777,6 +5873,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createOAuthClient: {
@@ -5818,6 +5915,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOAuthClient: {
@@ -5858,6 +5956,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteOAuthClient: {
@@ -5898,6 +5997,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listAuditLogs: {
@@ -5984,6 +6084,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUsage: {
@@ -6017,6 +6118,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     authorize: {
@@ -6133,6 +6235,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["ServiceUnavailablePage"];
         };
     };
     submitAuthorization: {
@@ -6280,6 +6383,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["ServiceUnavailablePage"];
         };
     };
     issueToken: {
@@ -6416,6 +6520,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     revokeToken: {
@@ -6551,6 +6656,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     introspectToken: {
@@ -6686,6 +6792,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getAuthorizationServerMetadata: {
@@ -6728,6 +6835,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getJwks: {
@@ -6770,6 +6878,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthServiceUnavailable"];
         };
     };
     getHealth: {

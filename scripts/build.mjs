@@ -77,8 +77,14 @@ export async function buildServer() {
 }
 
 async function bundle(entryPoint, outfile) {
-  const { build } = await import('esbuild');
-  const result = await build({ ...bundleOptions(entryPoint, outfile), write: false });
+  const { build, stop } = await import('esbuild');
+  let result;
+  try {
+    result = await build({ ...bundleOptions(entryPoint, outfile), write: false });
+  } finally {
+    // esbuild's service process would otherwise live as long as this one: `npm start` builds, then serves.
+    await stop();
+  }
   mkdirSync(path.dirname(outfile), { recursive: true });
   // Written beside, then renamed: a server starting meanwhile never reads half a file.
   for (const file of result.outputFiles) {

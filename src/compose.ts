@@ -15,6 +15,7 @@ import { loadContract, type Contract } from './contract/operations.ts';
 import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
 import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
+import { connectRedis, type RedisConnection } from './dependencies/redis.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { groupCommitOn, transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
@@ -39,9 +40,11 @@ import { AccountService } from './identity/accounts.ts';
 import { createIdentity, type Identity } from './identity/identity.ts';
 import { createLogger } from './logging/logger.ts';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
+import { FailoverRateLimitStore } from './rate-limit/failover-store.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
 import { StepRunner } from './runner/step-runner.ts';
 import { resolveSecrets } from './secrets.ts';
+import { ShutdownSteps } from './shutdown-steps.ts';
 
 export interface ComposeOptions {
   clock?: Clock;
@@ -63,9 +66,13 @@ export interface Server {
   database: DatabaseHandle;
   runner: StepRunner;
   logger: Logger;
-  /** Stops background work, writes what is buffered, closes the database. */
-  close(): Promise<void>;
-  /** Marks the instance as draining: /health answers 503 from now on. */
+  /**
+   * Stops background work, writes what is buffered, then closes the database and Redis:
+   * each step on its own, so one that fails (or hangs: `steps` names what is still under
+   * way) does not keep the others from running. Rejects naming the steps that failed.
+   */
+  close(steps?: ShutdownSteps): Promise<void>;
+  /** Marks the instance as shutting down: /health answers 503 from now on. */
   drain(): void;
   /** Writes what is buffered in memory (last-used times, rate-limit audit counts) now. */
   flush(): Promise<void>;
@@ -80,12 +87,28 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const contract = options.contract ?? loadContract();
   const rateLimitConfig = options.rateLimitConfig ?? loadRateLimitConfig(config.rateLimitConfigFile);
 
+  // Migrations may take longer than a request's deadline: on PostgreSQL they run first, on a connection without one.
+  if (config.databaseUrl !== null) {
+    const migrating = await openDatabase(config);
+    try {
+      await migrateToLatest(migrating.db as never);
+    } finally {
+      await migrating.close();
+    }
+  }
   const database = await openDatabase(config, options.observeQueries, {
-    onError: (error) => logger.warn({ err: { message: error.message } }, 'background checkpoints stopped; SQLite checkpoints on commit instead'),
+    backgroundCheckpoints: {
+      onError: (error) => logger.warn({ err: { message: error.message } }, 'background checkpoints stopped; SQLite checkpoints on commit instead'),
+    },
+    deadlines: { timeoutMs: config.dependencyTimeoutMs, logger },
   });
+  let redis: RedisConnection | null = null;
   try {
-    return await assemble(config, { clock, logger, secrets, contract, rateLimitConfig, database });
+    if (database.dialect === 'sqlite') await migrateToLatest(database.db as never);
+    redis = config.redisUrl === null ? null : await connectRedis(config.redisUrl, { timeoutMs: config.dependencyTimeoutMs, logger });
+    return await assemble(config, { clock, logger, secrets, contract, rateLimitConfig, database, redis });
   } catch (error) {
+    await redis?.close();
     await database.close();
     throw error;
   }
@@ -93,24 +116,28 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
 
 async function assemble(
   config: Config,
-  parts: { clock: Clock; logger: Logger; secrets: ReturnType<typeof resolveSecrets>; contract: Contract; rateLimitConfig: RateLimitConfig; database: DatabaseHandle },
+  parts: {
+    clock: Clock;
+    logger: Logger;
+    secrets: ReturnType<typeof resolveSecrets>;
+    contract: Contract;
+    rateLimitConfig: RateLimitConfig;
+    database: DatabaseHandle;
+    redis: RedisConnection | null;
+  },
 ): Promise<Server> {
-  const { clock, logger, secrets, contract, rateLimitConfig, database } = parts;
-  await migrateToLatest(database.db as never);
+  const { clock, logger, secrets, contract, rateLimitConfig, database, redis } = parts;
   const { db } = database;
 
-  // One instance keeps counters in memory; several share them in Redis.
-  // ioredis is loaded only when it is used: it is a large module to load at every start.
-  const redis = config.redisUrl === null ? null : new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   // How authentication's caches hear of revocations, rotations and plan changes (src/cache/invalidation.ts).
   const invalidation = redis
-    ? redisInvalidation(redis, config.redisKeyPrefix)
+    ? redisInvalidation(redis.redis, config.redisKeyPrefix, { listen: true, dependency: redis.dependency })
     : database.dialect === 'sqlite'
       ? localInvalidation(database.externalVersion)
       : noCaching();
 
   const audit = new AuditLog(db, clock);
-  const lastUsed = new LastUsedRecorder(db);
+  const lastUsed = new LastUsedRecorder(db, { logger });
   const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
   // every reader the moment it commits: one process on SQLite (in-process, and data_version
@@ -131,10 +158,13 @@ async function assemble(
   const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
-  const store = redis ? new RedisRateLimitStore(redis, config.redisKeyPrefix) : new InMemoryRateLimitStore();
+  // One instance keeps counters in memory; several share them in Redis, and each falls back to its own memory while Redis is down.
+  const store = redis
+    ? new FailoverRateLimitStore(new RedisRateLimitStore(redis.redis, config.redisKeyPrefix), new InMemoryRateLimitStore(), redis.dependency, logger)
+    : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
-  const rateLimitAudit = new RateLimitAudit(audit, db, clock);
+  const rateLimitAudit = new RateLimitAudit(audit, db, clock, logger);
   const identity = await createIdentity({
     db,
     clock,
@@ -156,7 +186,17 @@ async function assemble(
     ...apiKeyHandlers(services, guard),
     ...auditLogHandlers(services),
     ...credentialHandlers(limiter),
-    ...healthHandlers({ database: database.ping, redis: redis ? async () => void (await redis.ping()) : null, shuttingDown: () => draining, startedAt, version: VERSION }, clock),
+    ...healthHandlers(
+      {
+        database: database.dependency ? () => database.dependency!.check() : database.ping,
+        redis: redis ? () => redis.dependency.check() : null,
+        timeoutMs: config.dependencyTimeoutMs,
+        shuttingDown: () => draining,
+        startedAt,
+        version: VERSION,
+      },
+      clock,
+    ),
     ...identityHandlers({ identity, audit, guard, transaction, clock }),
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
@@ -179,16 +219,25 @@ async function assemble(
       await lastUsed.flush();
       await rateLimitAudit.flush(true);
     },
-    close() {
+    close(steps = new ShutdownSteps(logger)) {
       // Idempotent: the shutdown path and a test may both call it.
       closing ??= (async () => {
         draining = true;
-        await runner.stop();
-        await lastUsed.flush();
-        await rateLimitAudit.flush(true);
-        await database.close();
-        await invalidation.close();
-        await redis?.quit();
+        lastUsed.stop();
+        rateLimitAudit.stop();
+        // What needs the database first, then the connections.
+        await steps.all({
+          'run executor': () => runner.stop(),
+          'last-used times': () => lastUsed.flush(),
+          'rate-limit audit entries': () => rateLimitAudit.flush(true),
+        });
+        await steps.all({
+          database: () => database.close(),
+          'cache invalidation': () => invalidation.close(),
+          ...(redis ? { redis: () => redis.close() } : {}),
+        });
+        const failed = steps.failed();
+        if (failed.length > 0) throw new Error(`shutdown steps failed: ${failed.join(', ')}`);
       })();
       return closing;
     },

@@ -33,6 +33,18 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: string;
   rateLimitConfigFile: string;
+  /**
+   * The deadline of every call to PostgreSQL and Redis (connect, query, command). A call
+   * that misses it, or a dependency known to be down, makes the request a fast 503.
+   */
+  dependencyTimeoutMs: number;
+  /** What SIGTERM / SIGINT start (src/main.ts, src/shutdown.ts). */
+  shutdown: {
+    /** How long /health answers 503 and every answer closes its connection, while new connections are still accepted. */
+    drainMs: number;
+    /** From the signal to the exit, whatever hangs: past it, the process exits 1 naming what it waited for. */
+    timeoutMs: number;
+  };
   /** First start: the owner's login, when given (otherwise a password is generated and printed once). */
   owner: { email: string; password: string | null };
 }
@@ -102,6 +114,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const logLevel = read('LOG_LEVEL') ?? (environment === 'test' ? 'warn' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL "${logLevel}" is not a pino level`);
 
+  const dependencyTimeoutMs = integer('DEPENDENCY_TIMEOUT_MS', read('DEPENDENCY_TIMEOUT_MS') ?? '1000', 50, 60_000, problems);
+  // A load balancer needs a few seconds to see /health fail and stop sending; a developer's Ctrl-C does not.
+  const drainMs = integer('SHUTDOWN_DRAIN_MS', read('SHUTDOWN_DRAIN_MS') ?? (production ? '5000' : '0'), 0, 300_000, problems);
+  const shutdownTimeoutMs = integer('SHUTDOWN_TIMEOUT_MS', read('SHUTDOWN_TIMEOUT_MS') ?? String(Math.max(20_000, drainMs + 15_000)), 1_000, 900_000, problems);
+  if (shutdownTimeoutMs <= drainMs) problems.push(`SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) must be longer than SHUTDOWN_DRAIN_MS (${drainMs}): the drain is part of it`);
+
   const ownerEmail = read('AETHERFLOW_OWNER_EMAIL') ?? 'owner@example.com';
   if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail)) problems.push(`AETHERFLOW_OWNER_EMAIL "${ownerEmail}" is not an email address`);
   const ownerPassword = read('AETHERFLOW_OWNER_PASSWORD') ?? null;
@@ -128,6 +146,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bodyLimitBytes,
     logLevel,
     rateLimitConfigFile: path.resolve(cwd, read('RATE_LIMIT_CONFIG') ?? 'config/rate-limits.yaml'),
+    dependencyTimeoutMs,
+    shutdown: { drainMs, timeoutMs: shutdownTimeoutMs },
     owner: { email: ownerEmail.toLowerCase(), password: ownerPassword },
   };
 }

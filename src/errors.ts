@@ -74,10 +74,31 @@ export class ApiError extends Error {
     this.code = code;
     this.type = entry.type;
     this.status = entry.status;
-    this.expose = entry.status < 500;
+    // A 503's message is ours and says only what to do; other 5xx messages may carry internals.
+    this.expose = entry.status < 500 || code === 'service_unavailable';
     this.details = options.details;
     this.headers = options.headers ?? {};
     this.requiredScopes = options.requiredScopes;
+  }
+}
+
+/** The dependencies whose faults a request can meet. */
+export type DependencyName = 'database' | 'redis';
+
+/**
+ * A dependency is down or did not answer within its deadline (src/dependencies/).
+ * Raised at the boundary where the server calls it, never with the dependency's own
+ * message as the message (it may name hosts); the error handler answers it
+ * `503 service_unavailable` with `Retry-After`.
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: DependencyName,
+    readonly retryAfterSeconds: number,
+    options: { cause?: unknown; reason?: string } = {},
+  ) {
+    super(`${dependency} unavailable${options.reason ? `: ${options.reason}` : ''}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DependencyUnavailableError';
   }
 }
 
@@ -95,7 +116,8 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'https_required'
   | 'rate_limit_exceeded'
-  | 'server_error';
+  | 'server_error'
+  | 'temporarily_unavailable';
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -108,6 +130,7 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   https_required: 403,
   rate_limit_exceeded: 429,
   server_error: 500,
+  temporarily_unavailable: 503,
 };
 
 /** An error of /oauth/* and /.well-known/*, answered as `{error, error_description}`. */

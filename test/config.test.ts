@@ -37,6 +37,21 @@ describe('loadConfig', () => {
     }
   });
 
+  test('dependency deadline and shutdown: defaults, a drain only in production, and bounds checked', () => {
+    expect(loadConfig({})).toMatchObject({ dependencyTimeoutMs: 1000, shutdown: { drainMs: 0, timeoutMs: 20_000 } });
+    const production = loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://api.example.com', AETHERFLOW_HASH_SECRET: secret, AETHERFLOW_ENCRYPTION_KEY: secret });
+    expect(production.shutdown).toEqual({ drainMs: 5000, timeoutMs: 20_000 });
+    expect(loadConfig({ DEPENDENCY_TIMEOUT_MS: '250', SHUTDOWN_DRAIN_MS: '10000' })).toMatchObject({ dependencyTimeoutMs: 250, shutdown: { drainMs: 10_000, timeoutMs: 25_000 } });
+    try {
+      loadConfig({ DEPENDENCY_TIMEOUT_MS: '0', SHUTDOWN_DRAIN_MS: '9000', SHUTDOWN_TIMEOUT_MS: '5000' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/DEPENDENCY_TIMEOUT_MS must be an integer from 50 to 60000/);
+      expect(problems).toMatch(/SHUTDOWN_TIMEOUT_MS \(5000\) must be longer than SHUTDOWN_DRAIN_MS \(9000\)/);
+    }
+  });
+
   test('trusted proxies accept addresses and CIDR networks, IPv4 and IPv6', () => {
     const config = loadConfig({ TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16, ::1, 2001:db8::/32' });
     expect(config.trustedProxies.map((c) => c.text)).toEqual(['10.0.0.1/32', '192.168.0.0/16', '::1/128', '2001:db8::/32']);

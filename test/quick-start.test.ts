@@ -2,14 +2,15 @@
 // directory prints a key and a curl command that works; the README's first
 // workflow run (its bash block, run as written with that key) ends `succeeded`
 // with what its steps produced; a restart prints no secret again; SIGTERM stops
-// the server cleanly. A port in use ends `npm start` with one clear line.
+// the server cleanly, also when it is sent to npm (which a process manager or a
+// container runtime does). A port in use ends `npm start` with one clear line.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, expect, test } from 'vitest';
+import { afterAll, expect, onTestFinished, test } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-quickstart-'));
@@ -49,13 +50,17 @@ async function start(options: { dataDir?: string; port?: number } = {}): Promise
   // What `npm start` runs (package.json's script: the bundle, built when stale), without
   // npm in between (so SIGTERM reaches the server itself).
   const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const [command, ...args] = script.split(/\s+/);
-  expect(command).toBe('node');
+  const [exec, command, ...args] = script.split(/\s+/);
+  expect([exec, command]).toEqual(['exec', 'node']);
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { PATH: process.env.PATH, DATA_DIR: options.dataDir ?? dataDir, PORT: String(options.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return started(child);
+}
+
+async function started(child: ChildProcess): Promise<Started> {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -116,7 +121,7 @@ test('a port in use ends npm start with one clear line and exit code 1, creating
   const { port } = squatter.address() as AddressInfo;
   try {
     const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    const child = spawn(process.execPath, script.split(/\s+/).slice(1), {
+    const child = spawn(process.execPath, script.split(/\s+/).slice(2), {
       cwd: root,
       env: { PATH: process.env.PATH, DATA_DIR: otherDataDir, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,3 +145,27 @@ test('a port in use ends npm start with one clear line and exit code 1, creating
   expect(await stop(next)).toBe(0);
 });
 
+test('SIGTERM sent to `npm start` reaches the server: it stops cleanly and leaves no process behind', { timeout: 90_000 }, async () => {
+  const npm = await started(spawn('npm', ['start', '--silent'], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const pid = Number(/"pid":(\d+)/.exec(npm.output())?.[1]);
+  expect(pid, npm.output()).toBeGreaterThan(0);
+  onTestFinished(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  // /proc/PID/stat: "pid (comm) state ppid ...".
+  const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  expect(parent, 'the server runs as npm\'s own child, not behind a shell').toBe(npm.child.pid);
+  await stop(npm);
+  expect(npm.output()).toContain('"msg":"stopped"');
+  // The server process itself is gone (with a shell between npm and node, it went on running, orphaned).
+  await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,11 @@
 // kept in memory and written in one batch every few seconds (and on shutdown).
 // Reads merge the pending values, so the API shows a use at once. The contract
 // promises the time "to the minute", which is what a batch interval of seconds keeps.
+// While the database is down the uses stay pending (one per key, the latest) and are
+// written once it is back (src/background/background-writer.ts).
 import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { BackgroundWriter } from '../background/background-writer.ts';
 import type { Database } from '../db/schema.ts';
 import { iso } from '../domain/time.ts';
 
@@ -13,32 +17,45 @@ interface Use {
 
 export class LastUsedRecorder {
   readonly #pending = new Map<string, Use>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #writer: BackgroundWriter;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly flushEveryMs = 5_000,
-  ) {}
+    options: { flushEveryMs?: number; logger?: Logger } = {},
+  ) {
+    this.#writer = new BackgroundWriter({
+      name: 'last-used times of API keys',
+      logger: options.logger ?? pino({ level: 'silent' }),
+      write: () => this.#write(),
+      pending: () => this.#pending.size,
+      everyMs: options.flushEveryMs ?? 5_000,
+    });
+  }
 
   touch(keyId: string, ip: string, at: number): void {
     this.#pending.set(keyId, { at, ip });
-    if (!this.#timer) {
-      this.#timer = setTimeout(() => void this.flush().catch(() => undefined), this.flushEveryMs);
-      this.#timer.unref();
-    }
+    this.#writer.schedule();
   }
 
   pending(keyId: string): Use | undefined {
     return this.#pending.get(keyId);
   }
 
-  async flush(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    const batch = [...this.#pending.entries()];
-    this.#pending.clear();
-    for (const [keyId, use] of batch) {
+  /** Writes every pending use now; rejects when the database cannot take them (they stay pending). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  /** No more background writes (at shutdown, before the last flush). */
+  stop(): void {
+    this.#writer.stop();
+  }
+
+  async #write(): Promise<void> {
+    for (const [keyId, use] of [...this.#pending.entries()]) {
       await this.db.updateTable('api_keys').set({ last_used_at: iso(use.at), last_used_ip: use.ip }).where('id', '=', keyId).execute();
+      // A newer use that came in meanwhile stays pending.
+      if (this.#pending.get(keyId) === use) this.#pending.delete(keyId);
     }
   }
 }

@@ -12,15 +12,20 @@
 //   are published on a Redis channel, and every instance drops what they name when
 //   the message arrives. The instance that changed something publishes (and waits
 //   for Redis to take the message) before it answers. While an instance is not
-//   subscribed (starting, or its subscriber connection lost), its caches are not
-//   used at all, and it empties them when it subscribes again (it may have missed
-//   messages).
+//   subscribed (starting, or its subscriber connection lost), or Redis is known to be
+//   down or frozen (src/dependencies/), its caches are not used at all, and it empties
+//   them when Redis is back (it may have missed messages). A change made while Redis
+//   does not answer is committed all the same: the other instances cannot hear of it,
+//   but they do not use their caches either once they find Redis down (at once when
+//   its connection drops; within a heartbeat and a deadline when it froze).
 // - PostgreSQL without Redis (`noCaching`): nothing tells one instance about
 //   another's writes, so nothing is cached.
 //
 // A value loaded from the database while any invalidation happened is not cached
 // (see TaggedCache), so a read racing a revocation can never store the old state.
 import type { Redis } from 'ioredis';
+import type { Dependency } from '../dependencies/dependency.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 
 export type InvalidationListener = (tags: readonly string[] | 'everything') => void;
 
@@ -91,15 +96,19 @@ export function localInvalidation(externalVersion: (() => number) | null = null)
 class RedisInvalidation extends BaseInvalidation {
   readonly #channel: string;
   readonly #subscriber: Redis | null;
+  readonly #dependency: Dependency | null;
   #subscribed = false;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    options: { listen: boolean },
+    options: RedisInvalidationOptions,
   ) {
     super();
     this.#channel = `${prefix}invalidate`;
+    this.#dependency = options.dependency ?? null;
+    // Down: nothing cached may be used (usable() says so). Back: what was cached before may have missed messages.
+    this.#dependency?.onChange(() => this.notify('everything'));
     this.#subscriber = options.listen ? redis.duplicate({ enableOfflineQueue: true }) : null;
     if (!this.#subscriber) return;
     const subscriber = this.#subscriber;
@@ -132,25 +141,42 @@ class RedisInvalidation extends BaseInvalidation {
   }
 
   usable(): boolean {
-    return this.#subscribed;
+    return this.#subscribed && (this.#dependency?.available ?? true);
   }
 
   async invalidate(tags: readonly string[]): Promise<void> {
     this.notify(tags);
-    await this.redis.publish(this.#channel, JSON.stringify(tags));
+    const message = JSON.stringify(tags);
+    if (!this.#dependency) {
+      await this.redis.publish(this.#channel, message);
+      return;
+    }
+    try {
+      await this.#dependency.call(() => this.redis.publish(this.#channel, message));
+    } catch (error) {
+      // The change has committed; while Redis is down no instance uses its caches (see above).
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+    }
   }
 
   override async close(): Promise<void> {
     this.#subscribed = false;
-    if (this.#subscriber && this.#subscriber.status !== 'end') await this.#subscriber.quit().catch(() => undefined);
+    // A subscriber has nothing to finish: disconnect() does not wait for a Redis that may not answer.
+    if (this.#subscriber && this.#subscriber.status !== 'end') this.#subscriber.disconnect();
   }
 }
 
-/**
- * `listen: false` for a process that only changes things (`npm run admin`): it publishes
- * its invalidations for the servers and caches nothing itself.
- */
-export function redisInvalidation(redis: Redis, prefix: string, options: { listen: boolean } = { listen: true }): Invalidation {
+export interface RedisInvalidationOptions {
+  /**
+   * `false` for a process that only changes things (`npm run admin`): it publishes its
+   * invalidations for the servers and caches nothing itself.
+   */
+  listen: boolean;
+  /** The server's watch on Redis: its caches are off while Redis is down, and a publish is bounded by its deadline. */
+  dependency?: Dependency;
+}
+
+export function redisInvalidation(redis: Redis, prefix: string, options: RedisInvalidationOptions = { listen: true }): Invalidation {
   return new RedisInvalidation(redis, prefix, options);
 }
 

@@ -12,6 +12,7 @@ import { loadContract } from '../contract/operations.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import { openDatabase } from '../db/database.ts';
+import { redisOptions } from '../dependencies/redis.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { systemClock } from '../domain/time.ts';
 import { AccountService } from '../identity/accounts.ts';
@@ -96,7 +97,8 @@ async function main(argv: string[]): Promise<number> {
 
   const config = loadConfig();
   const database = await openDatabase(config);
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  // Bounded like the server's (src/dependencies/redis.ts): a Redis that does not answer fails the command instead of holding it.
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { ...redisOptions(config.dependencyTimeoutMs), enableOfflineQueue: true });
   try {
     await migrateToLatest(database.db as never);
     const { db } = database;
@@ -155,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await database.close();
-    await redis?.quit();
+    await redis?.quit().catch(() => redis.disconnect());
   }
 }
 

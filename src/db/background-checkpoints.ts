@@ -104,7 +104,7 @@ export function startBackgroundCheckpoints(file: string, options: BackgroundChec
       stopping ??= (async () => {
         worker.postMessage('stop');
         // A worker wedged in a checkpoint is terminated rather than waited for forever.
-        const deadline = setTimeout(() => void worker.terminate(), 5_000);
+        const deadline = setTimeout(() => void worker.terminate().catch(() => undefined), 5_000);
         await exited;
         clearTimeout(deadline);
       })();

@@ -5,7 +5,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import type { Dependency } from '../dependencies/dependency.ts';
 import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
+import type { PostgresDeadlines } from './postgres.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +23,8 @@ export interface DatabaseHandle {
    * learn of `npm run admin` writing beside it. Null on PostgreSQL.
    */
   externalVersion: (() => number) | null;
+  /** PostgreSQL opened with deadlines: what the server knows of its health (src/dependencies/). Null on SQLite, a file beside the process. */
+  dependency: Dependency | null;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,19 +33,20 @@ export interface DatabaseHandle {
 export type QueryObserver = (sql: string) => void;
 
 /**
- * `backgroundCheckpoints`: for the server, whose SQLite WAL is checkpointed on a worker
- * thread (src/db/background-checkpoints.ts); short-lived commands leave it to SQLite.
+ * For the server: `backgroundCheckpoints`, whose SQLite WAL is checkpointed on a worker
+ * thread (src/db/background-checkpoints.ts), and `deadlines` on every PostgreSQL call
+ * (src/db/postgres.ts). Short-lived commands (and migrations) leave both out.
  */
 export async function openDatabase(
   options: { databaseUrl: string | null; dataDir: string },
   observe?: QueryObserver,
-  backgroundCheckpoints?: BackgroundCheckpointOptions,
+  server: { backgroundCheckpoints?: BackgroundCheckpointOptions; deadlines?: PostgresDeadlines } = {},
 ): Promise<DatabaseHandle> {
   if (options.databaseUrl !== null) {
     const { openPostgres } = await import('./postgres.ts');
-    return openPostgres(options.databaseUrl, observe);
+    return openPostgres(options.databaseUrl, observe, server.deadlines);
   }
-  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe, backgroundCheckpoints);
+  return openSqlite(path.join(options.dataDir, 'aetherflow.sqlite'), observe, server.backgroundCheckpoints);
 }
 
 /**
@@ -169,7 +174,7 @@ class ServerSqliteDriver extends SqliteDriver {
       void acquiring.then(async () => {
         this.#waiting -= 1;
         await this.releaseConnection();
-      });
+      }).catch(() => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -229,6 +234,7 @@ export function openSqlite(file: string, observe?: QueryObserver, backgroundChec
     dialect: 'sqlite',
     file,
     externalVersion: () => dataVersion.get() as number,
+    dependency: null,
     async ping() {
       await sql`select 1`.execute(db);
     },

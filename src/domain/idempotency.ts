@@ -2,7 +2,10 @@
 // and the same request gets the stored answer; the same key with another request
 // is a 409. The key's row is claimed with one conditional insert, so of two
 // concurrent requests exactly one runs and the other gets `idempotency_in_progress`.
-// A failed first attempt releases the key, so the client's retry runs again.
+// A failed first attempt releases the key, so the client's retry runs again. A claim
+// whose request could not release it (its instance died, or the database was down when
+// it failed) is abandoned after IN_PROGRESS_LEASE_MS, far longer than any request runs
+// (every database call has a deadline), so that the retry is not refused for a day.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -11,6 +14,7 @@ import { iso, type Clock } from './time.ts';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 60 * 1000;
+export const IN_PROGRESS_LEASE_MS = 30 * 1000;
 
 export interface StoredReply {
   status: number;
@@ -64,6 +68,11 @@ export class IdempotencyStore {
         throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request: use a new key for a new request.');
       }
       if (existing.state !== 'done' || existing.response_status === null) {
+        if (Date.parse(existing.created_at) <= now - IN_PROGRESS_LEASE_MS) {
+          // Abandoned: released here, unless another request took it over first (then its claim is newer).
+          await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).where('state', '=', 'in_progress').where('created_at', '=', existing.created_at).execute();
+          return this.run(scope, request, execute);
+        }
         throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed: retry after a short wait.', { headers: { 'Retry-After': '1' } });
       }
       return {
@@ -80,7 +89,8 @@ export class IdempotencyStore {
     try {
       reply = await execute();
     } catch (error) {
-      await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).execute();
+      // The request's own failure is its answer; a release that fails too (the database down) is left to the lease.
+      await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).execute().catch(() => undefined);
       throw error;
     }
     await this.db

@@ -132,7 +132,9 @@ export function contractValidation(contract: Contract, options: { validateRespon
         }
       }
       try {
-        void steps[current]!(req, res, step);
+        // A step that returns a promise and rejects it is answered like one that throws (never left unhandled).
+        const returned = steps[current]!(req, res, step) as unknown;
+        if (returned instanceof Promise) returned.then(undefined, (reason: unknown) => next(reason ?? new Error('Rejected promise')));
       } catch (thrown) {
         next(thrown);
       }

@@ -3,7 +3,7 @@
 // page on the browser-facing authorize endpoint. 5xx details are logged, never sent.
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, OAuthError, type ErrorCode, type OAuthErrorCode, type ValidationIssue } from '../errors.ts';
+import { ApiError, DependencyUnavailableError, OAuthError, type ErrorCode, type OAuthErrorCode, type ValidationIssue } from '../errors.ts';
 import type { RateLimitDecision } from '../rate-limit/index.ts';
 import { applyRateLimitHeaders } from './rate-limit.ts';
 import { contextOf, type RequestContext } from './request-context.ts';
@@ -33,7 +33,8 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
   return async (error: unknown, req, res, _next) => {
     const context = contextOf(res);
     const apiError = toApiError(error);
-    if (apiError.status >= 500) {
+    // A dependency's outage is logged once, where it is detected (src/dependencies/), not once per request.
+    if (apiError.status >= 500 && apiError.code !== 'service_unavailable') {
       logger.error({ err: error, req_id: context.requestId, operation: context.operation?.operationId }, 'request failed');
     }
     if (res.headersSent) {
@@ -134,7 +135,16 @@ export function rawErrorResponse(path: string | null, error: ApiError, requestId
 /** Maps anything thrown to the catalogue: our errors as they are, the validator's and the parsers' by status. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof OAuthError) return new ApiError(error.status === 429 ? 'rate_limit_exceeded' : error.status >= 500 ? 'internal_error' : 'validation_failed', error.message);
+  if (error instanceof DependencyUnavailableError) {
+    return new ApiError('service_unavailable', 'The service is temporarily unavailable: retry after Retry-After seconds.', {
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      cause: error,
+    });
+  }
+  if (error instanceof OAuthError) {
+    const code = error.status === 429 ? 'rate_limit_exceeded' : error.status === 503 ? 'service_unavailable' : error.status >= 500 ? 'internal_error' : 'validation_failed';
+    return new ApiError(code, error.message, { headers: error.headers });
+  }
   const parser = error as ParserError;
   if (parser?.type === 'entity.parse.failed') return new ApiError('invalid_json', 'The body is not valid JSON.');
   if (parser?.type === 'entity.too.large') return new ApiError('payload_too_large', 'The body is larger than the limit.');
@@ -174,7 +184,7 @@ function toOAuthError(error: ApiError): OAuthError {
     rate_limit_exceeded: 'rate_limit_exceeded',
     too_many_attempts: 'rate_limit_exceeded',
     internal_error: 'server_error',
-    service_unavailable: 'server_error',
+    service_unavailable: 'temporarily_unavailable',
   };
   const oauth = codes[error.code] ?? 'invalid_request';
   const message = error.expose ? error.message : 'An unexpected error occurred on our side. Retry with backoff.';

@@ -2,28 +2,49 @@
 // entry per principal, policy and minute, written at the first refusal (so it is
 // visible at once) with the final `count` filled in when the minute is over. A
 // flood of refused requests therefore costs two writes a minute, not one each.
+//
+// The writes happen in the background (src/background/background-writer.ts): while
+// the database is down, the tallies stay in memory (at most MAX_TALLIES of them; a
+// refusal beyond that is counted in the log line that says so) and are written once it
+// is back, each entry with the count it reached.
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { BackgroundWriter } from '../background/background-writer.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/time.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import type { RequestContext } from './request-context.ts';
 import { principalId } from '../auth/principal.ts';
 
 interface Tally {
   minute: number;
+  policy: string;
   count: number;
-  requestId: string;
+  /** The count the entry holds in the database; 0 until it is written. */
+  written: number;
+  /** Who, from where: what the entry records (a copy, not the request's context). */
+  context: RequestContext;
+  /** Failures of its own (not the database's): an entry that keeps failing is given up. */
+  failures: number;
 }
+
+const MAX_TALLIES = 10_000;
+const GIVE_UP_AFTER = 5;
 
 export class RateLimitAudit {
   readonly #tallies = new Map<string, Tally>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #writer: BackgroundWriter;
+  #dropped = 0;
 
   constructor(
     private readonly audit: AuditLog,
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.#writer = new BackgroundWriter({ name: 'rate-limit audit entries', logger, write: () => this.#write(false), pending: () => this.#tallies.size, everyMs: 10_000 });
+  }
 
   rejected(context: RequestContext, policy: string): void {
     if (!context.principal) return;
@@ -34,34 +55,61 @@ export class RateLimitAudit {
       tally.count += 1;
       return;
     }
-    this.#tallies.set(key, { minute, count: 1, requestId: context.requestId });
-    void this.audit
-      .record(context, { action: 'rate_limit.exceeded', outcome: 'denied', metadata: { policy, count: 1, minute_start: new Date(minute * 60_000).toISOString() } })
-      .catch(() => undefined);
-    if (!this.#timer) {
-      this.#timer = setInterval(() => void this.flush(false), 10_000);
-      this.#timer.unref();
+    if (this.#tallies.size >= MAX_TALLIES) {
+      this.#dropped += 1;
+      if (this.#dropped === 1) this.logger.warn({ held: MAX_TALLIES }, 'rate-limit audit entries: too many held in memory; further refusals are not audited until they are written');
+      return;
+    }
+    const { requestId, ip, userAgent, startedAt, operation, principal } = context;
+    this.#tallies.set(key, { minute, policy, count: 1, written: 0, context: { requestId, ip, userAgent, startedAt, operation, principal, rateLimit: null }, failures: 0 });
+    this.#writer.schedule(0);
+  }
+
+  /** Writes what is held now (with `everything`, the counts of unfinished minutes too: at shutdown). */
+  flush(everything: boolean): Promise<void> {
+    return this.#writer.flush(() => this.#write(everything));
+  }
+
+  /** No more background passes (at shutdown, before the last flush). */
+  stop(): void {
+    this.#writer.stop();
+  }
+
+  async #write(everything: boolean): Promise<void> {
+    const current = Math.floor(this.clock() / 60_000);
+    for (const [key, tally] of this.#tallies) {
+      const finished = everything || tally.minute < current;
+      try {
+        await this.#writeOne(tally);
+      } catch (error) {
+        if (error instanceof DependencyUnavailableError) throw error;
+        tally.failures += 1;
+        if (tally.failures < GIVE_UP_AFTER) throw error;
+        this.logger.error({ err: error, policy: tally.policy, count: tally.count }, 'rate-limit audit entry given up after repeated failures');
+        this.#tallies.delete(key);
+        continue;
+      }
+      if (finished && tally.written === tally.count) this.#tallies.delete(key);
+    }
+    if (this.#dropped > 0) {
+      this.logger.warn({ refusals: this.#dropped }, 'rate-limit audit entries: refusals not audited while too many were held');
+      this.#dropped = 0;
     }
   }
 
-  /** Writes the counts of finished minutes (all of them with `everything`, at shutdown). */
-  async flush(everything: boolean): Promise<void> {
-    const current = Math.floor(this.clock() / 60_000);
-    for (const [key, tally] of this.#tallies) {
-      if (!everything && tally.minute >= current) continue;
-      this.#tallies.delete(key);
-      if (tally.count === 1) continue;
-      const [, policy] = key.split('|');
+  async #writeOne(tally: Tally): Promise<void> {
+    const count = tally.count;
+    const metadata = { policy: tally.policy, count, minute_start: new Date(tally.minute * 60_000).toISOString() };
+    if (tally.written === 0) {
+      await this.audit.record(tally.context, { action: 'rate_limit.exceeded', outcome: 'denied', metadata });
+    } else if (tally.written !== count) {
       await this.db
         .updateTable('audit_logs')
-        .set({ metadata: JSON.stringify({ policy, count: tally.count, minute_start: new Date(tally.minute * 60_000).toISOString() }) })
-        .where('request_id', '=', tally.requestId)
+        .set({ metadata: JSON.stringify(metadata) })
+        .where('request_id', '=', tally.context.requestId)
         .where('action', '=', 'rate_limit.exceeded')
         .execute();
     }
-    if (this.#tallies.size === 0 && this.#timer) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-    }
+    tally.written = count;
   }
 }

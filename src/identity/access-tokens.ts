@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { randomBase62 } from '../crypto/random.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/time.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, DependencyUnavailableError } from '../errors.ts';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.ts';
 import { ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
@@ -117,8 +117,20 @@ export class AccessTokens {
       );
       return claimsOf(payload);
     } catch (error) {
+      // The signing keys could not be read: that says nothing about the token (a 503, not a 401).
+      if (error instanceof DependencyUnavailableError) throw error;
       if (error instanceof errors.JWTExpired) throw new ApiError('token_expired', 'The access token has expired: refresh it or log in again.');
       throw new ApiError('invalid_token', 'The access token is invalid.', { cause: error });
+    }
+  }
+
+  /** The claims of a valid token, null for any other; a failure to check it at all (a dependency down) is thrown. */
+  async claimsIfValid(token: string, db?: Kysely<Database>): Promise<AccessTokenClaims | null> {
+    try {
+      return await this.verify(token, db);
+    } catch (error) {
+      if (error instanceof ApiError) return null;
+      throw error;
     }
   }
 }

@@ -28,7 +28,7 @@ export class OAuthRevocation {
   async revoke(client: OAuthClient, token: string, tx?: Tx): Promise<Revoked> {
     if (!tx) return transactionOn(this.db)((own) => this.revoke(client, token, own));
     if (looksLikeJwt(token)) {
-      const claims = await this.accessTokens.verify(token, tx.trx).catch(() => null);
+      const claims = await this.accessTokens.claimsIfValid(token, tx.trx);
       if (!claims || claims.client_id !== client.id) return null;
       await this.revocations.revoke(claims.jti, (claims.exp + CLOCK_SKEW_SECONDS) * 1000, tx);
       return { kind: 'access_token', jti: claims.jti, familyId: claims.sid };

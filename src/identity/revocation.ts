@@ -1,10 +1,10 @@
 // Revoked token ids: an access token's `jti`, or a whole family's id (`sid`),
 // which every access token of a session or grant carries. An entry is kept until
-// no token naming it can still be valid, then purged. Revocations live in the
-// database, always: a revocation must survive any cache or instance restart (a token
-// revoked by RFC 7009 used to live only in Redis, and came back to life when Redis
-// restarted empty). Redis, when configured, is only the cache-invalidation broadcast
-// (CachedRevocationList below, src/cache/invalidation.ts).
+// no token naming it can still be valid, then purged. The list lives in the
+// database, on every deployment: a revocation commits with the change that revokes,
+// survives any restart of Redis, and is checked against the database while Redis is
+// down. Redis only carries, between instances, the invalidation of the answers kept
+// in memory (CachedRevocationList).
 import type { Kysely } from 'kysely';
 import type { Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';

@@ -5,18 +5,28 @@
 // expired lease taken over), renewed while the run executes, and every write is
 // guarded by `status = 'running' AND lease_owner = me`, so a cancellation or a
 // takeover is never overwritten.
+//
+// While the database is down, a run that cannot be read or written waits and tries
+// again (0.5 s doubling to 5 s), holding its place: it resumes from its last persisted
+// step within seconds of the database's return. Nothing acknowledged is lost: a run
+// exists once its row has committed, and every step's result is persisted before the
+// next step begins. The outage is logged once, not once per run or per attempt.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { components } from '../../generated/api.d.ts';
+import { OutageLog } from '../background/outage-log.ts';
 import type { Database } from '../db/schema.ts';
 import { iso, type Clock } from '../domain/time.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import { renderString, renderValue, type TemplateScope } from './templates.ts';
 
 const LEASE_MS = 60_000;
 const RENEW_EVERY_MS = 15_000;
 /** Queued runs older than this that nobody started (their instance died first) are picked up. */
 const STRANDED_AFTER_MS = 10_000;
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 5_000;
 
 type Step = components['schemas']['WorkflowStep'];
 export type StepResult = components['schemas']['RunStepResult'];
@@ -32,35 +42,60 @@ export class StepRunner {
   readonly #owner = `runner_${randomBytes(9).toString('base64url')}`;
   #stopped = false;
   #timer: NodeJS.Timeout | null = null;
+  readonly #executionOutage: OutageLog;
+  readonly #upkeepOutage: OutageLog;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: StepRunnerOptions = { soleInstance: true },
-  ) {}
+  ) {
+    this.#executionOutage = new OutageLog(logger, 'run execution');
+    this.#upkeepOutage = new OutageLog(logger, 'run lease upkeep');
+  }
 
   /** Picks up runs left unfinished by a previous process, then keeps leases fresh and watches for orphans. */
   async start(): Promise<number> {
     const taken = await this.takeOver(this.options.soleInstance);
-    this.#timer = setInterval(() => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'run lease upkeep failed')), RENEW_EVERY_MS);
+    this.#timer = setInterval(() => {
+      this.tick().then(
+        () => this.#upkeepOutage.succeeded(),
+        (error: unknown) => this.#upkeepOutage.failed(error),
+      );
+    }, RENEW_EVERY_MS);
     this.#timer.unref();
     return taken;
   }
 
-  /** Starts executing a queued run in the background. */
+  /** Starts executing a queued run in the background (or resumes one whose lease it holds). */
   schedule(runId: string, resume = false): void {
     if (this.#stopped || this.#active.has(runId)) return;
     const controller = new AbortController();
     this.#active.set(runId, controller);
     const done = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.execute(runId, controller.signal, resume))
+      .then(() => this.executeUntilDone(runId, controller.signal, resume))
       .catch((error: unknown) => this.logger.error({ err: error, run_id: runId }, 'run execution failed'))
       .finally(() => {
         this.#active.delete(runId);
         this.#done.delete(done);
       });
     this.#done.add(done);
+  }
+
+  /** Executes the run, and again from its last persisted step while the database is unavailable, until it is done or the runner stops. */
+  private async executeUntilDone(runId: string, signal: AbortSignal, resume: boolean): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await this.execute(runId, signal, resume);
+        this.#executionOutage.succeeded();
+        return;
+      } catch (error) {
+        if (!(error instanceof DependencyUnavailableError)) throw error;
+        this.#executionOutage.failed(error, { run_id: runId });
+        if (!(await sleep(Math.min(FIRST_RETRY_MS * 2 ** failures, LONGEST_RETRY_MS), signal))) return;
+      }
+    }
   }
 
   /** Ends a wait at once after the run was cancelled in the database. */
@@ -119,13 +154,14 @@ export class StepRunner {
 
   private async execute(runId: string, signal: AbortSignal, resume: boolean): Promise<void> {
     if (!resume) {
-      const claimed = await this.db
+      // A queued run is claimed; one that is not queued any more is read below, and executed only if it
+      // is ours (claimed by an attempt that then lost the database), never if it was cancelled or taken elsewhere.
+      await this.db
         .updateTable('runs')
         .set({ status: 'running', started_at: iso(this.clock()), lease_owner: this.#owner, lease_expires_at: iso(this.clock() + LEASE_MS) })
         .where('id', '=', runId)
         .where('status', '=', 'queued')
         .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) return; // cancelled while queued, or claimed elsewhere
     }
     const run = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
     if (run.status !== 'running' || run.lease_owner !== this.#owner) return; // cancelled, or another instance has it

@@ -4,7 +4,7 @@
 // same key with another request is a 409; concurrent requests with one key run
 // the operation once; keys are per principal and per operation; kept 24 hours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyStore } from '../../src/domain/idempotency.ts';
+import { IdempotencyStore, IN_PROGRESS_LEASE_MS } from '../../src/domain/idempotency.ts';
 import { ApiError } from '../../src/errors.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -266,5 +266,22 @@ describe('the race, with an operation that takes time', () => {
     expect(later.replayed).toBe(true);
     expect(later.reply).toEqual((ran[0] as PromiseFulfilledResult<{ reply: unknown }>).value.reply);
     expect(executions).toBe(1);
+  });
+
+  it('a claim whose request never finished (its instance died, or it lost the database) is taken over after the lease, not refused for a day', async () => {
+    const store = new IdempotencyStore(server.server.database.db, time.clock);
+    const scope = { projectId: server.projectId, environment: 'test', principalId: 'key_lease0000000000000000000', operationId: 'createWorkflow', key: freshKey() };
+    const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Lease' } };
+    // Never settles: what a request that died after its claim leaves behind.
+    void store.run(scope, request, () => new Promise(() => undefined)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const retry = () => store.run(scope, request, async () => ({ status: 201, body: { success: true }, headers: {} }));
+    await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });
+    time.advance(IN_PROGRESS_LEASE_MS - 1_000);
+    await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });
+    time.advance(1_000);
+    const taken = await retry();
+    expect(taken).toMatchObject({ replayed: false, reply: { status: 201 } });
+    expect((await retry()).replayed).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 // Real server processes (`src/main.ts`, as `npm start` runs it) sharing one
 // PostgreSQL database and one Redis: what several instances behind a load
 // balancer are. The first instance bootstraps; the test reads its printed key.
+// An instance that logged an unhandled rejection or an uncaught exception fails
+// stop() and kill(), and so the test or the hook that ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,9 +33,11 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
-  if (!testRedisUrl) throw new Error('TEST_REDIS_URL is not set');
-  const database = await freshPostgresDatabase();
+/** `services`: a PostgreSQL server and a Redis of the test's own (test/support/breakable-services.ts), instead of TEST_DATABASE_URL's and TEST_REDIS_URL. */
+export async function startCluster(size: number, extraEnv: Record<string, string> = {}, services?: { postgres: string; redis: string }): Promise<Cluster> {
+  const redisUrl = services?.redis ?? testRedisUrl;
+  if (!redisUrl) throw new Error('TEST_REDIS_URL is not set');
+  const database = await freshPostgresDatabase(services?.postgres);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-cluster-'));
   const owner = { email: 'owner@example.com', password: 'correct horse battery staple' };
   const env: Record<string, string> = {
@@ -42,7 +46,7 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     PORT: '0',
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
-    REDIS_URL: testRedisUrl,
+    REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: freshRedisPrefix(),
     // Every instance must share the secrets: a key hashed by one is verified by the other.
     AETHERFLOW_HASH_SECRET: randomBytes(32).toString('base64'),
@@ -72,9 +76,10 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     owner,
     start,
     async close() {
-      await Promise.all(instances.map((instance) => instance.kill()));
+      const killed = await Promise.allSettled(instances.map((instance) => instance.kill()));
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      for (const outcome of killed) if (outcome.status === 'rejected') throw outcome.reason;
     },
   };
 }
@@ -106,11 +111,20 @@ export async function spawnInstance(env: Record<string, string>): Promise<Instan
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      assertNothingEscaped(output);
+      return code;
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+      assertNothingEscaped(output);
     },
   };
+}
+
+/** The lines src/main.ts logs for a failure nobody handled. */
+export function assertNothingEscaped(output: string): void {
+  const escaped = output.split('\n').filter((line) => /"msg":"(unhandled rejection|uncaught exception)"/.test(line));
+  if (escaped.length > 0) throw new Error(`the instance logged failures nobody handled:\n${escaped.join('\n')}`);
 }

@@ -2,7 +2,9 @@
 // fresh SQLite file in a temporary directory, with response validation on and its
 // logs captured (so tests can scan them for secrets). Bootstrap creates the
 // owner, an account, a project and an all-scopes secret test key, as on a real
-// first start.
+// first start. A promise rejection that nobody handles while the server is up fails
+// close(), and so the test that started it: every background task of the server must
+// handle its own failures (src/main.ts logs one as a bug in production).
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,12 +92,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       },
     }),
   });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
   const server = await composeServer(config, {
     logger,
     rateLimitConfig: options.rateLimitConfig ?? generousRateLimits(),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.contract ? { contract: options.contract } : {}),
     ...(options.observeQueries ? { observeQueries: options.observeQueries } : {}),
+  }).catch((error: unknown) => {
+    process.off('unhandledRejection', onUnhandled);
+    throw error;
   });
   const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
   if (!first) throw new Error('bootstrap did not run on a fresh data directory');
@@ -124,6 +132,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await server.close();
       await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      process.off('unhandledRejection', onUnhandled);
+      if (unhandled.length > 0) throw new Error(`unhandled rejection(s) while the test server ran: ${unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))).join('\n')}`);
     },
   };
 }

@@ -9,23 +9,23 @@ import pg from 'pg';
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL || null;
 export const testRedisUrl = process.env.TEST_REDIS_URL || null;
 
-/** A fresh, empty PostgreSQL database for one test server; dropped by the returned function. */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');
+/** A fresh, empty PostgreSQL database for one test server (on `server`, TEST_DATABASE_URL's by default); dropped by the returned function. */
+export async function freshPostgresDatabase(server: string | null = testDatabaseUrl): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!server) throw new Error('TEST_DATABASE_URL is not set');
   const name = `aetherflow_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
+  const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(testDatabaseUrl);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
+      const client = new pg.Client({ connectionString: server });
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -35,6 +35,7 @@ class Health(object):
     """
     openapi_types = {
         'status': 'str',
+        'shutting_down': 'bool',
         'version': 'str',
         'uptime_seconds': 'int',
         'checks': 'HealthChecks'
@@ -42,24 +43,27 @@ class Health(object):
 
     attribute_map = {
         'status': 'status',
+        'shutting_down': 'shutting_down',
         'version': 'version',
         'uptime_seconds': 'uptime_seconds',
         'checks': 'checks'
     }
 
-    def __init__(self, status=None, version=None, uptime_seconds=None, checks=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, status=None, shutting_down=None, version=None, uptime_seconds=None, checks=None, local_vars_configuration=None):  # noqa: E501
         """Health - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
         self.local_vars_configuration = local_vars_configuration
 
         self._status = None
+        self._shutting_down = None
         self._version = None
         self._uptime_seconds = None
         self._checks = None
         self.discriminator = None
 
         self.status = status
+        self.shutting_down = shutting_down
         self.version = version
         self.uptime_seconds = uptime_seconds
         self.checks = checks
@@ -68,7 +72,7 @@ class Health(object):
     def status(self):
         """Gets the status of this Health.  # noqa: E501
 
-        `ok` when every configured dependency answers; `unavailable` otherwise (the response is then a 503).  # noqa: E501
+        `ok` when every configured dependency answers. `degraded` (still a 200) when only Redis does not: the instance serves, with its rate-limit counters in its own memory (the limits then hold per instance) and its caches off. `unavailable` (a 503) when the database does not answer or the instance is shutting down.   # noqa: E501
 
         :return: The status of this Health.  # noqa: E501
         :rtype: str
@@ -79,14 +83,14 @@ class Health(object):
     def status(self, status):
         """Sets the status of this Health.
 
-        `ok` when every configured dependency answers; `unavailable` otherwise (the response is then a 503).  # noqa: E501
+        `ok` when every configured dependency answers. `degraded` (still a 200) when only Redis does not: the instance serves, with its rate-limit counters in its own memory (the limits then hold per instance) and its caches off. `unavailable` (a 503) when the database does not answer or the instance is shutting down.   # noqa: E501
 
         :param status: The status of this Health.  # noqa: E501
         :type: str
         """
         if self.local_vars_configuration.client_side_validation and status is None:  # noqa: E501
             raise ValueError("Invalid value for `status`, must not be `None`")  # noqa: E501
-        allowed_values = ["ok", "unavailable"]  # noqa: E501
+        allowed_values = ["ok", "degraded", "unavailable"]  # noqa: E501
         if self.local_vars_configuration.client_side_validation and status not in allowed_values:  # noqa: E501
             raise ValueError(
                 "Invalid value for `status` ({0}), must be one of {1}"  # noqa: E501
@@ -94,6 +98,31 @@ class Health(object):
             )
 
         self._status = status
+
+    @property
+    def shutting_down(self):
+        """Gets the shutting_down of this Health.  # noqa: E501
+
+        True from the moment the instance was told to stop (SIGTERM): it still answers what it receives for a short drain period, but a load balancer should send it nothing new.   # noqa: E501
+
+        :return: The shutting_down of this Health.  # noqa: E501
+        :rtype: bool
+        """
+        return self._shutting_down
+
+    @shutting_down.setter
+    def shutting_down(self, shutting_down):
+        """Sets the shutting_down of this Health.
+
+        True from the moment the instance was told to stop (SIGTERM): it still answers what it receives for a short drain period, but a load balancer should send it nothing new.   # noqa: E501
+
+        :param shutting_down: The shutting_down of this Health.  # noqa: E501
+        :type: bool
+        """
+        if self.local_vars_configuration.client_side_validation and shutting_down is None:  # noqa: E501
+            raise ValueError("Invalid value for `shutting_down`, must not be `None`")  # noqa: E501
+
+        self._shutting_down = shutting_down
 
     @property
     def version(self):

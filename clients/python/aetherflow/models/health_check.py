@@ -60,7 +60,7 @@ class HealthCheck(object):
     def status(self):
         """Gets the status of this HealthCheck.  # noqa: E501
 
-        `ok` if the dependency answered a trivial query in time, `error` otherwise.  # noqa: E501
+        `ok` if the dependency answered a trivial query in time, `error` if it did not or is known to be down.  # noqa: E501
 
         :return: The status of this HealthCheck.  # noqa: E501
         :rtype: str
@@ -71,7 +71,7 @@ class HealthCheck(object):
     def status(self, status):
         """Sets the status of this HealthCheck.
 
-        `ok` if the dependency answered a trivial query in time, `error` otherwise.  # noqa: E501
+        `ok` if the dependency answered a trivial query in time, `error` if it did not or is known to be down.  # noqa: E501
 
         :param status: The status of this HealthCheck.  # noqa: E501
         :type: str
