@@ -8,7 +8,7 @@ import { createApp } from './app.ts';
 import { localInvalidation, noCaching, redisInvalidation } from './cache/invalidation.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
-import type { TokenVerifier } from './http/authenticate.ts';
+import type { TokenVerifier } from './auth/principal.ts';
 import { LastUsedRecorder } from './auth/last-used.ts';
 import type { Config } from './config.ts';
 import { loadContract, type Contract } from './contract/operations.ts';

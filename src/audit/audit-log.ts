@@ -13,12 +13,23 @@ import type { Tx } from '../db/transaction.ts';
 import { newId } from '../domain/ids.ts';
 import { afterPosition, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
-import type { RequestContext } from '../http/request-context.ts';
 
 export type AuditAction = components['schemas']['AuditLogAction'];
 export type AuditOutcome = components['schemas']['AuditLogOutcome'];
 export type AuditEntry = components['schemas']['AuditLogEntry'];
 export type AuditResourceType = components['schemas']['AuditLogResourceType'];
+
+/**
+ * Where an audited event came from: what the pipeline knows of a request when it is
+ * recorded (src/http/request-context.ts's RequestContext is one), or what an operator's
+ * command says of itself.
+ */
+export interface AuditOrigin {
+  requestId: string;
+  ip: string;
+  userAgent: string | null;
+  principal: Principal | null;
+}
 
 export interface AuditEvent {
   action: AuditAction;
@@ -86,7 +97,7 @@ export class AuditLog {
    * entry commit together or not at all (a crash between two commits would leave a change
    * nobody can see in the log).
    */
-  async record(context: RequestContext, event: AuditEvent, executor?: Kysely<Database>): Promise<void> {
+  async record(context: AuditOrigin, event: AuditEvent, executor?: Kysely<Database>): Promise<void> {
     const metadata = event.metadata ?? {};
     for (const name of Object.keys(metadata)) {
       if (SECRET_NAMES.test(name)) throw new Error(`audit metadata must not carry "${name}": it looks like a secret`);
@@ -127,7 +138,7 @@ export class AuditLog {
    * still commits. Returns that failure, for the caller to throw once the unit has
    * committed (a 500, logged, instead of the refusal), or null.
    */
-  async recordDenial(context: RequestContext, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
+  async recordDenial(context: AuditOrigin, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
     const written = await insideSavepoint(tx.trx, 'denial_entry', () => this.record(context, event, tx.trx));
     return written.ok ? null : { error: written.error };
   }

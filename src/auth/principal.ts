@@ -106,3 +106,8 @@ export function principalId(principal: Principal): string {
       return principal.grantId;
   }
 }
+
+/** Verifies access tokens (session JWTs and OAuth tokens); throws ApiError 401s. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}

@@ -5,32 +5,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
-import type { Dependency } from '../dependencies/dependency.ts';
 import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
-import type { PostgresDeadlines } from './postgres.ts';
+import type { DatabaseHandle, PostgresDeadlines, QueryObserver } from './handle.ts';
 import type { Database } from './schema.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
-
-export interface DatabaseHandle {
-  db: Kysely<Database>;
-  dialect: Dialect;
-  /** The SQLite file, for integrity checks and scans; null on PostgreSQL. */
-  file: string | null;
-  /**
-   * A number that changes whenever another process commits to the database (SQLite's
-   * `PRAGMA data_version`; our own writes do not change it): how this process's caches
-   * learn of `npm run admin` writing beside it. Null on PostgreSQL.
-   */
-  externalVersion: (() => number) | null;
-  /** PostgreSQL opened with deadlines: what the server knows of its health (src/dependencies/). Null on SQLite, a file beside the process. */
-  dependency: Dependency | null;
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Sees the SQL of every query (tests that show a request does not touch a table). */
-export type QueryObserver = (sql: string) => void;
+export type { DatabaseHandle, Dialect, PostgresDeadlines, QueryObserver } from './handle.ts';
 
 /**
  * For the server: `backgroundCheckpoints`, whose SQLite WAL is checkpointed on a worker

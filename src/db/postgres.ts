@@ -10,16 +10,11 @@
 // deadline (statement_timeout), and ends transactions whose client went away.
 import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { Dependency } from '../dependencies/dependency.ts';
 import { postgresUnavailable } from '../dependencies/unavailable.ts';
-import type { DatabaseHandle, QueryObserver } from './database.ts';
+import type { DatabaseHandle, PostgresDeadlines, QueryObserver } from './handle.ts';
 import type { Database } from './schema.ts';
 
-export interface PostgresDeadlines {
-  timeoutMs: number;
-  logger: Logger;
-}
 
 export function openPostgres(databaseUrl: string, observe?: QueryObserver, deadlines?: PostgresDeadlines): DatabaseHandle {
   const pool = new pg.Pool({

@@ -11,13 +11,9 @@ import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 import { contextOf } from './request-context.ts';
 import { KeyRefusedError, type ApiKeyService } from '../auth/api-keys.ts';
-import type { Principal, SchemeName } from '../auth/principal.ts';
+import type { Principal, SchemeName, TokenVerifier } from '../auth/principal.ts';
 import { outsideFence } from '../auth/reach.ts';
 
-/** Verifies access tokens (session JWTs and OAuth tokens); throws ApiError 401s. */
-export interface TokenVerifier {
-  verify(token: string): Promise<Principal>;
-}
 
 /** Counts failed credential attempts per client IP. */
 export interface FailedCredentialGuard {

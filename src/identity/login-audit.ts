@@ -2,9 +2,8 @@
 // The entry names the user when the email exists (so the account's owners see
 // attempts on it) and never holds the password.
 import type { Kysely } from 'kysely';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditLog, AuditOrigin } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
-import type { RequestContext } from '../http/request-context.ts';
 import type { LoginAttempt } from './password-login.ts';
 
 export type LoginChannel = 'api' | 'consent_page';
@@ -12,7 +11,7 @@ export type LoginChannel = 'api' | 'consent_page';
 /** `executor`: the transaction of the session a successful login starts, which commits with its entry. */
 export async function recordLogin(
   audit: AuditLog,
-  context: RequestContext,
+  context: AuditOrigin,
   attempt: LoginAttempt,
   channel: LoginChannel,
   extra: Record<string, unknown> = {},
