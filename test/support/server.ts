@@ -80,6 +80,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     AETHERFLOW_OWNER_PASSWORD: OWNER_PASSWORD,
     VALIDATE_RESPONSES: 'true',
     LOG_LEVEL: 'info',
+    // The production deadline is 1 s; a test machine running a whole suite on two cores
+    // can take longer than that to answer a start-up query. Tests of the deadline set theirs.
+    DEPENDENCY_TIMEOUT_MS: '5000',
     ...scaleOut,
     ...options.env,
   });
