@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { newId } from './ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
-import type { DataScope } from './scope.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from './time.ts';
 
 export type Connection = components['schemas']['Connection'];
@@ -23,13 +23,13 @@ export class ConnectionService {
   ) {}
 
   // create and delete take the transaction of their audit entry (handlers/connections.ts).
-  async create(scope: DataScope, input: ConnectionInput, executor: Kysely<Database> = this.db): Promise<Connection> {
+  async create(tenant: Tenant, input: ConnectionInput, executor: Kysely<Database> = this.db): Promise<Connection> {
     const id = newId('conn');
     const now = iso(this.clock());
     const row: Row = {
       id,
-      project_id: scope.projectId,
-      environment: scope.environment,
+      project_id: tenant.projectId,
+      environment: tenant.environment,
       name: input.name,
       provider: input.provider,
       auth_type: input.auth_type,
@@ -44,26 +44,26 @@ export class ConnectionService {
     return toConnection(row);
   }
 
-  async list(scope: DataScope, limit: number, cursor?: string): Promise<Page<Connection>> {
+  async list(tenant: Tenant, limit: number, cursor?: string): Promise<Page<Connection>> {
     const position = decodeCursor('connections', cursor);
     let query = this.db
       .selectFrom('connections')
       .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null);
     if (position) query = query.where(afterPosition(position));
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     return toPage('connections', rows, limit, toConnection, byCreation);
   }
 
-  async get(scope: DataScope, id: string): Promise<Connection> {
+  async get(tenant: Tenant, id: string): Promise<Connection> {
     const row = await this.db
       .selectFrom('connections')
       .selectAll()
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) throw notFound('connection');
@@ -71,26 +71,26 @@ export class ConnectionService {
   }
 
   /** Deleting also destroys the ciphertext: a deleted credential cannot be recovered from the database. */
-  async delete(scope: DataScope, id: string, executor: Kysely<Database> = this.db): Promise<void> {
+  async delete(tenant: Tenant, id: string, executor: Kysely<Database> = this.db): Promise<void> {
     const result = await executor
       .updateTable('connections')
       .set({ deleted_at: iso(this.clock()), credentials_encrypted: '' })
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw notFound('connection');
   }
 
   /** The decrypted credentials, for steps that call third parties (and for the at-rest test). */
-  async credentials(scope: DataScope, id: string): Promise<Record<string, string>> {
+  async credentials(tenant: Tenant, id: string): Promise<Record<string, string>> {
     const row = await this.db
       .selectFrom('connections')
       .select(['id', 'credentials_encrypted'])
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) throw notFound('connection');

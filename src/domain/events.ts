@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.ts';
 import { transactionOn, type Tx } from '../db/transaction.ts';
 import { newId } from './ids.ts';
 import type { RunService } from './runs.ts';
-import type { DataScope } from './scope.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from './time.ts';
 import type { WorkflowService } from './workflows.ts';
 
@@ -22,19 +22,19 @@ export class EventService {
   ) {}
 
   /** In `tx` when given (the unit of work of its audit entries, handlers/events.ts), else in a transaction of its own. */
-  async ingest(scope: DataScope, input: EventInput, tx?: Tx): Promise<EventReceipt> {
-    if (!tx) return transactionOn(this.db)((own) => this.ingest(scope, input, own));
+  async ingest(tenant: Tenant, input: EventInput, tx?: Tx): Promise<EventReceipt> {
+    if (!tx) return transactionOn(this.db)((own) => this.ingest(tenant, input, own));
     const receivedAt = iso(this.clock());
     const id = newId('evt');
-    const listeners = await this.workflows.listeningTo(scope, input.type, tx.trx);
+    const listeners = await this.workflows.listeningTo(tenant, input.type, tx.trx);
     const event = { id, type: input.type, occurred_at: input.occurred_at ?? receivedAt, data: input.data };
-    const runRows = listeners.map((workflow) => this.runs.newEventRun(scope, workflow, event));
+    const runRows = listeners.map((workflow) => this.runs.newEventRun(tenant, workflow, event));
     await tx.trx
       .insertInto('events')
       .values({
         id,
-        project_id: scope.projectId,
-        environment: scope.environment,
+        project_id: tenant.projectId,
+        environment: tenant.environment,
         type: input.type,
         data: JSON.stringify(input.data),
         occurred_at: input.occurred_at ?? null,

@@ -9,7 +9,7 @@ import { ApiError, notFound } from '../errors.ts';
 import type { StepResult, StepRunner } from '../runner/step-runner.ts';
 import { newId } from './ids.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
-import type { DataScope } from './scope.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from './time.ts';
 import type { WorkflowService, WorkflowStep } from './workflows.ts';
 
@@ -35,27 +35,27 @@ export class RunService {
 
   // runManually, retry and cancel take the unit of work of their audit entry (handlers/runs.ts):
   // the runner hears of the run only once it has committed.
-  async runManually(scope: DataScope, workflowId: string, input: Record<string, unknown>, tx?: Tx): Promise<Run> {
-    const workflow = await this.workflows.row(scope, workflowId, {}, tx?.trx);
+  async runManually(tenant: Tenant, workflowId: string, input: Record<string, unknown>, tx?: Tx): Promise<Run> {
+    const workflow = await this.workflows.row(tenant, workflowId, {}, tx?.trx);
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
-    return this.start(scope, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
+    return this.start(tenant, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
   }
 
   /** Runs for an accepted event: the rows are written by the caller's transaction (see EventService). */
-  newEventRun(scope: DataScope, workflow: WorkflowRow, event: EventContext): Row {
-    return this.newRow(scope, workflow, { trigger: 'event', input: event.data, event, retryOf: null });
+  newEventRun(tenant: Tenant, workflow: WorkflowRow, event: EventContext): Row {
+    return this.newRow(tenant, workflow, { trigger: 'event', input: event.data, event, retryOf: null });
   }
 
-  async retry(scope: DataScope, runId: string, tx?: Tx): Promise<Run> {
-    const original = await this.row(scope, runId, tx?.trx);
+  async retry(tenant: Tenant, runId: string, tx?: Tx): Promise<Run> {
+    const original = await this.row(tenant, runId, tx?.trx);
     if (original.status !== 'failed' && original.status !== 'cancelled') {
       throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
     }
     // Through the scoped lookup (deleted rows included): no query reaches a workflow by id alone.
-    const workflow = await this.workflows.row(scope, original.workflow_id, { includeDeleted: true }, tx?.trx);
+    const workflow = await this.workflows.row(tenant, original.workflow_id, { includeDeleted: true }, tx?.trx);
     if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
-    return this.start(scope, workflow, {
+    return this.start(tenant, workflow, {
       trigger: 'retry',
       input: JSON.parse(original.input) as Record<string, unknown>,
       event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
@@ -64,9 +64,9 @@ export class RunService {
     }, tx);
   }
 
-  async cancel(scope: DataScope, runId: string, tx?: Tx): Promise<{ run: Run; changed: boolean }> {
+  async cancel(tenant: Tenant, runId: string, tx?: Tx): Promise<{ run: Run; changed: boolean }> {
     for (;;) {
-      const current = await this.row(scope, runId, tx?.trx);
+      const current = await this.row(tenant, runId, tx?.trx);
       if (current.status === 'cancelled') return { run: toRun(current), changed: false };
       if (current.status === 'succeeded' || current.status === 'failed') {
         throw new ApiError('run_not_cancellable', `The run has already ${current.status}: there is nothing to cancel.`);
@@ -83,8 +83,8 @@ export class RunService {
         .updateTable('runs')
         .set({ status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt })
         .where('id', '=', runId)
-        .where('project_id', '=', scope.projectId) // scoped like every resource query, not by id alone
-        .where('environment', '=', scope.environment)
+        .where('project_id', '=', tenant.projectId) // scoped like every resource query, not by id alone
+        .where('environment', '=', tenant.environment)
         .where('status', '=', current.status)
         .where('step_results', '=', current.step_results)
         .executeTakeFirst();
@@ -95,14 +95,14 @@ export class RunService {
     }
   }
 
-  async get(scope: DataScope, runId: string): Promise<Run> {
-    return toRun(await this.row(scope, runId));
+  async get(tenant: Tenant, runId: string): Promise<Run> {
+    return toRun(await this.row(tenant, runId));
   }
 
-  async list(scope: DataScope, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
+  async list(tenant: Tenant, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
     const list = `runs:${filters.workflow_id ?? ''}:${filters.status ?? ''}`;
     const position = decodeCursor(list, cursor);
-    let query = this.db.selectFrom('runs').selectAll().where('project_id', '=', scope.projectId).where('environment', '=', scope.environment);
+    let query = this.db.selectFrom('runs').selectAll().where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment);
     if (filters.workflow_id) query = query.where('workflow_id', '=', filters.workflow_id);
     if (filters.status) query = query.where('status', '=', filters.status);
     if (position) query = query.where(afterPosition(position));
@@ -116,19 +116,19 @@ export class RunService {
   }
 
   private async start(
-    scope: DataScope,
+    tenant: Tenant,
     workflow: WorkflowRow,
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
     tx?: Tx,
   ): Promise<Run> {
-    const row = this.newRow(scope, workflow, how);
+    const row = this.newRow(tenant, workflow, how);
     await (tx?.trx ?? this.db).insertInto('runs').values(row).execute();
     await whenCommitted(tx, () => this.runner.schedule(row.id));
     return toRun(row);
   }
 
   private newRow(
-    scope: DataScope,
+    tenant: Tenant,
     workflow: WorkflowRow,
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
   ): Row {
@@ -136,8 +136,8 @@ export class RunService {
     const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null, output: null }));
     return {
       id: newId('run'),
-      project_id: scope.projectId,
-      environment: scope.environment,
+      project_id: tenant.projectId,
+      environment: tenant.environment,
       workflow_id: workflow.id,
       workflow_version: workflow.version,
       status: 'queued',
@@ -159,13 +159,13 @@ export class RunService {
     };
   }
 
-  private async row(scope: DataScope, runId: string, executor: Kysely<Database> = this.db): Promise<Row> {
+  private async row(tenant: Tenant, runId: string, executor: Kysely<Database> = this.db): Promise<Row> {
     const row = await executor
       .selectFrom('runs')
       .selectAll()
       .where('id', '=', runId)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .executeTakeFirst();
     if (!row) throw notFound('run');
     return row;

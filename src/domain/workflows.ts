@@ -12,7 +12,7 @@ import { jsonText, withJsonText } from '../json-text.ts';
 import { newId } from './ids.ts';
 import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
-import type { DataScope } from './scope.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from './time.ts';
 
 export type Workflow = components['schemas']['Workflow'];
@@ -20,7 +20,7 @@ export type WorkflowInput = components['schemas']['WorkflowInput'];
 export type WorkflowStep = components['schemas']['WorkflowStep'];
 type Row = Database['workflows'];
 
-type Scoped = { projectId: string; environment: DataScope['environment'] };
+type Scoped = { projectId: string; environment: Tenant['environment'] };
 
 // The hot reads name every column rather than `select *`: on SQLite, rows of statements
 // that name their columns are built faster (src/db/database.ts, objectRows). A column
@@ -163,13 +163,13 @@ export class WorkflowService {
 
   // create, replace and delete take the unit of work of their audit entry (handlers/workflows.ts);
   // the caches of GET and of the list hear of the change once it has committed.
-  async create(scope: DataScope, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
+  async create(tenant: Tenant, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
     checkConsistency(input);
     const now = iso(this.clock());
     const row: Row = {
       id: newId('wf'),
-      project_id: scope.projectId,
-      environment: scope.environment,
+      project_id: tenant.projectId,
+      environment: tenant.environment,
       ...definitionColumns(input),
       version: 1,
       created_at: now,
@@ -177,13 +177,13 @@ export class WorkflowService {
       deleted_at: null,
     };
     await this.#insert(row, tx?.trx);
-    await this.#announce(tx, scope);
+    await this.#announce(tx, tenant);
     return this.#toWorkflow(row);
   }
 
   /** Tells the caches of GET and of the list, once `tx` has committed, that the tenant's workflows (and `id`) changed. */
-  #announce(tx: Tx | undefined, scope: DataScope, id?: string): Promise<void> {
-    const tags = [workflowListTag(scope.projectId, scope.environment)];
+  #announce(tx: Tx | undefined, tenant: Tenant, id?: string): Promise<void> {
+    const tags = [workflowListTag(tenant.projectId, tenant.environment)];
     if (id !== undefined) tags.push(workflowTag(id));
     return whenCommitted(tx, () => this.invalidation.invalidate(tags));
   }
@@ -196,13 +196,13 @@ export class WorkflowService {
    * snapshot (kept versions never change), so a replace or delete running meanwhile cannot
    * split a page.
    */
-  async list(scope: DataScope, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
+  async list(tenant: Tenant, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
     const position = decodeCursor(list, cursor);
     const filtered = status !== undefined;
     const values: ListValues = {
-      projectId: scope.projectId,
-      environment: scope.environment,
+      projectId: tenant.projectId,
+      environment: tenant.environment,
       ...(filtered ? { status } : {}),
       ...(position ? { createdAt: position.createdAt, afterId: position.id } : {}),
       limit: limit + 1,
@@ -213,7 +213,7 @@ export class WorkflowService {
       const generation = this.#pagesKept.generation;
       // Frozen: one array answers many requests.
       keys = Object.freeze((await this.pageKeys(filtered, position !== null).execute(values)).map((key) => Object.freeze(key)));
-      this.#pagesKept.set(pageKey, keys, [workflowListTag(scope.projectId, scope.environment)], generation);
+      this.#pagesKept.set(pageKey, keys, [workflowListTag(tenant.projectId, tenant.environment)], generation);
     }
     // The extra key (limit + 1) only says whether another page exists.
     if (keys.slice(0, limit).every((key) => this.#versions.has(versionKey(key)))) {
@@ -223,14 +223,14 @@ export class WorkflowService {
     return toPage(list, rows, limit, this.#toWorkflow, byCreation);
   }
 
-  async get(scope: DataScope, id: string): Promise<Workflow> {
+  async get(tenant: Tenant, id: string): Promise<Workflow> {
     // The tenant is part of the key: an id alone never reaches another project's workflow.
-    const cacheKey = `${scope.projectId}\u0000${scope.environment}\u0000${id}`;
+    const cacheKey = `${tenant.projectId}\u0000${tenant.environment}\u0000${id}`;
     const current = this.#current.get(cacheKey);
     const kept = current === undefined ? undefined : this.#versions.get(current);
     if (kept !== undefined) return kept;
     const generation = this.#current.generation;
-    const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
+    const row = await this.#byId.executeTakeFirst({ id, projectId: tenant.projectId, environment: tenant.environment });
     if (!row) throw notFound('workflow');
     const workflow = this.#toWorkflow(row);
     // A version too large to be kept cannot be answered from memory: nothing to remember.
@@ -240,20 +240,20 @@ export class WorkflowService {
   }
 
   /** The stored row, for the run service (it needs the raw definition). */
-  async row(scope: DataScope, id: string, options: { includeDeleted?: boolean } = {}, executor: Kysely<Database> = this.db): Promise<Row> {
+  async row(tenant: Tenant, id: string, options: { includeDeleted?: boolean } = {}, executor: Kysely<Database> = this.db): Promise<Row> {
     let query = executor
       .selectFrom('workflows')
       .selectAll()
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment);
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment);
     if (!options.includeDeleted) query = query.where('deleted_at', 'is', null);
     const row = await query.executeTakeFirst();
     if (!row) throw notFound('workflow');
     return row;
   }
 
-  async replace(scope: DataScope, id: string, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
+  async replace(tenant: Tenant, id: string, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
     const executor = tx?.trx ?? this.db;
     checkConsistency(input);
     // One statement, so two concurrent replaces both apply in full, one after the other,
@@ -264,37 +264,37 @@ export class WorkflowService {
       .updateTable('workflows')
       .set((eb) => ({ ...definitionColumns(input), version: eb('version', '+', 1), updated_at: iso(this.clock()) }))
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound('workflow');
-    await this.#announce(tx, scope, id);
+    await this.#announce(tx, tenant, id);
     return this.#toWorkflow(row);
   }
 
-  async delete(scope: DataScope, id: string, tx?: Tx): Promise<void> {
+  async delete(tenant: Tenant, id: string, tx?: Tx): Promise<void> {
     const executor = tx?.trx ?? this.db;
     const result = await executor
       .updateTable('workflows')
       .set({ deleted_at: iso(this.clock()) })
       .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw notFound('workflow');
-    await this.#announce(tx, scope, id);
+    await this.#announce(tx, tenant, id);
   }
 
-  /** Active workflows of the scope listening for `eventType`. */
-  async listeningTo(scope: DataScope, eventType: string, executor: Kysely<Database> = this.db): Promise<Row[]> {
+  /** Active workflows of the tenant listening for `eventType`. */
+  async listeningTo(tenant: Tenant, eventType: string, executor: Kysely<Database> = this.db): Promise<Row[]> {
     return executor
       .selectFrom('workflows')
       .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('event_type', '=', eventType)
       .where('status', '=', 'active')
       .where('deleted_at', 'is', null)

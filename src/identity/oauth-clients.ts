@@ -14,7 +14,7 @@ import { randomBase62, randomToken } from '../crypto/random.ts';
 import type { Database, OAuthClientsTable } from '../db/schema.ts';
 import { transactionOn, type Tx } from '../db/transaction.ts';
 import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
-import type { DataScope } from '../domain/scope.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { TokenFamilies } from './token-families.ts';
@@ -107,16 +107,16 @@ export class OAuthClientService {
     return { ...view(row), client_secret: secret };
   }
 
-  async list(scope: DataScope, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
+  async list(tenant: Tenant, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
     const position = decodeCursor('oauth_clients', cursor);
-    let query = this.scoped(this.db, scope);
+    let query = this.scoped(this.db, tenant);
     if (position) query = query.where(afterPosition(position));
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     return toPage('oauth_clients', rows, limit, view, byCreation);
   }
 
-  async get(scope: DataScope, id: string): Promise<OAuthClientView> {
-    return view(await this.find(this.db, scope, id));
+  async get(tenant: Tenant, id: string): Promise<OAuthClientView> {
+    return view(await this.find(this.db, tenant, id));
   }
 
   /**
@@ -150,17 +150,17 @@ export class OAuthClientService {
     return stored !== null && this.hash.candidates(secret).map((hash) => safeEqual(hash, stored)).includes(true);
   }
 
-  private scoped(db: Kysely<Database>, scope: DataScope) {
+  private scoped(db: Kysely<Database>, tenant: Tenant) {
     return db
       .selectFrom('oauth_clients')
       .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
+      .where('project_id', '=', tenant.projectId)
+      .where('environment', '=', tenant.environment)
       .where('deleted_at', 'is', null);
   }
 
-  private async find(db: Kysely<Database>, scope: DataScope, id: string): Promise<ClientRow> {
-    const row = await this.scoped(db, scope).where('id', '=', id).executeTakeFirst();
+  private async find(db: Kysely<Database>, tenant: Tenant, id: string): Promise<ClientRow> {
+    const row = await this.scoped(db, tenant).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('OAuth app');
     return row;
   }
