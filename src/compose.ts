@@ -17,6 +17,12 @@ import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { connectRedis, type RedisConnection } from './dependencies/redis.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { AuditLogRepository } from './db/repositories/audit-log.ts';
+import { ConnectionRepository } from './db/repositories/connections.ts';
+import { EventRepository } from './db/repositories/events.ts';
+import { IdempotencyRepository } from './db/repositories/idempotency.ts';
+import { RunRepository } from './db/repositories/runs.ts';
+import { WorkflowRepository } from './db/repositories/workflows.ts';
 import { groupCommitOn, transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
@@ -136,7 +142,7 @@ async function assemble(
       ? localInvalidation(database.externalVersion)
       : noCaching();
 
-  const audit = new AuditLog(db, clock);
+  const audit = new AuditLog(new AuditLogRepository(db), clock);
   const lastUsed = new LastUsedRecorder(db, { logger });
   const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
@@ -147,12 +153,12 @@ async function assemble(
   // pages, and authentication's caches must not see their generation move that often (a key
   // read while it moves is not kept).
   const workflowInvalidation = database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
-  const workflows = new WorkflowService(db, clock, { invalidation: workflowInvalidation });
+  const workflows = new WorkflowService(new WorkflowRepository(db), clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
   const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
-  const runs = new RunService(db, clock, workflows, runner);
-  const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
-  const events = new EventService(db, clock, workflows, runs);
+  const runs = new RunService(new RunRepository(db), clock, workflows, runner);
+  const connections = new ConnectionService(new ConnectionRepository(db), clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
+  const events = new EventService(new EventRepository(), clock, workflows, runs);
   const accounts = new AccountService(db, clock, invalidation);
   // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
   const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
@@ -164,7 +170,7 @@ async function assemble(
     : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
-  const rateLimitAudit = new RateLimitAudit(audit, db, clock, logger);
+  const rateLimitAudit = new RateLimitAudit(audit, clock, logger);
   const identity = await createIdentity({
     db,
     clock,
@@ -201,7 +207,7 @@ async function assemble(
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 
-  const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(db, clock), limiter, guard, rateLimitAudit });
+  const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(new IdempotencyRepository(db), clock), limiter, guard, rateLimitAudit });
   await runner.start();
 
   return {

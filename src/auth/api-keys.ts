@@ -7,10 +7,11 @@ import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, keyTag } from '../cache/tags.ts';
 import type { components } from '../../generated/api.d.ts';
 import type { Database } from '../db/schema.ts';
-import { transactionOn, whenCommitted, type Tx } from '../db/transaction.ts';
+import { transactionOn, type Tx } from '../db/transaction.ts';
+import { afterPosition } from '../db/repositories/keyset.ts';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { newId } from '../domain/ids.ts';
-import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import { byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { parseCidr, type Cidr } from '../net/cidr.ts';
@@ -245,8 +246,8 @@ export class ApiKeyService {
     return this.view(await this.find(this.db, principal, id));
   }
 
-  async revoke(principal: Principal, id: string, tx?: Tx): Promise<{ key: ApiKeyView; changed: boolean }> {
-    const db = tx?.trx ?? this.db;
+  async revoke(principal: Principal, id: string, tx: Tx): Promise<{ key: ApiKeyView; changed: boolean }> {
+    const db = tx.trx;
     const row = await this.find(db, principal, id);
     // Revoking itself only ever takes reach away, whatever secret the key was sent with.
     const itself = principal.method === 'api_key' && principal.keyId === id;
@@ -255,7 +256,7 @@ export class ApiKeyService {
     const revokedAt = iso(this.clock());
     await db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
     // After the commit, before answering: the next request with this key, here or on any instance, must be refused.
-    await whenCommitted(tx, () => this.invalidation.invalidate([keyTag(id)]));
+    tx.afterCommit(() => this.invalidation.invalidate([keyTag(id)]));
     return { key: this.view({ ...row, revoked_at: revokedAt }), changed: true };
   }
 
@@ -297,9 +298,9 @@ export class ApiKeyService {
   }
 
   /** Revokes the key a leaked secret belongs to, if it is one. Says nothing to the reporter either way. */
-  async revokeLeaked(secret: string, tx?: Tx): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
+  async revokeLeaked(secret: string, tx: Tx): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
     if (!parseApiKey(secret)) return null;
-    const db = tx?.trx ?? this.db;
+    const db = tx.trx;
     const row = await db
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
@@ -312,7 +313,7 @@ export class ApiKeyService {
     // would take down the new secret they just deployed.
     if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= this.clock()) return null;
     await db.updateTable('api_keys').set({ revoked_at: iso(this.clock()) }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
-    await whenCommitted(tx, () => this.invalidation.invalidate([keyTag(row.id)]));
+    tx.afterCommit(() => this.invalidation.invalidate([keyTag(row.id)]));
     return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
   }
 

@@ -218,7 +218,7 @@ export async function createKey(
   try {
     key = await transactionOn(services.db)(async (tx) => {
       const created = await services.apiKeys.create(operator, valid, tx);
-      await services.audit.record(
+      await services.audit.recordIn(
         context,
         {
           action: 'api_key.created',
@@ -228,7 +228,7 @@ export async function createKey(
           actor: SYSTEM,
           tenant: { accountId: account.id, projectId, environment },
         },
-        tx.trx,
+        tx,
       );
       return created;
     });

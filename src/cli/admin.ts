@@ -12,6 +12,7 @@ import { loadContract } from '../contract/operations.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import { openDatabase } from '../db/database.ts';
+import { AuditLogRepository } from '../db/repositories/audit-log.ts';
 import { redisOptions } from '../dependencies/redis.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { systemClock } from '../domain/time.ts';
@@ -115,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
       identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
-      audit: new AuditLog(db, systemClock),
+      audit: new AuditLog(new AuditLogRepository(db), systemClock),
       contractDocument,
     };
     let lines: string[];

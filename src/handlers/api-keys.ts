@@ -20,7 +20,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
     async createApiKey({ body, context }) {
       const key = await transaction(async (tx) => {
         const created = await apiKeys.create(principalOf(context), body, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'api_key.created',
@@ -28,7 +28,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
             resource: { type: 'api_key', id: created.id },
             metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at },
           },
-          tx.trx,
+          tx,
         );
         return created;
       });
@@ -40,7 +40,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
     async revokeApiKey({ params, context }) {
       const key = await transaction(async (tx) => {
         const { key: revoked, changed } = await apiKeys.revoke(principalOf(context), params.key_id, tx);
-        if (changed) await audit.record(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx.trx);
+        if (changed) await audit.recordIn(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx);
         return revoked;
       });
       return { status: 200, body: ok(key) };
@@ -49,7 +49,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       const grace = body?.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
       const key = await transaction(async (tx) => {
         const rotated = await apiKeys.rotate(principalOf(context), params.key_id, grace, tx);
-        await audit.record(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx.trx);
+        await audit.recordIn(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx);
         return rotated;
       });
       return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
@@ -66,7 +66,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       await transaction(async (tx) => {
         const revoked = await apiKeys.revokeLeaked(body.credential, tx);
         if (!revoked) return;
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'api_key.reported_leaked',
@@ -76,7 +76,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
             tenant: { accountId: revoked.accountId, projectId: revoked.projectId, environment: revoked.environment },
             metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
           },
-          tx.trx,
+          tx,
         );
       });
       return { status: 202, body: ok({ received: true as const }), headers };

@@ -12,10 +12,10 @@ export function connectionHandlers({ connections, audit, transaction }: Services
       return { status: 200, body: listOf(await connections.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createConnection({ body, context }) {
-      const connection = await transaction(async ({ trx }) => {
-        const created = await connections.create(tenantOf(principalOf(context)), body, trx);
+      const connection = await transaction(async (tx) => {
+        const created = await connections.create(tenantOf(principalOf(context)), body, tx);
         // The field names only: never the credentials.
-        await audit.record(context, { action: 'connection.created', outcome: 'success', resource: { type: 'connection', id: created.id }, metadata: { provider: created.provider, auth_type: created.auth_type } }, trx);
+        await audit.recordIn(context, { action: 'connection.created', outcome: 'success', resource: { type: 'connection', id: created.id }, metadata: { provider: created.provider, auth_type: created.auth_type } }, tx);
         return created;
       });
       return { status: 201, body: ok(connection) };
@@ -24,9 +24,9 @@ export function connectionHandlers({ connections, audit, transaction }: Services
       return { status: 200, body: ok(await connections.get(tenantOf(principalOf(context)), params.connection_id)) };
     },
     async deleteConnection({ params, context }) {
-      await transaction(async ({ trx }) => {
-        await connections.delete(tenantOf(principalOf(context)), params.connection_id, trx);
-        await audit.record(context, { action: 'connection.deleted', outcome: 'success', resource: { type: 'connection', id: params.connection_id } }, trx);
+      await transaction(async (tx) => {
+        await connections.delete(tenantOf(principalOf(context)), params.connection_id, tx);
+        await audit.recordIn(context, { action: 'connection.deleted', outcome: 'success', resource: { type: 'connection', id: params.connection_id } }, tx);
       });
       return { status: 200, body: ok({ id: params.connection_id, deleted: true as const }) };
     },

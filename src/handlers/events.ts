@@ -13,10 +13,10 @@ export function eventHandlers({ events, audit, transaction }: Services): Pick<Ha
     async ingestEvent({ body, context }) {
       const receipt = await transaction(async (tx) => {
         const accepted = await events.ingest(tenantOf(principalOf(context)), body, tx);
-        await audit.record(context, { action: 'event.ingested', outcome: 'success', resource: { type: 'event', id: accepted.id }, metadata: { type: accepted.type, triggered_runs: accepted.triggered_runs.length } }, tx.trx);
+        await audit.recordIn(context, { action: 'event.ingested', outcome: 'success', resource: { type: 'event', id: accepted.id }, metadata: { type: accepted.type, triggered_runs: accepted.triggered_runs.length } }, tx);
         // Each started run is a mutation of its own (at most 100 per event).
         for (const runId of accepted.triggered_runs) {
-          await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: runId }, metadata: { trigger: 'event', event_id: accepted.id } }, tx.trx);
+          await audit.recordIn(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: runId }, metadata: { trigger: 'event', event_id: accepted.id } }, tx);
         }
         return accepted;
       });

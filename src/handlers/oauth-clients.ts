@@ -17,7 +17,7 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
     async createOAuthClient({ body, context }) {
       const client = await transaction(async (tx) => {
         const created = await clients.create(principalOf(context), body, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'oauth_client.created',
@@ -31,7 +31,7 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
               auth_method: created.token_endpoint_auth_method,
             },
           },
-          tx.trx,
+          tx,
         );
         return created;
       });
@@ -43,10 +43,10 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
     async deleteOAuthClient({ params, context }) {
       await transaction(async (tx) => {
         const { revokedGrants } = await clients.delete(principalOf(context), params.client_id, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           { action: 'oauth_client.deleted', outcome: 'success', resource: { type: 'oauth_client', id: params.client_id }, metadata: { revoked_grants: revokedGrants } },
-          tx.trx,
+          tx,
         );
       });
       return { status: 200, body: ok({ id: params.client_id, deleted: true as const }) };

@@ -18,7 +18,7 @@ export function runHandlers({ runs, audit, transaction }: Services): RunHandlers
     async cancelRun({ params, context }) {
       const run = await transaction(async (tx) => {
         const { run: cancelled, changed } = await runs.cancel(tenantOf(principalOf(context)), params.run_id, tx);
-        if (changed) await audit.record(context, { action: 'run.cancelled', outcome: 'success', resource: { type: 'run', id: cancelled.id } }, tx.trx);
+        if (changed) await audit.recordIn(context, { action: 'run.cancelled', outcome: 'success', resource: { type: 'run', id: cancelled.id } }, tx);
         return cancelled;
       });
       return { status: 200, body: ok(run) };
@@ -26,7 +26,7 @@ export function runHandlers({ runs, audit, transaction }: Services): RunHandlers
     async retryRun({ params, context }) {
       const run = await transaction(async (tx) => {
         const retried = await runs.retry(tenantOf(principalOf(context)), params.run_id, tx);
-        await audit.record(context, { action: 'run.retried', outcome: 'success', resource: { type: 'run', id: retried.id }, metadata: { retry_of: params.run_id } }, tx.trx);
+        await audit.recordIn(context, { action: 'run.retried', outcome: 'success', resource: { type: 'run', id: retried.id }, metadata: { retry_of: params.run_id } }, tx);
         return retried;
       });
       return { status: 202, body: ok(run) };

@@ -15,7 +15,7 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
     async createWorkflow({ body, context }) {
       const workflow = await transaction(async (tx) => {
         const created = await workflows.create(tenantOf(principalOf(context)), body, tx);
-        await audit.record(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, tx.trx);
+        await audit.recordIn(context, { action: 'workflow.created', outcome: 'success', resource: { type: 'workflow', id: created.id }, metadata: { version: 1 } }, tx);
         return created;
       });
       return { status: 201, body: ok(workflow) };
@@ -26,7 +26,7 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
     async replaceWorkflow({ params, body, context }) {
       const workflow = await transaction(async (tx) => {
         const replaced = await workflows.replace(tenantOf(principalOf(context)), params.workflow_id, body, tx);
-        await audit.record(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, tx.trx);
+        await audit.recordIn(context, { action: 'workflow.replaced', outcome: 'success', resource: { type: 'workflow', id: replaced.id }, metadata: { version: replaced.version } }, tx);
         return replaced;
       });
       return { status: 200, body: ok(workflow) };
@@ -34,14 +34,14 @@ export function workflowHandlers({ workflows, runs, audit, transaction }: Servic
     async deleteWorkflow({ params, context }) {
       await transaction(async (tx) => {
         await workflows.delete(tenantOf(principalOf(context)), params.workflow_id, tx);
-        await audit.record(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, tx.trx);
+        await audit.recordIn(context, { action: 'workflow.deleted', outcome: 'success', resource: { type: 'workflow', id: params.workflow_id } }, tx);
       });
       return { status: 200, body: ok({ id: params.workflow_id, deleted: true as const }) };
     },
     async runWorkflow({ params, body, context }) {
       const run = await transaction(async (tx) => {
         const started = await runs.runManually(tenantOf(principalOf(context)), params.workflow_id, body?.input ?? {}, tx);
-        await audit.record(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: started.id }, metadata: { workflow_id: started.workflow_id, trigger: 'manual' } }, tx.trx);
+        await audit.recordIn(context, { action: 'run.started', outcome: 'success', resource: { type: 'run', id: started.id }, metadata: { workflow_id: started.workflow_id, trigger: 'manual' } }, tx);
         return started;
       });
       return { status: 202, body: ok(run) };

@@ -10,7 +10,7 @@ import type { Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { revokedTag } from '../cache/tags.ts';
 import type { Database } from '../db/schema.ts';
-import { whenCommitted, type Tx } from '../db/transaction.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 
 export interface RevocationList {
@@ -18,7 +18,7 @@ export interface RevocationList {
    * Revokes `id` until `untilMs`, after which nothing that names it is valid anyway; with `tx`,
    * only once the unit of work commits (with the change that revokes, and its audit entry).
    */
-  revoke(id: string, untilMs: number, tx?: Tx): Promise<void>;
+  revoke(id: string, untilMs: number, tx: Tx): Promise<void>;
   /** Whether any of `ids` is revoked. */
   anyRevoked(ids: readonly string[]): Promise<boolean>;
 }
@@ -33,8 +33,8 @@ export class SqlRevocationList implements RevocationList {
     private readonly clock: Clock,
   ) {}
 
-  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
-    const db = tx?.trx ?? this.db;
+  async revoke(id: string, untilMs: number, tx: Tx): Promise<void> {
+    const db = tx.trx;
     const expiresAt = iso(untilMs);
     await db
       .insertInto('revoked_tokens')
@@ -75,9 +75,9 @@ export class CachedRevocationList implements RevocationList {
     this.#answers = new TaggedCache(invalidation, { maxEntries: 20_000, maxAgeMs: 30_000 });
   }
 
-  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
+  async revoke(id: string, untilMs: number, tx: Tx): Promise<void> {
     await this.list.revoke(id, untilMs, tx);
-    await whenCommitted(tx, () => this.invalidation.invalidate([revokedTag(id)]));
+    tx.afterCommit(() => this.invalidation.invalidate([revokedTag(id)]));
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {

@@ -62,7 +62,8 @@ test('hash secret and encryption key rotate without losing a key, a credential o
   const first = await bootstrap(before.server.config, before.server.services.accounts, before.server.services.apiKeys);
   const key = first!.testKey;
   const scope = { projectId: first!.projectId, environment: 'test' as const };
-  const connection = await before.server.services.connections.create(scope, { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'xoxb-rotation-check' } });
+  const { transaction, connections } = before.server.services;
+  const connection = await transaction((tx) => connections.create(scope, { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'xoxb-rotation-check' } }, tx));
   expect((await get(`${before.url}/v1/workflows`, key)).status).toBe(200);
   await before.stop();
 
