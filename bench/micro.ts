@@ -19,7 +19,9 @@ import pino from 'pino';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseApiKey } from '../src/auth/api-key-format.ts';
-import { ApiKeyService } from '../src/auth/api-keys.ts';
+import { ApiKeyVerifier } from '../src/auth/api-key-verification.ts';
+import { VerifiedKeyCache } from '../src/auth/verified-key-cache.ts';
+import { ApiKeyRepository } from '../src/db/repositories/api-keys.ts';
 import { LastUsedRecorder } from '../src/auth/last-used.ts';
 import { noCaching } from '../src/cache/invalidation.ts';
 import { SqlRevocationList } from '../src/identity/revocation.ts';
@@ -140,13 +142,15 @@ async function main(): Promise<void> {
     await measure('reference: Express + express-openapi-validator (requests)', () => inject(validated as never, getById), timings);
 
     console.log('\npieces of the hot path');
-    const { apiKeys, workflows } = server.services;
+    const { workflows } = server.services;
+    const apiKeys = server.apiKeyVerifier;
     const hash = keyedHasher(config.hashSecret!, 'api-key');
     await measure('api key: format + checksum (parseApiKey)', () => parseApiKey(data.key), timings);
     await measure('api key: keyed hash (HMAC-SHA-256)', () => hash(data.key), timings);
     await measure('api key: authenticate, warm (cached verified key)', () => apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
     // The same service without a cache: every call reads the key from the database.
-    const uncached = new ApiKeyService(server.database.db, hash, Date.now, new LastUsedRecorder(server.database.db), noCaching());
+    const keys = new ApiKeyRepository(server.database.db);
+    const uncached = new ApiKeyVerifier(keys, hash, Date.now, new LastUsedRecorder(keys), new VerifiedKeyCache(noCaching()));
     await measure('api key: authenticate, cold (database lookup)', () => uncached.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
 
     const { accessTokens, tokenVerifier } = server.identity;

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { localInvalidation, noCaching, redisInvalidation } from './cache/invalidation.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { ApiKeyService } from './auth/api-keys.ts';
+import { ApiKeyManagement } from './auth/api-key-management.ts';
+import { ApiKeyVerifier } from './auth/api-key-verification.ts';
 import type { TokenVerifier } from './auth/principal.ts';
 import { LastUsedRecorder } from './auth/last-used.ts';
+import { VerifiedKeyCache } from './auth/verified-key-cache.ts';
 import type { Config } from './config.ts';
 import { loadContract, type Contract } from './contract/operations.ts';
 import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
@@ -17,6 +19,7 @@ import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { connectRedis, type RedisConnection } from './dependencies/redis.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { ApiKeyRepository } from './db/repositories/api-keys.ts';
 import { AuditLogRepository } from './db/repositories/audit-log.ts';
 import { ConnectionRepository } from './db/repositories/connections.ts';
 import { EventRepository } from './db/repositories/events.ts';
@@ -67,6 +70,8 @@ export interface Server {
   app: Express;
   config: Config;
   services: Services & { accounts: AccountService };
+  /** Authenticates presented API keys (the pipeline's; benchmarks). */
+  apiKeyVerifier: ApiKeyVerifier;
   /** Sessions, access tokens and the OAuth authorization server (signing-key rotation, tests). */
   identity: Identity;
   database: DatabaseHandle;
@@ -143,8 +148,11 @@ async function assemble(
       : noCaching();
 
   const audit = new AuditLog(new AuditLogRepository(db), clock);
-  const lastUsed = new LastUsedRecorder(db, { logger });
-  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
+  const keyRepository = new ApiKeyRepository(db);
+  const keyHash = keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets);
+  const lastUsed = new LastUsedRecorder(keyRepository, { logger });
+  const apiKeyVerifier = new ApiKeyVerifier(keyRepository, keyHash, clock, lastUsed, new VerifiedKeyCache(invalidation));
+  const apiKeys = new ApiKeyManagement(keyRepository, keyHash, clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
   // every reader the moment it commits: one process on SQLite (in-process, and data_version
   // for other processes). Across instances a Redis message arrives a moment after the commit,
@@ -207,13 +215,14 @@ async function assemble(
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 
-  const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(new IdempotencyRepository(db), clock), limiter, guard, rateLimitAudit });
+  const app = createApp({ config, contract, logger, clock, handlers, apiKeys: apiKeyVerifier, tokens, audit, idempotency: new IdempotencyStore(new IdempotencyRepository(db), clock), limiter, guard, rateLimitAudit });
   await runner.start();
 
   return {
     app,
     config,
     services,
+    apiKeyVerifier,
     identity,
     database,
     runner,

@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import { SYSTEM, type AuditLog } from '../audit/audit-log.ts';
-import type { ApiKeyService } from '../auth/api-keys.ts';
+import type { ApiKeyManagement } from '../auth/api-key-management.ts';
 import { ownerAuthority } from '../auth/principal.ts';
 import type { Encryptor } from '../crypto/aes-gcm.ts';
 import { isScope } from '../auth/scopes.ts';
@@ -28,7 +28,7 @@ export class AdminError extends Error {}
 export interface AdminServices {
   db: Kysely<Database>;
   accounts: AccountService;
-  apiKeys: ApiKeyService;
+  apiKeys: ApiKeyManagement;
   identity: Identity;
   /** The current encryption key and the ones being rotated out. */
   encryptor: Encryptor;
@@ -127,7 +127,7 @@ export async function importLegacyKey(
   if (scopes.length === 0 || unknown.length > 0) throw new AdminError(`--scopes must be a comma-separated list of scopes${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`);
   const account = await accountOf(services.db, options.account);
   const projectId = await projectOf(services.db, account.id, options.project);
-  const id = await services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes);
+  const id = await transactionOn(services.db)((tx) => services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes, tx));
   return [`Imported legacy key ${id} (${options.key.slice(0, 8)}...${options.key.slice(-4)}) into project ${projectId} (live) with ${scopes.join(', ')}.`, 'It authenticates through the X-API-Key header only, and its answers carry a Deprecation header.'];
 }
 

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AuditLog } from '../audit/audit-log.ts';
-import { ApiKeyService } from '../auth/api-keys.ts';
+import { ApiKeyManagement } from '../auth/api-key-management.ts';
 import { noCaching, redisInvalidation } from '../cache/invalidation.ts';
 import { LastUsedRecorder } from '../auth/last-used.ts';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -12,6 +12,7 @@ import { loadContract } from '../contract/operations.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import { openDatabase } from '../db/database.ts';
+import { ApiKeyRepository } from '../db/repositories/api-keys.ts';
 import { AuditLogRepository } from '../db/repositories/audit-log.ts';
 import { redisOptions } from '../dependencies/redis.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -105,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
     const { db } = database;
     const secrets = resolveSecrets(config);
     const guard = new BruteForceGuard({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: systemClock });
-    const lastUsed = new LastUsedRecorder(db);
+    const keyRepository = new ApiKeyRepository(db);
+    const lastUsed = new LastUsedRecorder(keyRepository);
     // Servers cache keys, sessions and plans: with several instances (Redis), what this command
     // changes is announced to them on Redis; a server on the same SQLite file notices by itself.
     const invalidation = redis ? redisInvalidation(redis, config.redisKeyPrefix, { listen: false }) : noCaching();
@@ -113,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     const services: AdminServices = {
       db,
       accounts: new AccountService(db, systemClock, invalidation),
-      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
+      apiKeys: new ApiKeyManagement(keyRepository, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
       identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
       audit: new AuditLog(new AuditLogRepository(db), systemClock),

@@ -2,7 +2,7 @@ import { ApiError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import { principalOf } from '../http/handler.ts';
 import { rateLimitHeaders, type BruteForceGuard } from '../rate-limit/index.ts';
-import { DEFAULT_LIMIT, listOf, ok } from './envelope.ts';
+import { DEFAULT_LIMIT, listOf, ok, tenantOf } from './envelope.ts';
 import type { Services } from './services.ts';
 
 type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey' | 'revokeApiKey' | 'rotateApiKey' | 'reportLeakedCredential'>;
@@ -15,7 +15,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
   return {
     async listApiKeys({ query, context }) {
       const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
-      return { status: 200, body: listOf(await apiKeys.list(principalOf(context), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      return { status: 200, body: listOf(await apiKeys.list(tenantOf(principalOf(context)), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createApiKey({ body, context }) {
       const key = await transaction(async (tx) => {
@@ -35,7 +35,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       return { status: 201, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
     },
     async getApiKey({ params, context }) {
-      return { status: 200, body: ok(await apiKeys.get(principalOf(context), params.key_id)) };
+      return { status: 200, body: ok(await apiKeys.get(tenantOf(principalOf(context)), params.key_id)) };
     },
     async revokeApiKey({ params, context }) {
       const key = await transaction(async (tx) => {

@@ -59,7 +59,7 @@ const get = (url: string, key: string) => fetch(url, { headers: { Authorization:
 test('hash secret and encryption key rotate without losing a key, a credential or a session', { timeout: 60_000 }, async () => {
   // 1. Running on the old secrets: a key, a connection, a signing key exist.
   const before = await serve({ AETHERFLOW_HASH_SECRET: hashOld, AETHERFLOW_ENCRYPTION_KEY: keyOld });
-  const first = await bootstrap(before.server.config, before.server.services.accounts, before.server.services.apiKeys);
+  const first = await bootstrap(before.server.config, before.server.services.accounts, before.server.services.apiKeys, before.server.services.transaction);
   const key = first!.testKey;
   const scope = { projectId: first!.projectId, environment: 'test' as const };
   const { transaction, connections } = before.server.services;
