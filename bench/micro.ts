@@ -21,7 +21,7 @@ import { loadConfig } from '../src/config.ts';
 import { parseApiKey } from '../src/auth/api-key-format.ts';
 import { ApiKeyVerifier } from '../src/auth/api-key-verification.ts';
 import { VerifiedKeyCache } from '../src/auth/verified-key-cache.ts';
-import { ApiKeyRepository } from '../src/db/repositories/api-keys.ts';
+import { repositoriesOn } from '../src/db/repositories/index.ts';
 import { LastUsedRecorder } from '../src/auth/last-used.ts';
 import { noCaching } from '../src/cache/invalidation.ts';
 import { SqlRevocationList } from '../src/identity/revocation.ts';
@@ -149,16 +149,16 @@ async function main(): Promise<void> {
     await measure('api key: keyed hash (HMAC-SHA-256)', () => hash(data.key), timings);
     await measure('api key: authenticate, warm (cached verified key)', () => apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
     // The same service without a cache: every call reads the key from the database.
-    const keys = new ApiKeyRepository(server.database.db);
-    const uncached = new ApiKeyVerifier(keys, hash, Date.now, new LastUsedRecorder(keys), new VerifiedKeyCache(noCaching()));
+    const repositories = repositoriesOn(server.database.db);
+    const uncached = new ApiKeyVerifier(repositories.apiKeys, hash, Date.now, new LastUsedRecorder(repositories.apiKeys), new VerifiedKeyCache(noCaching()));
     await measure('api key: authenticate, cold (database lookup)', () => uncached.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
 
     const { accessTokens, tokenVerifier } = server.identity;
     await measure('jwt: signature + claims (jose ES256 verify)', () => accessTokens.verify(login), timings);
     await measure('jwt: tokenVerifier.verify, warm (as the pipeline calls it)', () => tokenVerifier.verify(login), timings);
     // A new verifier per call: signature check, revocation list and token family from the database.
-    const revocations = new SqlRevocationList(server.database.db, Date.now);
-    await measure('jwt: tokenVerifier.verify, cold (signature + 2 queries)', () => new AccessTokenVerifier(server.database.db, accessTokens, revocations, Date.now).verify(login), timings);
+    const revocations = new SqlRevocationList(repositories.revokedTokens, Date.now);
+    await measure('jwt: tokenVerifier.verify, cold (signature + 2 queries)', () => new AccessTokenVerifier(repositories.tokenFamilies, accessTokens, revocations, Date.now).verify(login), timings);
 
     const principal = await apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1');
     const limiter = new RateLimiter({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: Date.now });

@@ -19,13 +19,7 @@ import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { connectRedis, type RedisConnection } from './dependencies/redis.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { ApiKeyRepository } from './db/repositories/api-keys.ts';
-import { AuditLogRepository } from './db/repositories/audit-log.ts';
-import { ConnectionRepository } from './db/repositories/connections.ts';
-import { EventRepository } from './db/repositories/events.ts';
-import { IdempotencyRepository } from './db/repositories/idempotency.ts';
-import { RunRepository } from './db/repositories/runs.ts';
-import { WorkflowRepository } from './db/repositories/workflows.ts';
+import { repositoriesOn } from './db/repositories/index.ts';
 import { groupCommitOn, transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
@@ -139,6 +133,7 @@ async function assemble(
 ): Promise<Server> {
   const { clock, logger, secrets, contract, rateLimitConfig, database, redis } = parts;
   const { db } = database;
+  const repositories = repositoriesOn(db);
 
   // How authentication's caches hear of revocations, rotations and plan changes (src/cache/invalidation.ts).
   const invalidation = redis
@@ -147,12 +142,13 @@ async function assemble(
       ? localInvalidation(database.externalVersion)
       : noCaching();
 
-  const audit = new AuditLog(new AuditLogRepository(db), clock);
-  const keyRepository = new ApiKeyRepository(db);
+  // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
+  const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
+  const audit = new AuditLog(repositories.audit, clock);
   const keyHash = keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets);
-  const lastUsed = new LastUsedRecorder(keyRepository, { logger });
-  const apiKeyVerifier = new ApiKeyVerifier(keyRepository, keyHash, clock, lastUsed, new VerifiedKeyCache(invalidation));
-  const apiKeys = new ApiKeyManagement(keyRepository, keyHash, clock, lastUsed, invalidation);
+  const lastUsed = new LastUsedRecorder(repositories.apiKeys, { logger });
+  const apiKeyVerifier = new ApiKeyVerifier(repositories.apiKeys, keyHash, clock, lastUsed, new VerifiedKeyCache(invalidation));
+  const apiKeys = new ApiKeyManagement(repositories.apiKeys, keyHash, clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
   // every reader the moment it commits: one process on SQLite (in-process, and data_version
   // for other processes). Across instances a Redis message arrives a moment after the commit,
@@ -161,15 +157,13 @@ async function assemble(
   // pages, and authentication's caches must not see their generation move that often (a key
   // read while it moves is not kept).
   const workflowInvalidation = database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
-  const workflows = new WorkflowService(new WorkflowRepository(db), clock, { invalidation: workflowInvalidation });
+  const workflows = new WorkflowService(repositories.workflows, clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
-  const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
-  const runs = new RunService(new RunRepository(db), clock, workflows, runner);
-  const connections = new ConnectionService(new ConnectionRepository(db), clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
-  const events = new EventService(new EventRepository(), clock, workflows, runs);
-  const accounts = new AccountService(db, clock, invalidation);
-  // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
-  const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
+  const runner = new StepRunner(repositories.runExecution, clock, logger, { soleInstance: database.dialect === 'sqlite' });
+  const runs = new RunService(repositories.runs, clock, workflows, runner);
+  const connections = new ConnectionService(repositories.connections, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
+  const events = new EventService(repositories.events, clock, workflows, runs);
+  const accounts = new AccountService(repositories.accounts, clock, transaction, invalidation);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   // One instance keeps counters in memory; several share them in Redis, and each falls back to its own memory while Redis is down.
@@ -180,7 +174,8 @@ async function assemble(
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
   const rateLimitAudit = new RateLimitAudit(audit, clock, logger);
   const identity = await createIdentity({
-    db,
+    repositories,
+    transaction,
     clock,
     publicUrl: config.publicUrl,
     secrets,
@@ -215,7 +210,7 @@ async function assemble(
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 
-  const app = createApp({ config, contract, logger, clock, handlers, apiKeys: apiKeyVerifier, tokens, audit, idempotency: new IdempotencyStore(new IdempotencyRepository(db), clock), limiter, guard, rateLimitAudit });
+  const app = createApp({ config, contract, logger, clock, handlers, apiKeys: apiKeyVerifier, tokens, audit, idempotency: new IdempotencyStore(repositories.idempotency, clock), limiter, guard, rateLimitAudit });
   await runner.start();
 
   return {

@@ -128,7 +128,7 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
         // A new cookie for the signed-in session: a cookie planted before sign-in is worthless after it.
         // The browser session commits with the entry of its sign-in.
         const signedInCookie = await transaction(async (tx) => {
-          const fresh = await browserSessions.signIn(attempt.user.id, cookie, tx.trx);
+          const fresh = await browserSessions.signIn(attempt.user.id, cookie, tx);
           await recordLoginIn(audit, context, attempt, 'consent_page', { client_id: request.client.id }, tx);
           return fresh;
         });
@@ -168,7 +168,7 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
             scopes: granted,
             codeChallenge: request.codeChallenge,
           },
-          tx.trx,
+          tx,
         );
         await audit.recordIn(context, consentEvent(request, signedIn, true, { scopes: granted, project_id: projectId }), tx);
         return issued;

@@ -117,7 +117,7 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
       await transaction(async (tx) => {
         const revoked = await identity.revocation.revoke(client, body.token, tx);
         if (!revoked) return;
-        const family = await identity.families.get(revoked.familyId, tx.trx);
+        const family = await identity.families.getIn(revoked.familyId, tx);
         await audit.recordIn(
           context,
           {

@@ -64,18 +64,15 @@ export class RunRepository {
   }
 }
 
-/** The runs' execution, by the instance `owner` (each statement commits on its own). */
+/** The runs' execution, each run by the instance (`owner`) holding its lease; each statement commits on its own. */
 export class RunExecution {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly owner: string,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Claims a queued run (queued -> running); a run no longer queued is left as it is. */
-  async claim(id: string, startedAt: string, leaseExpiresAt: string): Promise<void> {
+  async claim(owner: string, id: string, startedAt: string, leaseExpiresAt: string): Promise<void> {
     await this.db
       .updateTable('runs')
-      .set({ status: 'running', started_at: startedAt, lease_owner: this.owner, lease_expires_at: leaseExpiresAt })
+      .set({ status: 'running', started_at: startedAt, lease_owner: owner, lease_expires_at: leaseExpiresAt })
       .where('id', '=', id)
       .where('status', '=', 'queued')
       .executeTakeFirst();
@@ -86,30 +83,30 @@ export class RunExecution {
   }
 
   /** Writes the progress of a run this instance executes; false when it is no longer its own (cancelled, taken over). */
-  async save(id: string, progress: Pick<RunRow, 'step_results' | 'variables'>): Promise<boolean> {
-    const updated = await this.db.updateTable('runs').set(progress).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', this.owner).executeTakeFirst();
+  async save(owner: string, id: string, progress: Pick<RunRow, 'step_results' | 'variables'>): Promise<boolean> {
+    const updated = await this.db.updateTable('runs').set(progress).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner).executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
   }
 
   /** Writes the end of a run this instance executes (unless it is no longer its own). */
-  async finish(id: string, end: Pick<RunRow, 'status' | 'step_results' | 'variables' | 'output' | 'error' | 'finished_at'>): Promise<void> {
-    await this.db.updateTable('runs').set(end).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', this.owner).execute();
+  async finish(owner: string, id: string, end: Pick<RunRow, 'status' | 'step_results' | 'variables' | 'output' | 'error' | 'finished_at'>): Promise<void> {
+    await this.db.updateTable('runs').set(end).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner).execute();
   }
 
   /** Keeps the leases of the runs this instance is executing. */
-  async renew(ids: readonly string[], leaseExpiresAt: string): Promise<void> {
+  async renew(owner: string, ids: readonly string[], leaseExpiresAt: string): Promise<void> {
     await this.db
       .updateTable('runs')
       .set({ lease_expires_at: leaseExpiresAt })
       .where('id', 'in', [...ids])
-      .where('lease_owner', '=', this.owner)
+      .where('lease_owner', '=', owner)
       .where('status', '=', 'running')
       .execute();
   }
 
   /** Hands this instance's leases back (at shutdown): they expire now. */
-  async release(now: string): Promise<void> {
-    await this.db.updateTable('runs').set({ lease_expires_at: now }).where('lease_owner', '=', this.owner).where('status', '=', 'running').execute();
+  async release(owner: string, now: string): Promise<void> {
+    await this.db.updateTable('runs').set({ lease_expires_at: now }).where('lease_owner', '=', owner).where('status', '=', 'running').execute();
   }
 
   /**
@@ -117,11 +114,11 @@ export class RunExecution {
    * then answers the running runs this instance holds and the queued runs created at or
    * before `queuedBefore` (every queued run when null).
    */
-  async takeOver(everything: boolean, now: string, leaseExpiresAt: string, queuedBefore: string | null): Promise<{ running: string[]; queued: string[] }> {
-    let claim = this.db.updateTable('runs').set({ lease_owner: this.owner, lease_expires_at: leaseExpiresAt }).where('status', '=', 'running');
+  async takeOver(owner: string, everything: boolean, now: string, leaseExpiresAt: string, queuedBefore: string | null): Promise<{ running: string[]; queued: string[] }> {
+    let claim = this.db.updateTable('runs').set({ lease_owner: owner, lease_expires_at: leaseExpiresAt }).where('status', '=', 'running');
     if (!everything) claim = claim.where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]));
     await claim.execute();
-    const running = await this.db.selectFrom('runs').select('id').where('status', '=', 'running').where('lease_owner', '=', this.owner).execute();
+    const running = await this.db.selectFrom('runs').select('id').where('status', '=', 'running').where('lease_owner', '=', owner).execute();
     let queued = this.db.selectFrom('runs').select('id').where('status', '=', 'queued');
     if (queuedBefore !== null) queued = queued.where('created_at', '<=', queuedBefore);
     const stranded = await queued.execute();
