@@ -1,5 +1,6 @@
 // Workflows: definitions scoped to a project and environment. Deleted workflows
 // are kept (soft delete) so that their runs keep pointing at something.
+import { LRUCache } from 'lru-cache';
 import type { components } from '../../generated/api.d.ts';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
@@ -55,10 +56,11 @@ export class WorkflowService {
    * the soft delete, whose rows are never read here), so an entry can never be stale, on
    * one instance or several, and needs no invalidation. Entries are deep-frozen with their
    * JSON text (src/json-text.ts): one object answers many requests, and a caller that
-   * tried to change it would throw rather than alter the next answer.
+   * tried to change it would throw rather than alter the next answer. Bounded by the
+   * characters of their JSON text (KEPT), the least recently used going first; a version
+   * larger than the per-entry bound is not kept, and is rebuilt whenever it is read.
    */
-  readonly #versions = new Map<string, Workflow>();
-  #keptText = 0;
+  readonly #versions: LRUCache<string, Workflow>;
   /** The version GET answers (its key in #versions), by tenant and id: see CURRENT. */
   readonly #current: TaggedCache<string>;
   /** A list page's keys, by tenant, filter, position and size: see PAGES. */
@@ -68,27 +70,16 @@ export class WorkflowService {
     const kept = this.#versions.get(key);
     if (kept !== undefined) return kept;
     const workflow = withJsonText(toWorkflow(row));
-    const size = jsonText(workflow).length;
-    if (size <= this.kept.textPerEntry) {
-      // Oldest first out; a version is rebuilt when next read.
-      while (this.#keptText + size > this.kept.textBudget) {
-        const [oldest, entry] = this.#versions.entries().next().value!;
-        this.#versions.delete(oldest);
-        this.#keptText -= jsonText(entry).length;
-      }
-      this.#versions.set(key, workflow);
-      this.#keptText += size;
-    }
+    this.#versions.set(key, workflow);
     return workflow;
   };
 
-  private readonly kept: { textBudget: number; textPerEntry: number };
   /** How the caches of GET and of the list hear of creates, replaces and deletes (noCaching: they are not used). */
   private readonly invalidation: Invalidation;
 
   /** What the kept versions hold (tests). */
   keptVersions(): { count: number; textCharacters: number } {
-    return { count: this.#versions.size, textCharacters: this.#keptText };
+    return { count: this.#versions.size, textCharacters: this.#versions.calculatedSize };
   }
 
   constructor(
@@ -96,7 +87,8 @@ export class WorkflowService {
     private readonly clock: Clock,
     options: { kept?: { textBudget: number; textPerEntry: number }; invalidation?: Invalidation } = {},
   ) {
-    this.kept = options.kept ?? KEPT;
+    const kept = options.kept ?? KEPT;
+    this.#versions = new LRUCache({ maxSize: kept.textBudget, maxEntrySize: kept.textPerEntry, sizeCalculation: (workflow) => jsonText(workflow).length });
     this.invalidation = options.invalidation ?? noCaching();
     this.#current = new TaggedCache(this.invalidation, CURRENT);
     this.#pagesKept = new TaggedCache(this.invalidation, PAGES);
