@@ -197,7 +197,7 @@ function operatorName(): string | null {
 }
 
 /**
- * A new API key, made as `POST /v1/auth/api-keys` makes one (ApiKeyService.create, with
+ * A new API key, made as `POST /v1/auth/api-keys` makes one (ApiKeyManagement.create, with
  * the contract's schema checked first), acting with the account's full reach in the
  * project and environment named; the secret is printed once, and the creation audited
  * as the API audits it, with the operator as a `system` actor.
