@@ -4,7 +4,6 @@
 import type { AuditEvent } from '../audit/audit-log.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
-import type { RequestContext } from '../http/request-context.ts';
 import { checkAuthorizationRequest, identifyApp, redirectTo, type AuthorizationRequest } from '../identity/authorization-request.ts';
 import { renderConsentPage, renderLoginPage } from '../identity/authorize-pages.ts';
 import type { Identity } from '../identity/identity.ts';
