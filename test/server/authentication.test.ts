@@ -138,7 +138,8 @@ describe('legacy wfk_ keys', () => {
   let legacyId: string;
 
   beforeAll(async () => {
-    legacyId = await server.server.services.apiKeys.importLegacy({ accountId: server.accountId, projectId: server.projectId }, 'Old integration', legacy, ['workflows:read']);
+    const { transaction, apiKeys } = server.server.services;
+    legacyId = await transaction((tx) => apiKeys.importLegacy({ accountId: server.accountId, projectId: server.projectId }, 'Old integration', legacy, ['workflows:read'], tx));
   });
 
   it('authenticate through X-API-Key, answered with a Deprecation header', async () => {

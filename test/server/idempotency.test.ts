@@ -4,6 +4,7 @@
 // same key with another request is a 409; concurrent requests with one key run
 // the operation once; keys are per principal and per operation; kept 24 hours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyRepository } from '../../src/db/repositories/idempotency.ts';
 import { IdempotencyStore, IN_PROGRESS_LEASE_MS } from '../../src/domain/idempotency.ts';
 import { ApiError } from '../../src/errors.ts';
 import { call, mainTenant } from '../support/fixtures.ts';
@@ -237,7 +238,7 @@ describe('the race, with an operation that takes time', () => {
   // the real store, on the server's SQLite file, runs an operation that waits for a
   // timer, as one would on PostgreSQL or when calling a third party.
   it('runs once; the others get idempotency_in_progress while it runs, then the replay', async () => {
-    const store = new IdempotencyStore(server.server.database.db, time.clock);
+    const store = new IdempotencyStore(new IdempotencyRepository(server.server.database.db), time.clock);
     const scope = { projectId: server.projectId, environment: 'test', principalId: 'key_race00000000000000000000', operationId: 'createWorkflow', key: freshKey() };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Race' } };
     const name = `Race ${freshKey()}`;
@@ -245,7 +246,8 @@ describe('the race, with an operation that takes time', () => {
     const execute = async () => {
       executions += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const workflow = await server.server.services.workflows.create({ projectId: server.projectId, environment: 'test' }, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }));
+      const { transaction, workflows } = server.server.services;
+      const workflow = await transaction((tx) => workflows.create({ projectId: server.projectId, environment: 'test' }, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }), tx));
       return { status: 201, body: { success: true, data: workflow }, headers: {} };
     };
 
@@ -269,7 +271,7 @@ describe('the race, with an operation that takes time', () => {
   });
 
   it('a claim whose request never finished (its instance died, or it lost the database) is taken over after the lease, not refused for a day', async () => {
-    const store = new IdempotencyStore(server.server.database.db, time.clock);
+    const store = new IdempotencyStore(new IdempotencyRepository(server.server.database.db), time.clock);
     const scope = { projectId: server.projectId, environment: 'test', principalId: 'key_lease0000000000000000000', operationId: 'createWorkflow', key: freshKey() };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Lease' } };
     // Never settles: what a request that died after its claim leaves behind.

@@ -5,6 +5,8 @@
 // bodies carrying them are written exactly as JSON.stringify writes them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
+import { WorkflowRepository } from '../../src/db/repositories/workflows.ts';
+import { transactionOn } from '../../src/db/transaction.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
 import { jsonText, withJsonText } from '../../src/json-text.ts';
@@ -32,12 +34,12 @@ describe('workflows kept per version', () => {
   it('follow a replace made by another instance at once, in GET and in the list', async () => {
     const scope = { projectId: server.projectId, environment: 'test' as const };
     const here = server.server.services.workflows;
-    const there = new WorkflowService(other.db, systemClock);
-    const created = await here.create(scope, input('first'));
+    const there = new WorkflowService(new WorkflowRepository(other.db), systemClock);
+    const created = await server.server.services.transaction((tx) => here.create(scope, input('first'), tx));
     // Read here, so that this instance holds version 1's steps.
     expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'first', level: 'info' }]);
 
-    const replaced = await there.replace(scope, created.id, input('second'));
+    const replaced = await transactionOn(other.db)((tx) => there.replace(scope, created.id, input('second'), tx));
     expect(replaced.version).toBe(2);
     expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'second', level: 'info' }]);
     const listed = (await here.list(scope, undefined, 100)).items.find((workflow) => workflow.id === created.id);
@@ -47,7 +49,7 @@ describe('workflows kept per version', () => {
   it('are shared between answers, so they cannot be changed', async () => {
     const scope = { projectId: server.projectId, environment: 'test' as const };
     const workflows = server.server.services.workflows;
-    const created = await workflows.create(scope, input('frozen'));
+    const created = await server.server.services.transaction((tx) => workflows.create(scope, input('frozen'), tx));
     const first = await workflows.get(scope, created.id);
     expect(() => first.steps.push({ id: 'extra', type: 'wait', seconds: 1 })).toThrow(TypeError);
     expect(() => {
@@ -87,10 +89,10 @@ describe('list pages', () => {
     const statements: string[] = [];
     const observed = await openDatabase(server.config, (sql) => statements.push(sql));
     try {
-      const warm = new WorkflowService(observed.db, systemClock);
-      for (let i = 0; i < 12; i++) await warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) });
+      const warm = new WorkflowService(new WorkflowRepository(observed.db), systemClock);
+      for (let i = 0; i < 12; i++) await transactionOn(observed.db)((tx) => warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) }, tx));
       for (const status of [undefined, 'paused', 'active'] as const) {
-        const cold = new WorkflowService(other.db, systemClock);
+        const cold = new WorkflowService(new WorkflowRepository(other.db), systemClock);
         let cursor: string | undefined;
         let pages = 0;
         do {
@@ -117,11 +119,11 @@ describe('list pages', () => {
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
     const scope = { projectId: server.projectId, environment: 'test' as const };
-    const workflows = new WorkflowService(other.db, systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
+    const workflows = new WorkflowService(new WorkflowRepository(other.db), systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
     // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
     const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await workflows.create(scope, sized(3_000, `n${i}`))).id);
+    for (let i = 0; i < 10; i++) ids.push((await transactionOn(other.db)((tx) => workflows.create(scope, sized(3_000, `n${i}`), tx))).id);
     let kept = workflows.keptVersions();
     // Each is ~3.3k characters of JSON: 6 fit in 20,000, the 4 oldest went out.
     expect(kept.textCharacters).toBeLessThanOrEqual(20_000);
@@ -130,7 +132,7 @@ describe('the memory kept', () => {
     expect((await workflows.get(scope, ids[0]!)).steps[0]).toMatchObject({ values: { v: `n0 ${'x'.repeat(3_000)}` } });
 
     kept = workflows.keptVersions();
-    const large = await workflows.create(scope, sized(9_000, 'large'));
+    const large = await transactionOn(other.db)((tx) => workflows.create(scope, sized(9_000, 'large'), tx));
     expect(workflows.keptVersions()).toEqual(kept);
     const read = await workflows.get(scope, large.id);
     expect(read.steps[0]).toMatchObject({ values: { v: `large ${'x'.repeat(9_000)}` } });

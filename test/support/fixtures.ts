@@ -1,6 +1,6 @@
 // State for integration tests, created through the real services (as an admin
 // would), never by writing rows by hand: more tenants, more keys, other plans.
-import type { ApiKeyCreate } from '../../src/auth/api-keys.ts';
+import type { ApiKeyCreate } from '../../src/auth/api-key-management.ts';
 import { ownerAuthority, type UserPrincipal } from '../../src/auth/principal.ts';
 import { ALL_SCOPES } from '../../src/auth/scopes.ts';
 import type { TestServer } from './server.ts';
@@ -22,14 +22,15 @@ function tenantOf(server: TestServer, ids: { accountId: string; projectId: strin
     ...ids,
     async key(input = {}) {
       const environment = input.environment ?? 'test';
-      const key = await server.server.services.apiKeys.create(ownerOf(ids, environment, plan), {
+      const { transaction, apiKeys } = server.server.services;
+      const key = await transaction((tx) => apiKeys.create(ownerOf(ids, environment, plan), {
         name: input.name ?? 'Test key',
         type: input.type ?? 'secret',
         environment,
         scopes: input.scopes ?? ['read', 'write', 'workflows:execute'],
         ...(input.expires_at !== undefined ? { expires_at: input.expires_at } : {}),
         ...(input.allowed_ips !== undefined ? { allowed_ips: input.allowed_ips } : {}),
-      });
+      }, tx));
       return { id: key.id, secret: key.secret };
     },
   };

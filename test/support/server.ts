@@ -108,7 +108,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     process.off('unhandledRejection', onUnhandled);
     throw error;
   });
-  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
+  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
   if (!first) throw new Error('bootstrap did not run on a fresh data directory');
   await server.services.accounts.setPlan(first.accountId, options.plan ?? 'enterprise');
 
