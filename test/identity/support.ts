@@ -1,16 +1,12 @@
 // Helpers of the identity tests: a real server whose public URL (the token
-// issuer) is the address it is reached at, a clock the test moves, a small
+// issuer) is the address it is reached at (startIdentityServer, kept in
+// test/support/server.ts beside startTestServer), a clock the test moves, a small
 // cookie-keeping "browser" that drives the login and consent pages over HTTP as a
 // user's browser would, and the requests apps and users make.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { generousRateLimits, startTestServer, type TestServer, type TestServerOptions } from '../support/server.ts';
+import { startIdentityServer, type IdentityServer, type TestServer } from '../support/server.ts';
 
-export interface IdentityServer extends TestServer {
-  /** The public URL: the tokens' `iss`, and where the server is reached. */
-  issuer: string;
-}
+export { startIdentityServer, type IdentityServer };
 
 /** A clock the test moves; starts at the real time. */
 export function movableClock(start = Date.now()) {
@@ -31,49 +27,6 @@ export function movableClock(start = Date.now()) {
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
-
-/**
- * startTestServer() listens on a port it picks itself, so the public URL cannot name
- * it; this serves the same app on a port bound first and announced as PUBLIC_URL,
- * so that discovery, `iss` and the endpoints in the metadata all agree. The port is
- * held from the start: probing a free port and binding it after the server's
- * start-up lost it, now and then, to another test process's outgoing connection.
- */
-export async function startIdentityServer(options: TestServerOptions = {}): Promise<IdentityServer> {
-  let app: http.RequestListener | undefined;
-  const listener = http.createServer((request, response) => {
-    // Nothing is told the address before the app is in place; a stray caller gets a 503.
-    if (app) return app(request, response);
-    response.writeHead(503).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(0, '127.0.0.1', resolve);
-  });
-  const closeListener = async () => {
-    listener.closeAllConnections();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-  };
-  const { port } = listener.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
-  let server: TestServer;
-  try {
-    server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
-  } catch (error) {
-    await closeListener();
-    throw error;
-  }
-  app = server.server.app;
-  return {
-    ...server,
-    baseUrl: issuer,
-    issuer,
-    async close() {
-      await closeListener();
-      await server.close();
-    },
-  };
-}
 
 export interface Json {
   status: number;

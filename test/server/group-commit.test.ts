@@ -19,7 +19,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionWaitTimeout, openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
 import { groupCommitOn, type Transaction, type Tx } from '../../src/db/transaction.ts';
-import { call } from '../support/fixtures.ts';
+import { clientFor, type AnyAnswer } from '../support/api.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { definition, expectError, listAtOnce } from './resource-helpers.ts';
 
@@ -239,13 +239,13 @@ describe('concurrent changes over HTTP', () => {
     const steps = definition([{ id: 'note', type: 'log', message: 'hello', level: 'info' }]);
     const names = Array.from({ length: 24 }, (_, i) => `${i % 3 === 1 ? 'Refused' : 'Kept'} concurrent ${i}`);
     await refuseSomeAuditEntries();
-    let answers: Awaited<ReturnType<typeof call>>[];
+    let answers: AnyAnswer[];
     try {
       // The database is held while the requests arrive, so that on SQLite their units wait
       // together and run as one group, the refused ones between the others.
       let release!: () => void;
       const held = server.server.database.db.transaction().execute(() => new Promise<void>((resolve) => (release = resolve)));
-      const sent = Promise.all(names.map((name) => call(server, 'POST', '/v1/workflows', { key, body: { ...steps, name } })));
+      const sent = Promise.all(names.map((name) => clientFor(server, key).POST('/v1/workflows', { body: { ...steps, name } })));
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();
       await held;
@@ -260,7 +260,7 @@ describe('concurrent changes over HTTP', () => {
         expect(answer.text).not.toContain(REFUSAL);
       } else {
         expect(answer.status, answer.text).toBe(201);
-        kept.push((answer.body.data as { id: string }).id);
+        kept.push((answer.data as { data: { id: string } }).data.id);
       }
     });
     const listed = await listAtOnce<{ id: string; name: string }>(server, key, '/v1/workflows', {});

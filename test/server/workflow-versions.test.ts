@@ -8,7 +8,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
 import { jsonText, withJsonText } from '../../src/json-text.ts';
-import { call } from '../support/fixtures.ts';
+import { clientFor } from '../support/api.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -63,19 +63,19 @@ describe('workflows kept per version', () => {
   });
 
   it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
-    const created = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: input('over http') });
-    const id = created.body.data.id as string;
+    const created = await clientFor(server, server.secretKey).POST('/v1/workflows', { body: input('over http') });
+    const id = created.data!.data.id as string;
     for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
-      if (version === 2) expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: input(message) })).status).toBe(200);
-      const get = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
-      const list = await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
+      if (version === 2) expect((await clientFor(server, server.secretKey).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
+      const get = await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
+      const list = await clientFor(server, server.secretKey).GET('/v1/workflows');
       for (const answer of [get, list]) {
         expect(answer.status).toBe(200);
         expect(answer.text).toBe(JSON.stringify(JSON.parse(answer.text)));
         expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(answer.text));
       }
-      expect(get.body.data).toMatchObject({ id, version, steps: [{ message }] });
-      expect(list.body.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
+      expect(get.data?.data).toMatchObject({ id, version, steps: [{ message }] });
+      expect(list.data?.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
     }
   });
 });
