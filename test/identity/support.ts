@@ -4,6 +4,8 @@
 // cookie-keeping "browser" that drives the login and consent pages over HTTP as a
 // user's browser would, and the requests apps and users make.
 import { createHash, randomBytes } from 'node:crypto';
+import type { components } from '../../generated/api.d.ts';
+import { createApiClient } from '../support/api.ts';
 import { startIdentityServer, type IdentityServer, type TestServer } from '../support/server.ts';
 
 export { startIdentityServer, type IdentityServer };
@@ -41,15 +43,6 @@ async function asJson(response: Response): Promise<Json> {
   return { status: response.status, headers: response.headers, body };
 }
 
-/** A JSON call to /v1, with a bearer credential when given. */
-export async function api(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Json> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, redirect: 'manual', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
-  return asJson(response);
-}
-
 /** A form post to an OAuth endpoint, with HTTP Basic client credentials when given. */
 export async function oauthForm(base: string, path: string, form: Record<string, string | undefined>, basic?: { id: string; secret: string }): Promise<Json> {
   const body = new URLSearchParams();
@@ -73,9 +66,9 @@ export interface Session {
 }
 
 export async function login(base: string, email: string, password: string, extra: Record<string, string> = {}): Promise<Session> {
-  const response = await api(base, 'POST', '/v1/auth/login', { body: { email, password, ...extra } });
-  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.data as Session;
+  const response = await createApiClient(base, null).POST('/v1/auth/login', { body: { email, password, ...extra } });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
+  return response.data!.data;
 }
 
 export interface App {
@@ -88,9 +81,8 @@ export interface App {
 export const REDIRECT_URI = 'https://app.example-reports.com/oauth/callback';
 
 /** Registers an app with the server's all-scopes test key (or `credential`). */
-export async function registerApp(server: TestServer, input: Record<string, unknown> = {}, credential = server.secretKey): Promise<App> {
-  const response = await api(server.baseUrl, 'POST', '/v1/oauth/clients', {
-    token: credential,
+export async function registerApp(server: TestServer, input: Partial<components['schemas']['OAuthClientCreate']> = {}, credential = server.secretKey): Promise<App> {
+  const response = await createApiClient(server.baseUrl, credential).POST('/v1/oauth/clients', {
     body: {
       name: 'Example Reports',
       client_type: 'confidential',
@@ -100,8 +92,8 @@ export async function registerApp(server: TestServer, input: Record<string, unkn
       ...input,
     },
   });
-  if (response.status !== 201) throw new Error(`app registration failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.data as App;
+  if (response.status !== 201) throw new Error(`app registration failed: ${response.status} ${response.text}`);
+  return response.data!.data;
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {

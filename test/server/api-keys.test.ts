@@ -28,12 +28,12 @@ async function create(body: Record<string, unknown>, creator = api.server.secret
 }
 
 async function rotate(keyId: string, body: Record<string, unknown> = {}) {
-  const response = await api.as(api.server.secretKey).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: keyId } }, body });
+  const response = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: keyId } }, body });
   if (response.status === 200) issued.push(response.data!.data.secret);
   return response;
 }
 
-const getKey = async (keyId: string) => (await api.as(api.server.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: keyId } } })).data!.data;
+const getKey = async (keyId: string) => (await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: keyId } } })).data!.data;
 const statusWith = async (secret: string | undefined) => api.as(secret).GET('/v1/workflows');
 
 /** The stored row, read from the database itself rather than through the API. */
@@ -41,7 +41,7 @@ const storedRow = (keyId: string) => api.server.server.database.db.selectFrom('a
 
 describe('creating a key', () => {
   it('returns the secret once, with prefix = its first 12 characters and last4 = its last 4', async () => {
-    const response = await api.as(api.server.secretKey).POST('/v1/auth/api-keys', { body: { name: 'Billing backend', type: 'secret', scopes: ['workflows:read', 'runs:read'] } });
+    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Billing backend', type: 'secret', scopes: ['workflows:read', 'runs:read'] } });
     expect(response.status).toBe(201);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const key = response.data!.data;
@@ -51,8 +51,8 @@ describe('creating a key', () => {
     expect(key.last4).toBe(key.secret.slice(-4));
     expect(key).toMatchObject({ name: 'Billing backend', type: 'secret', environment: 'test', status: 'active', last_used_at: null, last_used_ip: null, revoked_at: null });
 
-    const fetched = await api.as(api.server.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
-    const listed = await api.as(api.server.secretKey).GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } });
+    const fetched = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const listed = await api.client.GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } });
     for (const answer of [fetched, listed]) {
       expect(answer.text).not.toContain(hiddenPart(key.secret));
       expect(answer.text).not.toContain('"secret":');
@@ -62,7 +62,7 @@ describe('creating a key', () => {
 
   it('records api_key.created with the type and scopes, never the secret', async () => {
     const key = await create({ type: 'restricted', scopes: ['workflows:read'] });
-    const audit = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'api_key.created', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.created', resource_id: key.id } } });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]).toMatchObject({ outcome: 'success', resource: { type: 'api_key', id: key.id }, metadata: { type: 'restricted', scopes: ['workflows:read'] } });
     expect(JSON.stringify(audit.data?.data[0])).not.toContain(hiddenPart(key.secret));
@@ -76,7 +76,7 @@ describe('creating a key', () => {
   });
 
   it('refuses an allowed_ips entry that is not a network', async () => {
-    const response = await api.as(api.server.secretKey).POST('/v1/auth/api-keys', { body: { name: 'Bad network', type: 'secret', scopes: ['read'], allowed_ips: ['300.1.2.3/24'] } });
+    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Bad network', type: 'secret', scopes: ['read'], allowed_ips: ['300.1.2.3/24'] } });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
   });
@@ -156,7 +156,7 @@ describe('revoking', () => {
     const key = await create({ scopes: ['read'] });
     expect((await statusWith(key.secret)).status).toBe(200);
 
-    const revoked = await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const revoked = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(revoked.status).toBe(200);
     expect(revoked.data?.data).toMatchObject({ id: key.id, status: 'revoked', revoked_at: new Date(clock.now()).toISOString() });
 
@@ -168,9 +168,9 @@ describe('revoking', () => {
 
   it('records a revoked key still in use as auth.failed under its id in its project audit log', async () => {
     const key = await create({ scopes: ['read'] });
-    await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     const refused = await api.as(key.secret).GET('/v1/workflows', { headers: fromIp('192.0.2.200') });
-    const audit = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'auth.failed', request_id: refused.headers.get('x-request-id')! } } });
+    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'auth.failed', request_id: refused.headers.get('x-request-id')! } } });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]).toMatchObject({ outcome: 'failure', ip: '192.0.2.200', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'revoked_api_key' } });
     expect(JSON.stringify(audit.data?.data[0])).not.toContain(hiddenPart(key.secret));
@@ -178,12 +178,12 @@ describe('revoking', () => {
 
   it('is idempotent: revoking again answers 200 with the original revoked_at, audited once', async () => {
     const key = await create({ scopes: ['read'] });
-    const first = await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const first = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     clock.advance(5 * SECOND);
-    const second = await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const second = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(second.status).toBe(200);
     expect(second.data?.data.revoked_at).toBe(first.data?.data.revoked_at);
-    const audit = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'api_key.revoked', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.revoked', resource_id: key.id } } });
     expect(audit.data?.data).toHaveLength(1);
   });
 
@@ -196,7 +196,7 @@ describe('revoking', () => {
   it('stops a previous secret still in its rotation grace period too', async () => {
     const key = await create({ scopes: ['read'] });
     const rotated = await rotate(key.id, { grace_period_seconds: 3600 });
-    await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     for (const secret of [key.secret, rotated.data!.data.secret]) {
       const response = await statusWith(secret);
       expect(response.status).toBe(401);
@@ -205,7 +205,7 @@ describe('revoking', () => {
   });
 
   it('answers 404 for an id that is not a key of this project', async () => {
-    const response = await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: 'key_000000000000000000000000' } } });
+    const response = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: 'key_000000000000000000000000' } } });
     expect(response.status).toBe(404);
     expect(response.error?.error.code).toBe('not_found');
   });
@@ -271,14 +271,14 @@ describe('rotating', () => {
   it('records api_key.rotated with the grace period', async () => {
     const key = await create({ scopes: ['read'] });
     await rotate(key.id, { grace_period_seconds: 120 });
-    const audit = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'api_key.rotated', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.rotated', resource_id: key.id } } });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]?.metadata).toEqual({ grace_period_seconds: 120 });
   });
 
   it('refuses a revoked key with 409 api_key_revoked, and an expired one the same way', async () => {
     const revoked = await create({ scopes: ['read'] });
-    await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: revoked.id } } });
+    await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: revoked.id } } });
     const response = await rotate(revoked.id);
     expect(response.status).toBe(409);
     expect(response.error?.error.code).toBe('api_key_revoked');
@@ -380,7 +380,7 @@ describe('listing and reading keys', () => {
 
   it('does not list the creating tenant keys in another tenant', async () => {
     const mine = idsOf(await list({ limit: 100 }));
-    const theirs = (await api.as(api.server.secretKey).GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } })).data!.data.map((key: { id: string }) => key.id);
+    const theirs = (await api.client.GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } })).data!.data.map((key: { id: string }) => key.id);
     expect(mine.filter((id) => theirs.includes(id))).toEqual([]);
     expect(tenant.projectId).not.toBe(other.projectId);
   });

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
 import { useIdentityServer } from '../support/api.ts';
-import { api as sendJson, authorizationCode, authorizationUrl, Browser, exchangeCode, formFields, login, oauthForm, pkcePair, registerApp } from '../identity/support.ts';
+import { authorizationCode, authorizationUrl, Browser, exchangeCode, formFields, login, oauthForm, pkcePair, registerApp } from '../identity/support.ts';
 import { mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, stepReached, type Run } from './resource-helpers.ts';
 
@@ -163,19 +163,19 @@ describe('a change and its audit entry', () => {
     const before = { keys: await count('api_keys'), secrets: await count('api_key_secrets'), audit: await count('audit_logs') };
 
     await whileRefused(async () => {
-      expectError(await api.as(api.server.secretKey).POST('/v1/auth/api-keys', { body: { name: 'Never made', type: 'secret', scopes: ['workflows:read'] } }), 500, 'internal_error');
-      expectError(await api.as(api.server.secretKey).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } }), 500, 'internal_error');
-      expectError(await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } }), 500, 'internal_error');
+      expectError(await api.client.POST('/v1/auth/api-keys', { body: { name: 'Never made', type: 'secret', scopes: ['workflows:read'] } }), 500, 'internal_error');
+      expectError(await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } }), 500, 'internal_error');
+      expectError(await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } }), 500, 'internal_error');
       expectError(await api.as(null).POST('/v1/credentials/revoke', { body: { credential: key.secret } }), 500, 'internal_error');
       expect({ keys: await count('api_keys'), secrets: await count('api_key_secrets'), audit: await count('audit_logs') }).toEqual(before);
       // Neither the refused rotation (grace 0) nor the refused revocations took the key away.
       expect(await works(key.secret)).toBe(200);
     });
-    const read = await api.as(api.server.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const read = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(read.data?.data).toMatchObject({ status: 'active', revoked_at: null });
 
     // Accepted again: the revocation commits with its entry, and the very next request is refused.
-    const revoked = await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const revoked = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(revoked.status, revoked.text).toBe(200);
     expectError(await api.as(key.secret).GET('/v1/workflows'), 401, 'revoked_api_key');
     expect((await entriesFor(key.id)).map((entry) => entry.action)).toEqual(['api_key.revoked']);
@@ -187,7 +187,7 @@ describe('a change and its audit entry', () => {
     const issued = await oauthForm(api.server.baseUrl, '/oauth/token', { grant_type: 'client_credentials', scope: 'workflows:read' }, basic);
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     const token = issued.body.access_token as string;
-    const works = async () => (await sendJson(api.server.baseUrl, 'GET', '/v1/workflows', { token })).status;
+    const works = async () => (await api.as(token).GET('/v1/workflows')).status;
     const introspected = async () => (await oauthForm(api.server.baseUrl, '/oauth/introspect', { token }, basic)).body.active as boolean;
     expect(await works()).toBe(200); // its family is now in the token verifier's cache
     const tables = ['oauth_clients', 'token_families', 'revoked_tokens', 'audit_logs'] as const;
@@ -214,21 +214,20 @@ describe('a change and its audit entry', () => {
 
   it('commit together or not at all, for sessions: a refused login leaves no session, a refused refresh or logout changes nothing', async () => {
     const session = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const post = (path: string, body: unknown, token?: string) => sendJson(api.server.baseUrl, 'POST', path, { body, ...(token ? { token } : {}) });
-    const verified = async (token: string) => (await sendJson(api.server.baseUrl, 'GET', '/v1/auth/verify', { token })).status;
+    const verified = async (token: string) => (await api.as(token).GET('/v1/auth/verify')).status;
     expect(await verified(session.token)).toBe(200); // its family is now in the token verifier's cache
     const tables = ['token_families', 'refresh_tokens', 'revoked_tokens', 'audit_logs'] as const;
     const before = await counts(...tables);
 
     await whileRefused(async () => {
-      const refused = await post('/v1/auth/login', { email: api.server.owner.email, password: api.server.owner.password });
+      const refused = await api.as(null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
       expect(refused.status).toBe(500);
-      expect(refused.body.error.code).toBe('internal_error');
-      expect(JSON.stringify(refused.body)).not.toContain(REFUSAL);
-      const refreshed = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
-      expect([refreshed.status, refreshed.body.error.code]).toEqual([500, 'internal_error']);
-      const loggedOut = await post('/v1/auth/logout', { refresh_token: session.refresh_token }, session.token);
-      expect([loggedOut.status, loggedOut.body.error.code]).toEqual([500, 'internal_error']);
+      expect(refused.error?.error.code).toBe('internal_error');
+      expect(refused.text).not.toContain(REFUSAL);
+      const refreshed = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
+      expect([refreshed.status, refreshed.error?.error.code]).toEqual([500, 'internal_error']);
+      const loggedOut = await api.as(session.token).POST('/v1/auth/logout', { body: { refresh_token: session.refresh_token } });
+      expect([loggedOut.status, loggedOut.error?.error.code]).toEqual([500, 'internal_error']);
       expect(await counts(...tables)).toEqual(before);
       // The refused logout revoked neither the access token nor the session.
       expect(await verified(session.token)).toBe(200);
@@ -236,11 +235,11 @@ describe('a change and its audit entry', () => {
 
     // Accepted again: the refresh token was not spent by the refused refresh (no reuse is
     // detected), the logout commits with its entry, and the very next request is refused.
-    const refreshed = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
-    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
-    const renewed = refreshed.body.data as { token: string; refresh_token: string };
-    const loggedOut = await post('/v1/auth/logout', { refresh_token: renewed.refresh_token }, renewed.token);
-    expect(loggedOut.status, JSON.stringify(loggedOut.body)).toBe(200);
+    const refreshed = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
+    expect(refreshed.status, refreshed.text).toBe(200);
+    const renewed = refreshed.data!.data as { token: string; refresh_token: string };
+    const loggedOut = await api.as(renewed.token).POST('/v1/auth/logout', { body: { refresh_token: renewed.refresh_token } });
+    expect(loggedOut.status, loggedOut.text).toBe(200);
     expect(await verified(renewed.token)).toBe(401);
     expect(await verified(session.token)).toBe(401);
     const entries = await api.server.server.database.db.selectFrom('audit_logs').select('action').where('request_id', 'in', [refreshed.headers.get('x-request-id')!, loggedOut.headers.get('x-request-id')!]).execute();
@@ -248,30 +247,29 @@ describe('a change and its audit entry', () => {
   });
 
   it('a reused refresh token is refused, and the revocation of its session commits, even when its entry cannot be written', async () => {
-    const post = (path: string, body: unknown) => sendJson(api.server.baseUrl, 'POST', path, { body });
-    const verified = async (token: string) => (await sendJson(api.server.baseUrl, 'GET', '/v1/auth/verify', { token })).status;
+    const verified = async (token: string) => (await api.as(token).GET('/v1/auth/verify')).status;
     for (const refused of [false, true]) {
       const session = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-      const rotated = await post('/v1/auth/refresh', { refresh_token: session.refresh_token });
-      expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
-      const current = rotated.body.data as { token: string; refresh_token: string };
+      const rotated = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
+      expect(rotated.status, rotated.text).toBe(200);
+      const current = rotated.data!.data as { token: string; refresh_token: string };
       expect(await verified(current.token)).toBe(200);
       const entriesBefore = (await auditRows('token.refresh_reuse_detected')).length;
 
-      const replay = () => post('/v1/auth/refresh', { refresh_token: session.refresh_token });
+      const replay = () => api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
       const reused = refused ? await whileRefusedAnswer(replay) : await replay();
       if (refused) {
         // The entry could not be written: the revocation still committed, and the failure is a 500, logged.
-        expect([reused.status, reused.body.error.code]).toEqual([500, 'internal_error']);
+        expect([reused.status, reused.error?.error.code]).toEqual([500, 'internal_error']);
         expect((await auditRows('token.refresh_reuse_detected')).length).toBe(entriesBefore);
       } else {
-        expect([reused.status, reused.body.error.code]).toEqual([401, 'invalid_refresh_token']);
+        expect([reused.status, reused.error?.error.code]).toEqual([401, 'invalid_refresh_token']);
         expect((await auditRows('token.refresh_reuse_detected')).length).toBe(entriesBefore + 1);
       }
       // Either way the whole session is revoked: its current tokens no longer work.
       expect(await verified(current.token)).toBe(401);
-      const next = await post('/v1/auth/refresh', { refresh_token: current.refresh_token });
-      expect([next.status, next.body.error.code]).toEqual([401, 'invalid_refresh_token']);
+      const next = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: current.refresh_token } });
+      expect([next.status, next.error?.error.code]).toEqual([401, 'invalid_refresh_token']);
     }
   });
 
@@ -281,7 +279,7 @@ describe('a change and its audit entry', () => {
     const token = (form: Record<string, string>) => oauthForm(api.server.baseUrl, '/oauth/token', form, basic);
     const revoke = (value: string) => oauthForm(api.server.baseUrl, '/oauth/revoke', { token: value }, basic);
     const active = async (value: string) => (await oauthForm(api.server.baseUrl, '/oauth/introspect', { token: value }, basic)).body.active as boolean;
-    const works = async (value: string) => (await sendJson(api.server.baseUrl, 'GET', '/v1/auth/verify', { token: value })).status;
+    const works = async (value: string) => (await api.as(value).GET('/v1/auth/verify')).status;
     const expectRefused = (answer: { status: number; body: unknown }) => {
       expect(answer.status, JSON.stringify(answer.body)).toBe(500);
       expect(JSON.stringify(answer.body)).not.toContain(REFUSAL);

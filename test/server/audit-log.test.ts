@@ -89,7 +89,7 @@ describe('every mutation is recorded', () => {
     const retried = await act('POST', `/v1/runs/${runId}/retry`);
     const retryId = retried.data!.data.id as string;
     expect((await entryOf(retried, 'run.retried', { type: 'run', id: retryId })).metadata).toEqual({ retry_of: runId });
-    await api.as(api.server.secretKey).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: retryId } } });
+    await api.client.POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: retryId } } });
   });
 
   it('connection.created and connection.deleted, with the provider but never the credentials', async () => {
@@ -192,7 +192,7 @@ describe('GET /v1/audit-logs filters', () => {
 
   it('refuses since that is not before until with 400 validation_failed', async () => {
     for (const [since, until] of [[iso(20), iso(10)], [iso(10), iso(10)]]) {
-      const response = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { since: encodeURIComponent(since!), until: encodeURIComponent(until!) } } });
+      const response = await api.client.GET('/v1/audit-logs', { params: { query: { since: encodeURIComponent(since!), until: encodeURIComponent(until!) } } });
       expectError(response, 400, 'validation_failed');
       expect(response.error?.error.details?.[0]?.location).toBe('query.since');
     }

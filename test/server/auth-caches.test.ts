@@ -24,7 +24,7 @@ describe('a verified API key, cached', () => {
   it('is refused on the next request after DELETE /v1/auth/api-keys/{id}', async () => {
     const key = await newKey();
     await warm(key.secret);
-    expect((await api.as(api.server.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
+    expect((await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
     const refused = await api.as(key.secret).GET('/v1/workflows');
     expect(refused.status).toBe(401);
     expect(refused.error?.error.code).toBe('revoked_api_key');
@@ -40,14 +40,14 @@ describe('a verified API key, cached', () => {
   it('answers with X-Key-Expires-At on the next request after a rotation with a grace period, and is refused after one without', async () => {
     const key = await newKey();
     await warm(key.secret);
-    const rotated = await api.as(api.server.secretKey).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
+    const rotated = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
     expect(rotated.status).toBe(200);
     const old = await api.as(key.secret).GET('/v1/workflows');
     expect(old.status).toBe(200);
     expect(old.headers.get('x-key-expires-at')).toEqual(expect.any(String));
 
     await warm(rotated.data!.data.secret);
-    const again = await api.as(api.server.secretKey).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } });
+    const again = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } });
     expect(again.status).toBe(200);
     const refused = await api.as(rotated.data!.data.secret).GET('/v1/workflows');
     expect(refused.status).toBe(401);

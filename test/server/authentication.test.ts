@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 describe('where the key travels', () => {
   it('accepts a key as Authorization: Bearer and as X-API-Key, as the same key', async () => {
-    const bearer = await api.as(api.server.secretKey).GET('/v1/auth/verify');
+    const bearer = await api.client.GET('/v1/auth/verify');
     const header = await api.as(api.server.secretKey, { apiKeyHeader: true }).GET('/v1/auth/verify');
     expect(bearer.status).toBe(200);
     expect(header.status).toBe(200);
@@ -35,7 +35,7 @@ describe('where the key travels', () => {
 
   it('refuses a request that sends two credentials at once with 400 multiple_credentials, whether or not either is valid', async () => {
     for (const other of [api.server.secretKey, 'sk_test_not-a-real-key', 'wfk_0123456789abcdef0123456789abcdef']) {
-      const response = await api.as(api.server.secretKey).GET('/v1/auth/verify', { headers: { 'X-API-Key': other } });
+      const response = await api.client.GET('/v1/auth/verify', { headers: { 'X-API-Key': other } });
       expect(response.status).toBe(400);
       expect(response.error?.error.code).toBe('multiple_credentials');
       expect(response.error?.error.type).toBe('invalid_request_error');
@@ -169,7 +169,7 @@ describe('legacy wfk_ keys', () => {
 describe('expiry', () => {
   it('refuses to create a key whose expires_at is already past', async () => {
     const past = new Date(clock.now() - 1000).toISOString();
-    const response = await api.as(api.server.secretKey).POST('/v1/auth/api-keys', { body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past } });
+    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past } });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
     expect(response.error?.error.details?.[0]?.location).toBe('body.expires_at');
@@ -190,7 +190,7 @@ describe('expiry', () => {
     expect(after.error?.error.code).toBe('expired_api_key');
     expect(after.headers.get('www-authenticate')).toContain('error="invalid_token"');
 
-    const listed = await api.as(api.server.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const listed = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(listed.data?.data.status).toBe('expired');
   });
 });

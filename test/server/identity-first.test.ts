@@ -112,7 +112,7 @@ describe('every answer of a rate-limited operation below 500 shows the standing'
     expect(bad.status).toBe(401);
     expectStanding(bad.headers, '401');
     for (let i = 0; i < 3; i += 1) await api.as('sk_test_0000000000000000000000000000000000').GET('/v1/workflows', { headers });
-    const blocked = await api.as(api.server.secretKey).GET('/v1/workflows', { headers });
+    const blocked = await api.client.GET('/v1/workflows', { headers });
     expect(blocked.status).toBe(429);
     expect(blocked.error?.error.code).toBe('too_many_attempts');
     expect(blocked.headers.get('x-ratelimit-remaining')).toBe('0');

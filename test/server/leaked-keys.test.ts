@@ -125,7 +125,7 @@ describe('a reported key', () => {
     const bystander = await newTenant(api.server);
     const elsewhere = await auditEntriesOf(api.server, bystander, 'live', { action: 'api_key.reported_leaked' });
     expect(elsewhere).toEqual([]);
-    const mainProject = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'api_key.reported_leaked' } } });
+    const mainProject = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.reported_leaked' } } });
     expect(mainProject.data?.data).toEqual([]);
   });
 

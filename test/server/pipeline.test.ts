@@ -34,10 +34,10 @@ describe('routes the contract does not describe', () => {
 describe('bodies', () => {
   test('over the size limit -> 413 payload_too_large, and nothing is created', async () => {
     const big = { ...workflow, description: 'x'.repeat(70 * 1024) };
-    const response = await api.as(api.server.secretKey).POST('/v1/workflows', { body: big });
+    const response = await api.client.POST('/v1/workflows', { body: big });
     expect(response.status).toBe(413);
     expect(response.error?.error.code).toBe('payload_too_large');
-    const list = await api.as(api.server.secretKey).GET('/v1/workflows');
+    const list = await api.client.GET('/v1/workflows');
     expect(list.data?.data).toEqual([]);
   });
 
@@ -60,14 +60,14 @@ describe('bodies', () => {
   });
 
   test('a schema violation -> 400 validation_failed with details naming the field', async () => {
-    const response = await api.as(api.server.secretKey).POST('/v1/workflows', { body: offContract({ ...workflow, steps: [{ id: 'a', type: 'log' }] }) });
+    const response = await api.client.POST('/v1/workflows', { body: offContract({ ...workflow, steps: [{ id: 'a', type: 'log' }] }) });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
     expect(response.error?.error.details?.some((d: { location: string }) => d.location.startsWith('body.steps[0]'))).toBe(true);
   });
 
   test('an unknown query parameter -> 400 validation_failed', async () => {
-    const response = await api.as(api.server.secretKey).GET('/v1/workflows', { params: { query: offContract({ include: 'secrets' }) } });
+    const response = await api.client.GET('/v1/workflows', { params: { query: offContract({ include: 'secrets' }) } });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
   });

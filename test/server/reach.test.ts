@@ -55,7 +55,7 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
     }
     // Not locked out, and still the same secret (a rotation would have changed prefix and last4).
     expect((await verify(api.server.secretKey)).status).toBe(200);
-    const read = await api.as(api.server.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } }, headers: fromIp(INSIDE) });
+    const read = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } }, headers: fromIp(INSIDE) });
     expect(read.data?.data.last4).toBe(api.server.secretKey.slice(-4));
     expect(read.data?.data.previous_secret_expires_at).toBeNull();
   });

@@ -9,8 +9,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../../src/compose.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { clientFor, useTestServer } from '../support/api.ts';
-import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
+import { generousRateLimits, type TestServer } from '../support/server.ts';
 import { createWorkflow, definition, expectError, finished, getRun, startRun, stepReached, type Run, type WorkflowStep } from './resource-helpers.ts';
 
 let key: string;
@@ -257,23 +257,20 @@ describe('cancel', () => {
 });
 
 describe('cancel while queued', () => {
-  // A server whose runner is stopped leaves new runs queued: the only way to hold one there.
-  let idle: TestServer;
+  const idle = useTestServer();
   beforeAll(async () => {
-    idle = await startTestServer();
-    await idle.server.runner.stop();
+    await idle.server.server.runner.stop();
   });
-  afterAll(() => idle.close());
 
   it('skips every step, leaves started_at null and sets output to {}', async () => {
-    const workflow = await createWorkflow(idle, idle.secretKey, definition([
+    const workflow = await createWorkflow(idle.server, idle.server.secretKey, definition([
       { id: 'one', type: 'set', values: { a: 1 } },
       { id: 'two', type: 'log', message: 'x' },
     ]));
-    const run = await startRun(idle, idle.secretKey, workflow.id);
-    expect((await getRun(idle, idle.secretKey, run.id)).status).toBe('queued');
+    const run = await startRun(idle.server, idle.server.secretKey, workflow.id);
+    expect((await getRun(idle.server, idle.server.secretKey, run.id)).status).toBe('queued');
 
-    const response = await clientFor(idle, idle.secretKey).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
+    const response = await idle.client.POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expect(response.status).toBe(200);
     expect(response.data?.data).toMatchObject({ status: 'cancelled', started_at: null, output: {}, error: null });
     expect(response.data?.data.finished_at).not.toBeNull();
@@ -363,11 +360,7 @@ describe('paused workflows', () => {
 });
 
 describe('a restart', () => {
-  let first: TestServer;
-  beforeAll(async () => {
-    first = await startTestServer();
-  });
-  afterAll(() => first.close());
+  const first = useTestServer();
 
   /** A second server process on the same data directory, as src/main.ts would start after a crash. */
   async function startAgain(previous: TestServer) {
@@ -388,22 +381,22 @@ describe('a restart', () => {
   }
 
   it('resumes a run interrupted mid-wait where it was, and finishes it', async () => {
-    const firstKey = first.secretKey;
+    const firstKey = first.server.secretKey;
     const marker = `before-${Date.now()}`;
-    const workflow = await createWorkflow(first, firstKey, definition([
+    const workflow = await createWorkflow(first.server, firstKey, definition([
       { id: 'hello', type: 'log', message: '{{input.marker}}' },
       { id: 'pause', type: 'wait', seconds: 2 },
       { id: 'done', type: 'set', values: { done: 'yes', marker: '{{input.marker}}' } },
     ]));
-    const run = await startRun(first, firstKey, workflow.id, { marker });
-    const midWait = await stepReached(first, firstKey, run.id, 'pause', 'running');
+    const run = await startRun(first.server, firstKey, workflow.id, { marker });
+    const midWait = await stepReached(first.server, firstKey, run.id, 'pause', 'running');
 
     // The first server stops mid-wait, as on shutdown: the run stays `running` in the database.
     // (Its database handle stays open until afterAll; a second handle on a WAL database is fine.)
-    await first.server.runner.stop();
-    expect((await first.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
+    await first.server.server.runner.stop();
+    expect((await first.server.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
 
-    const second = await startAgain(first);
+    const second = await startAgain(first.server);
     try {
       const resumed = await getRun(second.view, firstKey, run.id);
       expect(resumed.status).toBe('running');
@@ -414,7 +407,7 @@ describe('a restart', () => {
       // and the wait keeps its start (only what remained of it was waited).
       expect(done.steps[0]).toEqual(midWait.steps[0]);
       expect(done.steps[1]!.started_at).toBe(midWait.steps[1]!.started_at);
-      expect(first.logs.filter((line) => line.includes(marker))).toHaveLength(1);
+      expect(first.server.logs.filter((line) => line.includes(marker))).toHaveLength(1);
       expect(second.view.logs.filter((line) => line.includes(marker))).toHaveLength(0);
     } finally {
       await second.close();

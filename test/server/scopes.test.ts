@@ -43,9 +43,9 @@ describe('the scope check', () => {
 
   it('refuses before the handler runs: nothing is created', async () => {
     const key = await keyWith(['workflows:read']);
-    const before = await api.as(api.server.secretKey).GET('/v1/workflows', { params: { query: { limit: 100 } } });
+    const before = await api.client.GET('/v1/workflows', { params: { query: { limit: 100 } } });
     await api.as(key).POST('/v1/workflows', { body: workflowInput('Should not exist') });
-    const after = await api.as(api.server.secretKey).GET('/v1/workflows', { params: { query: { limit: 100 } } });
+    const after = await api.client.GET('/v1/workflows', { params: { query: { limit: 100 } } });
     expect(after.data?.data.map((w: { id: string }) => w.id)).toEqual(before.data?.data.map((w: { id: string }) => w.id));
   });
 
@@ -65,7 +65,7 @@ describe('the scope check', () => {
     const key = await tenant.key({ scopes: ['workflows:read'] });
     const refused = await api.as(key.secret).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } });
     expect(refused.status).toBe(403);
-    const audit = await api.as(api.server.secretKey).GET('/v1/audit-logs', { params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } } });
+    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } } });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]).toMatchObject({
       outcome: 'denied',
@@ -252,7 +252,7 @@ describe('only keys holding keys:write manage keys', () => {
 
   it('cannot give an rk_ or ck_ key keys:write', async () => {
     for (const type of ['restricted', 'client'] as const) {
-      const response = await api.as(api.server.secretKey).POST('/v1/auth/api-keys', { body: { name: 'Manager', type, scopes: ['keys:write'] } });
+      const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Manager', type, scopes: ['keys:write'] } });
       expect(response.status, type).toBe(400);
       expect(response.error?.error.code).toBe('invalid_scope');
     }

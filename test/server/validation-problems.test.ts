@@ -60,7 +60,7 @@ describe('every problem of a refused body, each with its location', () => {
   });
 
   it('keeps the contract validator as the judge: a valid body is not refused, a wrong type of body is one problem', async () => {
-    const accepted = await api.as(api.server.secretKey).POST('/v1/workflows', { body: { name: 'ok', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'm' }] } });
+    const accepted = await api.client.POST('/v1/workflows', { body: { name: 'ok', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'm' }] } });
     expect(accepted.status).toBe(201);
     expect((await refused('/v1/workflows', [1, 2])).details).toEqual([{ location: 'body', message: 'must be object' }]);
   });
@@ -74,7 +74,7 @@ describe('every problem of a refused body, each with its location', () => {
   });
 
   it('leaves query parameter problems as the validator states them', async () => {
-    const response = await api.as(api.server.secretKey).GET('/v1/workflows', { params: { query: { limit: 0 } } });
+    const response = await api.client.GET('/v1/workflows', { params: { query: { limit: 0 } } });
     expect(response.status).toBe(400);
     expect(response.error?.error.details).toEqual([{ location: 'query.limit', message: 'must be >= 1' }]);
   });

@@ -8,30 +8,27 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
 import { jsonText, withJsonText } from '../../src/json-text.ts';
-import { clientFor } from '../support/api.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
 
-let server: TestServer;
+// The production configuration: answers written by src/http/send-json.ts, not res.json.
+const api = useTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
 let other: DatabaseHandle;
 
 beforeAll(async () => {
-  // The production configuration: answers written by src/http/send-json.ts, not res.json.
-  server = await startTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
   // A second instance's view of the same database (the SQLite file, or CI's PostgreSQL):
   // its own connection and its own service.
-  other = await openDatabase(server.config);
+  other = await openDatabase(api.server.config);
 });
 afterAll(async () => {
   await other.close();
-  await server.close();
 });
 
 const input = (message: string): WorkflowInput => ({ name: 'Cached', trigger: { type: 'manual' }, steps: [{ id: 'say', type: 'log', message, level: 'info' }] });
 
 describe('workflows kept per version', () => {
   it('follow a replace made by another instance at once, in GET and in the list', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
-    const here = server.server.services.workflows;
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
+    const here = api.server.server.services.workflows;
     const there = new WorkflowService(other.db, systemClock);
     const created = await here.create(scope, input('first'));
     // Read here, so that this instance holds version 1's steps.
@@ -45,8 +42,8 @@ describe('workflows kept per version', () => {
   });
 
   it('are shared between answers, so they cannot be changed', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
-    const workflows = server.server.services.workflows;
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
+    const workflows = api.server.server.services.workflows;
     const created = await workflows.create(scope, input('frozen'));
     const first = await workflows.get(scope, created.id);
     expect(() => first.steps.push({ id: 'extra', type: 'wait', seconds: 1 })).toThrow(TypeError);
@@ -63,12 +60,12 @@ describe('workflows kept per version', () => {
   });
 
   it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
-    const created = await clientFor(server, server.secretKey).POST('/v1/workflows', { body: input('over http') });
+    const created = await api.client.POST('/v1/workflows', { body: input('over http') });
     const id = created.data!.data.id as string;
     for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
-      if (version === 2) expect((await clientFor(server, server.secretKey).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
-      const get = await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
-      const list = await clientFor(server, server.secretKey).GET('/v1/workflows');
+      if (version === 2) expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
+      const get = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
+      const list = await api.client.GET('/v1/workflows');
       for (const answer of [get, list]) {
         expect(answer.status).toBe(200);
         expect(answer.text).toBe(JSON.stringify(JSON.parse(answer.text)));
@@ -83,9 +80,9 @@ describe('workflows kept per version', () => {
 describe('list pages', () => {
   it('are the same, page by page and cursor by cursor, whether their versions are kept or not; kept ones read no other columns', async () => {
     // The live environment, where only this test creates workflows.
-    const scope = { projectId: server.projectId, environment: 'live' as const };
+    const scope = { projectId: api.server.projectId, environment: 'live' as const };
     const statements: string[] = [];
-    const observed = await openDatabase(server.config, (sql) => statements.push(sql));
+    const observed = await openDatabase(api.server.config, (sql) => statements.push(sql));
     try {
       const warm = new WorkflowService(observed.db, systemClock);
       for (let i = 0; i < 12; i++) await warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) });
@@ -116,7 +113,7 @@ describe('list pages', () => {
 
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
     const workflows = new WorkflowService(other.db, systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
     // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
     const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
