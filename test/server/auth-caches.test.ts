@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/auth/scopes.ts';
 import { useTestServer } from '../support/api.ts';
-import { untypedRequest } from '../support/fixtures.ts';
 import { otherConnection, sqliteOnly } from '../support/other-process.ts';
 import { login } from '../identity/support.ts';
 import { createKeyViaApi } from './auth-helpers.ts';
@@ -14,8 +13,8 @@ import { createKeyViaApi } from './auth-helpers.ts';
 const api = useTestServer({ plan: 'free' });
 
 const WARM = 5;
-async function warm(credential: string, path = '/v1/workflows'): Promise<void> {
-  for (let i = 0; i < WARM; i++) expect((await untypedRequest(api.server, 'GET', path, { key: credential })).status).toBe(200);
+async function warm(credential: string, path: '/v1/workflows' | '/v1/runs' = '/v1/workflows'): Promise<void> {
+  for (let i = 0; i < WARM; i++) expect((await api.as(credential).GET(path)).status).toBe(200);
 }
 
 const newKey = (scopes: Scope[] = ['workflows:read']) => createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes });

@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/auth/scopes.ts';
 import { offContract, useTestServer } from '../support/api.ts';
-import { untypedRequest } from '../support/fixtures.ts';
 import { BEHIND_PROXY, createKeyViaApi, fromIp, HOUR, manualClock, MINUTE, SECOND } from './auth-helpers.ts';
 
 const INSIDE = '10.1.2.3';
@@ -48,7 +47,7 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
     const target = await fullKeyId();
     const narrow = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write'] });
     for (const body of [undefined, { grace_period_seconds: 0 }]) {
-      const response = await untypedRequest(api.server, 'POST', `/v1/auth/api-keys/${target}/rotate`, { key: narrow.secret, headers: fromIp(INSIDE), ...(body ? { body } : {}) });
+      const response = await api.as(narrow.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target } }, headers: fromIp(INSIDE), ...(body ? { body } : {}) });
       expect(response.status).toBe(403);
       expect(response.error?.error.code).toBe('credential_out_of_reach');
       expect(response.text).not.toMatch(/sk_test_[0-9A-Za-z]{30,}/);

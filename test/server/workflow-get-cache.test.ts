@@ -4,9 +4,9 @@
 // change: a create, a replace and a delete through the API, and on SQLite another process
 // writing the file. They also show both caches are keyed by tenant, so an id alone never
 // reaches another project's workflow and a page never lists another tenant's.
+import type { operations } from '../../generated/api.d.ts';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../support/api.ts';
-import { untypedRequest } from '../support/fixtures.ts';
 import { onSqlite, otherConnection, sqliteOnly } from '../support/other-process.ts';
 import { createWorkflow, workflowInput } from './auth-helpers.ts';
 
@@ -97,22 +97,21 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
 });
 
 describe('GET /v1/workflows, answered from what is kept', () => {
-  type Listed = { id: string; name: string; version: number };
-  const list = async (query = '') => {
-    const answer = await untypedRequest(api.server, 'GET', `/v1/workflows${query}`, { key: api.server.secretKey });
+  const list = async (query: NonNullable<operations['listWorkflows']['parameters']['query']> = {}) => {
+    const answer = await api.client.GET('/v1/workflows', { params: { query } });
     expect(answer.status).toBe(200);
-    return answer.body as { data: Listed[]; next_cursor: string | null };
+    return answer.data!;
   };
-  const warmList = async (query = '') => {
+  const warmList = async (query: NonNullable<operations['listWorkflows']['parameters']['query']> = {}) => {
     await list(query);
     return list(query);
   };
 
   it('reads nothing from the workflows table once warm on SQLite, and reads it every time on PostgreSQL', async () => {
     await createWorkflow(api.server, api.server.secretKey, 'Listed');
-    const warmed = await warmList('?limit=5');
+    const warmed = await warmList({ limit: 5 });
     statements.length = 0;
-    expect(await list('?limit=5')).toEqual(warmed);
+    expect(await list({ limit: 5 })).toEqual(warmed);
     expect(readsOfWorkflows()).toHaveLength(onSqlite ? 0 : 1);
   });
 
@@ -130,14 +129,14 @@ describe('GET /v1/workflows, answered from what is kept', () => {
 
   it('follows a change on every page of the tenant, whatever its filter and position', async () => {
     for (let i = 0; i < 4; i++) await createWorkflow(api.server, api.server.secretKey, `Paged ${i}`);
-    const first = await warmList('?limit=2');
-    const second = await warmList(`?limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`);
-    await warmList('?status=active&limit=2');
+    const first = await warmList({ limit: 2 });
+    const second = await warmList({ limit: 2, cursor: first.next_cursor! });
+    await warmList({ status: 'active', limit: 2 });
     const moved = second.data[0]!;
     expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: moved.id } }, body: { ...workflowInput('Paused now'), status: 'paused' } })).status).toBe(200);
-    expect((await list(`?limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`)).data[0]).toMatchObject({ id: moved.id, name: 'Paused now', version: moved.version + 1 });
-    expect((await list('?status=paused&limit=100')).data.map((workflow) => workflow.id)).toContain(moved.id);
-    expect((await list('?status=active&limit=100')).data.map((workflow) => workflow.id)).not.toContain(moved.id);
+    expect((await list({ limit: 2, cursor: first.next_cursor! })).data[0]).toMatchObject({ id: moved.id, name: 'Paused now', version: moved.version + 1 });
+    expect((await list({ status: 'paused', limit: 100 })).data.map((workflow) => workflow.id)).toContain(moved.id);
+    expect((await list({ status: 'active', limit: 100 })).data.map((workflow) => workflow.id)).not.toContain(moved.id);
   });
 
   it('is kept per tenant: another environment or project never gets this one page', async () => {
