@@ -2,7 +2,7 @@
 // errors, pagination, idempotency keys, and retries on a real 429 (tiny limits,
 // the server's clock moved by the SDK's injected sleep) and a real 503 (a
 // draining instance). Nothing is mocked; failures are provoked on the wire.
-import { afterAll, beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import {
   AetherFlowError,
   clientCredentialsTokenProvider,
@@ -16,9 +16,9 @@ import {
   type ListPath,
   type Schema,
 } from '@aetherflow/sdk';
-import { useIdentityServer } from '../support/api.ts';
+import { useIdentityServer, useTestServer } from '../support/api.ts';
 import { mainTenant } from '../support/fixtures.ts';
-import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
+import { generousRateLimits } from '../support/server.ts';
 import { HOUR, MINUTE, movableClock } from '../identity/support.ts';
 
 const workflow = (name: string): Schema<'WorkflowInput'> => ({
@@ -248,26 +248,21 @@ describe('SDK against the real server', () => {
 });
 
 describe('SDK retries on a real 429 and a real 503', () => {
-  let server: TestServer;
   const time = movableClock();
-
-  beforeAll(async () => {
+  const api = useTestServer(() => {
     const limits = generousRateLimits();
-    server = await startTestServer({
+    return {
       clock: time.clock,
       rateLimitConfig: { ...limits, categories: { ...limits.categories, read: { name: 'read', limit: 2, windowSeconds: 60 } } },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
+    };
   });
 
   test('429: waits exactly Retry-After (the injected sleep moves the server clock), then succeeds', async () => {
     const wire = recordingFetch();
     const sleeps: number[] = [];
     const aetherflow = createAetherFlowClient({
-      baseUrl: server.baseUrl,
-      apiKey: server.secretKey,
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
       fetch: wire.fetch,
       now: time.now,
       sleep: async (ms) => {
@@ -290,7 +285,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     time.advance(2 * MINUTE);
     const wire = recordingFetch();
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: async (ms) => void sleeps.push(ms) });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: async (ms) => void sleeps.push(ms) });
     await unwrap(aetherflow.GET('/v1/workflows'));
     await unwrap(aetherflow.GET('/v1/workflows'));
     const limited = await unwrap(aetherflow.GET('/v1/workflows')).catch((error: unknown) => error);
@@ -300,18 +295,18 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toHaveLength(3);
 
     const impatient = recordingFetch();
-    const quick = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: async () => expect.fail('must not wait') });
+    const quick = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: async () => expect.fail('must not wait') });
     const { response } = await quick.GET('/v1/workflows');
     expect(response.status).toBe(429);
     expect(impatient.exchanges).toHaveLength(1);
   });
 
   test('503 from a draining instance: exponential backoff with jitter, capped, then the 503', async () => {
-    server.server.drain();
+    api.server.server.drain();
     const wire = recordingFetch();
     const sleeps: number[] = [];
     const aetherflow = createAetherFlowClient({
-      baseUrl: server.baseUrl,
+      baseUrl: api.server.baseUrl,
       fetch: wire.fetch,
       retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 3000 },
       random: () => 1,
@@ -324,7 +319,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toEqual([1000, 2000, 3000, 3000]);
 
     const jittered: number[] = [];
-    const withJitter = createAetherFlowClient({ baseUrl: server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: async (ms) => void jittered.push(ms) });
+    const withJitter = createAetherFlowClient({ baseUrl: api.server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: async (ms) => void jittered.push(ms) });
     await withJitter.GET('/health');
     expect(jittered).toEqual([375, 750]);
   });
