@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { offContract, useTestServer } from '../support/api.ts';
 import { databaseBytes } from '../support/database-bytes.ts';
 import { mainTenant, newTenant, type Tenant } from '../support/fixtures.ts';
-import { BEHIND_PROXY, createKeyViaApi, fromIp, hiddenPart, HOUR, manualClock, queryRecorder, SECOND } from './auth-helpers.ts';
+import { BEHIND_PROXY, createKeyViaApi, hiddenPart, HOUR, manualClock, queryRecorder, SECOND } from './auth-helpers.ts';
 
 const clock = manualClock();
 const queries = queryRecorder();
@@ -88,7 +88,7 @@ describe('last_used_at and last_used_ip', () => {
     await api.server.server.flush(); // start from an empty batch, with no timer pending
 
     queries.start();
-    const used = await api.as(key.secret).GET('/v1/workflows', { headers: fromIp('203.0.113.50') });
+    const used = await api.fromIp('203.0.113.50', key.secret).GET('/v1/workflows');
     expect(used.status).toBe(200);
     const shown = await getKey(key.id);
     const seen = queries.stop();
@@ -109,7 +109,7 @@ describe('last_used_at and last_used_ip', () => {
     queries.start();
     for (let i = 1; i <= 10; i += 1) {
       clock.advance(SECOND);
-      expect((await api.as(key.secret).GET('/v1/workflows', { headers: fromIp(`198.51.100.${i}`) })).status).toBe(200);
+      expect((await api.fromIp(`198.51.100.${i}`, key.secret).GET('/v1/workflows')).status).toBe(200);
     }
     const duringRequests = queries.stop();
     expect(duringRequests.filter((sql) => /^update "api_keys"/i.test(sql))).toHaveLength(0);
@@ -124,7 +124,7 @@ describe('last_used_at and last_used_ip', () => {
 
   it('records IPv6 clients as they are', async () => {
     const key = await create({ scopes: ['read'] });
-    await api.as(key.secret).GET('/v1/workflows', { headers: fromIp('2001:db8::7') });
+    await api.fromIp('2001:db8::7', key.secret).GET('/v1/workflows');
     expect((await getKey(key.id)).last_used_ip).toBe('2001:db8::7');
   });
 });
@@ -169,7 +169,7 @@ describe('revoking', () => {
   it('records a revoked key still in use as auth.failed under its id in its project audit log', async () => {
     const key = await create({ scopes: ['read'] });
     await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
-    const refused = await api.as(key.secret).GET('/v1/workflows', { headers: fromIp('192.0.2.200') });
+    const refused = await api.fromIp('192.0.2.200', key.secret).GET('/v1/workflows');
     const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'auth.failed', request_id: refused.headers.get('x-request-id')! } } });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]).toMatchObject({ outcome: 'failure', ip: '192.0.2.200', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'revoked_api_key' } });

@@ -71,7 +71,7 @@ describe('on a secured operation, identity comes before content', () => {
 
 describe('public operations validate first', () => {
   it('login with a bad body gets 400 validation_failed with its details, and its address standing', async () => {
-    const response = await api.as(null).POST('/v1/auth/login', { body: offContract({ email: 'not-an-email' }), headers: fromIp('198.51.100.4') });
+    const response = await api.fromIp('198.51.100.4', null).POST('/v1/auth/login', { body: offContract({ email: 'not-an-email' }) });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
     expect(response.error?.error.details?.length).toBeGreaterThan(0);

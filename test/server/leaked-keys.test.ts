@@ -59,7 +59,7 @@ describe('the answer', () => {
   });
 
   it('refuses a body that is not a report with 400', async () => {
-    const response = await api.as(null).POST('/v1/credentials/revoke', { body: offContract({ key: 'sk_live_x' }), headers: fromIp(reporterIp()) });
+    const response = await api.fromIp(reporterIp(), null).POST('/v1/credentials/revoke', { body: offContract({ key: 'sk_live_x' }) });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
   });

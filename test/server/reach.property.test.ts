@@ -61,7 +61,7 @@ async function abilities(credential: string, ip: string): Promise<Set<FineScope>
 }
 
 async function environmentOf(credential: string, ip: string): Promise<string | null> {
-  const response = await api.as(credential).GET('/v1/auth/verify', { headers: fromIp(ip) });
+  const response = await api.fromIp(ip, credential).GET('/v1/auth/verify');
   return response.status === 200 ? (response.data!.data.environment as string) : null;
 }
 
@@ -82,7 +82,7 @@ const mintArbitrary = fc.oneof(
 
 /** Keys of the parent's making are created by the account owner's session, which can create any. */
 async function ownerSession(): Promise<string> {
-  const response = await api.as(null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password }, headers: fromIp('10.1.2.3') });
+  const response = await api.fromIp('10.1.2.3', null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
   if (response.status !== 200) throw new Error(`login: ${response.status} ${response.text}`);
   return response.data!.data.token as string;
 }
@@ -103,7 +103,7 @@ async function ownerKey(owner: string, input: { type: string; scopes: FineScope[
     ...(input.hours !== null ? { expires_at: new Date(time.now() + input.hours * HOUR).toISOString() } : {}),
   };
   // Generated: the type, environment and scopes are whatever the property draws.
-  const response = await api.as(owner).POST('/v1/auth/api-keys', { headers: fromIp('10.1.2.3'), body: offContract(body) });
+  const response = await api.fromIp('10.1.2.3', owner).POST('/v1/auth/api-keys', { body: offContract(body) });
   if (response.status !== 201) throw new Error(`owner key: ${response.status} ${response.text}`);
   return response.data!.data;
 }
@@ -133,8 +133,7 @@ async function tokenFor(app: { client_id: string; client_secret: string }, ip: s
 }
 
 async function registerApp(credential: string, ip: string, scopes: FineScope[]): Promise<{ client_id: string; client_secret: string } | null> {
-  const response = await api.as(credential).POST('/v1/oauth/clients', {
-    headers: fromIp(ip),
+  const response = await api.fromIp(ip, credential).POST('/v1/oauth/clients', {
     body: { name: 'child app', client_type: 'confidential', redirect_uris: ['https://child.example.com/cb'], scopes, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
   });
   expect(response.status, response.text).toBeLessThan(500);
@@ -181,7 +180,7 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
           if (mint.environment !== undefined) body.environment = mint.environment;
           if (mint.allowed !== undefined) body.allowed_ips = mint.allowed;
           if (mint.hours !== undefined) body.expires_at = mint.hours === null ? null : new Date(time.now() + mint.hours * HOUR).toISOString();
-          const response = await api.as(parent.credential).POST('/v1/auth/api-keys', { headers: fromIp(parent.home), body: offContract(body) });
+          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys', { body: offContract(body) });
           expect(response.status, response.text).toBeLessThan(500);
           if (response.status === 201) child = response.data!.data.secret;
         } else if (mint.kind === 'register-app') {
@@ -189,7 +188,7 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
           if (app) child = await tokenFor(app, mint.tokenFrom);
         } else {
           const target = await ownerKey(owner, { type: 'secret', scopes: mint.scopes, environment: mint.environment, allowed: mint.allowed, hours: mint.hours });
-          const response = await api.as(parent.credential).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, headers: fromIp(parent.home), body: { grace_period_seconds: 0 } });
+          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, body: { grace_period_seconds: 0 } });
           expect(response.status, response.text).toBeLessThan(500);
           if (response.status === 200) child = response.data!.data.secret;
         }

@@ -15,7 +15,7 @@ const api = useTestServer({ clock: time.clock, env: BEHIND_PROXY });
 
 /** GET /v1/auth/verify with `credential` from `ip`: the status, and the key id or client id it is. */
 async function verify(credential: string, ip = INSIDE) {
-  const response = await api.as(credential).GET('/v1/auth/verify', { headers: fromIp(ip) });
+  const response = await api.fromIp(ip, credential).GET('/v1/auth/verify');
   return { status: response.status, code: response.error?.error.code, data: response.data?.data };
 }
 
@@ -25,8 +25,7 @@ async function fullKeyId(): Promise<string> {
 }
 
 async function registerClientCredentialsApp(credential: string, scopes: Scope[], ip = INSIDE) {
-  const response = await api.as(credential).POST('/v1/oauth/clients', {
-    headers: fromIp(ip),
+  const response = await api.fromIp(ip, credential).POST('/v1/oauth/clients', {
     body: { name: 'Sync job', client_type: 'confidential', redirect_uris: ['https://sync.example.com/cb'], scopes, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
   });
   if (response.status !== 201) throw new Error(`set-up: app registration answered ${response.status} ${response.text}`);
@@ -47,7 +46,7 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
     const target = await fullKeyId();
     const narrow = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write'] });
     for (const body of [undefined, { grace_period_seconds: 0 }]) {
-      const response = await api.as(narrow.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target } }, headers: fromIp(INSIDE), ...(body ? { body } : {}) });
+      const response = await api.fromIp(INSIDE, narrow.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target } }, ...(body ? { body } : {}) });
       expect(response.status).toBe(403);
       expect(response.error?.error.code).toBe('credential_out_of_reach');
       expect(response.text).not.toMatch(/sk_test_[0-9A-Za-z]{30,}/);
@@ -62,7 +61,7 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
   it('nor revoke it (denial of service)', async () => {
     const target = await fullKeyId();
     const narrow = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write', 'keys:read'] });
-    const response = await api.as(narrow.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } }, headers: fromIp(INSIDE) });
+    const response = await api.fromIp(INSIDE, narrow.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } } });
     expect(response.status).toBe(403);
     expect(response.error?.error.code).toBe('credential_out_of_reach');
     expect((await verify(api.server.secretKey)).status).toBe(200);
@@ -74,43 +73,43 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
     const token = await clientCredentialsToken(app, INSIDE);
     expect(token.status).toBe(200);
     const bearer = token.body.access_token as string;
-    const rotate = await api.as(bearer).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target } }, headers: fromIp(INSIDE), body: { grace_period_seconds: 0 } });
+    const rotate = await api.fromIp(INSIDE, bearer).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target } }, body: { grace_period_seconds: 0 } });
     expect(rotate.status).toBe(403);
     expect(rotate.error?.error.code).toBe('credential_out_of_reach');
-    const revoke = await api.as(bearer).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } }, headers: fromIp(INSIDE) });
+    const revoke = await api.fromIp(INSIDE, bearer).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target } } });
     expect(revoke.status).toBe(403);
     expect((await verify(api.server.secretKey)).status).toBe(200);
   });
 
   it('within reach both still work, and the rotated key keeps the reach of the key it replaces', async () => {
     const parent = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write', 'workflows:read'], allowed_ips: ['10.0.0.0/8'] });
-    const child = await api.as(parent.secret).POST('/v1/auth/api-keys', { headers: fromIp(INSIDE), body: { name: 'reader', scopes: ['workflows:read'] } });
+    const child = await api.fromIp(INSIDE, parent.secret).POST('/v1/auth/api-keys', { body: { name: 'reader', scopes: ['workflows:read'] } });
     expect(child.status).toBe(201);
     // Created without a type and without an allowlist: a secret key, fenced by its creator's allowlist.
     expect(child.data?.data).toMatchObject({ type: 'secret', allowed_ips: ['10.0.0.0/8'] });
-    const rotated = await api.as(parent.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: child.data!.data.id } }, headers: fromIp(INSIDE), body: { grace_period_seconds: 0 } });
+    const rotated = await api.fromIp(INSIDE, parent.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: child.data!.data.id } }, body: { grace_period_seconds: 0 } });
     expect(rotated.status).toBe(200);
     const secret = rotated.data!.data.secret as string;
-    expect((await api.as(secret).GET('/v1/workflows', { headers: fromIp(INSIDE) })).status).toBe(200);
-    const outside = await api.as(secret).GET('/v1/workflows', { headers: fromIp(OUTSIDE) });
+    expect((await api.fromIp(INSIDE, secret).GET('/v1/workflows')).status).toBe(200);
+    const outside = await api.fromIp(OUTSIDE, secret).GET('/v1/workflows');
     expect(outside.status).toBe(403);
     expect(outside.error?.error.code).toBe('ip_not_allowed');
-    const write = await api.as(secret).POST('/v1/workflows', { headers: fromIp(INSIDE), body: offContract({}) });
+    const write = await api.fromIp(INSIDE, secret).POST('/v1/workflows', { body: offContract({}) });
     expect(write.status).toBe(403);
     expect(write.error?.error.code).toBe('insufficient_scope');
-    const revoked = await api.as(parent.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: child.data!.data.id } }, headers: fromIp(INSIDE) });
+    const revoked = await api.fromIp(INSIDE, parent.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: child.data!.data.id } } });
     expect(revoked.status).toBe(200);
     expect((await verify(secret)).code).toBe('revoked_api_key');
   });
 
   it('a key cannot renew itself with a previous secret still in its grace period, but can revoke itself with it', async () => {
     const key = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write'] });
-    const first = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, headers: fromIp(INSIDE), body: { grace_period_seconds: 3600 } });
+    const first = await api.fromIp(INSIDE, key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
     expect(first.status).toBe(200);
-    const again = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, headers: fromIp(INSIDE), body: { grace_period_seconds: 3600 } });
+    const again = await api.fromIp(INSIDE, key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
     expect(again.status).toBe(403);
     expect(again.error?.error.code).toBe('credential_out_of_reach');
-    const revoke = await api.as(key.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } }, headers: fromIp(INSIDE) });
+    const revoke = await api.fromIp(INSIDE, key.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(revoke.status).toBe(200);
   });
 });
@@ -128,8 +127,8 @@ describe('attack 2: escaping limits through an OAuth app', () => {
     const issued = await clientCredentialsToken(app, INSIDE);
     expect(issued.status).toBe(200);
     const token = issued.body.access_token as string;
-    expect((await api.as(token).GET('/v1/workflows', { headers: fromIp(INSIDE) })).status).toBe(200);
-    const elsewhere = await api.as(token).GET('/v1/workflows', { headers: fromIp(OUTSIDE) });
+    expect((await api.fromIp(INSIDE, token).GET('/v1/workflows')).status).toBe(200);
+    const elsewhere = await api.fromIp(OUTSIDE, token).GET('/v1/workflows');
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.error?.error.code).toBe('ip_not_allowed');
   });
@@ -146,11 +145,11 @@ describe('attack 2: escaping limits through an OAuth app', () => {
     // Clamped to the key's end: 30 minutes left, not the usual hour.
     expect(late.body.expires_in).toBe(30 * 60);
     const token = late.body.access_token as string;
-    expect((await api.as(token).GET('/v1/workflows', { headers: fromIp(INSIDE) })).status).toBe(200);
+    expect((await api.fromIp(INSIDE, token).GET('/v1/workflows')).status).toBe(200);
 
     time.advance(30 * MINUTE + SECOND);
     expect((await verify(key.secret)).code).toBe('expired_api_key');
-    const after = await api.as(token).GET('/v1/workflows', { headers: fromIp(INSIDE) });
+    const after = await api.fromIp(INSIDE, token).GET('/v1/workflows');
     expect(after.status).toBe(401);
     expect(after.error?.error.code).toBe('token_expired');
     const noMore = await clientCredentialsToken(app, INSIDE);
@@ -161,13 +160,13 @@ describe('attack 2: escaping limits through an OAuth app', () => {
   it('a key with an allowlist cannot create a key usable from anywhere, nor one that outlives it', async () => {
     const end = new Date(time.now() + HOUR).toISOString();
     const key = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['keys:write', 'workflows:read'], allowed_ips: ['10.0.0.0/8'], expires_at: end });
-    const wider = await api.as(key.secret).POST('/v1/auth/api-keys', { headers: fromIp(INSIDE), body: { name: 'wider', scopes: ['workflows:read'], allowed_ips: ['0.0.0.0/0'] } });
+    const wider = await api.fromIp(INSIDE, key.secret).POST('/v1/auth/api-keys', { body: { name: 'wider', scopes: ['workflows:read'], allowed_ips: ['0.0.0.0/0'] } });
     expect(wider.status).toBe(403);
     expect(wider.error?.error.code).toBe('scope_escalation');
-    const longer = await api.as(key.secret).POST('/v1/auth/api-keys', { headers: fromIp(INSIDE), body: { name: 'longer', scopes: ['workflows:read'], expires_at: new Date(time.now() + 2 * HOUR).toISOString() } });
+    const longer = await api.fromIp(INSIDE, key.secret).POST('/v1/auth/api-keys', { body: { name: 'longer', scopes: ['workflows:read'], expires_at: new Date(time.now() + 2 * HOUR).toISOString() } });
     expect(longer.status).toBe(403);
     expect(longer.error?.error.code).toBe('scope_escalation');
-    const inherited = await api.as(key.secret).POST('/v1/auth/api-keys', { headers: fromIp(INSIDE), body: { name: 'inherits', scopes: ['workflows:read'] } });
+    const inherited = await api.fromIp(INSIDE, key.secret).POST('/v1/auth/api-keys', { body: { name: 'inherits', scopes: ['workflows:read'] } });
     expect(inherited.status).toBe(201);
     expect(inherited.data?.data).toMatchObject({ allowed_ips: ['10.0.0.0/8'], expires_at: end });
   });
