@@ -4,8 +4,14 @@
 //   handlers/      one file per tag: the operations, typed from the contract
 //   http/          the pipeline stages, the error handler
 //   services       auth/, identity/, domain/, audit/, runner/, rate-limit/, cache/
-//   data access    db/ (the database, transactions, repositories)
-//   foundations    contract/, crypto/, logging/, errors.ts, config.ts, net/, time ...
+//   data access    db/repositories/ (one repository per aggregate: all the SQL; tenant scoping
+//                  in tenant-query.ts), over db/ (opening the database, units of work, migrations)
+//   foundations    contract/, crypto/, logging/, errors.ts, config.ts, net/, tenant.ts ...
+//
+// Services reach the database only through repositories, and take part in units of work
+// through db/transaction.ts (the Tx they are handed); handlers and the pipeline only hand
+// units of work on. Nothing above db/ imports Kysely. (test/lint/data-access.test.ts checks
+// what imports cannot show: no query is built outside db/.)
 //
 // `npm run check` runs it (npm run lint:deps); a violation fails the check.
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -14,6 +20,10 @@ const HANDLERS = '^src/handlers/';
 const HTTP = '^src/http/';
 const SERVICES = '^src/(auth|identity|domain|audit|runner|rate-limit|cache)/';
 const DATA = '^src/db/';
+const REPOSITORIES = '^src/db/repositories/';
+/** What of db/ may be imported from above it: the repositories, and the unit of work (Tx, Transaction). */
+const DATA_ACCESS = `${REPOSITORIES}|^src/db/transaction\\.ts$`;
+const KYSELY = '(^|/)node_modules/kysely/';
 
 module.exports = {
   forbidden: [
@@ -51,6 +61,38 @@ module.exports = {
       comment: 'The database layer serves the services; it never imports them.',
       from: { path: DATA },
       to: { path: `${ENTRY}|${HANDLERS}|${HTTP}|${SERVICES}` },
+    },
+    {
+      name: 'services-through-repositories',
+      severity: 'error',
+      comment:
+        'Services keep the logic and call repositories, which own the SQL: a service never opens the database, ' +
+        'builds a query (Kysely) or reads the schema; it takes part in a unit of work through the Tx it is handed.',
+      from: { path: SERVICES },
+      to: { path: `${DATA}|${KYSELY}`, pathNot: DATA_ACCESS },
+    },
+    {
+      name: 'no-database-in-handlers-and-http',
+      severity: 'error',
+      comment:
+        'Handlers and the pipeline call services; they never import the database, a repository or Kysely. ' +
+        'They may hand a unit of work on (db/transaction.ts: Tx, Transaction).',
+      from: { path: `${HANDLERS}|${HTTP}` },
+      to: { path: `${DATA}|${KYSELY}`, pathNot: '^src/db/transaction\\.ts$' },
+    },
+    {
+      name: 'tenant-scoping-in-repositories',
+      severity: 'error',
+      comment: 'Tenant scoping is applied in one place, tenant-query.ts, and only the repositories build queries with it.',
+      from: { pathNot: REPOSITORIES },
+      to: { path: `${REPOSITORIES}tenant-query\\.ts$` },
+    },
+    {
+      name: 'repositories-built-by-entry-points',
+      severity: 'error',
+      comment: 'repositoriesOn(db) is called where the database is opened (the entry points); services are handed repositories.',
+      from: { pathNot: `${ENTRY}|${REPOSITORIES}` },
+      to: { path: `${REPOSITORIES}index\\.ts$`, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-upward-from-foundations',

@@ -19,7 +19,9 @@ import pino from 'pino';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseApiKey } from '../src/auth/api-key-format.ts';
-import { ApiKeyService } from '../src/auth/api-keys.ts';
+import { ApiKeyVerifier } from '../src/auth/api-key-verification.ts';
+import { VerifiedKeyCache } from '../src/auth/verified-key-cache.ts';
+import { repositoriesOn } from '../src/db/repositories/index.ts';
 import { LastUsedRecorder } from '../src/auth/last-used.ts';
 import { noCaching } from '../src/cache/invalidation.ts';
 import { SqlRevocationList } from '../src/identity/revocation.ts';
@@ -140,21 +142,23 @@ async function main(): Promise<void> {
     await measure('reference: Express + express-openapi-validator (requests)', () => inject(validated as never, getById), timings);
 
     console.log('\npieces of the hot path');
-    const { apiKeys, workflows } = server.services;
+    const { workflows } = server.services;
+    const apiKeys = server.apiKeyVerifier;
     const hash = keyedHasher(config.hashSecret!, 'api-key');
     await measure('api key: format + checksum (parseApiKey)', () => parseApiKey(data.key), timings);
     await measure('api key: keyed hash (HMAC-SHA-256)', () => hash(data.key), timings);
     await measure('api key: authenticate, warm (cached verified key)', () => apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
     // The same service without a cache: every call reads the key from the database.
-    const uncached = new ApiKeyService(server.database.db, hash, Date.now, new LastUsedRecorder(server.database.db), noCaching());
+    const repositories = repositoriesOn(server.database.db);
+    const uncached = new ApiKeyVerifier(repositories.apiKeys, hash, Date.now, new LastUsedRecorder(repositories.apiKeys), new VerifiedKeyCache(noCaching()));
     await measure('api key: authenticate, cold (database lookup)', () => uncached.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
 
     const { accessTokens, tokenVerifier } = server.identity;
     await measure('jwt: signature + claims (jose ES256 verify)', () => accessTokens.verify(login), timings);
     await measure('jwt: tokenVerifier.verify, warm (as the pipeline calls it)', () => tokenVerifier.verify(login), timings);
     // A new verifier per call: signature check, revocation list and token family from the database.
-    const revocations = new SqlRevocationList(server.database.db, Date.now);
-    await measure('jwt: tokenVerifier.verify, cold (signature + 2 queries)', () => new AccessTokenVerifier(server.database.db, accessTokens, revocations, Date.now).verify(login), timings);
+    const revocations = new SqlRevocationList(repositories.revokedTokens, Date.now);
+    await measure('jwt: tokenVerifier.verify, cold (signature + 2 queries)', () => new AccessTokenVerifier(repositories.tokenFamilies, accessTokens, revocations, Date.now).verify(login), timings);
 
     const principal = await apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1');
     const limiter = new RateLimiter({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: Date.now });

@@ -74,22 +74,22 @@ export async function prepare(root: string, sizes: { small: number; big: number 
   const config = loadConfig({ ...env, PORT: '0' });
   const server = await composeServer(config, { logger: createLogger({ level: 'warn' }) });
   try {
-    const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
+    const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
     if (!first) throw new Error(`${dataDir} is not empty`);
-    const { accounts, apiKeys, workflows } = server.services;
+    const { accounts, apiKeys, workflows, transaction } = server.services;
     await accounts.setPlan(first.accountId, 'enterprise');
     const principal = (projectId: string): UserPrincipal =>
       ownerAuthority({ userId: 'usr_bench', accountId: first.accountId, projectId, environment: 'test', plan: 'enterprise', label: 'bench' });
     const bigProject = await accounts.createProject(first.accountId, 'Bench: 100k workflows');
     const writeProject = await accounts.createProject(first.accountId, 'Bench: writes');
-    const bigKey = (await apiKeys.create(principal(bigProject), { name: 'bench read', type: 'secret', scopes: ['workflows:read'] })).secret;
-    const writeKey = (await apiKeys.create(principal(writeProject), { name: 'bench write', type: 'secret', scopes: ['workflows:read', 'workflows:write'] })).secret;
+    const bigKey = (await transaction((tx) => apiKeys.create(principal(bigProject), { name: 'bench read', type: 'secret', scopes: ['workflows:read'] }, tx))).secret;
+    const writeKey = (await transaction((tx) => apiKeys.create(principal(writeProject), { name: 'bench write', type: 'secret', scopes: ['workflows:read', 'workflows:write'] }, tx))).secret;
 
     const small = { projectId: first.projectId, environment: 'test' as const };
-    const workflow = await workflows.create(small, WORKFLOW);
-    const live = await workflows.create({ projectId: first.projectId, environment: 'live' }, WORKFLOW);
+    const workflow = await transaction((tx) => workflows.create(small, WORKFLOW, tx));
+    const live = await transaction((tx) => workflows.create({ projectId: first.projectId, environment: 'live' }, WORKFLOW, tx));
     await bulkWorkflows(server.database.db, small, sizes.small - 1, workflow.created_at);
-    await workflows.create({ projectId: bigProject, environment: 'test' }, WORKFLOW);
+    await transaction((tx) => workflows.create({ projectId: bigProject, environment: 'test' }, WORKFLOW, tx));
     await bulkWorkflows(server.database.db, { projectId: bigProject, environment: 'test' }, sizes.big - 1, workflow.created_at);
     return { dataDir, env, owner: OWNER, key: first.testKey, workflowId: workflow.id, liveWorkflowId: live.id, bigKey, writeKey };
   } finally {

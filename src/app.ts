@@ -13,7 +13,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AuditLog } from './audit/audit-log.ts';
-import type { ApiKeyService } from './auth/api-keys.ts';
+import type { ApiKeyVerifier } from './auth/api-key-verification.ts';
 import { authenticate, type FailedCredentialGuard } from './http/authenticate.ts';
 import type { TokenVerifier } from './auth/principal.ts';
 import { authorize } from './http/authorize.ts';
@@ -49,7 +49,7 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   handlers: Handlers;
-  apiKeys: ApiKeyService;
+  apiKeys: ApiKeyVerifier;
   tokens: TokenVerifier;
   audit: AuditLog;
   idempotency: IdempotencyStore;

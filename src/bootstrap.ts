@@ -2,9 +2,10 @@
 // secret test key, so that a new user can call the API at once. The key and a
 // generated password are shown once, by the caller, and never stored in clear.
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyService } from './auth/api-keys.ts';
+import type { ApiKeyManagement } from './auth/api-key-management.ts';
 import { ownerAuthority } from './auth/principal.ts';
 import type { Config } from './config.ts';
+import type { Transaction } from './db/transaction.ts';
 import type { AccountService } from './identity/accounts.ts';
 
 export interface FirstStart {
@@ -16,7 +17,7 @@ export interface FirstStart {
   testKey: string;
 }
 
-export async function bootstrap(config: Config, accounts: AccountService, apiKeys: ApiKeyService): Promise<FirstStart | null> {
+export async function bootstrap(config: Config, accounts: AccountService, apiKeys: ApiKeyManagement, transaction: Transaction): Promise<FirstStart | null> {
   if (!(await accounts.isEmpty())) return null;
   const { accountId, projectId } = await accounts.createAccount('My account', 'free');
   const generatedPassword = config.owner.password === null ? randomBytes(18).toString('base64url') : null;
@@ -28,9 +29,12 @@ export async function bootstrap(config: Config, accounts: AccountService, apiKey
     password: config.owner.password ?? generatedPassword!,
     role: 'owner',
   });
-  const key = await apiKeys.create(
-    ownerAuthority({ userId: ownerId, accountId, projectId, environment: 'test', plan: 'free', label: 'bootstrap' }),
-    { name: 'First test key', type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] },
+  const key = await transaction((tx) =>
+    apiKeys.create(
+      ownerAuthority({ userId: ownerId, accountId, projectId, environment: 'test', plan: 'free', label: 'bootstrap' }),
+      { name: 'First test key', type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] },
+      tx,
+    ),
   );
   return { accountId, projectId, ownerEmail: config.owner.email, generatedPassword, testKey: key.secret };
 }

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { localInvalidation, noCaching, redisInvalidation } from './cache/invalidation.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { ApiKeyService } from './auth/api-keys.ts';
+import { ApiKeyManagement } from './auth/api-key-management.ts';
+import { ApiKeyVerifier } from './auth/api-key-verification.ts';
 import type { TokenVerifier } from './auth/principal.ts';
 import { LastUsedRecorder } from './auth/last-used.ts';
+import { VerifiedKeyCache } from './auth/verified-key-cache.ts';
 import type { Config } from './config.ts';
 import { loadContract, type Contract } from './contract/operations.ts';
 import { aesGcmEncryptor } from './crypto/aes-gcm.ts';
@@ -17,6 +19,7 @@ import { keyedHasher } from './crypto/keyed-hash.ts';
 import { openDatabase, type DatabaseHandle, type QueryObserver } from './db/database.ts';
 import { connectRedis, type RedisConnection } from './dependencies/redis.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { repositoriesOn } from './db/repositories/index.ts';
 import { groupCommitOn, transactionOn } from './db/transaction.ts';
 import { ConnectionService } from './domain/connections.ts';
 import { EventService } from './domain/events.ts';
@@ -61,6 +64,8 @@ export interface Server {
   app: Express;
   config: Config;
   services: Services & { accounts: AccountService };
+  /** Authenticates presented API keys (the pipeline's; benchmarks). */
+  apiKeyVerifier: ApiKeyVerifier;
   /** Sessions, access tokens and the OAuth authorization server (signing-key rotation, tests). */
   identity: Identity;
   database: DatabaseHandle;
@@ -128,6 +133,7 @@ async function assemble(
 ): Promise<Server> {
   const { clock, logger, secrets, contract, rateLimitConfig, database, redis } = parts;
   const { db } = database;
+  const repositories = repositoriesOn(db);
 
   // How authentication's caches hear of revocations, rotations and plan changes (src/cache/invalidation.ts).
   const invalidation = redis
@@ -136,9 +142,13 @@ async function assemble(
       ? localInvalidation(database.externalVersion)
       : noCaching();
 
-  const audit = new AuditLog(db, clock);
-  const lastUsed = new LastUsedRecorder(db, { logger });
-  const apiKeys = new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), clock, lastUsed, invalidation);
+  // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
+  const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
+  const audit = new AuditLog(repositories.audit, clock);
+  const keyHash = keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets);
+  const lastUsed = new LastUsedRecorder(repositories.apiKeys, { logger });
+  const apiKeyVerifier = new ApiKeyVerifier(repositories.apiKeys, keyHash, clock, lastUsed, new VerifiedKeyCache(invalidation));
+  const apiKeys = new ApiKeyManagement(repositories.apiKeys, keyHash, clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
   // every reader the moment it commits: one process on SQLite (in-process, and data_version
   // for other processes). Across instances a Redis message arrives a moment after the commit,
@@ -147,15 +157,13 @@ async function assemble(
   // pages, and authentication's caches must not see their generation move that often (a key
   // read while it moves is not kept).
   const workflowInvalidation = database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
-  const workflows = new WorkflowService(db, clock, { invalidation: workflowInvalidation });
+  const workflows = new WorkflowService(repositories.workflows, clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
-  const runner = new StepRunner(db, clock, logger, { soleInstance: database.dialect === 'sqlite' });
-  const runs = new RunService(db, clock, workflows, runner);
-  const connections = new ConnectionService(db, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
-  const events = new EventService(db, clock, workflows, runs);
-  const accounts = new AccountService(db, clock, invalidation);
-  // SQLite's one connection commits concurrent requests' units together; PostgreSQL's pool runs them side by side.
-  const transaction = database.dialect === 'sqlite' ? groupCommitOn(db) : transactionOn(db);
+  const runner = new StepRunner(repositories.runExecution, clock, logger, { soleInstance: database.dialect === 'sqlite' });
+  const runs = new RunService(repositories.runs, clock, workflows, runner);
+  const connections = new ConnectionService(repositories.connections, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
+  const events = new EventService(repositories.events, clock, workflows, runs);
+  const accounts = new AccountService(repositories.accounts, clock, transaction, invalidation);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   // One instance keeps counters in memory; several share them in Redis, and each falls back to its own memory while Redis is down.
@@ -164,9 +172,10 @@ async function assemble(
     : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
-  const rateLimitAudit = new RateLimitAudit(audit, db, clock, logger);
+  const rateLimitAudit = new RateLimitAudit(audit, clock, logger);
   const identity = await createIdentity({
-    db,
+    repositories,
+    transaction,
     clock,
     publicUrl: config.publicUrl,
     secrets,
@@ -201,13 +210,14 @@ async function assemble(
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 
-  const app = createApp({ config, contract, logger, clock, handlers, apiKeys, tokens, audit, idempotency: new IdempotencyStore(db, clock), limiter, guard, rateLimitAudit });
+  const app = createApp({ config, contract, logger, clock, handlers, apiKeys: apiKeyVerifier, tokens, audit, idempotency: new IdempotencyStore(repositories.idempotency, clock), limiter, guard, rateLimitAudit });
   await runner.start();
 
   return {
     app,
     config,
     services,
+    apiKeyVerifier,
     identity,
     database,
     runner,

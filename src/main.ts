@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // Listening before the first start creates its account and key: when the port is
   // taken, nothing is created whose secret would never be shown.
   await listen(listener, config.port, config.host);
-  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
+  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
   const { port } = listener.address() as AddressInfo;
   const base = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   server.logger.info({ url: base, pid: process.pid, database: server.database.dialect, environment: config.environment }, 'AetherFlow API listening');

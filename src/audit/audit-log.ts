@@ -3,16 +3,14 @@
 // request id) and who acted, from the request context, so no caller can forget
 // them. Metadata is checked for secrets-shaped keys before it is written.
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Principal } from '../auth/principal.ts';
-import { precompiledInsert } from '../db/precompiled.ts';
-import { insideSavepoint } from '../db/savepoint.ts';
-import type { Database } from '../db/schema.ts';
-import type { Tx } from '../db/transaction.ts';
+import type { AuditLogRepository, AuditRow } from '../db/repositories/audit-log.ts';
+import { withinSavepoint, type Tx } from '../db/transaction.ts';
 import { newId } from '../domain/ids.ts';
-import { afterPosition, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import { decodeCursor, toPage, type Page } from '../domain/pagination.ts';
 import { iso, type Clock } from '../domain/time.ts';
+import type { Tenant } from '../tenant.ts';
 
 export type AuditAction = components['schemas']['AuditLogAction'];
 export type AuditOutcome = components['schemas']['AuditLogOutcome'];
@@ -79,55 +77,24 @@ export interface AuditFilters {
   until?: string;
 }
 
-type AuditRow = Database['audit_logs'];
-
 export class AuditLog {
-  /** Every mutation writes one entry: its insert is compiled once (src/db/precompiled.ts). */
-  readonly #insert: (row: AuditRow, executor?: Kysely<Database>) => Promise<void>;
-
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: AuditLogRepository,
     private readonly clock: Clock,
-  ) {
-    this.#insert = precompiledInsert(db, 'audit_logs');
+  ) {}
+
+  /** An entry with no change to commit with (a refusal, a failed login, a denial): written on its own. */
+  async record(context: AuditOrigin, event: AuditEvent): Promise<void> {
+    await this.repository.insert(this.entry(context, event));
   }
 
   /**
-   * `executor`: the transaction of the change being recorded, so that the change and its
-   * entry commit together or not at all (a crash between two commits would leave a change
-   * nobody can see in the log).
+   * An entry in `tx`, the unit of work of the change being recorded, so that the change and
+   * its entry commit together or not at all (a crash between two commits would leave a
+   * change nobody can see in the log).
    */
-  async record(context: AuditOrigin, event: AuditEvent, executor?: Kysely<Database>): Promise<void> {
-    const metadata = event.metadata ?? {};
-    for (const name of Object.keys(metadata)) {
-      if (SECRET_NAMES.test(name)) throw new Error(`audit metadata must not carry "${name}": it looks like a secret`);
-    }
-    const actor = event.actor ?? actorOf(context.principal);
-    const tenant = event.tenant ?? {
-      accountId: context.principal?.accountId ?? null,
-      projectId: context.principal?.projectId ?? null,
-      environment: context.principal?.environment ?? null,
-    };
-    await this.#insert({
-        id: newId('aud'),
-        account_id: tenant.accountId,
-        project_id: tenant.projectId,
-        environment: tenant.environment,
-        occurred_at: iso(this.clock()),
-        action: event.action,
-        outcome: event.outcome,
-        actor_type: actor.type,
-        actor_id: actor.id,
-        actor_key_id: actor.keyId,
-        actor_user_id: actor.userId,
-        actor_client_id: actor.clientId,
-        resource_type: event.resource?.type ?? null,
-        resource_id: event.resource?.id ?? null,
-        ip: context.ip,
-        user_agent: context.userAgent,
-        request_id: context.requestId,
-        metadata: JSON.stringify(metadata),
-      }, executor);
+  async recordIn(context: AuditOrigin, event: AuditEvent, tx: Tx): Promise<void> {
+    await this.repository.insertIn(this.entry(context, event), tx);
   }
 
   /**
@@ -139,34 +106,65 @@ export class AuditLog {
    * committed (a 500, logged, instead of the refusal), or null.
    */
   async recordDenial(context: AuditOrigin, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
-    const written = await insideSavepoint(tx.trx, 'denial_entry', () => this.record(context, event, tx.trx));
+    const written = await withinSavepoint(tx, 'denial_entry', () => this.recordIn(context, event, tx));
     return written.ok ? null : { error: written.error };
   }
 
-  /** The project's entries of `environment` and its account-level ones, newest first. */
-  async list(scope: { projectId: string; environment: 'live' | 'test' }, filters: AuditFilters, limit: number, cursor: string | undefined): Promise<Page<AuditEntry>> {
+  /** The final count of an aggregated `rate_limit.exceeded` entry (src/http/rate-limit-audit.ts), written on its own. */
+  async updateRateLimitCount(requestId: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.repository.updateMetadata(requestId, 'rate_limit.exceeded', JSON.stringify(metadata));
+  }
+
+  /** The tenant's entries of its environment and its account-level ones, newest first. */
+  async list(tenant: Tenant, filters: AuditFilters, limit: number, cursor: string | undefined): Promise<Page<AuditEntry>> {
     const list = `audit:${createHash('sha256').update(JSON.stringify(Object.entries(filters).filter(([, v]) => v !== undefined).sort())).digest('base64url').slice(0, 16)}`;
     const position = decodeCursor(list, cursor);
-    let query = this.db
-      .selectFrom('audit_logs')
-      .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where((eb) => eb.or([eb('environment', '=', scope.environment), eb('environment', 'is', null)]));
-    if (filters.action) query = query.where('action', '=', filters.action);
-    if (filters.outcome) query = query.where('outcome', '=', filters.outcome);
-    if (filters.actor_id) query = query.where('actor_id', '=', filters.actor_id);
-    if (filters.resource_type) query = query.where('resource_type', '=', filters.resource_type);
-    if (filters.resource_id) query = query.where('resource_id', '=', filters.resource_id);
-    if (filters.request_id) query = query.where('request_id', '=', filters.request_id);
-    if (filters.since) query = query.where('occurred_at', '>=', iso(Date.parse(filters.since)));
-    if (filters.until) query = query.where('occurred_at', '<', iso(Date.parse(filters.until)));
-    if (position) query = query.where(afterPosition(position, 'occurred_at'));
-    const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const { since, until, ...exact } = filters;
+    const rows = await this.repository.page(
+      tenant,
+      { ...exact, ...(since ? { since: iso(Date.parse(since)) } : {}), ...(until ? { until: iso(Date.parse(until)) } : {}) },
+      position,
+      limit + 1,
+    );
     return toPage(list, rows, limit, toEntry, (row) => ({ createdAt: row.occurred_at, id: row.id }));
+  }
+
+  /** The row of an entry; metadata is checked for secrets-shaped names first. */
+  private entry(context: AuditOrigin, event: AuditEvent): AuditRow {
+    const metadata = event.metadata ?? {};
+    for (const name of Object.keys(metadata)) {
+      if (SECRET_NAMES.test(name)) throw new Error(`audit metadata must not carry "${name}": it looks like a secret`);
+    }
+    const actor = event.actor ?? actorOf(context.principal);
+    const tenant = event.tenant ?? {
+      accountId: context.principal?.accountId ?? null,
+      projectId: context.principal?.projectId ?? null,
+      environment: context.principal?.environment ?? null,
+    };
+    return {
+      id: newId('aud'),
+      account_id: tenant.accountId,
+      project_id: tenant.projectId,
+      environment: tenant.environment,
+      occurred_at: iso(this.clock()),
+      action: event.action,
+      outcome: event.outcome,
+      actor_type: actor.type,
+      actor_id: actor.id,
+      actor_key_id: actor.keyId,
+      actor_user_id: actor.userId,
+      actor_client_id: actor.clientId,
+      resource_type: event.resource?.type ?? null,
+      resource_id: event.resource?.id ?? null,
+      ip: context.ip,
+      user_agent: context.userAgent,
+      request_id: context.requestId,
+      metadata: JSON.stringify(metadata),
+    };
   }
 }
 
-function toEntry(row: Database['audit_logs']): AuditEntry {
+function toEntry(row: AuditRow): AuditEntry {
   return {
     id: row.id,
     occurred_at: row.occurred_at,

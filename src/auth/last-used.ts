@@ -4,10 +4,9 @@
 // promises the time "to the minute", which is what a batch interval of seconds keeps.
 // While the database is down the uses stay pending (one per key, the latest) and are
 // written once it is back (src/background/background-writer.ts).
-import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { BackgroundWriter } from '../background/background-writer.ts';
-import type { Database } from '../db/schema.ts';
+import type { ApiKeyRepository } from '../db/repositories/api-keys.ts';
 import { iso } from '../domain/time.ts';
 
 interface Use {
@@ -20,7 +19,7 @@ export class LastUsedRecorder {
   readonly #writer: BackgroundWriter;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly keys: ApiKeyRepository,
     options: { flushEveryMs?: number; logger?: Logger } = {},
   ) {
     this.#writer = new BackgroundWriter({
@@ -53,7 +52,7 @@ export class LastUsedRecorder {
 
   async #write(): Promise<void> {
     for (const [keyId, use] of [...this.#pending.entries()]) {
-      await this.db.updateTable('api_keys').set({ last_used_at: iso(use.at), last_used_ip: use.ip }).where('id', '=', keyId).execute();
+      await this.keys.recordUse(keyId, iso(use.at), use.ip);
       // A newer use that came in meanwhile stays pending.
       if (this.#pending.get(keyId) === use) this.#pending.delete(keyId);
     }

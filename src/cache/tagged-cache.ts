@@ -7,10 +7,16 @@
 // and invalidates, then the request stores what it read. So a caller takes
 // `generation` before it reads, and `set` keeps the value only if no invalidation
 // happened since.
+//
+// The entries themselves are an LRU cache (lru-cache): bounded in number, the least
+// recently used going first, each one served for `maxAgeMs` at most. The tag index is
+// kept to what it holds: an entry leaving it for any reason (evicted, expired, replaced,
+// deleted) leaves the index too.
+import { LRUCache } from 'lru-cache';
 import type { Invalidation } from './invalidation.ts';
 
 export interface TaggedCacheOptions {
-  /** Entries kept at most; the oldest goes first. */
+  /** Entries kept at most; the least recently used goes first. */
   maxEntries: number;
   /**
    * How long an entry may be served without being read again: the bound on staleness
@@ -24,24 +30,29 @@ export interface TaggedCacheOptions {
 interface Entry<V> {
   value: V;
   tags: readonly string[];
-  storedAt: number;
 }
 
 export class TaggedCache<V> {
-  readonly #entries = new Map<string, Entry<V>>();
+  readonly #entries: LRUCache<string, Entry<V>>;
   /**
    * The keys of the entries carrying each tag. Some invalidations are frequent (every
    * workflow created invalidates its tenant's list pages): each drops what it names without
    * looking at the other entries.
    */
   readonly #tagged = new Map<string, Set<string>>();
-  readonly #now: () => number;
 
   constructor(
     private readonly invalidation: Invalidation,
-    private readonly options: TaggedCacheOptions,
+    options: TaggedCacheOptions,
   ) {
-    this.#now = options.now ?? (() => performance.now());
+    this.#entries = new LRUCache<string, Entry<V>>({
+      max: options.maxEntries,
+      ttl: options.maxAgeMs,
+      // Ages read from the clock on every check: no timers, no rounding.
+      ttlResolution: 0,
+      ...(options.now ? { perf: { now: options.now } } : {}),
+      dispose: (entry, key) => this.#unindex(key, entry.tags),
+    });
     invalidation.subscribe((tags) => {
       if (tags === 'everything') {
         this.clear();
@@ -71,25 +82,15 @@ export class TaggedCache<V> {
 
   get(key: string): V | undefined {
     if (!this.invalidation.usable()) return undefined;
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (this.#now() - entry.storedAt > this.options.maxAgeMs) {
-      this.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.#entries.get(key)?.value;
   }
 
   /** Keeps `value` unless an invalidation happened since `generation` was read, or caches cannot be used now. */
   set(key: string, value: V, tags: readonly string[], generation: number): void {
     // Checked again after usable(): reading another process's commit there moves the generation.
     if (generation !== this.invalidation.generation || !this.invalidation.usable() || generation !== this.invalidation.generation) return;
-    this.delete(key);
-    if (this.#entries.size >= this.options.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.delete(oldest.value);
-    }
-    this.#entries.set(key, { value, tags, storedAt: this.#now() });
+    // Replacing an entry disposes of the previous one (and its tags) first.
+    this.#entries.set(key, { value, tags });
     for (const tag of tags) {
       let keys = this.#tagged.get(tag);
       if (keys === undefined) this.#tagged.set(tag, (keys = new Set()));
@@ -98,19 +99,21 @@ export class TaggedCache<V> {
   }
 
   delete(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
     this.#entries.delete(key);
-    for (const tag of entry.tags) {
+  }
+
+  clear(): void {
+    // The index first: the entries' disposal then has nothing left to unindex.
+    this.#tagged.clear();
+    this.#entries.clear();
+  }
+
+  #unindex(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
       const keys = this.#tagged.get(tag);
       if (keys === undefined) continue;
       keys.delete(key);
       if (keys.size === 0) this.#tagged.delete(tag);
     }
-  }
-
-  clear(): void {
-    this.#entries.clear();
-    this.#tagged.clear();
   }
 }

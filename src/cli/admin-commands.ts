@@ -7,12 +7,13 @@ import { userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import { SYSTEM, type AuditLog } from '../audit/audit-log.ts';
-import type { ApiKeyService } from '../auth/api-keys.ts';
+import type { ApiKeyManagement } from '../auth/api-key-management.ts';
 import { ownerAuthority } from '../auth/principal.ts';
 import type { Encryptor } from '../crypto/aes-gcm.ts';
 import { isScope } from '../auth/scopes.ts';
+import { repositoriesOn } from '../db/repositories/index.ts';
 import type { Database } from '../db/schema.ts';
-import { transactionOn } from '../db/transaction.ts';
+import type { Transaction } from '../db/transaction.ts';
 import { newId } from '../domain/ids.ts';
 import { ApiError } from '../errors.ts';
 import type { RequestContext } from '../http/request-context.ts';
@@ -26,9 +27,12 @@ import { normaliseEmail } from '../identity/user-directory.ts';
 export class AdminError extends Error {}
 
 export interface AdminServices {
+  /** The database, for the resealing of everything sealed (reencrypt). */
   db: Kysely<Database>;
+  /** Runs a command's unit of work. */
+  transaction: Transaction;
   accounts: AccountService;
-  apiKeys: ApiKeyService;
+  apiKeys: ApiKeyManagement;
   identity: Identity;
   /** The current encryption key and the ones being rotated out. */
   encryptor: Encryptor;
@@ -47,8 +51,8 @@ function newPassword(given: string | undefined): { password: string; generated: 
 }
 
 /** The account named, or the only one there is. */
-async function accountOf(db: Kysely<Database>, accountId: string | undefined): Promise<{ id: string; name: string }> {
-  const accounts = await db.selectFrom('accounts').select(['id', 'name']).orderBy('created_at').execute();
+async function accountOf(services: AdminServices, accountId: string | undefined): Promise<{ id: string; name: string }> {
+  const accounts = await services.accounts.accounts();
   if (accountId !== undefined) {
     const found = accounts.find((a) => a.id === accountId);
     if (!found) throw new AdminError(`No account ${accountId}. Accounts: ${accounts.map((a) => a.id).join(', ') || '(none: start the server once to create the first one)'}`);
@@ -61,14 +65,14 @@ async function accountOf(db: Kysely<Database>, accountId: string | undefined): P
 }
 
 /** The project named (it must belong to the account), or the account's first one. */
-async function projectOf(db: Kysely<Database>, accountId: string, projectId: string | undefined): Promise<string> {
-  const projects = await db.selectFrom('projects').select('id').where('account_id', '=', accountId).orderBy('created_at').execute();
+async function projectOf(services: AdminServices, accountId: string, projectId: string | undefined): Promise<string> {
+  const projects = await services.accounts.projectIdsOf(accountId);
   if (projectId === undefined) {
     const first = projects[0];
     if (!first) throw new AdminError(`Account ${accountId} has no project.`);
-    return first.id;
+    return first;
   }
-  if (!projects.some((p) => p.id === projectId)) throw new AdminError(`Project ${projectId} is not a project of account ${accountId}.`);
+  if (!projects.includes(projectId)) throw new AdminError(`Project ${projectId} is not a project of account ${accountId}.`);
   return projectId;
 }
 
@@ -79,8 +83,8 @@ export async function addUser(
   if (!isRole(options.role)) throw new AdminError(`--role must be one of ${ROLES.join(', ')}.`);
   if (!/^[^\s@]+@[^\s@]+$/.test(options.email)) throw new AdminError(`"${options.email}" is not an email address.`);
   if (await services.identity.users.byEmail(options.email)) throw new AdminError(`A user with the email ${normaliseEmail(options.email)} already exists.`);
-  const account = await accountOf(services.db, options.account);
-  const projectId = await projectOf(services.db, account.id, options.project);
+  const account = await accountOf(services, options.account);
+  const projectId = await projectOf(services, account.id, options.project);
   const { password, generated } = newPassword(options.password);
   const id = await services.accounts.createUser({
     accountId: account.id,
@@ -102,8 +106,11 @@ export async function resetPassword(services: AdminServices, options: { email: s
   const { password, generated } = newPassword(options.password);
   await services.accounts.setPassword(user.email, password);
   // Whoever knew the old password may hold a session: end them all, and the user's app authorizations.
-  const revoked = await services.identity.families.revokeAllOf({ userId: user.id }, 'password_reset');
-  await services.db.deleteFrom('oauth_browser_sessions').where('user_id', '=', user.id).execute();
+  const revoked = await services.transaction(async (tx) => {
+    const families = await services.identity.families.revokeAllOf({ userId: user.id }, 'password_reset', tx);
+    await services.identity.browserSessions.endAllOf(user.id, tx);
+    return families;
+  });
   return [
     `Password of ${user.email} reset; ${revoked} session${revoked === 1 ? '' : 's'} and app authorization${revoked === 1 ? '' : 's'} revoked.`,
     generated ? `New password (shown once): ${password}` : 'New password: as given.',
@@ -112,7 +119,7 @@ export async function resetPassword(services: AdminServices, options: { email: s
 
 export async function setPlan(services: AdminServices, options: { plan: string; account?: string }): Promise<string[]> {
   if (!(PLANS as readonly string[]).includes(options.plan)) throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
-  const account = await accountOf(services.db, options.account);
+  const account = await accountOf(services, options.account);
   await services.accounts.setPlan(account.id, options.plan as Plan);
   return [`Account ${account.id} is now on the ${options.plan} plan.`];
 }
@@ -125,9 +132,9 @@ export async function importLegacyKey(
   const scopes = options.scopes.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = scopes.filter((s) => !isScope(s));
   if (scopes.length === 0 || unknown.length > 0) throw new AdminError(`--scopes must be a comma-separated list of scopes${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`);
-  const account = await accountOf(services.db, options.account);
-  const projectId = await projectOf(services.db, account.id, options.project);
-  const id = await services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes);
+  const account = await accountOf(services, options.account);
+  const projectId = await projectOf(services, account.id, options.project);
+  const id = await services.transaction((tx) => services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes, tx));
   return [`Imported legacy key ${id} (${options.key.slice(0, 8)}...${options.key.slice(-4)}) into project ${projectId} (live) with ${scopes.join(', ')}.`, 'It authenticates through the X-API-Key header only, and its answers carry a Deprecation header.'];
 }
 
@@ -140,7 +147,7 @@ export async function rotateSigningKey(services: AdminServices, options: { now: 
 }
 
 export async function listUsers(services: AdminServices): Promise<string[]> {
-  const users = await services.db.selectFrom('users').select(['id', 'email', 'role', 'account_id', 'default_project_id']).orderBy('created_at').execute();
+  const users = await services.accounts.users();
   if (users.length === 0) return ['No users yet: start the server once (npm start) to create the owner.'];
   return users.map((u) => `${u.id}  ${u.email}  ${u.role}  account ${u.account_id}  default project ${u.default_project_id}`);
 }
@@ -151,19 +158,21 @@ export async function listUsers(services: AdminServices): Promise<string[]> {
  * previous key can then be removed from AETHERFLOW_ENCRYPTION_KEY_PREVIOUS.
  */
 export async function reencrypt(services: Pick<AdminServices, 'db' | 'encryptor'>): Promise<string[]> {
-  const { db, encryptor } = services;
+  const { encryptor } = services;
+  // Every tenant's rows: an operator's command, through the repositories' named cross-tenant methods.
+  const repositories = repositoriesOn(services.db);
   let connections = 0;
-  for (const row of await db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('credentials_encrypted', '!=', '').execute()) {
+  for (const row of await repositories.connections.everySealed()) {
     if (encryptor.isCurrent(row.credentials_encrypted)) continue;
     const resealed = encryptor.encrypt(encryptor.decrypt(row.credentials_encrypted, row.id), row.id);
-    await db.updateTable('connections').set({ credentials_encrypted: resealed }).where('id', '=', row.id).where('credentials_encrypted', '=', row.credentials_encrypted).execute();
+    await repositories.connections.reseal(row.id, row.credentials_encrypted, resealed);
     connections += 1;
   }
   let keys = 0;
-  for (const row of await db.selectFrom('signing_keys').select(['kid', 'private_key_encrypted']).execute()) {
+  for (const row of await repositories.signingKeys.everySealed()) {
     if (encryptor.isCurrent(row.private_key_encrypted)) continue;
     const resealed = encryptor.encrypt(encryptor.decrypt(row.private_key_encrypted, associatedData(row.kid)), associatedData(row.kid));
-    await db.updateTable('signing_keys').set({ private_key_encrypted: resealed }).where('kid', '=', row.kid).execute();
+    await repositories.signingKeys.reseal(row.kid, resealed);
     keys += 1;
   }
   return [`Resealed ${connections} connection credential${connections === 1 ? '' : 's'} and ${keys} signing key${keys === 1 ? '' : 's'} under the current encryption key.`];
@@ -188,7 +197,7 @@ function operatorName(): string | null {
 }
 
 /**
- * A new API key, made as `POST /v1/auth/api-keys` makes one (ApiKeyService.create, with
+ * A new API key, made as `POST /v1/auth/api-keys` makes one (ApiKeyManagement.create, with
  * the contract's schema checked first), acting with the account's full reach in the
  * project and environment named; the secret is printed once, and the creation audited
  * as the API audits it, with the operator as a `system` actor.
@@ -197,8 +206,8 @@ export async function createKey(
   services: AdminServices,
   options: { name: string; environment: string; type?: string; scopes?: string; expiresAt?: string; account?: string; project?: string },
 ): Promise<string[]> {
-  const account = await accountOf(services.db, options.account);
-  const projectId = await projectOf(services.db, account.id, options.project);
+  const account = await accountOf(services, options.account);
+  const projectId = await projectOf(services, account.id, options.project);
   const type = options.type ?? 'secret';
   const scopes = options.scopes === undefined ? (DEFAULT_SCOPES[type] ?? []) : options.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
   const input = { name: options.name, type, environment: options.environment, scopes, ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) };
@@ -210,15 +219,15 @@ export async function createKey(
   }
   const valid = input as ApiKeyCreate;
   const environment = valid.environment ?? 'test';
-  const owner = await services.db.selectFrom('users').select('id').where('account_id', '=', account.id).where('role', '=', 'owner').orderBy('created_at').executeTakeFirst();
-  const { plan } = await services.db.selectFrom('accounts').select('plan').where('id', '=', account.id).executeTakeFirstOrThrow();
-  const operator = ownerAuthority({ userId: owner?.id ?? 'operator', accountId: account.id, projectId, environment, plan: plan as Plan, label: 'admin' });
+  const owner = await services.accounts.firstOwnerOf(account.id);
+  const plan = await services.accounts.planOf(account.id);
+  const operator = ownerAuthority({ userId: owner ?? 'operator', accountId: account.id, projectId, environment, plan, label: 'admin' });
   const context = operatorContext();
   let key;
   try {
-    key = await transactionOn(services.db)(async (tx) => {
+    key = await services.transaction(async (tx) => {
       const created = await services.apiKeys.create(operator, valid, tx);
-      await services.audit.record(
+      await services.audit.recordIn(
         context,
         {
           action: 'api_key.created',
@@ -228,7 +237,7 @@ export async function createKey(
           actor: SYSTEM,
           tenant: { accountId: account.id, projectId, environment },
         },
-        tx.trx,
+        tx,
       );
       return created;
     });
@@ -273,7 +282,7 @@ export async function addAccount(
 /** A new project in an account (the only one, or --account). */
 export async function addProject(services: AdminServices, options: { name: string; account?: string }): Promise<string[]> {
   if (!NAME.test(options.name)) throw new AdminError('--name must be 1 to 100 characters, without control characters.');
-  const account = await accountOf(services.db, options.account);
+  const account = await accountOf(services, options.account);
   const projectId = await services.accounts.createProject(account.id, options.name);
   return [
     `Created project ${projectId} "${options.name}" in account ${account.id}.`,

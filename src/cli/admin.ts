@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AuditLog } from '../audit/audit-log.ts';
-import { ApiKeyService } from '../auth/api-keys.ts';
+import { ApiKeyManagement } from '../auth/api-key-management.ts';
 import { noCaching, redisInvalidation } from '../cache/invalidation.ts';
 import { LastUsedRecorder } from '../auth/last-used.ts';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -12,6 +12,8 @@ import { loadContract } from '../contract/operations.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
 import { openDatabase } from '../db/database.ts';
+import { repositoriesOn } from '../db/repositories/index.ts';
+import { transactionOn } from '../db/transaction.ts';
 import { redisOptions } from '../dependencies/redis.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { systemClock } from '../domain/time.ts';
@@ -104,18 +106,21 @@ async function main(argv: string[]): Promise<number> {
     const { db } = database;
     const secrets = resolveSecrets(config);
     const guard = new BruteForceGuard({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: systemClock });
-    const lastUsed = new LastUsedRecorder(db);
+    const repositories = repositoriesOn(db);
+    const transaction = transactionOn(db);
+    const lastUsed = new LastUsedRecorder(repositories.apiKeys);
     // Servers cache keys, sessions and plans: with several instances (Redis), what this command
     // changes is announced to them on Redis; a server on the same SQLite file notices by itself.
     const invalidation = redis ? redisInvalidation(redis, config.redisKeyPrefix, { listen: false }) : noCaching();
     const contractDocument = loadContract().document;
     const services: AdminServices = {
       db,
-      accounts: new AccountService(db, systemClock, invalidation),
-      apiKeys: new ApiKeyService(db, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
-      identity: await createIdentity({ db, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
+      transaction,
+      accounts: new AccountService(repositories.accounts, systemClock, transaction, invalidation),
+      apiKeys: new ApiKeyManagement(repositories.apiKeys, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
+      identity: await createIdentity({ repositories, transaction, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
-      audit: new AuditLog(db, systemClock),
+      audit: new AuditLog(repositories.audit, systemClock),
       contractDocument,
     };
     let lines: string[];

@@ -6,7 +6,7 @@
 // Rotation of the hash secret: the current secret hashes everything new; previous
 // secrets (AETHERFLOW_HASH_SECRET_PREVIOUS) still match what was stored under them,
 // through `candidates`, and long-lived secrets are re-hashed under the current one
-// when next used (see ApiKeyService.authenticate).
+// when next used (see ApiKeyVerifier.authenticate).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface KeyedHash {

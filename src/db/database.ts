@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
 import type { DatabaseHandle, PostgresDeadlines, QueryObserver } from './handle.ts';
@@ -37,7 +38,8 @@ export async function openDatabase(
  * Queries that read rows answer through `objectRows`.
  */
 export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1000): Pick<SqliteDatabase.Database, 'prepare' | 'close'> {
-  const statements = new Map<string, SqliteStatement>();
+  // Query shapes are few: the bound (least recently used out) only holds off a pathological caller.
+  const statements = new LRUCache<string, SqliteStatement>({ max: capacity });
   return {
     prepare(source: string) {
       let statement = statements.get(source);
@@ -45,8 +47,6 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1
         const prepared = sqlite.prepare(source);
         // `*` anywhere (`select *`, `t.*`, `count(*)`) keeps better-sqlite3's objects: see objectRows.
         statement = prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
-        // Oldest first out: query shapes are few, so this only bounds a pathological caller.
-        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
         statements.set(source, statement);
       }
       return statement;

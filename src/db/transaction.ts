@@ -2,6 +2,11 @@
 // change and its audit entry, for one), and what may only happen once it has committed
 // (handing a new run to the runner, interrupting a cancelled one) waits until then, and
 // never happens if it rolls back.
+//
+// This is the one way to run a unit of work: `transaction(async (tx) => ...)`, with `tx`
+// passed down, explicitly and required, to every service and repository method that
+// belongs to the unit. A method that runs alone (a read outside any unit, or one
+// statement that commits on its own) takes no `tx`; none takes one optionally.
 import type { Kysely } from 'kysely';
 import { insideSavepoint, type Outcome } from './savepoint.ts';
 import type { Database } from './schema.ts';
@@ -24,10 +29,9 @@ export function transactionOn(db: Kysely<Database>): Transaction {
   };
 }
 
-/** Runs `action` once `tx` has committed, or at once when there is no unit of work. */
-export async function whenCommitted(tx: Tx | undefined, action: () => void | Promise<void>): Promise<void> {
-  if (tx) tx.afterCommit(action);
-  else await action();
+/** Runs `work` in a savepoint of the unit `tx`: its value, or its failure with only what it wrote undone (src/db/savepoint.ts). */
+export function withinSavepoint<T>(tx: Tx, name: string, work: () => Promise<T>): Promise<Outcome<T>> {
+  return insideSavepoint(tx.trx, name, work);
 }
 
 interface Unit {

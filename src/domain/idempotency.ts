@@ -7,8 +7,7 @@
 // it failed) is abandoned after IN_PROGRESS_LEASE_MS, far longer than any request runs
 // (every database call has a deadline), so that the retry is not refused for a day.
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { IdempotencyRepository } from '../db/repositories/idempotency.ts';
 import { ApiError } from '../errors.ts';
 import { iso, type Clock } from './time.ts';
 
@@ -34,7 +33,7 @@ export class IdempotencyStore {
   #lastSweep = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -45,24 +44,20 @@ export class IdempotencyStore {
     const requestHash = sha256(JSON.stringify([request.method, request.path, canonical(request.body)]));
 
     // An expired row of this key no longer counts.
-    await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).where('expires_at', '<=', iso(now)).execute();
-    const claimed = await this.db
-      .insertInto('idempotency_keys')
-      .values({
-        scope_hash: scopeHash,
-        request_hash: requestHash,
-        state: 'in_progress',
-        response_status: null,
-        response_body: null,
-        response_headers: null,
-        created_at: iso(now),
-        expires_at: iso(now + TTL_MS),
-      })
-      .onConflict((conflict) => conflict.column('scope_hash').doNothing())
-      .executeTakeFirst();
+    await this.repository.dropExpired(scopeHash, iso(now));
+    const claimed = await this.repository.claim({
+      scope_hash: scopeHash,
+      request_hash: requestHash,
+      state: 'in_progress',
+      response_status: null,
+      response_body: null,
+      response_headers: null,
+      created_at: iso(now),
+      expires_at: iso(now + TTL_MS),
+    });
 
-    if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) !== 1) {
-      const existing = await this.db.selectFrom('idempotency_keys').selectAll().where('scope_hash', '=', scopeHash).executeTakeFirst();
+    if (!claimed) {
+      const existing = await this.repository.find(scopeHash);
       if (!existing) return this.run(scope, request, execute); // released meanwhile: try to claim again
       if (existing.request_hash !== requestHash) {
         throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request: use a new key for a new request.');
@@ -70,7 +65,7 @@ export class IdempotencyStore {
       if (existing.state !== 'done' || existing.response_status === null) {
         if (Date.parse(existing.created_at) <= now - IN_PROGRESS_LEASE_MS) {
           // Abandoned: released here, unless another request took it over first (then its claim is newer).
-          await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).where('state', '=', 'in_progress').where('created_at', '=', existing.created_at).execute();
+          await this.repository.releaseAbandoned(scopeHash, existing.created_at);
           return this.run(scope, request, execute);
         }
         throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed: retry after a short wait.', { headers: { 'Retry-After': '1' } });
@@ -90,21 +85,17 @@ export class IdempotencyStore {
       reply = await execute();
     } catch (error) {
       // The request's own failure is its answer; a release that fails too (the database down) is left to the lease.
-      await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', scopeHash).execute().catch(() => undefined);
+      await this.repository.release(scopeHash).catch(() => undefined);
       throw error;
     }
-    await this.db
-      .updateTable('idempotency_keys')
-      .set({ state: 'done', response_status: reply.status, response_body: JSON.stringify(reply.body), response_headers: JSON.stringify(reply.headers) })
-      .where('scope_hash', '=', scopeHash)
-      .execute();
+    await this.repository.complete(scopeHash, { response_status: reply.status, response_body: JSON.stringify(reply.body), response_headers: JSON.stringify(reply.headers) });
     return { reply, replayed: false };
   }
 
   private async sweep(now: number): Promise<void> {
     if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
     this.#lastSweep = now;
-    await this.db.deleteFrom('idempotency_keys').where('expires_at', '<=', iso(now)).execute();
+    await this.repository.sweep(iso(now));
   }
 }
 

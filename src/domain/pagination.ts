@@ -1,14 +1,12 @@
 // Cursor pagination over (created_at, id), newest first. A cursor names its list
 // so that one list's cursor is refused by another (`invalid_cursor`), and is
 // opaque base64url so clients are not tempted to build one. The position itself
-// is not secret: every query stays scoped to the caller's project.
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+// is not secret: every query stays scoped to the caller's project. The keyset condition
+// itself is the repositories' (src/db/repositories/keyset.ts).
+import type { PagePosition } from '../db/repositories/keyset.ts';
 import { ApiError } from '../errors.ts';
 
-export interface PagePosition {
-  createdAt: string;
-  id: string;
-}
+export type { PagePosition };
 
 export interface Page<T> {
   items: T[];
@@ -43,9 +41,3 @@ export function toPage<Row, T>(list: string, rows: readonly Row[], limit: number
 }
 
 export const byCreation = (row: { created_at: string; id: string }): PagePosition => ({ createdAt: row.created_at, id: row.id });
-
-/** The keyset condition "strictly after `position` in newest-first order" on (timeColumn, id). */
-export function afterPosition(position: PagePosition, timeColumn = 'created_at'): RawBuilder<SqlBool> {
-  const time = sql.ref(timeColumn);
-  return sql<SqlBool>`(${time} < ${position.createdAt} or (${time} = ${position.createdAt} and ${sql.ref('id')} < ${position.id}))`;
-}

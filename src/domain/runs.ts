@@ -1,22 +1,21 @@
 // Runs: starting (manually, from an event, as a retry), reading, cancelling.
 // Execution itself is the step runner's; this module owns the state transitions
 // a caller may ask for, each a conditional update so that races resolve cleanly.
-import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
-import type { Database } from '../db/schema.ts';
-import { whenCommitted, type Tx } from '../db/transaction.ts';
+import type { NewRun, RunRepository, RunRow } from '../db/repositories/runs.ts';
+import type { WorkflowRow } from '../db/repositories/workflows.ts';
+import type { Tx } from '../db/transaction.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { StepResult, StepRunner } from '../runner/step-runner.ts';
+import type { Tenant } from '../tenant.ts';
 import { newId } from './ids.ts';
-import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
-import type { DataScope } from './scope.ts';
+import { byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
 import { iso, type Clock } from './time.ts';
 import type { WorkflowService, WorkflowStep } from './workflows.ts';
 
 export type Run = components['schemas']['Run'];
 type RunStatus = components['schemas']['RunStatus'];
-type Row = Database['runs'];
-type WorkflowRow = Database['workflows'];
+type Row = RunRow;
 
 export interface EventContext {
   id: string;
@@ -27,7 +26,7 @@ export interface EventContext {
 
 export class RunService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: RunRepository,
     private readonly clock: Clock,
     private readonly workflows: WorkflowService,
     private readonly runner: StepRunner,
@@ -35,27 +34,33 @@ export class RunService {
 
   // runManually, retry and cancel take the unit of work of their audit entry (handlers/runs.ts):
   // the runner hears of the run only once it has committed.
-  async runManually(scope: DataScope, workflowId: string, input: Record<string, unknown>, tx?: Tx): Promise<Run> {
-    const workflow = await this.workflows.row(scope, workflowId, {}, tx?.trx);
+  async runManually(tenant: Tenant, workflowId: string, input: Record<string, unknown>, tx: Tx): Promise<Run> {
+    const workflow = await this.workflows.row(tenant, workflowId, {}, tx);
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
-    return this.start(scope, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
+    return this.start(tenant, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
   }
 
-  /** Runs for an accepted event: the rows are written by the caller's transaction (see EventService). */
-  newEventRun(scope: DataScope, workflow: WorkflowRow, event: EventContext): Row {
-    return this.newRow(scope, workflow, { trigger: 'event', input: event.data, event, retryOf: null });
+  /** The runs an accepted event starts, not yet written: the event names them first (see EventService). */
+  newEventRuns(workflows: readonly WorkflowRow[], event: EventContext): NewRun[] {
+    return workflows.map((workflow) => this.newRow(workflow, { trigger: 'event', input: event.data, event, retryOf: null }));
   }
 
-  async retry(scope: DataScope, runId: string, tx?: Tx): Promise<Run> {
-    const original = await this.row(scope, runId, tx?.trx);
+  /** Writes the runs of an accepted event in `tx`, its unit of work: the runner hears of them once it has committed. */
+  async startEventRuns(tenant: Tenant, runs: readonly NewRun[], tx: Tx): Promise<void> {
+    await this.repository.insert(tenant, runs, tx);
+    tx.afterCommit(() => this.schedule(runs.map((run) => run.id)));
+  }
+
+  async retry(tenant: Tenant, runId: string, tx: Tx): Promise<Run> {
+    const original = await this.rowIn(tenant, runId, tx);
     if (original.status !== 'failed' && original.status !== 'cancelled') {
       throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
     }
     // Through the scoped lookup (deleted rows included): no query reaches a workflow by id alone.
-    const workflow = await this.workflows.row(scope, original.workflow_id, { includeDeleted: true }, tx?.trx);
+    const workflow = await this.workflows.row(tenant, original.workflow_id, { includeDeleted: true }, tx);
     if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
     if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
-    return this.start(scope, workflow, {
+    return this.start(tenant, workflow, {
       trigger: 'retry',
       input: JSON.parse(original.input) as Record<string, unknown>,
       event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
@@ -64,9 +69,9 @@ export class RunService {
     }, tx);
   }
 
-  async cancel(scope: DataScope, runId: string, tx?: Tx): Promise<{ run: Run; changed: boolean }> {
+  async cancel(tenant: Tenant, runId: string, tx: Tx): Promise<{ run: Run; changed: boolean }> {
     for (;;) {
-      const current = await this.row(scope, runId, tx?.trx);
+      const current = await this.rowIn(tenant, runId, tx);
       if (current.status === 'cancelled') return { run: toRun(current), changed: false };
       if (current.status === 'succeeded' || current.status === 'failed') {
         throw new ApiError('run_not_cancellable', `The run has already ${current.status}: there is nothing to cancel.`);
@@ -79,34 +84,23 @@ export class RunService {
       const output = current.status === 'queued' ? '{}' : current.variables;
       const finishedAt = iso(this.clock());
       // Guarded by the status and step results we read: if the runner moved on meanwhile, read again.
-      const updated = await (tx?.trx ?? this.db)
-        .updateTable('runs')
-        .set({ status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt })
-        .where('id', '=', runId)
-        .where('project_id', '=', scope.projectId) // scoped like every resource query, not by id alone
-        .where('environment', '=', scope.environment)
-        .where('status', '=', current.status)
-        .where('step_results', '=', current.step_results)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 1) {
-        await whenCommitted(tx, () => this.runner.interrupt(runId));
+      if (await this.repository.cancel(tenant, runId, current, { step_results: JSON.stringify(results), output, finished_at: finishedAt }, tx)) {
+        tx.afterCommit(() => this.runner.interrupt(runId));
         return { run: toRun({ ...current, status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt }), changed: true };
       }
     }
   }
 
-  async get(scope: DataScope, runId: string): Promise<Run> {
-    return toRun(await this.row(scope, runId));
+  async get(tenant: Tenant, runId: string): Promise<Run> {
+    const row = await this.repository.find(tenant, runId);
+    if (!row) throw notFound('run');
+    return toRun(row);
   }
 
-  async list(scope: DataScope, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
+  async list(tenant: Tenant, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
     const list = `runs:${filters.workflow_id ?? ''}:${filters.status ?? ''}`;
     const position = decodeCursor(list, cursor);
-    let query = this.db.selectFrom('runs').selectAll().where('project_id', '=', scope.projectId).where('environment', '=', scope.environment);
-    if (filters.workflow_id) query = query.where('workflow_id', '=', filters.workflow_id);
-    if (filters.status) query = query.where('status', '=', filters.status);
-    if (position) query = query.where(afterPosition(position));
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await this.repository.page(tenant, filters, position, limit + 1);
     return toPage(list, rows, limit, toRun, byCreation);
   }
 
@@ -116,28 +110,24 @@ export class RunService {
   }
 
   private async start(
-    scope: DataScope,
+    tenant: Tenant,
     workflow: WorkflowRow,
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
-    tx?: Tx,
+    tx: Tx,
   ): Promise<Run> {
-    const row = this.newRow(scope, workflow, how);
-    await (tx?.trx ?? this.db).insertInto('runs').values(row).execute();
-    await whenCommitted(tx, () => this.runner.schedule(row.id));
-    return toRun(row);
+    const [row] = await this.repository.insert(tenant, [this.newRow(workflow, how)], tx);
+    tx.afterCommit(() => this.runner.schedule(row!.id));
+    return toRun(row!);
   }
 
   private newRow(
-    scope: DataScope,
     workflow: WorkflowRow,
     how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
-  ): Row {
+  ): NewRun {
     const steps = JSON.parse(workflow.steps) as WorkflowStep[];
     const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null, output: null }));
     return {
       id: newId('run'),
-      project_id: scope.projectId,
-      environment: scope.environment,
       workflow_id: workflow.id,
       workflow_version: workflow.version,
       status: 'queued',
@@ -159,14 +149,8 @@ export class RunService {
     };
   }
 
-  private async row(scope: DataScope, runId: string, executor: Kysely<Database> = this.db): Promise<Row> {
-    const row = await executor
-      .selectFrom('runs')
-      .selectAll()
-      .where('id', '=', runId)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .executeTakeFirst();
+  private async rowIn(tenant: Tenant, runId: string, tx: Tx): Promise<Row> {
+    const row = await this.repository.findIn(tenant, runId, tx);
     if (!row) throw notFound('run');
     return row;
   }

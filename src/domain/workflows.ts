@@ -1,37 +1,25 @@
 // Workflows: definitions scoped to a project and environment. Deleted workflows
 // are kept (soft delete) so that their runs keep pointing at something.
-import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { components } from '../../generated/api.d.ts';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { workflowListTag, workflowTag } from '../cache/tags.ts';
-import type { Database } from '../db/schema.ts';
-import { whenCommitted, type Tx } from '../db/transaction.ts';
+import type { WorkflowRepository, WorkflowRow, WorkflowVersionKey } from '../db/repositories/workflows.ts';
+import type { Tx } from '../db/transaction.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { jsonText, withJsonText } from '../json-text.ts';
+import type { Tenant } from '../tenant.ts';
 import { newId } from './ids.ts';
-import { precompile, precompiledInsert, type Precompiled } from '../db/precompiled.ts';
-import { afterPosition, byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
-import type { DataScope } from './scope.ts';
+import { byCreation, decodeCursor, toPage, type Page } from './pagination.ts';
 import { iso, type Clock } from './time.ts';
 
 export type Workflow = components['schemas']['Workflow'];
 export type WorkflowInput = components['schemas']['WorkflowInput'];
 export type WorkflowStep = components['schemas']['WorkflowStep'];
-type Row = Database['workflows'];
-
-type Scoped = { projectId: string; environment: DataScope['environment'] };
-
-// The hot reads name every column rather than `select *`: on SQLite, rows of statements
-// that name their columns are built faster (src/db/database.ts, objectRows). A column
-// missing here makes the queries' rows no longer a Row: a compile error.
-const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'status', 'trigger_type', 'event_type', 'steps', 'version', 'created_at', 'updated_at', 'deleted_at'] as const satisfies readonly (keyof Row)[];
-/** What identifies a kept workflow version, and its place in a page. */
-const KEY_COLUMNS = ['id', 'version', 'created_at'] as const satisfies readonly (keyof Row)[];
-type VersionKey = Pick<Row, (typeof KEY_COLUMNS)[number]>;
+type Row = WorkflowRow;
+type VersionKey = WorkflowVersionKey;
 const versionKey = (row: Pick<Row, 'id' | 'version'>): string => `${row.id}:${row.version}`;
-
-type ListValues = Scoped & { status?: string; createdAt?: string; afterId?: string; limit: number };
 
 /**
  * What the kept workflow versions may hold, in characters of JSON text (their objects
@@ -60,13 +48,6 @@ const CURRENT = { maxEntries: 20_000, maxAgeMs: 30_000 };
 const PAGES = { maxEntries: 2_000, maxAgeMs: 30_000 };
 
 export class WorkflowService {
-  // The queries of every GET and POST, compiled once (src/db/precompiled.ts).
-  readonly #byId: Precompiled<Scoped & { id: string }, Row>;
-  readonly #insert: (row: Row, executor?: Kysely<Database>) => Promise<void>;
-  /** By variant: with or without a status filter, first page or after a cursor. */
-  readonly #pages = new Map<string, Precompiled<ListValues, Row>>();
-  /** The same pages as ids, versions and creation times only (see list). */
-  readonly #pageKeys = new Map<string, Precompiled<ListValues, VersionKey>>();
   /**
    * Workflows as answered, by id and version: a page of 20 parsed its 20 step lists on
    * every request (a quarter of a list query's time) and serialised them again. Every
@@ -75,10 +56,11 @@ export class WorkflowService {
    * the soft delete, whose rows are never read here), so an entry can never be stale, on
    * one instance or several, and needs no invalidation. Entries are deep-frozen with their
    * JSON text (src/json-text.ts): one object answers many requests, and a caller that
-   * tried to change it would throw rather than alter the next answer.
+   * tried to change it would throw rather than alter the next answer. Bounded by the
+   * characters of their JSON text (KEPT), the least recently used going first; a version
+   * larger than the per-entry bound is not kept, and is rebuilt whenever it is read.
    */
-  readonly #versions = new Map<string, Workflow>();
-  #keptText = 0;
+  readonly #versions: LRUCache<string, Workflow>;
   /** The version GET answers (its key in #versions), by tenant and id: see CURRENT. */
   readonly #current: TaggedCache<string>;
   /** A list page's keys, by tenant, filter, position and size: see PAGES. */
@@ -88,104 +70,45 @@ export class WorkflowService {
     const kept = this.#versions.get(key);
     if (kept !== undefined) return kept;
     const workflow = withJsonText(toWorkflow(row));
-    const size = jsonText(workflow).length;
-    if (size <= this.kept.textPerEntry) {
-      // Oldest first out; a version is rebuilt when next read.
-      while (this.#keptText + size > this.kept.textBudget) {
-        const [oldest, entry] = this.#versions.entries().next().value!;
-        this.#versions.delete(oldest);
-        this.#keptText -= jsonText(entry).length;
-      }
-      this.#versions.set(key, workflow);
-      this.#keptText += size;
-    }
+    this.#versions.set(key, workflow);
     return workflow;
   };
 
-  private readonly kept: { textBudget: number; textPerEntry: number };
   /** How the caches of GET and of the list hear of creates, replaces and deletes (noCaching: they are not used). */
   private readonly invalidation: Invalidation;
 
   /** What the kept versions hold (tests). */
   keptVersions(): { count: number; textCharacters: number } {
-    return { count: this.#versions.size, textCharacters: this.#keptText };
+    return { count: this.#versions.size, textCharacters: this.#versions.calculatedSize };
   }
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: WorkflowRepository,
     private readonly clock: Clock,
     options: { kept?: { textBudget: number; textPerEntry: number }; invalidation?: Invalidation } = {},
   ) {
-    this.kept = options.kept ?? KEPT;
+    const kept = options.kept ?? KEPT;
+    this.#versions = new LRUCache({ maxSize: kept.textBudget, maxEntrySize: kept.textPerEntry, sizeCalculation: (workflow) => jsonText(workflow).length });
     this.invalidation = options.invalidation ?? noCaching();
     this.#current = new TaggedCache(this.invalidation, CURRENT);
     this.#pagesKept = new TaggedCache(this.invalidation, PAGES);
-    this.#byId = precompile(db, (value) =>
-      db
-        .selectFrom('workflows')
-        .select(COLUMNS)
-        .where('id', '=', value('id'))
-        .where('project_id', '=', value('projectId'))
-        .where('environment', '=', value('environment'))
-        .where('deleted_at', 'is', null),
-    );
-    this.#insert = precompiledInsert(db, 'workflows');
-  }
-
-  private page(filtered: boolean, after: boolean): Precompiled<ListValues, Row> {
-    return this.pageQuery(this.#pages, COLUMNS, filtered, after);
-  }
-
-  private pageKeys(filtered: boolean, after: boolean): Precompiled<ListValues, VersionKey> {
-    return this.pageQuery(this.#pageKeys, KEY_COLUMNS, filtered, after);
-  }
-
-  private pageQuery<C extends keyof Row>(cache: Map<string, Precompiled<ListValues, Pick<Row, C>>>, columns: readonly C[], filtered: boolean, after: boolean): Precompiled<ListValues, Pick<Row, C>> {
-    const variant = `${filtered}:${after}`;
-    let query = cache.get(variant);
-    if (!query) {
-      const db = this.db;
-      query = precompile<ListValues, Pick<Row, C>>(db, (value) => {
-        let q = db
-          .selectFrom('workflows')
-          .select(columns as readonly (keyof Row)[])
-          .where('project_id', '=', value('projectId'))
-          .where('environment', '=', value('environment'))
-          .where('deleted_at', 'is', null);
-        if (filtered) q = q.where('status', '=', value('status'));
-        if (after) q = q.where(afterPosition({ createdAt: value('createdAt'), id: value('afterId') }));
-        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit')) as never;
-      });
-      cache.set(variant, query);
-    }
-    return query;
   }
 
   // create, replace and delete take the unit of work of their audit entry (handlers/workflows.ts);
   // the caches of GET and of the list hear of the change once it has committed.
-  async create(scope: DataScope, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
+  async create(tenant: Tenant, input: WorkflowInput, tx: Tx): Promise<Workflow> {
     checkConsistency(input);
     const now = iso(this.clock());
-    const row: Row = {
-      id: newId('wf'),
-      project_id: scope.projectId,
-      environment: scope.environment,
-      ...definitionColumns(input),
-      version: 1,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    };
-    await this.#insert(row, tx?.trx);
-    await this.#announce(tx, scope);
+    const row = await this.repository.insert(tenant, { id: newId('wf'), ...definitionColumns(input), version: 1, created_at: now, updated_at: now, deleted_at: null }, tx);
+    this.#announce(tx, tenant);
     return this.#toWorkflow(row);
   }
 
   /** Tells the caches of GET and of the list, once `tx` has committed, that the tenant's workflows (and `id`) changed. */
-  #announce(tx: Tx | undefined, scope: DataScope, id?: string): Promise<void> {
-    const tags = [workflowListTag(scope.projectId, scope.environment)];
+  #announce(tx: Tx, tenant: Tenant, id?: string): void {
+    const tags = [workflowListTag(tenant.projectId, tenant.environment)];
     if (id !== undefined) tags.push(workflowTag(id));
-    return whenCommitted(tx, () => this.invalidation.invalidate(tags));
+    tx.afterCommit(() => this.invalidation.invalidate(tags));
   }
 
   /**
@@ -196,41 +119,34 @@ export class WorkflowService {
    * snapshot (kept versions never change), so a replace or delete running meanwhile cannot
    * split a page.
    */
-  async list(scope: DataScope, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
+  async list(tenant: Tenant, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
     const position = decodeCursor(list, cursor);
-    const filtered = status !== undefined;
-    const values: ListValues = {
-      projectId: scope.projectId,
-      environment: scope.environment,
-      ...(filtered ? { status } : {}),
-      ...(position ? { createdAt: position.createdAt, afterId: position.id } : {}),
-      limit: limit + 1,
-    };
-    const pageKey = [values.projectId, values.environment, values.status ?? '', values.createdAt ?? '', values.afterId ?? '', values.limit].join('\u0000');
+    const request = { status, position, limit: limit + 1 };
+    const pageKey = [tenant.projectId, tenant.environment, status ?? '', position?.createdAt ?? '', position?.id ?? '', request.limit].join('\u0000');
     let keys = this.#pagesKept.get(pageKey);
     if (keys === undefined) {
       const generation = this.#pagesKept.generation;
       // Frozen: one array answers many requests.
-      keys = Object.freeze((await this.pageKeys(filtered, position !== null).execute(values)).map((key) => Object.freeze(key)));
-      this.#pagesKept.set(pageKey, keys, [workflowListTag(scope.projectId, scope.environment)], generation);
+      keys = Object.freeze((await this.repository.pageKeys(tenant, request)).map((key) => Object.freeze(key)));
+      this.#pagesKept.set(pageKey, keys, [workflowListTag(tenant.projectId, tenant.environment)], generation);
     }
     // The extra key (limit + 1) only says whether another page exists.
     if (keys.slice(0, limit).every((key) => this.#versions.has(versionKey(key)))) {
       return toPage(list, keys, limit, (key) => this.#versions.get(versionKey(key))!, byCreation);
     }
-    const rows = await this.page(filtered, position !== null).execute(values);
+    const rows = await this.repository.page(tenant, request);
     return toPage(list, rows, limit, this.#toWorkflow, byCreation);
   }
 
-  async get(scope: DataScope, id: string): Promise<Workflow> {
+  async get(tenant: Tenant, id: string): Promise<Workflow> {
     // The tenant is part of the key: an id alone never reaches another project's workflow.
-    const cacheKey = `${scope.projectId}\u0000${scope.environment}\u0000${id}`;
+    const cacheKey = `${tenant.projectId}\u0000${tenant.environment}\u0000${id}`;
     const current = this.#current.get(cacheKey);
     const kept = current === undefined ? undefined : this.#versions.get(current);
     if (kept !== undefined) return kept;
     const generation = this.#current.generation;
-    const row = await this.#byId.executeTakeFirst({ id, projectId: scope.projectId, environment: scope.environment });
+    const row = await this.repository.find(tenant, id);
     if (!row) throw notFound('workflow');
     const workflow = this.#toWorkflow(row);
     // A version too large to be kept cannot be answered from memory: nothing to remember.
@@ -239,69 +155,29 @@ export class WorkflowService {
     return workflow;
   }
 
-  /** The stored row, for the run service (it needs the raw definition). */
-  async row(scope: DataScope, id: string, options: { includeDeleted?: boolean } = {}, executor: Kysely<Database> = this.db): Promise<Row> {
-    let query = executor
-      .selectFrom('workflows')
-      .selectAll()
-      .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment);
-    if (!options.includeDeleted) query = query.where('deleted_at', 'is', null);
-    const row = await query.executeTakeFirst();
+  /** The stored row as `tx` sees it, for the run service (it needs the raw definition). */
+  async row(tenant: Tenant, id: string, options: { includeDeleted?: boolean }, tx: Tx): Promise<Row> {
+    const row = await this.repository.findIn(tenant, id, { includeDeleted: options.includeDeleted ?? false }, tx);
     if (!row) throw notFound('workflow');
     return row;
   }
 
-  async replace(scope: DataScope, id: string, input: WorkflowInput, tx?: Tx): Promise<Workflow> {
-    const executor = tx?.trx ?? this.db;
+  async replace(tenant: Tenant, id: string, input: WorkflowInput, tx: Tx): Promise<Workflow> {
     checkConsistency(input);
-    // One statement, so two concurrent replaces both apply in full, one after the other,
-    // each adding one to the version: the last one wins, as a PUT should. (A read, then an
-    // update guarded by the version read, made the loser of a race a 500 on PostgreSQL.)
-    // Scoped by tenant like every resource query, so no statement reaches another project's row by id alone.
-    const row = await executor
-      .updateTable('workflows')
-      .set((eb) => ({ ...definitionColumns(input), version: eb('version', '+', 1), updated_at: iso(this.clock()) }))
-      .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .where('deleted_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.repository.replace(tenant, id, definitionColumns(input), iso(this.clock()), tx);
     if (!row) throw notFound('workflow');
-    await this.#announce(tx, scope, id);
+    this.#announce(tx, tenant, id);
     return this.#toWorkflow(row);
   }
 
-  async delete(scope: DataScope, id: string, tx?: Tx): Promise<void> {
-    const executor = tx?.trx ?? this.db;
-    const result = await executor
-      .updateTable('workflows')
-      .set({ deleted_at: iso(this.clock()) })
-      .where('id', '=', id)
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw notFound('workflow');
-    await this.#announce(tx, scope, id);
+  async delete(tenant: Tenant, id: string, tx: Tx): Promise<void> {
+    if (!(await this.repository.softDelete(tenant, id, iso(this.clock()), tx))) throw notFound('workflow');
+    this.#announce(tx, tenant, id);
   }
 
-  /** Active workflows of the scope listening for `eventType`. */
-  async listeningTo(scope: DataScope, eventType: string, executor: Kysely<Database> = this.db): Promise<Row[]> {
-    return executor
-      .selectFrom('workflows')
-      .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .where('event_type', '=', eventType)
-      .where('status', '=', 'active')
-      .where('deleted_at', 'is', null)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(100)
-      .execute();
+  /** Active workflows of the tenant listening for `eventType`, as `tx` sees them. */
+  listeningTo(tenant: Tenant, eventType: string, tx: Tx): Promise<Row[]> {
+    return this.repository.listeningTo(tenant, eventType, tx);
   }
 }
 

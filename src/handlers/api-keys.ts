@@ -2,7 +2,7 @@ import { ApiError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import { principalOf } from '../http/handler.ts';
 import { rateLimitHeaders, type BruteForceGuard } from '../rate-limit/index.ts';
-import { DEFAULT_LIMIT, listOf, ok } from './envelope.ts';
+import { DEFAULT_LIMIT, listOf, ok, tenantOf } from './envelope.ts';
 import type { Services } from './services.ts';
 
 type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey' | 'revokeApiKey' | 'rotateApiKey' | 'reportLeakedCredential'>;
@@ -15,12 +15,12 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
   return {
     async listApiKeys({ query, context }) {
       const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
-      return { status: 200, body: listOf(await apiKeys.list(principalOf(context), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      return { status: 200, body: listOf(await apiKeys.list(tenantOf(principalOf(context)), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createApiKey({ body, context }) {
       const key = await transaction(async (tx) => {
         const created = await apiKeys.create(principalOf(context), body, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'api_key.created',
@@ -28,19 +28,19 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
             resource: { type: 'api_key', id: created.id },
             metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at },
           },
-          tx.trx,
+          tx,
         );
         return created;
       });
       return { status: 201, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
     },
     async getApiKey({ params, context }) {
-      return { status: 200, body: ok(await apiKeys.get(principalOf(context), params.key_id)) };
+      return { status: 200, body: ok(await apiKeys.get(tenantOf(principalOf(context)), params.key_id)) };
     },
     async revokeApiKey({ params, context }) {
       const key = await transaction(async (tx) => {
         const { key: revoked, changed } = await apiKeys.revoke(principalOf(context), params.key_id, tx);
-        if (changed) await audit.record(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx.trx);
+        if (changed) await audit.recordIn(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx);
         return revoked;
       });
       return { status: 200, body: ok(key) };
@@ -49,7 +49,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       const grace = body?.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
       const key = await transaction(async (tx) => {
         const rotated = await apiKeys.rotate(principalOf(context), params.key_id, grace, tx);
-        await audit.record(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx.trx);
+        await audit.recordIn(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx);
         return rotated;
       });
       return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
@@ -66,7 +66,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       await transaction(async (tx) => {
         const revoked = await apiKeys.revokeLeaked(body.credential, tx);
         if (!revoked) return;
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'api_key.reported_leaked',
@@ -76,7 +76,7 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
             tenant: { accountId: revoked.accountId, projectId: revoked.projectId, environment: revoked.environment },
             metadata: { source_url: body.source_url ?? null, reporter: body.reporter ?? null },
           },
-          tx.trx,
+          tx,
         );
       });
       return { status: 202, body: ok({ received: true as const }), headers };

@@ -1,7 +1,7 @@
 // The `/v1` success envelope: `{success: true, data}`, lists with `next_cursor`.
 import type { Principal } from '../auth/principal.ts';
 import type { Page } from '../domain/pagination.ts';
-import type { DataScope } from '../domain/scope.ts';
+import type { Tenant } from '../tenant.ts';
 
 export function ok<T>(data: T): { success: true; data: T } {
   return { success: true, data };
@@ -11,7 +11,8 @@ export function listOf<T>(page: Page<T>): { success: true; data: T[]; next_curso
   return { success: true, data: page.items, next_cursor: page.nextCursor };
 }
 
-export function scopeOf(principal: Principal): DataScope {
+/** The tenant a principal acts in. */
+export function tenantOf(principal: Principal): Tenant {
   return { projectId: principal.projectId, environment: principal.environment };
 }
 

@@ -1,16 +1,13 @@
 // GET and POST /oauth/authorize: the login and consent pages a user's browser is
 // sent to by an app, and the form they post. See src/identity/authorization-request.ts
 // for which errors are shown here and which go back to the app.
-import type { Kysely } from 'kysely';
-import type { AuditLog } from '../audit/audit-log.ts';
-import type { Database } from '../db/schema.ts';
+import type { AuditEvent } from '../audit/audit-log.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
-import type { RequestContext } from '../http/request-context.ts';
 import { checkAuthorizationRequest, identifyApp, redirectTo, type AuthorizationRequest } from '../identity/authorization-request.ts';
 import { renderConsentPage, renderLoginPage } from '../identity/authorize-pages.ts';
 import type { Identity } from '../identity/identity.ts';
-import { recordLogin } from '../identity/login-audit.ts';
+import { recordLogin, recordLoginIn } from '../identity/login-audit.ts';
 import { coveredBy } from '../identity/oauth-scopes.ts';
 import { isRole, scopesOfRole } from '../identity/roles.ts';
 import type { User } from '../identity/user-directory.ts';
@@ -63,17 +60,9 @@ function loginPage(identity: Identity, request: AuthorizationRequest, cookie: st
   });
 }
 
-/** `executor`: the transaction of the code a granted consent issues, which commits with its entry. */
-async function recordConsent(
-  audit: AuditLog,
-  context: RequestContext,
-  request: AuthorizationRequest,
-  user: User | null,
-  granted: boolean,
-  extra: Record<string, unknown>,
-  executor?: Kysely<Database>,
-): Promise<void> {
-  await audit.record(context, {
+/** The entry of a consent: written on its own when denied, in the unit of the code it issues when granted. */
+function consentEvent(request: AuthorizationRequest, user: User | null, granted: boolean, extra: Record<string, unknown>): AuditEvent {
+  return {
     action: granted ? 'oauth.consent_granted' : 'oauth.consent_denied',
     outcome: granted ? 'success' : 'denied',
     resource: { type: 'oauth_client', id: request.client.id },
@@ -82,7 +71,7 @@ async function recordConsent(
       : { type: 'anonymous', id: null, keyId: null, userId: null, clientId: request.client.id },
     tenant: user ? { accountId: user.account_id, projectId: (extra.project_id as string | undefined) ?? user.default_project_id, environment: null } : { accountId: request.client.accountId, projectId: request.client.projectId, environment: null },
     metadata: { client_id: request.client.id, ...extra },
-  }, executor);
+  };
 }
 
 export function authorizeHandlers({ identity, audit, transaction }: IdentityHandlerDeps): AuthorizeHandlers {
@@ -117,7 +106,7 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
       const signedIn = session.userId === null ? null : await users.byId(session.userId);
 
       if (body.action === 'deny') {
-        await recordConsent(audit, context, request, signedIn, false, {});
+        await audit.record(context, consentEvent(request, signedIn, false, {}));
         const location = redirectTo(request.redirectUri, { error: 'access_denied', error_description: 'The user denied the request.', state: request.state });
         return { status: 302, body: undefined, headers: { Location: location } };
       }
@@ -138,8 +127,8 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
         // A new cookie for the signed-in session: a cookie planted before sign-in is worthless after it.
         // The browser session commits with the entry of its sign-in.
         const signedInCookie = await transaction(async (tx) => {
-          const fresh = await browserSessions.signIn(attempt.user.id, cookie, tx.trx);
-          await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id }, tx.trx);
+          const fresh = await browserSessions.signIn(attempt.user.id, cookie, tx);
+          await recordLoginIn(audit, context, attempt, 'consent_page', { client_id: request.client.id }, tx);
           return fresh;
         });
         return {
@@ -160,7 +149,7 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
       }
       const granted = coveredBy(held(signedIn), request.scopes);
       if (granted.length === 0) {
-        await recordConsent(audit, context, request, signedIn, false, { reason: 'no_scope_held', project_id: projectId });
+        await audit.record(context, consentEvent(request, signedIn, false, { reason: 'no_scope_held', project_id: projectId }));
         const location = redirectTo(request.redirectUri, { error: 'access_denied', error_description: 'The user holds none of the requested scopes.', state: request.state });
         return { status: 302, body: undefined, headers: { Location: location } };
       }
@@ -178,9 +167,9 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
             scopes: granted,
             codeChallenge: request.codeChallenge,
           },
-          tx.trx,
+          tx,
         );
-        await recordConsent(audit, context, request, signedIn, true, { scopes: granted, project_id: projectId }, tx.trx);
+        await audit.recordIn(context, consentEvent(request, signedIn, true, { scopes: granted, project_id: projectId }), tx);
         return issued;
       });
       return { status: 302, body: undefined, headers: { Location: redirectTo(request.redirectUri, { code, state: request.state }) } };

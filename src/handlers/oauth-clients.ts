@@ -1,7 +1,7 @@
 // /v1/oauth/clients: registering, listing, reading and deleting OAuth apps.
 import type { Handlers } from '../http/handler.ts';
 import { principalOf } from '../http/handler.ts';
-import { DEFAULT_LIMIT, listOf, ok, scopeOf } from './envelope.ts';
+import { DEFAULT_LIMIT, listOf, ok, tenantOf } from './envelope.ts';
 import type { IdentityHandlerDeps } from './identity-deps.ts';
 
 type OAuthClientHandlers = Pick<Handlers, 'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient'>;
@@ -12,12 +12,12 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
   const { clients } = identity;
   return {
     async listOAuthClients({ query, context }) {
-      return { status: 200, body: listOf(await clients.list(scopeOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      return { status: 200, body: listOf(await clients.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
     },
     async createOAuthClient({ body, context }) {
       const client = await transaction(async (tx) => {
         const created = await clients.create(principalOf(context), body, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'oauth_client.created',
@@ -31,22 +31,22 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
               auth_method: created.token_endpoint_auth_method,
             },
           },
-          tx.trx,
+          tx,
         );
         return created;
       });
       return { status: 201, body: ok(client), headers: { 'Cache-Control': 'no-store' } };
     },
     async getOAuthClient({ params, context }) {
-      return { status: 200, body: ok(await clients.get(scopeOf(principalOf(context)), params.client_id)) };
+      return { status: 200, body: ok(await clients.get(tenantOf(principalOf(context)), params.client_id)) };
     },
     async deleteOAuthClient({ params, context }) {
       await transaction(async (tx) => {
         const { revokedGrants } = await clients.delete(principalOf(context), params.client_id, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           { action: 'oauth_client.deleted', outcome: 'success', resource: { type: 'oauth_client', id: params.client_id }, metadata: { revoked_grants: revokedGrants } },
-          tx.trx,
+          tx,
         );
       });
       return { status: 200, body: ok({ id: params.client_id, deleted: true as const }) };

@@ -4,10 +4,9 @@
 // client address's failed-credentials limit. What a grant issues or a revocation
 // revokes commits in one transaction with its audit entry; a detected theft is
 // refused, but what it revokes commits (see AuditLog.recordDenial).
-import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { outsideFence } from '../auth/reach.ts';
-import type { Database } from '../db/schema.ts';
+import type { Tx } from '../db/transaction.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import type { RequestContext } from '../http/request-context.ts';
@@ -39,15 +38,15 @@ function clientTenant(client: OAuthClient, family: Family | null) {
     : { accountId: client.accountId, projectId: client.projectId, environment: client.environment };
 }
 
-async function recordGrant(audit: AuditLog, context: RequestContext, client: OAuthClient, grantType: string, outcome: Extract<GrantOutcome, { ok: true }>, executor: Kysely<Database>): Promise<void> {
-  await audit.record(context, {
+async function recordGrant(audit: AuditLog, context: RequestContext, client: OAuthClient, grantType: string, outcome: Extract<GrantOutcome, { ok: true }>, tx: Tx): Promise<void> {
+  await audit.recordIn(context, {
     action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
     outcome: 'success',
     resource: { type: 'oauth_client', id: client.id },
     actor: clientActor(client, outcome.family),
     tenant: clientTenant(client, outcome.family),
     metadata: { grant_type: grantType, grant_id: outcome.family.id, jti: outcome.jti, scope: outcome.response.scope, with_refresh: outcome.refreshId !== null },
-  }, executor);
+  }, tx);
 }
 
 export function oauthTokenHandlers({ identity, audit, guard, transaction, clock }: IdentityHandlerDeps): OAuthTokenHandlers {
@@ -83,7 +82,7 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
       const { outcome, entryFailure } = await transaction(async (tx) => {
         const granted = await grant(client, body, tx);
         if (granted.ok) {
-          await recordGrant(audit, context, client, grantType, granted, tx.trx);
+          await recordGrant(audit, context, client, grantType, granted, tx);
           return { outcome: granted, entryFailure: null };
         }
         if (!granted.theft) return { outcome: granted, entryFailure: null };
@@ -118,8 +117,8 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
       await transaction(async (tx) => {
         const revoked = await identity.revocation.revoke(client, body.token, tx);
         if (!revoked) return;
-        const family = await identity.families.get(revoked.familyId, tx.trx);
-        await audit.record(
+        const family = await identity.families.getIn(revoked.familyId, tx);
+        await audit.recordIn(
           context,
           {
             action: 'token.revoked',
@@ -129,7 +128,7 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
             tenant: clientTenant(client, family),
             metadata: revoked.kind === 'access_token' ? { kind: 'access', jti: revoked.jti, grant_id: revoked.familyId } : { kind: 'refresh', grant_id: revoked.familyId },
           },
-          tx.trx,
+          tx,
         );
       });
       // RFC 7009: the same answer whether or not there was anything to revoke.

@@ -1,7 +1,7 @@
 // What handlers may use: the application's services, built once in the
 // composition root (src/app.ts) and handed to the handler factories.
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { ApiKeyService } from '../auth/api-keys.ts';
+import type { ApiKeyManagement } from '../auth/api-key-management.ts';
 import type { Config } from '../config.ts';
 import type { Transaction } from '../db/transaction.ts';
 import type { ConnectionService } from '../domain/connections.ts';
@@ -15,7 +15,7 @@ export interface Services {
   transaction: Transaction;
   clock: Clock;
   audit: AuditLog;
-  apiKeys: ApiKeyService;
+  apiKeys: ApiKeyManagement;
   workflows: WorkflowService;
   runs: RunService;
   connections: ConnectionService;

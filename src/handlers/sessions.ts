@@ -2,7 +2,7 @@
 import { ApiError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
 import { principalOf } from '../http/handler.ts';
-import { recordLogin } from '../identity/login-audit.ts';
+import { recordLogin, recordLoginIn } from '../identity/login-audit.ts';
 import { rateLimitHeaders } from '../rate-limit/index.ts';
 import { ok } from './envelope.ts';
 import type { IdentityHandlerDeps } from './identity-deps.ts';
@@ -41,7 +41,7 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
       }
       const session = await transaction(async (tx) => {
         const started = await identity.sessions.start(user, projectId, tx);
-        await recordLogin(audit, context, attempt, 'api', { session_id: started.family.id, jti: started.jti, project_id: projectId }, tx.trx);
+        await recordLoginIn(audit, context, attempt, 'api', { session_id: started.family.id, jti: started.jti, project_id: projectId }, tx);
         return started;
       });
       return { status: 200, body: ok(session.tokens), headers: { ...rateLimitHeaders(attempt.decision), ...NO_STORE } };
@@ -70,7 +70,7 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
         }
         if (refreshed.outcome === 'refreshed') {
           const { family } = refreshed;
-          await audit.record(
+          await audit.recordIn(
             context,
             {
               action: 'token.refreshed',
@@ -80,7 +80,7 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
               tenant: { accountId: family.account_id, projectId: family.project_id, environment: null },
               metadata: { session_id: family.id, jti: refreshed.jti },
             },
-            tx.trx,
+            tx,
           );
         }
         return { result: refreshed, entryFailure: null };
@@ -100,7 +100,7 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
       }
       await transaction(async (tx) => {
         await identity.sessions.end(principal, body?.refresh_token, tx);
-        await audit.record(
+        await audit.recordIn(
           context,
           {
             action: 'auth.logout',
@@ -109,7 +109,7 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
             tenant: { accountId: principal.accountId, projectId: principal.projectId, environment: null },
             metadata: { session_id: principal.sessionId, jti: principal.tokenId, also_revoked_refresh_family: body?.refresh_token !== undefined },
           },
-          tx.trx,
+          tx,
         );
       });
       return { status: 200, body: ok({ revoked: true as const }) };

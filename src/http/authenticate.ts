@@ -10,7 +10,7 @@ import { actorOf, type AuditEvent, type AuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 import { contextOf } from './request-context.ts';
-import { KeyRefusedError, type ApiKeyService } from '../auth/api-keys.ts';
+import { KeyRefusedError, type ApiKeyVerifier } from '../auth/api-key-verification.ts';
 import type { Principal, SchemeName, TokenVerifier } from '../auth/principal.ts';
 import { outsideFence } from '../auth/reach.ts';
 
@@ -50,7 +50,7 @@ export function presentedCredential(headers: { authorization: string | undefined
   return { credential: match[1]!, scheme: 'Bearer' };
 }
 
-export function authenticate(deps: { apiKeys: ApiKeyService; tokens: TokenVerifier; guard: FailedCredentialGuard; audit: AuditLog; clock: Clock }): RequestHandler {
+export function authenticate(deps: { apiKeys: ApiKeyVerifier; tokens: TokenVerifier; guard: FailedCredentialGuard; audit: AuditLog; clock: Clock }): RequestHandler {
   return async (req, res, next) => {
     const context = contextOf(res);
     const operation = context.operation;
@@ -103,7 +103,7 @@ function refusedKeyOwner(error: KeyRefusedError): Pick<AuditEvent, 'actor' | 'te
   return { actor: { type: 'api_key', id: keyId, keyId, userId: null, clientId: null }, tenant: { accountId, projectId, environment } };
 }
 
-async function verify(deps: { apiKeys: ApiKeyService; tokens: TokenVerifier }, presented: Presented, schemes: string[], ip: string): Promise<Principal> {
+async function verify(deps: { apiKeys: ApiKeyVerifier; tokens: TokenVerifier }, presented: Presented, schemes: string[], ip: string): Promise<Principal> {
   if (presented.scheme === 'ApiKeyHeader') {
     if (!schemes.includes('ApiKeyHeader')) throw new ApiError('invalid_token', 'This operation accepts only an access token, as "Authorization: Bearer <token>".');
     return deps.apiKeys.authenticate(presented.credential, 'ApiKeyHeader', ip);

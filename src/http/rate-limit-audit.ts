@@ -7,11 +7,9 @@
 // the database is down, the tallies stay in memory (at most MAX_TALLIES of them; a
 // refusal beyond that is counted in the log line that says so) and are written once it
 // is back, each entry with the count it reached.
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { BackgroundWriter } from '../background/background-writer.ts';
-import type { Database } from '../db/schema.ts';
 import type { Clock } from '../domain/time.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import type { RequestContext } from './request-context.ts';
@@ -39,7 +37,6 @@ export class RateLimitAudit {
 
   constructor(
     private readonly audit: AuditLog,
-    private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
@@ -103,12 +100,7 @@ export class RateLimitAudit {
     if (tally.written === 0) {
       await this.audit.record(tally.context, { action: 'rate_limit.exceeded', outcome: 'denied', metadata });
     } else if (tally.written !== count) {
-      await this.db
-        .updateTable('audit_logs')
-        .set({ metadata: JSON.stringify(metadata) })
-        .where('request_id', '=', tally.context.requestId)
-        .where('action', '=', 'rate_limit.exceeded')
-        .execute();
+      await this.audit.updateRateLimitCount(tally.context.requestId, metadata);
     }
     tally.written = count;
   }

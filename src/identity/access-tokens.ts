@@ -5,12 +5,11 @@
 // tokens are the same kind of JWT; OAuth tokens add `client_id`. Every token
 // names its family in `sid`, so revoking a session or grant revokes its tokens.
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import type { Kysely } from 'kysely';
 import { randomBase62 } from '../crypto/random.ts';
-import type { Database } from '../db/schema.ts';
+import type { Tx } from '../db/transaction.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError, DependencyUnavailableError } from '../errors.ts';
-import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.ts';
+import { SIGNING_ALGORITHM, type PublicSigningKey, type SigningKeys } from './signing-keys.ts';
 import { ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
 export const TOKEN_TYPE = 'at+jwt';
@@ -67,9 +66,9 @@ export class AccessTokens {
     private readonly clock: Clock,
   ) {}
 
-  /** `db`: the transaction of the unit of work that issues it, through which the signing keys are read. */
-  async issue(input: IssueAccessToken, db?: Kysely<Database>): Promise<IssuedAccessToken> {
-    const key = await this.keys.active(db);
+  /** In `tx`, the unit of work that issues it (the session or grant it belongs to), through which the signing keys are read. */
+  async issue(input: IssueAccessToken, tx: Tx): Promise<IssuedAccessToken> {
+    const key = await this.keys.activeIn(tx);
     const now = Math.floor(this.clock() / 1000);
     const jti = `jti_${randomBase62(24)}`;
     const end = input.notAfterMs == null ? Infinity : Math.floor(input.notAfterMs / 1000);
@@ -92,15 +91,28 @@ export class AccessTokens {
   /**
    * The token's claims when its signature, header and claims are valid. Throws
    * 401 `token_expired` for an expired token and `invalid_token` for anything
-   * else; revocation is the caller's (it needs the database). `db`: the transaction of the
-   * unit of work that verifies it, through which the signing keys are read.
+   * else; revocation is the caller's (it needs the database).
    */
-  async verify(token: string, db?: Kysely<Database>): Promise<AccessTokenClaims> {
+  verify(token: string): Promise<AccessTokenClaims> {
+    return this.verifyWith(token, (kid) => this.keys.verificationKey(kid));
+  }
+
+  /** The claims of a valid token, null for any other; a failure to check it at all (a dependency down) is thrown. */
+  claimsIfValid(token: string): Promise<AccessTokenClaims | null> {
+    return validOnly(this.verify(token));
+  }
+
+  /** The same, in `tx`, the unit of work that verifies it (a revocation), through which the signing keys are read. */
+  claimsIfValidIn(token: string, tx: Tx): Promise<AccessTokenClaims | null> {
+    return validOnly(this.verifyWith(token, (kid) => this.keys.verificationKeyIn(kid, tx)));
+  }
+
+  private async verifyWith(token: string, keyNamed: (kid: string) => Promise<PublicSigningKey | null>): Promise<AccessTokenClaims> {
     try {
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = typeof header.kid === 'string' ? await this.keys.verificationKey(header.kid, db) : null;
+          const key = typeof header.kid === 'string' ? await keyNamed(header.kid) : null;
           if (!key) throw new UnknownKey();
           if (header.alg !== key.algorithm) throw new UnknownKey();
           return key.key;
@@ -123,15 +135,14 @@ export class AccessTokens {
       throw new ApiError('invalid_token', 'The access token is invalid.', { cause: error });
     }
   }
+}
 
-  /** The claims of a valid token, null for any other; a failure to check it at all (a dependency down) is thrown. */
-  async claimsIfValid(token: string, db?: Kysely<Database>): Promise<AccessTokenClaims | null> {
-    try {
-      return await this.verify(token, db);
-    } catch (error) {
-      if (error instanceof ApiError) return null;
-      throw error;
-    }
+async function validOnly(verifying: Promise<AccessTokenClaims>): Promise<AccessTokenClaims | null> {
+  try {
+    return await verifying;
+  } catch (error) {
+    if (error instanceof ApiError) return null;
+    throw error;
   }
 }
 

@@ -2,14 +2,14 @@
 // single use. Each is bound to the app, the redirect URI, the user, the project,
 // the scopes and the PKCE challenge it was issued for. Using one marks it used and
 // records the family it created, so that a replay can revoke what it issued.
-import type { Kysely } from 'kysely';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomToken } from '../crypto/random.ts';
-import type { AuthorizationCodesTable, Database } from '../db/schema.ts';
+import type { AuthorizationCodeRepository, AuthorizationCodeRow } from '../db/repositories/authorization-codes.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { AUTHORIZATION_CODE_SECONDS } from './token-lifetimes.ts';
 
-export type AuthorizationCode = AuthorizationCodesTable;
+export type AuthorizationCode = AuthorizationCodeRow;
 
 export interface NewAuthorizationCode {
   clientId: string;
@@ -25,20 +25,19 @@ export interface NewAuthorizationCode {
 
 export class AuthorizationCodes {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: AuthorizationCodeRepository,
     private readonly hash: KeyedHash,
     private readonly clock: Clock,
   ) {}
 
-  /** `db`: the transaction of the consent that grants it, which commits with its audit entry. */
-  async issue(input: NewAuthorizationCode, db: Kysely<Database> = this.db): Promise<string> {
+  /** In `tx`, the unit of work of the consent that grants it, which commits with its audit entry. */
+  async issue(input: NewAuthorizationCode, tx: Tx): Promise<string> {
     const code = randomToken(32);
     const now = this.clock();
     // Expired codes are useless; dropping them here keeps the table small.
-    await db.deleteFrom('authorization_codes').where('expires_at', '<', iso(now - AUTHORIZATION_CODE_SECONDS * 1000)).execute();
-    await db
-      .insertInto('authorization_codes')
-      .values({
+    await this.repository.purge(iso(now - AUTHORIZATION_CODE_SECONDS * 1000), tx);
+    await this.repository.insert(
+      {
         hash: this.hash(code),
         client_id: input.clientId,
         user_id: input.userId,
@@ -53,13 +52,15 @@ export class AuthorizationCodes {
         expires_at: iso(now + AUTHORIZATION_CODE_SECONDS * 1000),
         used_at: null,
         family_id: null,
-      })
-      .execute();
+      },
+      tx,
+    );
     return code;
   }
 
-  async find(code: string, db: Kysely<Database> = this.db): Promise<AuthorizationCode | null> {
-    return (await db.selectFrom('authorization_codes').selectAll().where('hash', '=', this.hash(code)).executeTakeFirst()) ?? null;
+  /** The code as `tx` sees it (an exchange). */
+  async find(code: string, tx: Tx): Promise<AuthorizationCode | null> {
+    return (await this.repository.find(this.hash(code), tx)) ?? null;
   }
 
   isExpired(code: AuthorizationCode): boolean {
@@ -67,13 +68,7 @@ export class AuthorizationCodes {
   }
 
   /** Marks the code used by the exchange that created `familyId`; false when another exchange got there first. */
-  async markUsed(trx: Kysely<Database>, code: AuthorizationCode, familyId: string): Promise<boolean> {
-    const result = await trx
-      .updateTable('authorization_codes')
-      .set({ used_at: iso(this.clock()), family_id: familyId })
-      .where('hash', '=', code.hash)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async markUsed(code: AuthorizationCode, familyId: string, tx: Tx): Promise<boolean> {
+    return this.repository.markUsed(code.hash, iso(this.clock()), familyId, tx);
   }
 }

@@ -4,10 +4,10 @@
 // in. Each page's CSRF token is bound to the cookie and to the time it was made:
 // HMAC(cookie, time), refused when it does not match or is older than the session
 // may live. Signing in issues a new cookie (no session fixation).
-import type { Kysely } from 'kysely';
 import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomToken } from '../crypto/random.ts';
-import type { Database } from '../db/schema.ts';
+import type { BrowserSessionRepository } from '../db/repositories/browser-sessions.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { BROWSER_SESSION_SECONDS } from './token-lifetimes.ts';
 
@@ -24,7 +24,7 @@ export interface BrowserSession {
 
 export class BrowserSessions {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: BrowserSessionRepository,
     /** Hashes cookie values for storage. */
     private readonly hash: KeyedHash,
     /** Derives CSRF tokens from cookie values (a different key). */
@@ -35,13 +35,7 @@ export class BrowserSessions {
   async read(cookieHeader: string | string[] | undefined): Promise<BrowserSession> {
     const cookie = cookieValue(cookieHeader);
     if (cookie === null) return { cookie: null, userId: null };
-    const row = await this.db
-      .selectFrom('oauth_browser_sessions')
-      .select('user_id')
-      .where('id', '=', this.hash(cookie))
-      .where('expires_at', '>', iso(this.clock()))
-      .executeTakeFirst();
-    return { cookie, userId: row?.user_id ?? null };
+    return { cookie, userId: await this.repository.userOf(this.hash(cookie), iso(this.clock())) };
   }
 
   newCookie(): string {
@@ -50,18 +44,22 @@ export class BrowserSessions {
 
   /**
    * A fresh cookie value bound to the signed-in user; the previous one (if any) is dropped.
-   * `executor`: the transaction of the sign-in's audit entry, which commits with it.
+   * In `tx`, the unit of work of the sign-in's audit entry, which commits with it.
    */
-  async signIn(userId: string, previous: string | null, executor: Kysely<Database> = this.db): Promise<string> {
+  async signIn(userId: string, previous: string | null, tx: Tx): Promise<string> {
     const now = this.clock();
     const cookie = this.newCookie();
-    await executor.deleteFrom('oauth_browser_sessions').where('expires_at', '<=', iso(now)).execute();
-    if (previous !== null) await executor.deleteFrom('oauth_browser_sessions').where('id', '=', this.hash(previous)).execute();
-    await executor
-      .insertInto('oauth_browser_sessions')
-      .values({ id: this.hash(cookie), user_id: userId, created_at: iso(now), expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000) })
-      .execute();
+    await this.repository.start(
+      { id: this.hash(cookie), user_id: userId, created_at: iso(now), expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000) },
+      previous === null ? null : this.hash(previous),
+      tx,
+    );
     return cookie;
+  }
+
+  /** Signs a user out of every browser (a password reset), in `tx`. */
+  async endAllOf(userId: string, tx: Tx): Promise<void> {
+    await this.repository.endAllOf(userId, tx);
   }
 
   csrfToken(cookie: string): string {

@@ -1,12 +1,12 @@
 // Builds the identity services (sessions, JWTs, the OAuth authorization server)
-// from the database, the clock and the server's secrets, for the composition root
+// from the repositories, the clock and the server's secrets, for the composition root
 // and the admin command. Each secret-derived key has its own purpose, so a hash
 // of one kind of secret is never valid as another.
-import type { Kysely } from 'kysely';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { aesGcmEncryptor } from '../crypto/aes-gcm.ts';
 import { keyedHasher } from '../crypto/keyed-hash.ts';
-import type { Database } from '../db/schema.ts';
+import type { Repositories } from '../db/repositories/index.ts';
+import type { Transaction } from '../db/transaction.ts';
 import type { Clock } from '../domain/time.ts';
 import type { BruteForceGuard } from '../rate-limit/index.ts';
 import { AccessTokens, type TokenAudience } from './access-tokens.ts';
@@ -27,7 +27,9 @@ import { AccessTokenVerifier } from './token-verifier.ts';
 import { UserDirectory } from './user-directory.ts';
 
 export interface IdentityOptions {
-  db: Kysely<Database>;
+  repositories: Repositories;
+  /** Runs the units of work the identity services start themselves (a signing-key rotation). */
+  transaction: Transaction;
   clock: Clock;
   /** The public URL: the issuer of tokens and the base of the OAuth endpoints. */
   publicUrl: string;
@@ -59,34 +61,34 @@ export interface Identity {
 }
 
 export async function createIdentity(options: IdentityOptions): Promise<Identity> {
-  const { db, clock, secrets } = options;
+  const { repositories, clock, secrets } = options;
   const hasher = (purpose: string) => keyedHasher(secrets.hashSecret, purpose, secrets.previousHashSecrets ?? []);
   const audience: TokenAudience = { issuer: options.publicUrl, audience: `${options.publicUrl}/v1` };
 
-  const signingKeys = new SigningKeys(db, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []), clock);
+  const signingKeys = new SigningKeys(repositories.signingKeys, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []), clock, options.transaction);
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
   const invalidation = options.invalidation ?? noCaching();
-  const revocations = new CachedRevocationList(new SqlRevocationList(db, clock), invalidation);
-  const families = new TokenFamilies(db, hasher('refresh-token'), revocations, clock, invalidation);
-  const users = new UserDirectory(db);
-  const clients = new OAuthClientService(db, hasher('oauth-client-secret'), families, clock);
-  const codes = new AuthorizationCodes(db, hasher('authorization-code'), clock);
+  const revocations = new CachedRevocationList(new SqlRevocationList(repositories.revokedTokens, clock), invalidation);
+  const families = new TokenFamilies(repositories.tokenFamilies, hasher('refresh-token'), revocations, clock, invalidation);
+  const users = new UserDirectory(repositories.accounts);
+  const clients = new OAuthClientService(repositories.oauthClients, hasher('oauth-client-secret'), families, clock);
+  const codes = new AuthorizationCodes(repositories.authorizationCodes, hasher('authorization-code'), clock);
   return {
     audience,
     signingKeys,
     accessTokens,
-    tokenVerifier: new AccessTokenVerifier(db, accessTokens, revocations, clock, invalidation),
+    tokenVerifier: new AccessTokenVerifier(repositories.tokenFamilies, accessTokens, revocations, clock, invalidation),
     revocations,
     families,
     users,
     passwordLogin: new PasswordLogin(users, new PasswordChecker(), options.guard),
-    sessions: new SessionService(db, families, accessTokens, revocations, users, clock),
+    sessions: new SessionService(families, accessTokens, revocations, users, clock),
     clients,
     codes,
-    browserSessions: new BrowserSessions(db, hasher('oauth-browser-session'), hasher('oauth-csrf'), clock),
-    grants: new OAuthGrants(db, families, codes, accessTokens, users),
-    revocation: new OAuthRevocation(db, accessTokens, families, revocations),
+    browserSessions: new BrowserSessions(repositories.browserSessions, hasher('oauth-browser-session'), hasher('oauth-csrf'), clock),
+    grants: new OAuthGrants(families, codes, accessTokens, users),
+    revocation: new OAuthRevocation(accessTokens, families, revocations),
     introspection: new OAuthIntrospection(accessTokens, families, revocations, users, audience),
     describeScope: scopeDescriptions(options.contractDocument),
   };

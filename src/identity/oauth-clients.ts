@@ -4,17 +4,16 @@
 // as a keyed hash, and deletion that revokes everything issued to the app. Apps
 // belong to a project and an environment, like API keys: an app registered with a
 // test key acts on test data.
-import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Principal } from '../auth/principal.ts';
 import { fenceFromStored, mayActOn, reachForNew, type Fence, type Reach } from '../auth/reach.ts';
 import type { Scope } from '../auth/scopes.ts';
 import { safeEqual, type KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
-import type { Database, OAuthClientsTable } from '../db/schema.ts';
-import { transactionOn, type Tx } from '../db/transaction.ts';
-import { afterPosition, byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
-import type { DataScope } from '../domain/scope.ts';
+import type { OAuthClientRepository, OAuthClientRow } from '../db/repositories/oauth-clients.ts';
+import type { Tx } from '../db/transaction.ts';
+import { byCreation, decodeCursor, toPage, type Page } from '../domain/pagination.ts';
+import type { Tenant } from '../tenant.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { TokenFamilies } from './token-families.ts';
@@ -23,7 +22,7 @@ export type OAuthClientView = components['schemas']['OAuthClient'];
 export type OAuthClientWithSecret = components['schemas']['OAuthClientWithSecret'];
 export type OAuthClientCreate = components['schemas']['OAuthClientCreate'];
 export type GrantType = components['schemas']['OAuthGrantType'];
-export type ClientRow = OAuthClientsTable;
+export type ClientRow = OAuthClientRow;
 
 export interface OAuthClient {
   id: string;
@@ -35,7 +34,7 @@ export interface OAuthClient {
   redirectUris: string[];
   scopes: Scope[];
   grantTypes: GrantType[];
-  authMethod: OAuthClientsTable['token_endpoint_auth_method'];
+  authMethod: OAuthClientRow['token_endpoint_auth_method'];
   secretHash: string | null;
   /** Where its tokens may be requested and used from, and until when (the registering credential's). */
   fence: Fence;
@@ -65,14 +64,14 @@ function checkRedirectUri(uri: string, index: number): void {
 
 export class OAuthClientService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: OAuthClientRepository,
     private readonly hash: KeyedHash,
     private readonly families: TokenFamilies,
     private readonly clock: Clock,
   ) {}
 
   // create and delete take the unit of work of their audit entry (handlers/oauth-clients.ts).
-  async create(principal: Principal, input: OAuthClientCreate, tx?: Tx): Promise<OAuthClientWithSecret> {
+  async create(principal: Principal, input: OAuthClientCreate, tx: Tx): Promise<OAuthClientWithSecret> {
     const grantTypes: GrantType[] = [...new Set<GrantType>(input.grant_types ?? ['authorization_code', 'refresh_token'])];
     const authMethod = input.token_endpoint_auth_method ?? (input.client_type === 'public' ? 'none' : 'client_secret_basic');
     if (input.client_type === 'public' && authMethod !== 'none') throw invalid('body.token_endpoint_auth_method', 'must be none for a public app');
@@ -86,11 +85,9 @@ export class OAuthClientService {
     const reach = reachForNew(principal, { scopes });
 
     const secret = input.client_type === 'confidential' ? randomToken(32) : null;
-    const row: ClientRow = {
+    const row = await this.repository.insert(principal, {
       id: `cli_${randomBase62(24)}`,
       account_id: principal.accountId,
-      project_id: principal.projectId,
-      environment: principal.environment,
       name: input.name,
       client_type: input.client_type,
       redirect_uris: JSON.stringify([...new Set(input.redirect_uris)]),
@@ -102,21 +99,20 @@ export class OAuthClientService {
       expires_at: reach.notAfter === null ? null : iso(reach.notAfter),
       created_at: iso(this.clock()),
       deleted_at: null,
-    };
-    await (tx?.trx ?? this.db).insertInto('oauth_clients').values(row).execute();
+    }, tx);
     return { ...view(row), client_secret: secret };
   }
 
-  async list(scope: DataScope, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
+  async list(tenant: Tenant, limit: number, cursor: string | undefined): Promise<Page<OAuthClientView>> {
     const position = decodeCursor('oauth_clients', cursor);
-    let query = this.scoped(this.db, scope);
-    if (position) query = query.where(afterPosition(position));
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await this.repository.page(tenant, position, limit + 1);
     return toPage('oauth_clients', rows, limit, view, byCreation);
   }
 
-  async get(scope: DataScope, id: string): Promise<OAuthClientView> {
-    return view(await this.find(this.db, scope, id));
+  async get(tenant: Tenant, id: string): Promise<OAuthClientView> {
+    const row = await this.repository.find(tenant, id);
+    if (!row) throw notFound('OAuth app');
+    return view(row);
   }
 
   /**
@@ -124,11 +120,12 @@ export class OAuthClientService {
    * that rolls back leaves the app and its tokens working, and the caches hear of the
    * revocations only once it has committed.
    */
-  async delete(principal: Principal, id: string, tx?: Tx): Promise<{ revokedGrants: number }> {
-    if (!tx) return transactionOn(this.db)((own) => this.delete(principal, id, own));
-    const row = await this.find(tx.trx, { projectId: principal.projectId, environment: principal.environment }, id);
+  async delete(principal: Principal, id: string, tx: Tx): Promise<{ revokedGrants: number }> {
+    const tenant: Tenant = { projectId: principal.projectId, environment: principal.environment };
+    const row = await this.repository.findIn(tenant, id, tx);
+    if (!row) throw notFound('OAuth app');
     mayActOn(principal, reachOfApp(row), 'delete', `app ${id}`);
-    await tx.trx.updateTable('oauth_clients').set({ deleted_at: iso(this.clock()) }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    await this.repository.softDelete(tenant, id, iso(this.clock()), tx);
     const revokedGrants = await this.families.revokeAllOf({ clientId: id }, 'client_deleted', tx);
     return { revokedGrants };
   }
@@ -139,7 +136,7 @@ export class OAuthClientService {
    * longer exists.
    */
   async byClientId(clientId: string): Promise<OAuthClient | null> {
-    const row = await this.db.selectFrom('oauth_clients').selectAll().where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+    const row = await this.repository.byClientId(clientId);
     if (!row || (row.expires_at !== null && Date.parse(row.expires_at) <= this.clock())) return null;
     return toClient(row);
   }
@@ -148,21 +145,6 @@ export class OAuthClientService {
     const stored = client.secretHash;
     // Every candidate is compared, so the time taken does not depend on which one matches.
     return stored !== null && this.hash.candidates(secret).map((hash) => safeEqual(hash, stored)).includes(true);
-  }
-
-  private scoped(db: Kysely<Database>, scope: DataScope) {
-    return db
-      .selectFrom('oauth_clients')
-      .selectAll()
-      .where('project_id', '=', scope.projectId)
-      .where('environment', '=', scope.environment)
-      .where('deleted_at', 'is', null);
-  }
-
-  private async find(db: Kysely<Database>, scope: DataScope, id: string): Promise<ClientRow> {
-    const row = await this.scoped(db, scope).where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('OAuth app');
-    return row;
   }
 }
 

@@ -4,11 +4,9 @@
 // grant, down-scoping) and client_credentials (confidential apps, in the project
 // they are registered in). Failures are OAuthErrors; a detected theft is also
 // reported as an event for the audit log.
-import type { Kysely } from 'kysely';
 import type { components } from '../../generated/api.d.ts';
 import type { Scope } from '../auth/scopes.ts';
-import type { Database } from '../db/schema.ts';
-import { transactionOn, type Tx } from '../db/transaction.ts';
+import type { Tx } from '../db/transaction.ts';
 import { OAuthError } from '../errors.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { AuthorizationCodes } from './authorization-codes.ts';
@@ -44,24 +42,22 @@ const BAD_CODE = 'The authorization code is invalid, expired, already used, or w
 const BAD_REFRESH = 'The refresh token is invalid, expired, revoked, already used, or was issued to another app.';
 
 /**
- * Each grant runs in the unit of work of its audit entry (handlers/oauth-tokens.ts), or in
- * one of its own: what it issues, and what a detected theft revokes, commits with the unit.
+ * Each grant runs in the unit of work of its audit entry (handlers/oauth-tokens.ts): what
+ * it issues, and what a detected theft revokes, commits with the unit.
  * A refusal is returned, never thrown, so that a revocation for a theft is not rolled back.
  */
 export class OAuthGrants {
   constructor(
-    private readonly db: Kysely<Database>,
     private readonly families: TokenFamilies,
     private readonly codes: AuthorizationCodes,
     private readonly accessTokens: AccessTokens,
     private readonly users: UserDirectory,
   ) {}
 
-  async authorizationCode(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
-    if (!tx) return transactionOn(this.db)((own) => this.authorizationCode(client, p, own));
+  async authorizationCode(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
     if (!client.grantTypes.includes('authorization_code')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the authorization_code grant.'));
     if (!p.code) return refused(new OAuthError('invalid_request', 'code is required with grant_type=authorization_code.'));
-    const code = await this.codes.find(p.code, tx.trx);
+    const code = await this.codes.find(p.code, tx);
     // Another app's code is refused and left alone: its owner can still use it.
     if (!code || code.client_id !== client.id) return refused(invalidGrant(BAD_CODE));
     if (code.used_at !== null) return this.replayed(code.family_id, tx);
@@ -75,26 +71,25 @@ export class OAuthGrants {
     } else if (p.code_verifier !== undefined) {
       return refused(invalidGrant('code_verifier was sent, but the authorization request had no code_challenge.'));
     }
-    const user = await this.users.byId(code.user_id, tx.trx);
+    const user = await this.users.byIdIn(code.user_id, tx);
     if (!user) return refused(invalidGrant(BAD_CODE));
 
     const scopes = JSON.parse(code.scopes) as Scope[];
     const family = await this.families.create(
       { kind: 'authorization_code', accountId: code.account_id, projectId: code.project_id, environment: code.environment, userId: user.id, clientId: client.id, scopes },
-      tx.trx,
+      tx,
     );
-    if (!(await this.codes.markUsed(tx.trx, code, family.id))) {
+    if (!(await this.codes.markUsed(code, family.id, tx))) {
       // Lost the race against a concurrent exchange of the same code (which held the row
       // until it committed): the family just made goes again, and this is a replay too.
-      await tx.trx.deleteFrom('token_families').where('id', '=', family.id).execute();
-      return this.replayed((await this.codes.find(p.code, tx.trx))?.family_id ?? null, tx);
+      await this.families.discard(family.id, tx);
+      return this.replayed((await this.codes.find(p.code, tx))?.family_id ?? null, tx);
     }
-    const refresh = client.grantTypes.includes('refresh_token') ? await this.families.issueRefreshToken(family.id, tx.trx) : null;
+    const refresh = client.grantTypes.includes('refresh_token') ? await this.families.issueRefreshToken(family.id, tx) : null;
     return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
-  async refreshToken(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
-    if (!tx) return transactionOn(this.db)((own) => this.refreshToken(client, p, own));
+  async refreshToken(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
     if (!client.grantTypes.includes('refresh_token')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the refresh_token grant.'));
     if (!p.refresh_token) return refused(new OAuthError('invalid_request', 'refresh_token is required with grant_type=refresh_token.'));
     const belongs = (family: Family) => family.kind === 'authorization_code' && family.client_id === client.id;
@@ -103,7 +98,7 @@ export class OAuthGrants {
       asked = parseScopeParameter(p.scope);
       if (asked === null) return refused(new OAuthError('invalid_scope', 'scope names a scope that does not exist.'));
       // Checked before the token is used, so a refused request does not spend it.
-      const found = await this.families.findRefreshToken(p.refresh_token, tx.trx);
+      const found = await this.families.findRefreshTokenIn(p.refresh_token, tx);
       if (found && belongs(found.family) && coveredBy(familyScopes(found.family), asked).length !== asked.length) {
         return refused(new OAuthError('invalid_scope', 'scope asks for more than the original grant; it may only narrow it.'));
       }
@@ -114,7 +109,7 @@ export class OAuthGrants {
       return refused(invalidGrant(BAD_REFRESH), { action: 'token.refresh_reuse_detected', family: redemption.family });
     }
     const { family, refresh } = redemption;
-    const user = family.user_id === null ? null : await this.users.byId(family.user_id, tx.trx);
+    const user = family.user_id === null ? null : await this.users.byIdIn(family.user_id, tx);
     if (!user) {
       await this.families.revoke(family.id, 'user_deleted', tx);
       return refused(invalidGrant(BAD_REFRESH));
@@ -126,8 +121,7 @@ export class OAuthGrants {
     return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
-  async clientCredentials(client: OAuthClient, p: TokenParameters, tx?: Tx): Promise<GrantOutcome> {
-    if (!tx) return transactionOn(this.db)((own) => this.clientCredentials(client, p, own));
+  async clientCredentials(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
     if (client.type !== 'confidential' || !client.grantTypes.includes('client_credentials')) {
       return refused(new OAuthError('unauthorized_client', 'This app is not registered for the client_credentials grant.'));
     }
@@ -140,13 +134,13 @@ export class OAuthGrants {
     }
     const family = await this.families.clientCredentialsFamily(
       { clientId: client.id, accountId: client.accountId, projectId: client.projectId, environment: client.environment, scopes: client.scopes },
-      tx.trx,
+      tx,
     );
     return this.respond(tx, client, family, scopes, client.id, null);
   }
 
   private async replayed(familyId: string | null, tx: Tx): Promise<GrantOutcome> {
-    const family = familyId === null ? null : await this.families.get(familyId, tx.trx);
+    const family = familyId === null ? null : await this.families.getIn(familyId, tx);
     if (family) await this.families.revoke(family.id, 'authorization_code_replayed', tx);
     return refused(invalidGrant(BAD_CODE), { action: 'oauth.code_replayed', family });
   }
@@ -155,7 +149,7 @@ export class OAuthGrants {
     // The app's tokens carry its fence (src/auth/reach.ts): none outlives the key that registered it.
     const access = await this.accessTokens.issue(
       { subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id, notAfterMs: client.fence.notAfter },
-      tx.trx,
+      tx,
     );
     const response: TokenResponse = {
       access_token: access.token,

@@ -2,9 +2,7 @@
 // with it; an access token only itself. An app can only revoke its own tokens;
 // anything else (unknown, malformed, expired, another app's) is left as it is,
 // and the endpoint answers the same either way.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
-import { transactionOn, type Tx } from '../db/transaction.ts';
+import type { Tx } from '../db/transaction.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { OAuthClient } from './oauth-clients.ts';
 import type { RevocationList } from './revocation.ts';
@@ -18,22 +16,20 @@ export const looksLikeJwt = (token: string): boolean => token.split('.').length 
 
 export class OAuthRevocation {
   constructor(
-    private readonly db: Kysely<Database>,
     private readonly accessTokens: AccessTokens,
     private readonly families: TokenFamilies,
     private readonly revocations: RevocationList,
   ) {}
 
   /** Commits with `tx` (and its audit entry); the caches hear of it once it has. */
-  async revoke(client: OAuthClient, token: string, tx?: Tx): Promise<Revoked> {
-    if (!tx) return transactionOn(this.db)((own) => this.revoke(client, token, own));
+  async revoke(client: OAuthClient, token: string, tx: Tx): Promise<Revoked> {
     if (looksLikeJwt(token)) {
-      const claims = await this.accessTokens.claimsIfValid(token, tx.trx);
+      const claims = await this.accessTokens.claimsIfValidIn(token, tx);
       if (!claims || claims.client_id !== client.id) return null;
       await this.revocations.revoke(claims.jti, (claims.exp + CLOCK_SKEW_SECONDS) * 1000, tx);
       return { kind: 'access_token', jti: claims.jti, familyId: claims.sid };
     }
-    const found = await this.families.findRefreshToken(token, tx.trx);
+    const found = await this.families.findRefreshTokenIn(token, tx);
     if (!found || found.family.kind === 'session' || found.family.client_id !== client.id) return null;
     const changed = await this.families.revoke(found.family.id, 'revoked_by_app', tx);
     return changed ? { kind: 'refresh_token', familyId: found.family.id } : null;

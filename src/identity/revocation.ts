@@ -5,20 +5,19 @@
 // survives any restart of Redis, and is checked against the database while Redis is
 // down. Redis only carries, between instances, the invalidation of the answers kept
 // in memory (CachedRevocationList).
-import type { Kysely } from 'kysely';
 import type { Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { revokedTag } from '../cache/tags.ts';
-import type { Database } from '../db/schema.ts';
-import { whenCommitted, type Tx } from '../db/transaction.ts';
+import type { RevokedTokenRepository } from '../db/repositories/revoked-tokens.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 
 export interface RevocationList {
   /**
-   * Revokes `id` until `untilMs`, after which nothing that names it is valid anyway; with `tx`,
-   * only once the unit of work commits (with the change that revokes, and its audit entry).
+   * Revokes `id` until `untilMs`, after which nothing that names it is valid anyway, in `tx`:
+   * it commits with the change that revokes, and its audit entry.
    */
-  revoke(id: string, untilMs: number, tx?: Tx): Promise<void>;
+  revoke(id: string, untilMs: number, tx: Tx): Promise<void>;
   /** Whether any of `ids` is revoked. */
   anyRevoked(ids: readonly string[]): Promise<boolean>;
 }
@@ -29,32 +28,25 @@ export class SqlRevocationList implements RevocationList {
   #lastPurge = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: RevokedTokenRepository,
     private readonly clock: Clock,
   ) {}
 
-  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
-    const db = tx?.trx ?? this.db;
-    const expiresAt = iso(untilMs);
-    await db
-      .insertInto('revoked_tokens')
-      .values({ id, expires_at: expiresAt })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ expires_at: expiresAt }))
-      .execute();
-    await this.purge(db);
+  async revoke(id: string, untilMs: number, tx: Tx): Promise<void> {
+    await this.repository.revoke(id, iso(untilMs), tx);
+    await this.purge(tx);
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {
     if (ids.length === 0) return false;
-    const row = await this.db.selectFrom('revoked_tokens').select('id').where('id', 'in', [...ids]).limit(1).executeTakeFirst();
-    return row !== undefined;
+    return this.repository.anyRevoked(ids);
   }
 
-  private async purge(db: Kysely<Database>): Promise<void> {
+  private async purge(tx: Tx): Promise<void> {
     const now = this.clock();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    await db.deleteFrom('revoked_tokens').where('expires_at', '<', iso(now)).execute();
+    await this.repository.purge(iso(now), tx);
   }
 }
 
@@ -75,9 +67,9 @@ export class CachedRevocationList implements RevocationList {
     this.#answers = new TaggedCache(invalidation, { maxEntries: 20_000, maxAgeMs: 30_000 });
   }
 
-  async revoke(id: string, untilMs: number, tx?: Tx): Promise<void> {
+  async revoke(id: string, untilMs: number, tx: Tx): Promise<void> {
     await this.list.revoke(id, untilMs, tx);
-    await whenCommitted(tx, () => this.invalidation.invalidate([revokedTag(id)]));
+    tx.afterCommit(() => this.invalidation.invalidate([revokedTag(id)]));
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {

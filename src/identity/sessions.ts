@@ -3,13 +3,11 @@
 // the session); logout revokes the access token and the session. Sessions act on
 // one project of the user's account, in its live environment, with the scopes of
 // the user's role. Each change takes the unit of work of its audit entry
-// (handlers/sessions.ts), or runs in one of its own.
-import type { Kysely } from 'kysely';
+// (handlers/sessions.ts).
 import type { components } from '../../generated/api.d.ts';
 import type { UserPrincipal } from '../auth/principal.ts';
 import type { Scope } from '../auth/scopes.ts';
-import type { Database } from '../db/schema.ts';
-import { transactionOn, type Tx } from '../db/transaction.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { RevocationList } from './revocation.ts';
@@ -30,7 +28,6 @@ export type SessionRefresh =
 
 export class SessionService {
   constructor(
-    private readonly db: Kysely<Database>,
     private readonly families: TokenFamilies,
     private readonly accessTokens: AccessTokens,
     private readonly revocations: RevocationList,
@@ -38,24 +35,22 @@ export class SessionService {
     private readonly clock: Clock,
   ) {}
 
-  async start(user: User, projectId: string, tx?: Tx): Promise<{ tokens: SessionTokens; family: Family; jti: string }> {
-    if (!tx) return transactionOn(this.db)((own) => this.start(user, projectId, own));
+  async start(user: User, projectId: string, tx: Tx): Promise<{ tokens: SessionTokens; family: Family; jti: string }> {
     const scopes = isRole(user.role) ? scopesOfRole(user.role) : [];
     const family = await this.families.create(
       { kind: 'session', accountId: user.account_id, projectId, environment: SESSION_ENVIRONMENT, userId: user.id, clientId: null, scopes },
-      tx.trx,
+      tx,
     );
-    const refresh = await this.families.issueRefreshToken(family.id, tx.trx);
+    const refresh = await this.families.issueRefreshToken(family.id, tx);
     return { ...(await this.tokens(tx, family, user.id, scopes, refresh)), family };
   }
 
   /** A reused token's session is revoked when `tx` commits, whatever the caller answers. */
-  async refresh(refreshToken: string, tx?: Tx): Promise<SessionRefresh> {
-    if (!tx) return transactionOn(this.db)((own) => this.refresh(refreshToken, own));
+  async refresh(refreshToken: string, tx: Tx): Promise<SessionRefresh> {
     const redemption = await this.families.redeem(refreshToken, (family) => family.kind === 'session', tx);
     if (redemption.outcome !== 'rotated') return redemption;
     const { family, refresh } = redemption;
-    const user = family.user_id === null ? null : await this.users.byId(family.user_id, tx.trx);
+    const user = family.user_id === null ? null : await this.users.byIdIn(family.user_id, tx);
     if (!user) {
       await this.families.revoke(family.id, 'user_deleted', tx);
       return { outcome: 'invalid' };
@@ -67,19 +62,18 @@ export class SessionService {
   }
 
   /** Ends the session of `principal`, and the session of `refreshToken` too when it is the same user's. */
-  async end(principal: UserPrincipal, refreshToken: string | undefined, tx?: Tx): Promise<void> {
-    if (!tx) return transactionOn(this.db)((own) => this.end(principal, refreshToken, own));
+  async end(principal: UserPrincipal, refreshToken: string | undefined, tx: Tx): Promise<void> {
     await this.revocations.revoke(principal.tokenId, (principal.expiresAt ?? this.clock()) + CLOCK_SKEW_SECONDS * 1000, tx);
     await this.families.revoke(principal.sessionId, 'logout', tx);
     if (refreshToken === undefined) return;
-    const found = await this.families.findRefreshToken(refreshToken, tx.trx);
+    const found = await this.families.findRefreshTokenIn(refreshToken, tx);
     if (found && found.family.kind === 'session' && found.family.user_id === principal.userId) {
       await this.families.revoke(found.family.id, 'logout', tx);
     }
   }
 
   private async tokens(tx: Tx, family: Family, userId: string, scopes: Scope[], refresh: { token: string; expiresAtMs: number }): Promise<{ tokens: SessionTokens; jti: string }> {
-    const access = await this.accessTokens.issue({ subject: userId, scopes, projectId: family.project_id, familyId: family.id }, tx.trx);
+    const access = await this.accessTokens.issue({ subject: userId, scopes, projectId: family.project_id, familyId: family.id }, tx);
     return {
       jti: access.jti,
       tokens: {

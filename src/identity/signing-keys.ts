@@ -9,10 +9,10 @@
 // token it signed has expired. `immediately` makes the new key sign at once, for
 // when the old one must stop signing now.
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
 import type { Encryptor } from '../crypto/aes-gcm.ts';
 import { randomBase62 } from '../crypto/random.ts';
-import type { Database, SigningKeysTable } from '../db/schema.ts';
+import type { SigningKeyRepository, SigningKeyRow } from '../db/repositories/signing-keys.ts';
+import type { Transaction, Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { ACCESS_TOKEN_AFTERLIFE_MS } from './token-lifetimes.ts';
 
@@ -43,6 +43,8 @@ const RELOAD_AFTER_MS = 60_000;
 /** An unknown kid makes an instance reread the set, at most this often (an attacker's kids cost nothing). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
+type SigningKeysTable = SigningKeyRow;
+
 interface LoadedKey {
   row: SigningKeysTable;
   published: PublicSigningKey;
@@ -54,56 +56,69 @@ export class SigningKeys {
   #lastUnknownKidReload = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: SigningKeyRepository,
     private readonly encryptor: Encryptor,
     private readonly clock: Clock,
+    /** Runs a rotation as one unit of work. */
+    private readonly transaction: Transaction,
   ) {}
 
   /** Creates the first key when there is none (first start). */
   async ensureKey(): Promise<void> {
-    const current = await this.db.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
-    if (!current) await this.insertKey(this.db, this.clock());
+    if (!(await this.repository.anyUnretired())) await this.repository.insert(await this.newKey(this.clock()));
     this.#loaded = null;
   }
 
   /** Publishes a new key that takes over signing after the publication lead (or at once). */
   async rotate(options: { immediately?: boolean } = {}): Promise<Rotation> {
     const activatesAt = this.clock() + (options.immediately ? 0 : KEY_PUBLICATION_LEAD_MS);
-    const kid = await this.db.transaction().execute(async (trx) => {
-      // Keys not yet signing are replaced by this one; the signing key retires when it activates.
-      await trx.deleteFrom('signing_keys').where('activates_at', '>', iso(this.clock())).execute();
-      await trx.updateTable('signing_keys').set({ retired_at: iso(activatesAt) }).where('retired_at', 'is', null).execute();
-      return this.insertKey(trx, activatesAt);
-    });
+    const next = await this.newKey(activatesAt);
+    // Keys not yet signing are replaced by this one; the signing key retires when it activates.
+    await this.transaction((tx) => this.repository.rotate(next, iso(this.clock()), tx));
     this.#loaded = null;
-    return { kid, activatesAt: iso(activatesAt) };
+    return { kid: next.kid, activatesAt: iso(activatesAt) };
   }
 
-  /**
-   * The key that signs now: the most recently activated one. `db`: the transaction of a unit
-   * of work that signs (on SQLite's one connection, a read on the database would wait for it).
-   */
-  async active(db: Kysely<Database> = this.db): Promise<ActiveSigningKey> {
+  /** The key that signs now: the most recently activated one. */
+  active(): Promise<ActiveSigningKey> {
+    return this.activeFrom(() => this.load(false, (after) => this.repository.usable(after)));
+  }
+
+  /** The same, in `tx`, a unit of work that signs (on SQLite's one connection, a read on the database would wait for it). */
+  activeIn(tx: Tx): Promise<ActiveSigningKey> {
+    return this.activeFrom(() => this.load(false, (after) => this.repository.usableIn(after, tx)));
+  }
+
+  private async activeFrom(loading: () => Promise<LoadedKey[]>): Promise<ActiveSigningKey> {
     const now = this.clock();
-    const key = (await this.load(false, db)).find((k) => Date.parse(k.row.activates_at) <= now);
+    const key = (await loading()).find((k) => Date.parse(k.row.activates_at) <= now);
     if (!key) throw new Error('no active token signing key: the server must call ensureKey() at start-up');
     key.privateKey ??= await importPKCS8(this.encryptor.decrypt(key.row.private_key_encrypted, associatedData(key.row.kid)), key.row.algorithm);
     return { kid: key.row.kid, algorithm: key.row.algorithm, privateKey: key.privateKey };
   }
 
   /** The key that verifies tokens naming `kid`, or null (unknown, or retired longer than a token lives). */
-  async verificationKey(kid: string, db: Kysely<Database> = this.db): Promise<PublicSigningKey | null> {
-    let found = (await this.load(false, db)).find((k) => k.row.kid === kid);
+  verificationKey(kid: string): Promise<PublicSigningKey | null> {
+    return this.verificationKeyFrom(kid, (after) => this.repository.usable(after));
+  }
+
+  /** The same, in `tx`, a unit of work that verifies a token (a revocation). */
+  verificationKeyIn(kid: string, tx: Tx): Promise<PublicSigningKey | null> {
+    return this.verificationKeyFrom(kid, (after) => this.repository.usableIn(after, tx));
+  }
+
+  private async verificationKeyFrom(kid: string, read: (retiredAfter: string) => Promise<SigningKeysTable[]>): Promise<PublicSigningKey | null> {
+    let found = (await this.load(false, read)).find((k) => k.row.kid === kid);
     if (!found && this.clock() - this.#lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
       this.#lastUnknownKidReload = this.clock();
-      found = (await this.load(true, db)).find((k) => k.row.kid === kid);
+      found = (await this.load(true, read)).find((k) => k.row.kid === kid);
     }
     return found && this.stillVerifies(found.row) ? found.published : null;
   }
 
   /** The JWKS: the signing key, the next one, and retired keys whose tokens may still be valid. */
   async publicKeys(): Promise<PublicSigningKey[]> {
-    return (await this.load(false, this.db)).filter((k) => this.stillVerifies(k.row)).map((k) => k.published);
+    return (await this.load(false, (after) => this.repository.usable(after))).filter((k) => this.stillVerifies(k.row)).map((k) => k.published);
   }
 
   private stillVerifies(row: SigningKeysTable): boolean {
@@ -111,16 +126,10 @@ export class SigningKeys {
   }
 
   /** Every key that is or may again be useful, newest activation first. */
-  private async load(force: boolean, db: Kysely<Database>): Promise<LoadedKey[]> {
+  private async load(force: boolean, read: (retiredAfter: string) => Promise<SigningKeysTable[]>): Promise<LoadedKey[]> {
     const now = this.clock();
     if (!force && this.#loaded && now - this.#loaded.at < RELOAD_AFTER_MS && now >= this.#loaded.at) return this.#loaded.keys;
-    const rows = await db
-      .selectFrom('signing_keys')
-      .selectAll()
-      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', iso(now - ACCESS_TOKEN_AFTERLIFE_MS - RELOAD_AFTER_MS))]))
-      .orderBy('activates_at', 'desc')
-      .orderBy('created_at', 'desc')
-      .execute();
+    const rows = await read(iso(now - ACCESS_TOKEN_AFTERLIFE_MS - RELOAD_AFTER_MS));
     const previous = new Map((this.#loaded?.keys ?? []).map((k) => [k.row.kid, k]));
     const keys: LoadedKey[] = [];
     for (const row of rows) {
@@ -137,24 +146,21 @@ export class SigningKeys {
     return keys;
   }
 
-  private async insertKey(db: Kysely<Database>, activatesAt: number): Promise<string> {
+  /** A new key pair, its private key sealed, to activate at `activatesAt`. */
+  private async newKey(activatesAt: number): Promise<SigningKeysTable> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
     const now = this.clock();
     const kid = `${iso(now).slice(0, 10)}-es256-${randomBase62(8)}`;
     const jwk: JWK = await exportJWK(publicKey);
-    await db
-      .insertInto('signing_keys')
-      .values({
-        kid,
-        algorithm: SIGNING_ALGORITHM,
-        public_jwk: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }),
-        private_key_encrypted: this.encryptor.encrypt(await exportPKCS8(privateKey), associatedData(kid)),
-        created_at: iso(now),
-        activates_at: iso(activatesAt),
-        retired_at: null,
-      })
-      .execute();
-    return kid;
+    return {
+      kid,
+      algorithm: SIGNING_ALGORITHM,
+      public_jwk: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }),
+      private_key_encrypted: this.encryptor.encrypt(await exportPKCS8(privateKey), associatedData(kid)),
+      created_at: iso(now),
+      activates_at: iso(activatesAt),
+      retired_at: null,
+    };
   }
 }
 

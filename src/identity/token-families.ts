@@ -6,16 +6,15 @@
 // keyed hashes.
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { familyTag } from '../cache/tags.ts';
-import type { Kysely, Transaction } from 'kysely';
 import type { KeyedHash } from '../crypto/keyed-hash.ts';
 import { randomBase62, randomToken } from '../crypto/random.ts';
-import type { Database, TokenFamiliesTable } from '../db/schema.ts';
-import { transactionOn, type Tx } from '../db/transaction.ts';
+import type { FamilyRow, RefreshTokenWithFamily, TokenFamilyRepository } from '../db/repositories/token-families.ts';
+import type { Tx } from '../db/transaction.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import type { RevocationList } from './revocation.ts';
 import { ACCESS_TOKEN_AFTERLIFE_MS, REFRESH_TOKEN_SECONDS } from './token-lifetimes.ts';
 
-export type Family = TokenFamiliesTable;
+export type Family = FamilyRow;
 export type FamilyKind = Family['kind'];
 
 export interface NewFamily {
@@ -49,8 +48,6 @@ export interface FoundRefreshToken {
   used: boolean;
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
-
 export const familyScopes = (family: Family): string[] => JSON.parse(family.scopes) as string[];
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -59,7 +56,7 @@ export class TokenFamilies {
   #lastPurge = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly repository: TokenFamilyRepository,
     private readonly hash: KeyedHash,
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
@@ -67,7 +64,7 @@ export class TokenFamilies {
     private readonly invalidation: Invalidation = noCaching(),
   ) {}
 
-  async create(input: NewFamily, db: Db = this.db): Promise<Family> {
+  async create(input: NewFamily, tx: Tx): Promise<Family> {
     const prefix = input.kind === 'session' ? 'sess' : 'grt';
     const family: Family = {
       id: `${prefix}_${randomBase62(24)}`,
@@ -82,51 +79,47 @@ export class TokenFamilies {
       revoked_at: null,
       revoked_reason: null,
     };
-    await db.insertInto('token_families').values(family).execute();
+    await this.repository.insert(family, tx);
     return family;
   }
 
-  async get(id: string, db: Db = this.db): Promise<Family | null> {
-    return (await db.selectFrom('token_families').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+  /** Removes a family just created in `tx` that is not needed after all (a lost race). */
+  async discard(familyId: string, tx: Tx): Promise<void> {
+    await this.repository.discard(familyId, tx);
+  }
+
+  async get(id: string): Promise<Family | null> {
+    return (await this.repository.find(id)) ?? null;
+  }
+
+  async getIn(id: string, tx: Tx): Promise<Family | null> {
+    return (await this.repository.findIn(id, tx)) ?? null;
   }
 
   /** The client-credentials family of an app: one per app, so its tokens count as one grant. */
-  async clientCredentialsFamily(input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string }, db: Db = this.db): Promise<Family> {
-    const existing = await db
-      .selectFrom('token_families')
-      .selectAll()
-      .where('client_id', '=', input.clientId)
-      .where('kind', '=', 'client_credentials')
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+  async clientCredentialsFamily(input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string }, tx: Tx): Promise<Family> {
+    const existing = await this.repository.liveClientCredentials(input.clientId, tx);
     if (existing) return existing;
-    return this.create({ ...input, kind: 'client_credentials', userId: null }, db);
+    return this.create({ ...input, kind: 'client_credentials', userId: null }, tx);
   }
 
-  async issueRefreshToken(familyId: string, db: Db = this.db): Promise<IssuedRefreshToken> {
+  async issueRefreshToken(familyId: string, tx: Tx): Promise<IssuedRefreshToken> {
     const token = randomToken(32);
     const now = this.clock();
     const expiresAtMs = now + REFRESH_TOKEN_SECONDS * 1000;
     const id = `rt_${randomBase62(24)}`;
-    await db
-      .insertInto('refresh_tokens')
-      .values({ id, hash: this.hash(token), family_id: familyId, created_at: iso(now), expires_at: iso(expiresAtMs), used_at: null })
-      .execute();
+    await this.repository.insertRefreshToken({ id, hash: this.hash(token), family_id: familyId, created_at: iso(now), expires_at: iso(expiresAtMs), used_at: null }, tx);
     return { token, id, expiresAtMs };
   }
 
-  /** Looks a refresh token up without changing anything (introspection, revocation). */
-  async findRefreshToken(token: string, db: Db = this.db): Promise<FoundRefreshToken | null> {
-    const row = await db
-      .selectFrom('refresh_tokens as r')
-      .innerJoin('token_families as f', 'f.id', 'r.family_id')
-      .selectAll('f')
-      .select(['r.id as refresh_id', 'r.created_at as refresh_created_at', 'r.expires_at as refresh_expires_at', 'r.used_at as refresh_used_at'])
-      .where('r.hash', 'in', this.hash.candidates(token))
-      .executeTakeFirst();
-    if (!row) return null;
-    const { refresh_id, refresh_created_at, refresh_expires_at, refresh_used_at, ...family } = row;
-    return { id: refresh_id, family, createdAtMs: Date.parse(refresh_created_at), expiresAtMs: Date.parse(refresh_expires_at), used: refresh_used_at !== null };
+  /** Looks a refresh token up without changing anything (introspection). */
+  async findRefreshToken(token: string): Promise<FoundRefreshToken | null> {
+    return found(await this.repository.refreshToken(this.hash.candidates(token)));
+  }
+
+  /** The same, as `tx` sees it (a revocation, a logout, a redemption). */
+  async findRefreshTokenIn(token: string, tx: Tx): Promise<FoundRefreshToken | null> {
+    return found(await this.repository.refreshTokenIn(this.hash.candidates(token), tx));
   }
 
   /** Whether a found refresh token can still be redeemed: unused, unexpired, its family not revoked. */
@@ -138,63 +131,57 @@ export class TokenFamilies {
    * Trades a refresh token for its successor. `belongs` says whether the family is
    * the caller's (a session for /v1/auth/refresh, the authenticated app's grant at
    * /oauth/token); a token that is not is left untouched, so nobody can burn
-   * someone else's token. With `tx`, the rotation (or the revocation of a reused
-   * token's family) commits with the unit, and with its audit entry.
+   * someone else's token. The rotation (or the revocation of a reused token's family)
+   * commits with `tx`, and with its audit entry.
    */
-  async redeem(token: string, belongs: (family: Family) => boolean, tx?: Tx): Promise<Redemption> {
-    if (!tx) return transactionOn(this.db)((own) => this.redeem(token, belongs, own));
-    const found = await this.findRefreshToken(token, tx.trx);
+  async redeem(token: string, belongs: (family: Family) => boolean, tx: Tx): Promise<Redemption> {
+    const found = await this.findRefreshTokenIn(token, tx);
     if (!found || !belongs(found.family)) return { outcome: 'invalid' };
     if (found.used) return this.reused(found.family, tx);
     if (!this.isActive(found)) return { outcome: 'invalid' };
     // Only one of two concurrent redemptions wins (the second waits for the row, then
     // finds it used); the other is a reuse.
-    const used = await tx.trx.updateTable('refresh_tokens').set({ used_at: iso(this.clock()) }).where('id', '=', found.id).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) return this.reused(found.family, tx);
-    const refresh = await this.issueRefreshToken(found.family.id, tx.trx);
-    await this.purgeExpired(tx.trx);
+    if (!(await this.repository.markUsed(found.id, iso(this.clock()), tx))) return this.reused(found.family, tx);
+    const refresh = await this.issueRefreshToken(found.family.id, tx);
+    await this.purgeExpired(tx);
     return { outcome: 'rotated', family: found.family, refresh };
   }
 
   /** Drops refresh tokens past their expiry (used or not, they can no longer be redeemed), now and then. */
-  private async purgeExpired(db: Db): Promise<void> {
+  private async purgeExpired(tx: Tx): Promise<void> {
     const now = this.clock();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    await db.deleteFrom('refresh_tokens').where('expires_at', '<', iso(now)).execute();
+    await this.repository.purgeRefreshTokens(iso(now), tx);
   }
 
   /**
    * Revokes a family: its refresh tokens stop working, and its access tokens on their next
-   * request. With `tx`, it commits with the unit (and its audit entry), and the caches hear
-   * of it only once it has: a revocation that rolls back is never seen.
+   * request. It commits with `tx` (and its audit entry), and the caches hear of it only
+   * once it has: a revocation that rolls back is never seen.
    */
-  async revoke(familyId: string, reason: string, tx?: Tx): Promise<boolean> {
-    if (!tx) return transactionOn(this.db)((own) => this.revoke(familyId, reason, own));
+  async revoke(familyId: string, reason: string, tx: Tx): Promise<boolean> {
     const now = this.clock();
-    const result = await tx.trx
-      .updateTable('token_families')
-      .set({ revoked_at: iso(now), revoked_reason: reason })
-      .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const changed = await this.repository.revoke(familyId, iso(now), reason, tx);
     await this.revocations.revoke(familyId, now + ACCESS_TOKEN_AFTERLIFE_MS, tx);
     tx.afterCommit(() => this.invalidation.invalidate([familyTag(familyId)]));
-    return Number(result.numUpdatedRows) === 1;
+    return changed;
   }
 
   /** Revokes every live family of a user (password reset) or of an app (app deleted), all at once. Returns how many. */
-  async revokeAllOf(owner: { userId: string } | { clientId: string }, reason: string, tx?: Tx): Promise<number> {
-    if (!tx) return transactionOn(this.db)((own) => this.revokeAllOf(owner, reason, own));
-    let query = tx.trx.selectFrom('token_families').select('id').where('revoked_at', 'is', null);
-    query = 'userId' in owner ? query.where('user_id', '=', owner.userId) : query.where('client_id', '=', owner.clientId);
-    const rows = await query.execute();
-    for (const row of rows) await this.revoke(row.id, reason, tx);
-    return rows.length;
+  async revokeAllOf(owner: { userId: string } | { clientId: string }, reason: string, tx: Tx): Promise<number> {
+    const ids = await this.repository.liveOf(owner, tx);
+    for (const id of ids) await this.revoke(id, reason, tx);
+    return ids.length;
   }
 
   private async reused(family: Family, tx: Tx): Promise<Redemption> {
     await this.revoke(family.id, 'refresh_token_reused', tx);
     return { outcome: 'reused', family };
   }
+}
+
+function found(row: RefreshTokenWithFamily | undefined): FoundRefreshToken | null {
+  if (!row) return null;
+  return { id: row.refresh.id, family: row.family, createdAtMs: Date.parse(row.refresh.created_at), expiresAtMs: Date.parse(row.refresh.expires_at), used: row.refresh.used_at !== null };
 }

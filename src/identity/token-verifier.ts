@@ -6,13 +6,13 @@
 // something changes them (a revocation, a family revoked, a plan change invalidate
 // them before they answer, see src/cache/invalidation.ts), so a cached token never
 // outlives a revocation.
-import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, familyTag } from '../cache/tags.ts';
 import type { Plan, Principal, TokenVerifier } from '../auth/principal.ts';
 import { fenceFromStored, UNFENCED, type Fence } from '../auth/reach.ts';
-import type { Database } from '../db/schema.ts';
+import type { FamilyForVerification, TokenFamilyRepository } from '../db/repositories/token-families.ts';
 import type { Clock } from '../domain/time.ts';
 import { ApiError } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
@@ -21,18 +21,18 @@ import { CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
 const CACHE_LIMIT = 10_000;
 
-type FamilyRow = Pick<Database['token_families'], 'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'> &
-  Pick<Database['accounts'], 'plan'> & {
-    /** The app's fence (src/auth/reach.ts), which its tokens carry; none for a session. */
-    fence: Fence;
-  };
+type FamilyRow = Omit<FamilyForVerification, 'allowed_ips' | 'expires_at'> & {
+  /** The app's fence (src/auth/reach.ts), which its tokens carry; none for a session. */
+  fence: Fence;
+};
 
 export class AccessTokenVerifier implements TokenVerifier {
-  readonly #verified = new Map<string, AccessTokenClaims>();
+  /** Verified claims by token, the least recently used going first; each checked against the clock on every use. */
+  readonly #verified = new LRUCache<string, AccessTokenClaims>({ max: CACHE_LIMIT });
   readonly #families: TaggedCache<FamilyRow>;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly families: TokenFamilyRepository,
     private readonly accessTokens: AccessTokens,
     private readonly revocations: RevocationList,
     private readonly clock: Clock,
@@ -73,13 +73,7 @@ export class AccessTokenVerifier implements TokenVerifier {
   /** The token family with its account's plan and its app's fence, from the database; remembered until invalidated. */
   private async family(id: string): Promise<FamilyRow | undefined> {
     const generation = this.#families.generation;
-    const row = await this.db
-      .selectFrom('token_families as f')
-      .innerJoin('accounts as a', 'a.id', 'f.account_id')
-      .leftJoin('oauth_clients as c', 'c.id', 'f.client_id')
-      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan', 'c.allowed_ips', 'c.expires_at'])
-      .where('f.id', '=', id)
-      .executeTakeFirst();
+    const row = await this.families.forVerification(id);
     if (!row) return undefined;
     const { allowed_ips, expires_at, ...rest } = row;
     // A fence never changes once the app is registered, so it is cached with the family.
@@ -97,10 +91,6 @@ export class AccessTokenVerifier implements TokenVerifier {
       this.#verified.delete(token);
     }
     const claims = await this.accessTokens.verify(token);
-    if (this.#verified.size >= CACHE_LIMIT) {
-      const oldest = this.#verified.keys().next();
-      if (!oldest.done) this.#verified.delete(oldest.value);
-    }
     this.#verified.set(token, claims);
     return claims;
   }

@@ -1,9 +1,9 @@
 // Reading users and the projects they may act on. A user belongs to one account
 // and may act on every project of it; their role decides their scopes.
-import type { Kysely } from 'kysely';
-import type { Database, UsersTable } from '../db/schema.ts';
+import type { AccountRepository, UserRow } from '../db/repositories/accounts.ts';
+import type { Tx } from '../db/transaction.ts';
 
-export type User = UsersTable;
+export type User = UserRow;
 
 export interface ProjectChoice {
   id: string;
@@ -11,25 +11,29 @@ export interface ProjectChoice {
 }
 
 export class UserDirectory {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly repository: AccountRepository) {}
 
   async byEmail(email: string): Promise<User | null> {
-    return (await this.db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst()) ?? null;
+    return (await this.repository.userByEmail(normaliseEmail(email))) ?? null;
   }
 
-  async byId(id: string, db: Kysely<Database> = this.db): Promise<User | null> {
-    return (await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+  async byId(id: string): Promise<User | null> {
+    return (await this.repository.userById(id)) ?? null;
+  }
+
+  /** The user as `tx` sees it (a session refreshed, a grant exchanged). */
+  async byIdIn(id: string, tx: Tx): Promise<User | null> {
+    return (await this.repository.userByIdIn(id, tx)) ?? null;
   }
 
   /** The projects a user may act on: those of their account, the default one first. */
   async projectsOf(user: User): Promise<ProjectChoice[]> {
-    const rows = await this.db.selectFrom('projects').select(['id', 'name']).where('account_id', '=', user.account_id).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.repository.projectsOf(user.account_id);
     return [...rows.filter((p) => p.id === user.default_project_id), ...rows.filter((p) => p.id !== user.default_project_id)];
   }
 
   async mayActOn(user: User, projectId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('projects').select('id').where('id', '=', projectId).where('account_id', '=', user.account_id).executeTakeFirst();
-    return row !== undefined;
+    return this.repository.projectOf(user.account_id, projectId);
   }
 }
 

@@ -12,11 +12,10 @@
 // exists once its row has committed, and every step's result is persisted before the
 // next step begins. The outage is logged once, not once per run or per attempt.
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { components } from '../../generated/api.d.ts';
 import { OutageLog } from '../background/outage-log.ts';
-import type { Database } from '../db/schema.ts';
+import type { RunExecution } from '../db/repositories/runs.ts';
 import { iso, type Clock } from '../domain/time.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { renderString, renderValue, type TemplateScope } from './templates.ts';
@@ -46,7 +45,7 @@ export class StepRunner {
   readonly #upkeepOutage: OutageLog;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly runs: RunExecution,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: StepRunnerOptions = { soleInstance: true },
@@ -110,7 +109,7 @@ export class StepRunner {
     if (this.#timer) clearInterval(this.#timer);
     for (const controller of this.#active.values()) controller.abort();
     await Promise.allSettled([...this.#done]);
-    await this.db.updateTable('runs').set({ lease_expires_at: iso(this.clock()) }).where('lease_owner', '=', this.#owner).where('status', '=', 'running').execute();
+    await this.runs.release(this.#owner, iso(this.clock()));
   }
 
   /** Resolves when nothing is executing (tests). */
@@ -121,34 +120,17 @@ export class StepRunner {
   private async tick(): Promise<void> {
     if (this.#stopped) return;
     const now = this.clock();
-    if (this.#active.size > 0) {
-      await this.db
-        .updateTable('runs')
-        .set({ lease_expires_at: iso(now + LEASE_MS) })
-        .where('id', 'in', [...this.#active.keys()])
-        .where('lease_owner', '=', this.#owner)
-        .where('status', '=', 'running')
-        .execute();
-    }
+    if (this.#active.size > 0) await this.runs.renew(this.#owner, [...this.#active.keys()], iso(now + LEASE_MS));
     await this.takeOver(false);
   }
 
   /** Claims running runs whose lease has expired (or every unfinished run, when `everything`), and stranded queued runs. */
   private async takeOver(everything: boolean): Promise<number> {
     const now = this.clock();
-    let claim = this.db
-      .updateTable('runs')
-      .set({ lease_owner: this.#owner, lease_expires_at: iso(now + LEASE_MS) })
-      .where('status', '=', 'running');
-    if (!everything) claim = claim.where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', iso(now))]));
-    await claim.execute();
-    const running = await this.db.selectFrom('runs').select('id').where('status', '=', 'running').where('lease_owner', '=', this.#owner).execute();
-    let queued = this.db.selectFrom('runs').select('id').where('status', '=', 'queued');
-    if (!everything) queued = queued.where('created_at', '<=', iso(now - STRANDED_AFTER_MS));
-    const stranded = await queued.execute();
-    const fresh = running.filter((row) => !this.#active.has(row.id));
-    for (const row of fresh) this.schedule(row.id, true);
-    for (const row of stranded) this.schedule(row.id);
+    const { running, queued: stranded } = await this.runs.takeOver(this.#owner, everything, iso(now), iso(now + LEASE_MS), everything ? null : iso(now - STRANDED_AFTER_MS));
+    const fresh = running.filter((id) => !this.#active.has(id));
+    for (const id of fresh) this.schedule(id, true);
+    for (const id of stranded) this.schedule(id);
     return fresh.length + stranded.length;
   }
 
@@ -156,14 +138,9 @@ export class StepRunner {
     if (!resume) {
       // A queued run is claimed; one that is not queued any more is read below, and executed only if it
       // is ours (claimed by an attempt that then lost the database), never if it was cancelled or taken elsewhere.
-      await this.db
-        .updateTable('runs')
-        .set({ status: 'running', started_at: iso(this.clock()), lease_owner: this.#owner, lease_expires_at: iso(this.clock() + LEASE_MS) })
-        .where('id', '=', runId)
-        .where('status', '=', 'queued')
-        .executeTakeFirst();
+      await this.runs.claim(this.#owner, runId, iso(this.clock()), iso(this.clock() + LEASE_MS));
     }
-    const run = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+    const run = await this.runs.read(runId);
     if (run.status !== 'running' || run.lease_owner !== this.#owner) return; // cancelled, or another instance has it
     const steps = JSON.parse(run.definition) as Step[];
     const results = JSON.parse(run.step_results) as StepResult[];
@@ -230,31 +207,18 @@ export class StepRunner {
 
   /** False when the run is no longer ours to write (cancelled meanwhile). */
   private async save(runId: string, results: StepResult[], vars: Record<string, unknown>): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('runs')
-      .set({ step_results: JSON.stringify(results), variables: JSON.stringify(vars) })
-      .where('id', '=', runId)
-      .where('status', '=', 'running')
-      .where('lease_owner', '=', this.#owner)
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows) === 1;
+    return this.runs.save(this.#owner, runId, { step_results: JSON.stringify(results), variables: JSON.stringify(vars) });
   }
 
   private async finish(runId: string, status: 'succeeded' | 'failed', results: StepResult[], vars: Record<string, unknown>, error: { step_id: string; message: string } | null): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set({
-        status,
-        step_results: JSON.stringify(results),
-        variables: JSON.stringify(vars),
-        output: JSON.stringify(vars),
-        error: error === null ? null : JSON.stringify(error),
-        finished_at: iso(this.clock()),
-      })
-      .where('id', '=', runId)
-      .where('status', '=', 'running')
-      .where('lease_owner', '=', this.#owner)
-      .execute();
+    await this.runs.finish(this.#owner, runId, {
+      status,
+      step_results: JSON.stringify(results),
+      variables: JSON.stringify(vars),
+      output: JSON.stringify(vars),
+      error: error === null ? null : JSON.stringify(error),
+      finished_at: iso(this.clock()),
+    });
   }
 }
 

@@ -2,23 +2,20 @@
 // (issuer, audience, times, family) are signed with the server's real signing key,
 // read through its own key store, so that the claim check is what refuses them.
 import { base64url, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey } from 'jose';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api, HOUR, login, MINUTE, movableClock, SECOND, startIdentityServer, type IdentityServer, type Session } from './support.ts';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useIdentityServer } from '../support/api.ts';
+import { HOUR, login, MINUTE, movableClock, SECOND, type Session } from './support.ts';
 
 describe('access tokens: attacks and broken tokens are refused', () => {
   const time = movableClock();
-  let server: IdentityServer;
   let session: Session;
 
+  const api = useIdentityServer({ clock: time.clock });
   beforeAll(async () => {
-    server = await startIdentityServer({ clock: time.clock });
-    session = await login(server.baseUrl, server.owner.email, server.owner.password);
-  });
-  afterAll(async () => {
-    await server?.close();
+    session = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
   });
 
-  const call = (token: string) => api(server.baseUrl, 'GET', '/v1/auth/verify', { token });
+  const call = (token: string) => api.as(token).GET('/v1/auth/verify');
   const parts = (token: string) => token.split('.') as [string, string, string];
   const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
   const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
@@ -29,24 +26,24 @@ describe('access tokens: attacks and broken tokens are refused', () => {
 
   /** Signs `claims` with the server's own active key: a genuine signature. */
   async function signedByServer(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
-    const key = await server.server.identity.signingKeys.active();
+    const key = await api.server.server.identity.signingKeys.active();
     return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
   }
 
   async function expectRefused(token: string, code: string) {
     const response = await call(token);
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe(code);
+    expect(response.error?.error.code).toBe(code);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
   }
 
   test('the genuine token is accepted (the control)', async () => {
     const response = await call(session.token);
     expect(response.status).toBe(200);
-    expect(response.body.data).toMatchObject({ auth_method: 'jwt', environment: 'live', key_id: null, client_id: null });
+    expect(response.data?.data).toMatchObject({ auth_method: 'jwt', environment: 'live', key_id: null, client_id: null });
     expect(realHeader()).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
     expect(Object.keys(realClaims()).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'project_id', 'scope', 'sid', 'sub'].sort());
-    expect(realClaims()).toMatchObject({ iss: server.issuer, aud: `${server.issuer}/v1` });
+    expect(realClaims()).toMatchObject({ iss: api.server.issuer, aud: `${api.server.issuer}/v1` });
     expect((realClaims().exp as number) - (realClaims().iat as number)).toBe(3600);
   });
 
@@ -57,7 +54,7 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   });
 
   test('HS256 signed with the public key (algorithm confusion) is refused', async () => {
-    const jwks = (await api(server.baseUrl, 'GET', '/.well-known/jwks.json')).body as { keys: Array<Record<string, string>> };
+    const jwks = (await api.as(null).GET('/.well-known/jwks.json')).data as { keys: Array<Record<string, string>> };
     const published = jwks.keys.find((k) => k.kid === realHeader().kid)!;
     const publicKey = (await importJWK(published, 'ES256')) as CryptoKey;
     const pem = await exportSPKI(publicKey);
@@ -89,7 +86,7 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   test('wrong issuer or audience is refused, even with a genuine signature', async () => {
     await expectRefused(await signedByServer({ ...realClaims(), iss: 'https://evil.example.com' }), 'invalid_token');
     await expectRefused(await signedByServer({ ...realClaims(), aud: 'https://other-api.example.com' }), 'invalid_token');
-    await expectRefused(await signedByServer({ ...realClaims(), aud: server.issuer }), 'invalid_token');
+    await expectRefused(await signedByServer({ ...realClaims(), aud: api.server.issuer }), 'invalid_token');
     await expectRefused(await signedByServer(realClaims(), { typ: 'JWT' }), 'invalid_token');
     const { sid: _, ...withoutSid } = realClaims();
     await expectRefused(await signedByServer(withoutSid), 'invalid_token');
@@ -106,7 +103,7 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   });
 
   test('a real token expires after one hour (the clock moves), and a cached verification does not outlive it', async () => {
-    const fresh = await login(server.baseUrl, server.owner.email, server.owner.password);
+    const fresh = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
     expect((await call(fresh.token)).status).toBe(200);
     time.advance(HOUR - MINUTE);
     expect((await call(fresh.token)).status).toBe(200);
@@ -116,15 +113,15 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   });
 
   test('a token of a revoked family is refused (token_revoked), cached or not', async () => {
-    const fresh = await login(server.baseUrl, server.owner.email, server.owner.password);
+    const fresh = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
     expect((await call(fresh.token)).status).toBe(200);
     // Reusing a refresh token revokes the family: the access token goes with it.
-    const refreshed = await api(server.baseUrl, 'POST', '/v1/auth/refresh', { body: { refresh_token: fresh.refresh_token } });
+    const refreshed = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: fresh.refresh_token } });
     expect(refreshed.status).toBe(200);
-    const reuse = await api(server.baseUrl, 'POST', '/v1/auth/refresh', { body: { refresh_token: fresh.refresh_token } });
+    const reuse = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: fresh.refresh_token } });
     expect(reuse.status).toBe(401);
     await expectRefused(fresh.token, 'token_revoked');
-    await expectRefused(refreshed.body.data.token as string, 'token_revoked');
+    await expectRefused(refreshed.data!.data.token as string, 'token_revoked');
   });
 
   test('garbage in the Authorization header is invalid_token, never a 500', async () => {

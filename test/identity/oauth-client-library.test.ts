@@ -4,33 +4,30 @@
 // refresh, revocation, introspection and client credentials, then /v1 calls
 // with the tokens it obtained. Plain HTTP on loopback needs allowInsecureRequests.
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api, authorizeInBrowser, registerApp, startIdentityServer, type App, type IdentityServer } from './support.ts';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useIdentityServer } from '../support/api.ts';
+import { authorizeInBrowser, registerApp, type App } from './support.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
 
 describe('oauth4webapi completes every flow against the server', () => {
-  let server: IdentityServer;
   let as: oauth.AuthorizationServer;
   let app: App;
   let client: oauth.Client;
   let clientAuth: oauth.ClientAuth;
 
+  const api = useIdentityServer();
   beforeAll(async () => {
-    server = await startIdentityServer();
-    const issuer = new URL(server.issuer);
+    const issuer = new URL(api.server.issuer);
     as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
-    app = await registerApp(server, { scopes: ['workflows:read', 'workflows:write', 'runs:read'] });
+    app = await registerApp(api.server, { scopes: ['workflows:read', 'workflows:write', 'runs:read'] });
     client = { client_id: app.client_id };
     clientAuth = oauth.ClientSecretBasic(app.client_secret!);
   });
-  afterAll(async () => {
-    await server?.close();
-  });
 
   test('discovery: the metadata names this server as issuer and its endpoints', () => {
-    expect(as.issuer).toBe(server.issuer);
-    expect(as.token_endpoint).toBe(`${server.issuer}/oauth/token`);
+    expect(as.issuer).toBe(api.server.issuer);
+    expect(as.token_endpoint).toBe(`${api.server.issuer}/oauth/token`);
     expect(as.code_challenge_methods_supported).toEqual(['S256']);
   });
 
@@ -46,7 +43,7 @@ describe('oauth4webapi completes every flow against the server', () => {
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
     url.searchParams.set('code_challenge_method', 'S256');
 
-    const { location } = await authorizeInBrowser(server.baseUrl, url.toString(), server.owner);
+    const { location } = await authorizeInBrowser(api.server.baseUrl, url.toString(), api.server.owner);
     expect(`${location.origin}${location.pathname}`).toBe(app.redirect_uris[0]);
     const params = oauth.validateAuthResponse(as, client, location, state);
 
@@ -61,32 +58,32 @@ describe('oauth4webapi completes every flow against the server', () => {
     expect(tokens.refresh_token).toEqual(expect.any(String));
 
     // The access token works on /v1 within its scopes, as an OAuth principal.
-    const verify = await api(server.baseUrl, 'GET', '/v1/auth/verify', { token: tokens.access_token });
+    const verify = await api.as(tokens.access_token).GET('/v1/auth/verify');
     expect(verify.status).toBe(200);
-    expect(verify.body.data).toMatchObject({ auth_method: 'oauth', client_id: app.client_id, scopes: ['workflows:read', 'runs:read'] });
-    const list = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${server.baseUrl}/v1/workflows`), undefined, undefined, insecure);
+    expect(verify.data?.data).toMatchObject({ auth_method: 'oauth', client_id: app.client_id, scopes: ['workflows:read', 'runs:read'] });
+    const list = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${api.server.baseUrl}/v1/workflows`), undefined, undefined, insecure);
     expect(list.status).toBe(200);
     // workflows:write was registered but not asked for: not granted.
-    const create = await api(server.baseUrl, 'POST', '/v1/workflows', { token: tokens.access_token, body: { name: 'x', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] } });
+    const create = await api.as(tokens.access_token).POST('/v1/workflows', { body: { name: 'x', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] } });
     expect(create.status).toBe(403);
-    expect(create.body.error.code).toBe('insufficient_scope');
+    expect(create.error?.error.code).toBe('insufficient_scope');
 
     // Introspection sees the access token and the refresh token.
     const introspected = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, clientAuth, tokens.access_token, insecure));
-    expect(introspected).toMatchObject({ active: true, client_id: app.client_id, scope: 'workflows:read runs:read', iss: server.issuer, username: server.owner.email, token_type: 'Bearer' });
+    expect(introspected).toMatchObject({ active: true, client_id: app.client_id, scope: 'workflows:read runs:read', iss: api.server.issuer, username: api.server.owner.email, token_type: 'Bearer' });
 
     // Refresh: a new pair, the old refresh token retired.
     const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure));
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
-    expect((await api(server.baseUrl, 'GET', '/v1/runs', { token: refreshed.access_token })).status).toBe(200);
+    expect((await api.as(refreshed.access_token).GET('/v1/runs')).status).toBe(200);
     const old = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, clientAuth, tokens.refresh_token!, insecure));
     expect(old.active).toBe(false);
 
     // Revocation of the access token: it stops working at once.
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, clientAuth, refreshed.access_token, insecure));
-    const afterRevoke = await api(server.baseUrl, 'GET', '/v1/runs', { token: refreshed.access_token });
+    const afterRevoke = await api.as(refreshed.access_token).GET('/v1/runs');
     expect(afterRevoke.status).toBe(401);
-    expect(afterRevoke.body.error.code).toBe('token_revoked');
+    expect(afterRevoke.error?.error.code).toBe('token_revoked');
     expect((await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure))).active).toBe(false);
 
     // Revocation of the refresh token ends the grant.
@@ -104,16 +101,16 @@ describe('oauth4webapi completes every flow against the server', () => {
     );
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope).toBe('workflows:read');
-    const verify = await api(server.baseUrl, 'GET', '/v1/auth/verify', { token: tokens.access_token });
-    expect(verify.body.data).toMatchObject({ auth_method: 'oauth', user_id: null, client_id: app.client_id, project_id: server.projectId, environment: 'test' });
-    expect((await api(server.baseUrl, 'GET', '/v1/workflows', { token: tokens.access_token })).status).toBe(200);
+    const verify = await api.as(tokens.access_token).GET('/v1/auth/verify');
+    expect(verify.data?.data).toMatchObject({ auth_method: 'oauth', user_id: null, client_id: app.client_id, project_id: api.server.projectId, environment: 'test' });
+    expect((await api.as(tokens.access_token).GET('/v1/workflows')).status).toBe(200);
     const introspected = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, clientAuth, tokens.access_token, insecure));
     expect(introspected).toMatchObject({ active: true, sub: app.client_id });
     expect(introspected.username).toBeUndefined();
   });
 
   test('client_secret_post and a public app with PKCE work too', async () => {
-    const postApp = await registerApp(server, { token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'] });
+    const postApp = await registerApp(api.server, { token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'] });
     const postClient = { client_id: postApp.client_id };
     const tokens = await oauth.processClientCredentialsResponse(
       as,
@@ -122,7 +119,7 @@ describe('oauth4webapi completes every flow against the server', () => {
     );
     expect(tokens.scope).toBe('workflows:read runs:read');
 
-    const publicApp = await registerApp(server, {
+    const publicApp = await registerApp(api.server, {
       client_type: 'public',
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
@@ -136,18 +133,18 @@ describe('oauth4webapi completes every flow against the server', () => {
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
     url.searchParams.set('code_challenge_method', 'S256');
-    const { location } = await authorizeInBrowser(server.baseUrl, url.toString(), server.owner);
+    const { location } = await authorizeInBrowser(api.server.baseUrl, url.toString(), api.server.owner);
     const params = oauth.validateAuthResponse(as, publicClient, location, oauth.expectNoState);
     const publicTokens = await oauth.processAuthorizationCodeResponse(
       as,
       publicClient,
       await oauth.authorizationCodeGrantRequest(as, publicClient, oauth.None(), params, 'http://127.0.0.1:8765/callback', verifier, insecure),
     );
-    expect((await api(server.baseUrl, 'GET', '/v1/workflows', { token: publicTokens.access_token })).status).toBe(200);
+    expect((await api.as(publicTokens.access_token).GET('/v1/workflows')).status).toBe(200);
     const refreshed = await oauth.processRefreshTokenResponse(as, publicClient, await oauth.refreshTokenGrantRequest(as, publicClient, oauth.None(), publicTokens.refresh_token!, insecure));
     expect(refreshed.access_token).toEqual(expect.any(String));
     // A public app revokes its own tokens with its client_id alone.
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, publicClient, oauth.None(), refreshed.refresh_token!, insecure));
-    expect((await api(server.baseUrl, 'GET', '/v1/workflows', { token: refreshed.access_token })).body.error?.code).toBe('token_revoked');
+    expect((await api.as(refreshed.access_token).GET('/v1/workflows')).error?.error?.code).toBe('token_revoked');
   });
 });

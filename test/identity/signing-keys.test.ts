@@ -2,29 +2,24 @@
 // tokens signed by the old key keep verifying until they expire, and the old key
 // leaves the JWKS after that. Private keys are stored encrypted.
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api, HOUR, login, MINUTE, movableClock, startIdentityServer, type IdentityServer } from './support.ts';
+import { describe, expect, test } from 'vitest';
+import { useIdentityServer } from '../support/api.ts';
+import { HOUR, login, MINUTE, movableClock } from './support.ts';
 
 describe('signing keys', () => {
   const time = movableClock();
-  let server: IdentityServer;
 
-  beforeAll(async () => {
-    server = await startIdentityServer({ clock: time.clock });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const api = useIdentityServer({ clock: time.clock });
 
   const jwks = async () => {
-    const response = await api(server.baseUrl, 'GET', '/.well-known/jwks.json');
+    const response = await api.as(null).GET('/.well-known/jwks.json');
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('public, max-age=3600');
-    return (response.body as { keys: Array<Record<string, string>> }).keys;
+    return (response.data as { keys: Array<Record<string, string>> }).keys;
   };
   const kidOf = (token: string) => decodeProtectedHeader(token).kid;
-  const verifies = async (token: string) => (await api(server.baseUrl, 'GET', '/v1/auth/verify', { token })).status === 200;
-  const newSession = () => login(server.baseUrl, server.owner.email, server.owner.password);
+  const verifies = async (token: string) => (await api.as(token).GET('/v1/auth/verify')).status === 200;
+  const newSession = () => login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
 
   test('the JWKS publishes public members only, and the kid of the tokens', async () => {
     const keys = await jwks();
@@ -37,7 +32,7 @@ describe('signing keys', () => {
   test('rotation: published first, signing an hour later; old tokens verify until they expire', async () => {
     const [original] = await jwks();
     const before = await newSession();
-    const rotation = await server.server.identity.signingKeys.rotate();
+    const rotation = await api.server.server.identity.signingKeys.rotate();
     expect(Date.parse(rotation.activatesAt) - time.now()).toBe(HOUR);
 
     // Published at once, not signing yet.
@@ -54,8 +49,8 @@ describe('signing keys', () => {
     expect(await verifies(during.token)).toBe(true);
     expect(await verifies(before.token)).toBe(false); // simply expired
     // Refreshing a session started under the old key gives a token of the new key.
-    const refreshed = await api(server.baseUrl, 'POST', '/v1/auth/refresh', { body: { refresh_token: during.refresh_token } });
-    expect(kidOf(refreshed.body.data.token)).toBe(rotation.kid);
+    const refreshed = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: during.refresh_token } });
+    expect(kidOf(refreshed.data!.data.token)).toBe(rotation.kid);
 
     // Once every token of the old key has expired, it leaves the JWKS and verifies nothing.
     time.advance(HOUR + MINUTE);
@@ -67,7 +62,7 @@ describe('signing keys', () => {
 
   test('an immediate rotation signs at once and keeps the previous key verifying', async () => {
     const before = await newSession();
-    const rotation = await server.server.identity.signingKeys.rotate({ immediately: true });
+    const rotation = await api.server.server.identity.signingKeys.rotate({ immediately: true });
     const after = await newSession();
     expect(kidOf(after.token)).toBe(rotation.kid);
     expect(kidOf(before.token)).not.toBe(rotation.kid);
@@ -77,7 +72,7 @@ describe('signing keys', () => {
   });
 
   test('private keys are stored encrypted, never as PEM or JWK', async () => {
-    const rows = await server.server.database.db.selectFrom('signing_keys').selectAll().execute();
+    const rows = await api.server.server.database.db.selectFrom('signing_keys').selectAll().execute();
     expect(rows.length).toBeGreaterThan(1);
     for (const row of rows) {
       expect(row.private_key_encrypted).toMatch(/^v2\.[A-Za-z0-9_-]{8}\./);

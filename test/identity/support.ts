@@ -1,16 +1,14 @@
 // Helpers of the identity tests: a real server whose public URL (the token
-// issuer) is the address it is reached at, a clock the test moves, a small
+// issuer) is the address it is reached at (startIdentityServer, kept in
+// test/support/server.ts beside startTestServer), a clock the test moves, a small
 // cookie-keeping "browser" that drives the login and consent pages over HTTP as a
 // user's browser would, and the requests apps and users make.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { generousRateLimits, startTestServer, type TestServer, type TestServerOptions } from '../support/server.ts';
+import type { components } from '../../generated/api.d.ts';
+import { createApiClient } from '../support/api.ts';
+import { startIdentityServer, type IdentityServer, type TestServer } from '../support/server.ts';
 
-export interface IdentityServer extends TestServer {
-  /** The public URL: the tokens' `iss`, and where the server is reached. */
-  issuer: string;
-}
+export { startIdentityServer, type IdentityServer };
 
 /** A clock the test moves; starts at the real time. */
 export function movableClock(start = Date.now()) {
@@ -32,49 +30,6 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
-/**
- * startTestServer() listens on a port it picks itself, so the public URL cannot name
- * it; this serves the same app on a port bound first and announced as PUBLIC_URL,
- * so that discovery, `iss` and the endpoints in the metadata all agree. The port is
- * held from the start: probing a free port and binding it after the server's
- * start-up lost it, now and then, to another test process's outgoing connection.
- */
-export async function startIdentityServer(options: TestServerOptions = {}): Promise<IdentityServer> {
-  let app: http.RequestListener | undefined;
-  const listener = http.createServer((request, response) => {
-    // Nothing is told the address before the app is in place; a stray caller gets a 503.
-    if (app) return app(request, response);
-    response.writeHead(503).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(0, '127.0.0.1', resolve);
-  });
-  const closeListener = async () => {
-    listener.closeAllConnections();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
-  };
-  const { port } = listener.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
-  let server: TestServer;
-  try {
-    server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
-  } catch (error) {
-    await closeListener();
-    throw error;
-  }
-  app = server.server.app;
-  return {
-    ...server,
-    baseUrl: issuer,
-    issuer,
-    async close() {
-      await closeListener();
-      await server.close();
-    },
-  };
-}
-
 export interface Json {
   status: number;
   headers: Headers;
@@ -86,15 +41,6 @@ async function asJson(response: Response): Promise<Json> {
   let body: unknown = text;
   if ((response.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
   return { status: response.status, headers: response.headers, body };
-}
-
-/** A JSON call to /v1, with a bearer credential when given. */
-export async function api(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Json> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, redirect: 'manual', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
-  return asJson(response);
 }
 
 /** A form post to an OAuth endpoint, with HTTP Basic client credentials when given. */
@@ -120,9 +66,9 @@ export interface Session {
 }
 
 export async function login(base: string, email: string, password: string, extra: Record<string, string> = {}): Promise<Session> {
-  const response = await api(base, 'POST', '/v1/auth/login', { body: { email, password, ...extra } });
-  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.data as Session;
+  const response = await createApiClient(base, null).POST('/v1/auth/login', { body: { email, password, ...extra } });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
+  return response.data!.data;
 }
 
 export interface App {
@@ -135,9 +81,8 @@ export interface App {
 export const REDIRECT_URI = 'https://app.example-reports.com/oauth/callback';
 
 /** Registers an app with the server's all-scopes test key (or `credential`). */
-export async function registerApp(server: TestServer, input: Record<string, unknown> = {}, credential = server.secretKey): Promise<App> {
-  const response = await api(server.baseUrl, 'POST', '/v1/oauth/clients', {
-    token: credential,
+export async function registerApp(server: TestServer, input: Partial<components['schemas']['OAuthClientCreate']> = {}, credential = server.secretKey): Promise<App> {
+  const response = await createApiClient(server.baseUrl, credential).POST('/v1/oauth/clients', {
     body: {
       name: 'Example Reports',
       client_type: 'confidential',
@@ -147,8 +92,8 @@ export async function registerApp(server: TestServer, input: Record<string, unkn
       ...input,
     },
   });
-  if (response.status !== 201) throw new Error(`app registration failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.data as App;
+  if (response.status !== 201) throw new Error(`app registration failed: ${response.status} ${response.text}`);
+  return response.data!.data;
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {

@@ -34,13 +34,14 @@ async function prepare(env: Record<string, string>): Promise<void> {
   const config = loadConfig(env);
   const server = await composeServer(config, { logger: createLogger({ level: 'silent' }) });
   try {
-    await bootstrap(config, server.services.accounts, server.services.apiKeys);
+    await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
     for (const [plan, count] of Object.entries(KEYS_PER_PLAN) as Array<[keyof typeof KEYS_PER_PLAN, number]>) {
       const { accountId, projectId } = await server.services.accounts.createAccount(`Load ${plan}`, plan);
       const owner: UserPrincipal = ownerAuthority({ userId: 'usr_000000000000000000000000', accountId, projectId, environment: 'test', plan, label: 'load' });
-      const workflow = await server.services.workflows.create(owner as never, { name: `Load ${plan}`, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'load' }] } as never);
+      const { transaction, workflows } = server.services;
+      const workflow = await transaction((tx) => workflows.create(owner as never, { name: `Load ${plan}`, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'load' }] } as never, tx));
       for (let i = 0; i < count; i++) {
-        const key = await server.services.apiKeys.create(owner, { name: `Load ${plan} ${i}`, type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] });
+        const key = await transaction((tx) => server.services.apiKeys.create(owner, { name: `Load ${plan} ${i}`, type: 'secret', environment: 'test', scopes: ['read', 'write', 'workflows:execute'] }, tx));
         keys.push({ secret: key.secret, plan, workflowId: (workflow as { id: string }).id });
       }
     }

@@ -1,3 +1,5 @@
+// The in-memory store: the store contract (store-contract.ts), and what only memory
+// does: forgetting idle counters by sweeping them on a schedule of clock time.
 import { describe, expect, it } from 'vitest';
 import {
   InMemoryRateLimitStore,
@@ -7,46 +9,18 @@ import {
   type RateLimitStore,
   type StoreReading,
 } from '../../src/rate-limit/index.ts';
+import { describeStoreContract, spec } from './store-contract.ts';
 import { defaultConfig, send, setup, subject, T0, TestClock } from './support.ts';
 
-const spec = (key: string, limit = 3): CounterSpec => ({ key, limit, windowMs: 60_000, bucketMs: 1000 });
+describeStoreContract('InMemoryRateLimitStore', {
+  reference: true,
+  async create() {
+    const store = new InMemoryRateLimitStore();
+    return { handles: [store, store], counterCount: async () => store.size };
+  },
+});
 
 describe('InMemoryRateLimitStore', () => {
-  it('checks every counter, then counts on all or none', async () => {
-    const store = new InMemoryRateLimitStore();
-    const tight = spec('tight', 1);
-    const loose = spec('loose', 10);
-    expect((await store.consume([tight, loose], T0)).admitted).toBe(true);
-    const refused = await store.consume([loose, tight], T0);
-    expect(refused.admitted).toBe(false);
-    expect(refused.counters.map((c) => [c.key, c.buckets])).toEqual([
-      ['loose', [{ startMs: T0, count: 1 }]],
-      ['tight', [{ startMs: T0, count: 1 }]],
-    ]);
-  });
-
-  it('lists the live buckets oldest first, even when they were counted out of time order', async () => {
-    const store = new InMemoryRateLimitStore();
-    const counter = spec('c', 10);
-    await store.consume([counter], T0 + 5000);
-    // A clock stepped back (NTP): the earlier bucket is added to the counter after the later one.
-    const answer = await store.consume([counter], T0 + 2000);
-    expect(answer.counters[0]?.buckets).toEqual([
-      { startMs: T0 + 2000, count: 1 },
-      { startMs: T0 + 5000, count: 1 },
-    ]);
-    expect((await store.peek([counter], T0 + 6000)).counters[0]?.buckets.map((b) => b.startMs)).toEqual([T0 + 2000, T0 + 5000]);
-  });
-
-  it('keeps at most one bucket per bucket length of the window, plus one', async () => {
-    const store = new InMemoryRateLimitStore();
-    const busy = spec('busy', 1_000_000);
-    for (let t = T0; t < T0 + 300_000; t += 250) await store.consume([busy], t);
-    const { counters } = await store.peek([busy], T0 + 300_000);
-    expect(counters[0]?.buckets.length).toBeLessThanOrEqual(61);
-    expect(counters[0]?.buckets.reduce((sum, b) => sum + b.count, 0)).toBe(61 * 4 - 4);
-  });
-
   it('forgets idle counters: memory shrinks back once their windows have passed', async () => {
     const { limiter, store, clock } = setup();
     for (let i = 0; i < 500; i += 1) {
@@ -66,30 +40,16 @@ describe('InMemoryRateLimitStore', () => {
 
   it('sweeps on its own schedule of clock time, and on demand', async () => {
     const store = new InMemoryRateLimitStore({ sweepIntervalMs: 60_000 });
-    await store.consume([spec('a'), spec('b')], T0); // counters live until T0 + 61 s
-    await store.consume([spec('c')], T0 + 61_000); // a sweep is due: a and b go
+    await store.consume([spec('a', 3), spec('b', 3)], T0); // counters live until T0 + 61 s
+    await store.consume([spec('c', 3)], T0 + 61_000); // a sweep is due: a and b go
     expect(store.size).toBe(1);
-    await store.consume([spec('d')], T0 + 100_000);
+    await store.consume([spec('d', 3)], T0 + 100_000);
     expect(store.size).toBe(2);
-    await store.consume([spec('e')], T0 + 125_000); // due again: c (to T0 + 122 s) goes, d stays
+    await store.consume([spec('e', 3)], T0 + 125_000); // due again: c (to T0 + 122 s) goes, d stays
     expect(store.size).toBe(2);
-    await store.consume([spec('f')], T0 + 170_000); // d expired at T0 + 161 s, next sweep at T0 + 185 s
+    await store.consume([spec('f', 3)], T0 + 170_000); // d expired at T0 + 161 s, next sweep at T0 + 185 s
     expect(store.size).toBe(3);
     store.sweep(T0 + 300_000);
-    expect(store.size).toBe(0);
-  });
-
-  it('releases one count from the bucket it was taken from, while that bucket lives', async () => {
-    const store = new InMemoryRateLimitStore();
-    const counter = spec('k', 5);
-    await store.consume([counter], T0 + 100);
-    await store.consume([counter], T0 + 5100);
-    await store.release([counter], T0 + 100, T0 + 6000);
-    expect((await store.peek([counter], T0 + 6000)).counters[0]?.buckets).toEqual([{ startMs: T0 + 5000, count: 1 }]);
-    await store.release([counter], T0 + 5100, T0 + 67_000); // expired by then: nothing to take back
-    await store.release([counter], T0 + 100, T0 + 6000); // already empty: stays at zero
-    expect(store.size).toBe(1);
-    await store.release([counter], T0 + 5100, T0 + 6000);
     expect(store.size).toBe(0);
   });
 });

@@ -1,64 +1,68 @@
-// The Redis store behaves exactly as the in-memory one (same counters for the same
-// calls), and its check-and-count is atomic across separate connections, as it is
-// across instances. A *.scaleout.test.ts file: vitest.config.ts includes it when
+// The Redis store keeps the store contract (store-contract.ts: the same counters as the
+// in-memory store for the same calls, check-and-count atomic across two connections, as
+// it is across instances), and so does the failover store in front of it while Redis
+// answers. A *.scaleout.test.ts file: vitest.config.ts includes it when
 // TEST_DATABASE_URL and TEST_REDIS_URL are set (.ci/run's second pass).
 import { afterAll, describe, expect, it } from 'vitest';
-import { InMemoryRateLimitStore, type CounterSpec, type RateLimitStore } from '../../src/rate-limit/index.ts';
+import { connectRedis } from '../../src/dependencies/redis.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { FailoverRateLimitStore } from '../../src/rate-limit/failover-store.ts';
+import { InMemoryRateLimitStore } from '../../src/rate-limit/index.ts';
 import { RedisRateLimitStore } from '../../src/rate-limit/redis-store.ts';
-import { freshRedisPrefix, redisClient } from '../support/services.ts';
-import { T0 } from './support.ts';
+import { freshRedisPrefix, redisClient, testRedisUrl } from '../support/services.ts';
+import { describeStoreContract, spec, type StoreUnderTest } from './store-contract.ts';
 
-const spec = (key: string, limit: number, windowMs = 60_000, bucketMs = 1000): CounterSpec => ({ key, limit, windowMs, bucketMs });
+const clients = [redisClient(), redisClient()] as const;
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.quit()));
+});
+
+/** How many counters live under `prefix` in Redis (a hash whose every field is gone is no key). */
+async function keysUnder(prefix: string): Promise<number> {
+  let count = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await clients[0].scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    count += keys.length;
+    cursor = next;
+  } while (cursor !== '0');
+  return count;
+}
+
+function redisStores(): { prefix: string; stores: [RedisRateLimitStore, RedisRateLimitStore] } {
+  const prefix = freshRedisPrefix();
+  return { prefix, stores: [new RedisRateLimitStore(clients[0], prefix), new RedisRateLimitStore(clients[1], prefix)] };
+}
+
+describeStoreContract('RedisRateLimitStore', {
+  async create(): Promise<StoreUnderTest> {
+    const { prefix, stores } = redisStores();
+    return { handles: stores, counterCount: () => keysUnder(prefix) };
+  },
+});
+
+describeStoreContract('FailoverRateLimitStore over Redis', {
+  async create(): Promise<StoreUnderTest> {
+    const prefix = freshRedisPrefix();
+    const logger = createLogger({ level: 'silent' });
+    // Two instances: each its own connection (and Dependency) and its own memory.
+    const connections = await Promise.all([0, 1].map(() => connectRedis(testRedisUrl!, { timeoutMs: 2_000, logger })));
+    const stores = connections.map(
+      (connection) => new FailoverRateLimitStore(new RedisRateLimitStore(connection.redis, prefix), new InMemoryRateLimitStore(), connection.dependency, logger),
+    );
+    return {
+      handles: [stores[0]!, stores[1]!],
+      counterCount: () => keysUnder(prefix),
+      close: async () => void (await Promise.all(connections.map((connection) => connection.close()))),
+    };
+  },
+});
 
 describe('RedisRateLimitStore', () => {
-  const clients = [redisClient(), redisClient()];
-  afterAll(async () => {
-    await Promise.all(clients.map((client) => client.quit()));
-  });
-  const newStores = () => {
-    const prefix = freshRedisPrefix();
-    return clients.map((client) => new RedisRateLimitStore(client, prefix));
-  };
-
-  it('checks every counter, then counts on all or none', async () => {
-    const [store] = newStores() as [RedisRateLimitStore];
-    const tight = spec('tight', 1);
-    const loose = spec('loose', 10);
-    expect((await store.consume([tight, loose], T0)).admitted).toBe(true);
-    const refused = await store.consume([loose, tight], T0);
-    expect(refused.admitted).toBe(false);
-    expect(refused.counters.map((c) => [c.key, c.buckets])).toEqual([
-      ['loose', [{ startMs: T0, count: 1 }]],
-      ['tight', [{ startMs: T0, count: 1 }]],
-    ]);
-  });
-
-  it('gives the same answers as the in-memory store for the same sequence of calls', async () => {
-    const [redis] = newStores() as [RedisRateLimitStore];
-    const memory = new InMemoryRateLimitStore();
-    const specs = [spec('minute', 7), spec('hour', 20, 3_600_000, 60_000)];
-    let now = T0;
-    const trace = async (store: RateLimitStore, at: number, op: number) =>
-      op === 2 ? store.peek(specs, at) : op === 1 ? (await store.release(specs, at - 500, at), store.peek(specs, at)) : store.consume(specs, at);
-    for (let i = 0; i < 120; i++) {
-      now += [250, 1000, 4000, 20_000][i % 4]!;
-      const op = i % 11 === 5 ? 1 : i % 7 === 3 ? 2 : 0;
-      expect(await trace(redis, now, op), `call ${i}`).toEqual(await trace(memory, now, op));
-    }
-  });
-
-  it('admits exactly the limit when two connections race', async () => {
-    const stores = newStores();
-    const limit = spec('race', 50);
-    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => stores[i % 2]!.consume([limit], T0 + (i % 10))));
-    expect(results.filter((r) => r.admitted)).toHaveLength(50);
-  });
-
   it('expires idle counters in Redis itself', async () => {
-    const [store] = newStores() as [RedisRateLimitStore];
-    const prefix = (store as unknown as { prefix: string }).prefix;
-    await store.consume([spec('short', 5, 1000, 1000)], Date.now());
-    expect(await clients[0]!.pttl(`${prefix}short`)).toBeGreaterThan(0);
-    expect(await clients[0]!.pttl(`${prefix}short`)).toBeLessThanOrEqual(2000);
+    const { prefix, stores } = redisStores();
+    await stores[0].consume([spec('short', 5, 1000, 1000)], Date.now());
+    expect(await clients[0].pttl(`${prefix}short`)).toBeGreaterThan(0);
+    expect(await clients[0].pttl(`${prefix}short`)).toBeLessThanOrEqual(2000);
   });
 });

@@ -2,7 +2,7 @@
 // errors, pagination, idempotency keys, and retries on a real 429 (tiny limits,
 // the server's clock moved by the SDK's injected sleep) and a real 503 (a
 // draining instance). Nothing is mocked; failures are provoked on the wire.
-import { afterAll, beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import {
   AetherFlowError,
   clientCredentialsTokenProvider,
@@ -16,9 +16,10 @@ import {
   type ListPath,
   type Schema,
 } from '@aetherflow/sdk';
+import { useIdentityServer, useTestServer } from '../support/api.ts';
 import { mainTenant } from '../support/fixtures.ts';
-import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
-import { HOUR, MINUTE, movableClock, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import { generousRateLimits } from '../support/server.ts';
+import { HOUR, MINUTE, movableClock } from '../identity/support.ts';
 
 const workflow = (name: string): Schema<'WorkflowInput'> => ({
   name,
@@ -38,19 +39,13 @@ function recordingFetch() {
 }
 
 describe('SDK against the real server', () => {
-  let server: IdentityServer;
   const time = movableClock();
 
-  beforeAll(async () => {
-    server = await startIdentityServer({ clock: time.clock });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const api = useIdentityServer({ clock: time.clock });
 
   test('an API key: create, read, list, typed results; Bearer by default, X-API-Key on request', async () => {
     const wire = recordingFetch();
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: wire.fetch });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch });
     const created = await unwrap(aetherflow.POST('/v1/workflows', { body: workflow('SDK hello') }));
     expectTypeOf(created.data).toEqualTypeOf<Schema<'Workflow'>>();
     expect(created.data).toMatchObject({ name: 'SDK hello', status: 'active' });
@@ -59,19 +54,19 @@ describe('SDK against the real server', () => {
     expect(error).toBeUndefined();
     expect(response.status).toBe(200);
     expect(data?.data.id).toBe(created.data.id);
-    expect(wire.exchanges.every((exchange) => exchange.headers.get('Authorization') === `Bearer ${server.secretKey}`)).toBe(true);
+    expect(wire.exchanges.every((exchange) => exchange.headers.get('Authorization') === `Bearer ${api.server.secretKey}`)).toBe(true);
 
     const viaHeader = recordingFetch();
-    const other = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, apiKeyHeader: 'x-api-key', fetch: viaHeader.fetch });
+    const other = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, apiKeyHeader: 'x-api-key', fetch: viaHeader.fetch });
     const verified = await unwrap(other.GET('/v1/auth/verify'));
     expect(verified.data).toMatchObject({ authenticated: true, auth_method: 'api_key', key_type: 'secret' });
-    expect(viaHeader.exchanges[0]?.headers.get('X-API-Key')).toBe(server.secretKey);
+    expect(viaHeader.exchanges[0]?.headers.get('X-API-Key')).toBe(api.server.secretKey);
     expect(viaHeader.exchanges[0]?.headers.has('Authorization')).toBe(false);
   });
 
   test('paginate follows next_cursor across pages; pages yields each page', async () => {
-    const key = await mainTenant(server).key({ name: 'pagination' });
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: key.secret });
+    const key = await mainTenant(api.server).key({ name: 'pagination' });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: key.secret });
     const made: string[] = [];
     for (let index = 0; index < 5; index++) made.push((await unwrap(aetherflow.POST('/v1/workflows', { body: workflow(`Page ${index}`) }))).data.id);
 
@@ -91,13 +86,13 @@ describe('SDK against the real server', () => {
   });
 
   test('errors: unwrap throws an AetherFlowError carrying the envelope (401, 403, 404, 400)', async () => {
-    const anonymous = createAetherFlowClient({ baseUrl: server.baseUrl });
+    const anonymous = createAetherFlowClient({ baseUrl: api.server.baseUrl });
     const missing = await unwrap(anonymous.GET('/v1/workflows')).catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(AetherFlowError);
     expect(missing).toMatchObject({ status: 401, code: 'authentication_required', type: 'authentication_error' });
 
-    const readOnly = await mainTenant(server).key({ name: 'read only', type: 'restricted', scopes: ['workflows:read'] });
-    const reader = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: readOnly.secret });
+    const readOnly = await mainTenant(api.server).key({ name: 'read only', type: 'restricted', scopes: ['workflows:read'] });
+    const reader = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: readOnly.secret });
     const refused = await unwrap(reader.POST('/v1/workflows', { body: workflow('not allowed') })).catch((error: unknown) => error);
     if (!isAetherFlowError(refused, 'insufficient_scope')) throw new Error(`expected insufficient_scope, got ${String(refused)}`);
     expectTypeOf(refused.code).toEqualTypeOf<AetherFlowError['code']>();
@@ -108,7 +103,7 @@ describe('SDK against the real server', () => {
     expect(refused.requestId).toBe(refused.response.headers.get('X-Request-Id'));
     expect(refused.docUrl).toContain('#insufficient_scope');
 
-    const owner = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey });
+    const owner = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey });
     const notFound = await unwrap(owner.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } } })).catch((error: unknown) => error);
     expect(notFound).toMatchObject({ status: 404, code: 'not_found' });
 
@@ -120,15 +115,15 @@ describe('SDK against the real server', () => {
   });
 
   test('an access token from login works as it is', async () => {
-    const login = await unwrap(createAetherFlowClient({ baseUrl: server.baseUrl }).POST('/v1/auth/login', { body: { email: server.owner.email, password: server.owner.password } }));
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, accessToken: login.data.token });
+    const login = await unwrap(createAetherFlowClient({ baseUrl: api.server.baseUrl }).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } }));
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, accessToken: login.data.token });
     const verified = await unwrap(aetherflow.GET('/v1/auth/verify'));
     expect(verified.data).toMatchObject({ auth_method: 'jwt', authenticated: true });
   });
 
   test('a token provider: called once for concurrent requests, renewed before expiry, and once when the server says token_expired', async () => {
     let calls = 0;
-    const session = sessionTokenProvider({ baseUrl: server.baseUrl, email: server.owner.email, password: server.owner.password });
+    const session = sessionTokenProvider({ baseUrl: api.server.baseUrl, email: api.server.owner.email, password: api.server.owner.password });
     const counted = async (): Promise<AccessToken> => {
       calls += 1;
       return (await session()) as AccessToken;
@@ -136,7 +131,7 @@ describe('SDK against the real server', () => {
 
     // The SDK reads the same clock as the server: it renews the token before it expires.
     const wire = recordingFetch();
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, tokenProvider: counted, now: time.now, fetch: wire.fetch });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, tokenProvider: counted, now: time.now, fetch: wire.fetch });
     const first = await Promise.all(Array.from({ length: 5 }, () => unwrap(aetherflow.GET('/v1/auth/verify'))));
     expect(calls).toBe(1);
     expect(new Set(first.map((result) => result.data.expires_at)).size).toBe(1);
@@ -148,10 +143,10 @@ describe('SDK against the real server', () => {
 
     // A client whose clock says the token is still good learns otherwise from the server.
     let reactiveCalls = 0;
-    const reactiveSession = sessionTokenProvider({ baseUrl: server.baseUrl, email: server.owner.email, password: server.owner.password });
+    const reactiveSession = sessionTokenProvider({ baseUrl: api.server.baseUrl, email: api.server.owner.email, password: api.server.owner.password });
     const seen = recordingFetch();
     const reactive = createAetherFlowClient({
-      baseUrl: server.baseUrl,
+      baseUrl: api.server.baseUrl,
       tokenProvider: async () => {
         reactiveCalls += 1;
         return reactiveSession();
@@ -169,7 +164,7 @@ describe('SDK against the real server', () => {
   });
 
   test('a client-credentials provider gets an OAuth app its own tokens', async () => {
-    const owner = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey });
+    const owner = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey });
     const app = await unwrap(
       owner.POST('/v1/oauth/clients', {
         body: { name: 'SDK reports', client_type: 'confidential', redirect_uris: ['http://127.0.0.1:8765/callback'], scopes: ['workflows:read'], grant_types: ['client_credentials'] },
@@ -178,14 +173,14 @@ describe('SDK against the real server', () => {
     const secret = app.data.client_secret;
     if (!secret) throw new Error('a confidential app has a secret');
     const aetherflow = createAetherFlowClient({
-      baseUrl: server.baseUrl,
-      tokenProvider: clientCredentialsTokenProvider({ baseUrl: server.baseUrl, clientId: app.data.client_id, clientSecret: secret, scope: 'workflows:read', now: time.now }),
+      baseUrl: api.server.baseUrl,
+      tokenProvider: clientCredentialsTokenProvider({ baseUrl: api.server.baseUrl, clientId: app.data.client_id, clientSecret: secret, scope: 'workflows:read', now: time.now }),
       now: time.now,
     });
     const verified = await unwrap(aetherflow.GET('/v1/auth/verify'));
     expect(verified.data).toMatchObject({ auth_method: 'oauth', client_id: app.data.client_id, scopes: ['workflows:read'] });
 
-    const wrong = clientCredentialsTokenProvider({ baseUrl: server.baseUrl, clientId: app.data.client_id, clientSecret: 'wrong', now: time.now });
+    const wrong = clientCredentialsTokenProvider({ baseUrl: api.server.baseUrl, clientId: app.data.client_id, clientSecret: 'wrong', now: time.now });
     const failure = await wrong().catch((error: unknown) => error);
     expect(failure).toMatchObject({ status: 401, code: 'invalid_client', type: 'oauth_error' });
   });
@@ -204,7 +199,7 @@ describe('SDK against the real server', () => {
       return response;
     };
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: lossy, sleep: async (ms) => void sleeps.push(ms), random: () => 0 });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: lossy, sleep: async (ms) => void sleeps.push(ms), random: () => 0 });
     const name = `Exactly once ${Date.now()}`;
     const { data, response } = await aetherflow.POST('/v1/workflows', { body: workflow(name) });
     expect(response.status).toBe(201);
@@ -236,7 +231,7 @@ describe('SDK against the real server', () => {
   });
 
   test('type checks: unknown paths, wrong bodies and paginating a non-list do not compile', () => {
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey });
     const compileOnly = () => {
       // @ts-expect-error not an operation of the contract
       void aetherflow.GET('/v1/nothing');
@@ -253,26 +248,21 @@ describe('SDK against the real server', () => {
 });
 
 describe('SDK retries on a real 429 and a real 503', () => {
-  let server: TestServer;
   const time = movableClock();
-
-  beforeAll(async () => {
+  const api = useTestServer(() => {
     const limits = generousRateLimits();
-    server = await startTestServer({
+    return {
       clock: time.clock,
       rateLimitConfig: { ...limits, categories: { ...limits.categories, read: { name: 'read', limit: 2, windowSeconds: 60 } } },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
+    };
   });
 
   test('429: waits exactly Retry-After (the injected sleep moves the server clock), then succeeds', async () => {
     const wire = recordingFetch();
     const sleeps: number[] = [];
     const aetherflow = createAetherFlowClient({
-      baseUrl: server.baseUrl,
-      apiKey: server.secretKey,
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
       fetch: wire.fetch,
       now: time.now,
       sleep: async (ms) => {
@@ -295,7 +285,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     time.advance(2 * MINUTE);
     const wire = recordingFetch();
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: async (ms) => void sleeps.push(ms) });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: async (ms) => void sleeps.push(ms) });
     await unwrap(aetherflow.GET('/v1/workflows'));
     await unwrap(aetherflow.GET('/v1/workflows'));
     const limited = await unwrap(aetherflow.GET('/v1/workflows')).catch((error: unknown) => error);
@@ -305,18 +295,18 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toHaveLength(3);
 
     const impatient = recordingFetch();
-    const quick = createAetherFlowClient({ baseUrl: server.baseUrl, apiKey: server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: async () => expect.fail('must not wait') });
+    const quick = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: async () => expect.fail('must not wait') });
     const { response } = await quick.GET('/v1/workflows');
     expect(response.status).toBe(429);
     expect(impatient.exchanges).toHaveLength(1);
   });
 
   test('503 from a draining instance: exponential backoff with jitter, capped, then the 503', async () => {
-    server.server.drain();
+    api.server.server.drain();
     const wire = recordingFetch();
     const sleeps: number[] = [];
     const aetherflow = createAetherFlowClient({
-      baseUrl: server.baseUrl,
+      baseUrl: api.server.baseUrl,
       fetch: wire.fetch,
       retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 3000 },
       random: () => 1,
@@ -329,7 +319,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toEqual([1000, 2000, 3000, 3000]);
 
     const jittered: number[] = [];
-    const withJitter = createAetherFlowClient({ baseUrl: server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: async (ms) => void jittered.push(ms) });
+    const withJitter = createAetherFlowClient({ baseUrl: api.server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: async (ms) => void jittered.push(ms) });
     await withJitter.GET('/health');
     expect(jittered).toEqual([375, 750]);
   });

@@ -2,9 +2,9 @@
 // connection and event mutation is recorded once, with the acting key's id (never
 // the key), the client's IP and user agent, the request id of the response and
 // the outcome; GET /v1/audit-logs filters (all combined) and pages.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, mainTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { offContract, useTestServer } from '../support/api.ts';
+import { mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, finished, listAtOnce, manualClock, startRun, stepReached, walkPages } from './resource-helpers.ts';
 
 type Entry = {
@@ -23,23 +23,19 @@ type Entry = {
 
 const START = Date.parse('2026-11-22T09:00:00Z');
 const time = manualClock(START);
-let server: TestServer;
 let actor: { id: string; secret: string };
 const USER_AGENT = 'aetherflow-node/1.4.0 (audit test)';
 
+const api = useTestServer({ clock: time.clock });
 beforeAll(async () => {
-  server = await startTestServer({ clock: time.clock });
-  actor = await mainTenant(server).key({ name: 'Audited key' });
+  actor = await mainTenant(api.server).key({ name: 'Audited key' });
 });
-afterAll(() => server.close());
 
-/** A request made by the audited key with a recognisable user agent. */
-function act(method: string, path: string, body?: unknown) {
-  return call(server, method, path, { key: actor.secret, headers: { 'User-Agent': USER_AGENT }, ...(body === undefined ? {} : { body }) });
-}
+/** A client of the audited key with a recognisable user agent. */
+const asActor = () => api.as(actor.secret, { headers: { 'User-Agent': USER_AGENT } });
 
 async function entriesOf(query: Record<string, string>): Promise<Entry[]> {
-  return listAtOnce<Entry>(server, server.secretKey, '/v1/audit-logs', query);
+  return listAtOnce<Entry>(api.server, api.server.secretKey, '/v1/audit-logs', query);
 }
 
 /** The one entry the request with this response caused, checked for who, where and how. */
@@ -67,63 +63,63 @@ async function entryOf(response: { headers: Headers; text: string }, action: str
 
 describe('every mutation is recorded', () => {
   it('workflow.created, workflow.replaced, workflow.deleted', async () => {
-    const created = await act('POST', '/v1/workflows', definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
-    const id = created.body.data.id as string;
+    const created = await asActor().POST('/v1/workflows', { body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) });
+    const id = created.data!.data.id as string;
     expect((await entryOf(created, 'workflow.created', { type: 'workflow', id })).metadata).toEqual({ version: 1 });
-    const replaced = await act('PUT', `/v1/workflows/${id}`, definition([{ id: 'b', type: 'set', values: { b: 1 } }]));
+    const replaced = await asActor().PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }]) });
     expect((await entryOf(replaced, 'workflow.replaced', { type: 'workflow', id })).metadata).toEqual({ version: 2 });
-    await entryOf(await act('DELETE', `/v1/workflows/${id}`), 'workflow.deleted', { type: 'workflow', id });
+    await entryOf(await asActor().DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } }), 'workflow.deleted', { type: 'workflow', id });
   });
 
   it('run.started, run.cancelled (once, even when cancelled twice), run.retried', async () => {
-    const workflow = await createWorkflow(server, server.secretKey, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
-    const started = await act('POST', `/v1/workflows/${workflow.id}/run`, {});
-    const runId = started.body.data.id as string;
+    const workflow = await createWorkflow(api.server, api.server.secretKey, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const started = await asActor().POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} });
+    const runId = started.data!.data.id as string;
     expect((await entryOf(started, 'run.started', { type: 'run', id: runId })).metadata).toMatchObject({ workflow_id: workflow.id, trigger: 'manual' });
 
-    await stepReached(server, server.secretKey, runId, 'pause', 'running');
-    await entryOf(await act('POST', `/v1/runs/${runId}/cancel`), 'run.cancelled', { type: 'run', id: runId });
-    const again = await act('POST', `/v1/runs/${runId}/cancel`);
+    await stepReached(api.server, api.server.secretKey, runId, 'pause', 'running');
+    await entryOf(await asActor().POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: runId } } }), 'run.cancelled', { type: 'run', id: runId });
+    const again = await asActor().POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: runId } } });
     expect(again.status).toBe(200);
     expect(await entriesOf({ request_id: again.headers.get('x-request-id')! })).toEqual([]);
     expect(await entriesOf({ action: 'run.cancelled', resource_id: runId })).toHaveLength(1);
 
-    const retried = await act('POST', `/v1/runs/${runId}/retry`);
-    const retryId = retried.body.data.id as string;
+    const retried = await asActor().POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: runId } } });
+    const retryId = retried.data!.data.id as string;
     expect((await entryOf(retried, 'run.retried', { type: 'run', id: retryId })).metadata).toEqual({ retry_of: runId });
-    await call(server, 'POST', `/v1/runs/${retryId}/cancel`, { key: server.secretKey });
+    await api.client.POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: retryId } } });
   });
 
   it('connection.created and connection.deleted, with the provider but never the credentials', async () => {
     const credential = 'xoxb-audit-CREDENTIAL-5521';
-    const created = await act('POST', '/v1/connections', { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: credential } });
-    const id = created.body.data.id as string;
+    const created = await asActor().POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: credential } } });
+    const id = created.data!.data.id as string;
     const entry = await entryOf(created, 'connection.created', { type: 'connection', id });
     expect(entry.metadata).toEqual({ provider: 'slack', auth_type: 'bearer' });
     expect(JSON.stringify(entry)).not.toContain(credential);
-    await entryOf(await act('DELETE', `/v1/connections/${id}`), 'connection.deleted', { type: 'connection', id });
+    await entryOf(await asActor().DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } }), 'connection.deleted', { type: 'connection', id });
   });
 
   it('event.ingested, with the type and how many runs it started, and run.started for each run', async () => {
-    await createWorkflow(server, server.secretKey, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: 'audit.probe' } }));
-    const ingested = await act('POST', '/v1/events', { type: 'audit.probe', data: { n: 1 } });
+    await createWorkflow(api.server, api.server.secretKey, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: 'audit.probe' } }));
+    const ingested = await asActor().POST('/v1/events', { body: { type: 'audit.probe', data: { n: 1 } } });
     const entries = await entriesOf({ request_id: ingested.headers.get('x-request-id')! });
     const event = entries.find((entry) => entry.action === 'event.ingested');
-    expect(event).toMatchObject({ resource: { type: 'event', id: ingested.body.data.id }, metadata: { type: 'audit.probe', triggered_runs: 1 }, actor: { type: 'api_key', id: actor.id } });
+    expect(event).toMatchObject({ resource: { type: 'event', id: ingested.data?.data.id }, metadata: { type: 'audit.probe', triggered_runs: 1 }, actor: { type: 'api_key', id: actor.id } });
     const started = entries.filter((entry) => entry.action === 'run.started');
-    expect(started.map((entry) => entry.resource)).toEqual([{ type: 'run', id: ingested.body.data.triggered_runs[0] }]);
-    expect(started[0]!.metadata).toEqual({ trigger: 'event', event_id: ingested.body.data.id });
+    expect(started.map((entry) => entry.resource)).toEqual([{ type: 'run', id: ingested.data?.data.triggered_runs[0] }]);
+    expect(started[0]!.metadata).toEqual({ trigger: 'event', event_id: ingested.data?.data.id });
     expect(entries).toHaveLength(2);
-    await server.server.runner.idle();
+    await api.server.server.runner.idle();
   });
 
   it('records nothing for a refused mutation', async () => {
-    const workflow = await createWorkflow(server, server.secretKey, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
-    const run = await finished(server, server.secretKey, (await startRun(server, server.secretKey, workflow.id)).id);
-    const refused = await act('POST', `/v1/runs/${run.id}/cancel`);
+    const workflow = await createWorkflow(api.server, api.server.secretKey, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
+    const run = await finished(api.server, api.server.secretKey, (await startRun(api.server, api.server.secretKey, workflow.id)).id);
+    const refused = await asActor().POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expectError(refused, 409, 'run_not_cancellable');
     expect(await entriesOf({ request_id: refused.headers.get('x-request-id')! })).toEqual([]);
-    const invalid = await act('POST', '/v1/workflows', { name: 'no steps', trigger: { type: 'manual' }, steps: [] });
+    const invalid = await asActor().POST('/v1/workflows', { body: { name: 'no steps', trigger: { type: 'manual' }, steps: [] } });
     expectError(invalid, 400, 'validation_failed');
     expect(await entriesOf({ request_id: invalid.headers.get('x-request-id')! })).toEqual([]);
   });
@@ -136,17 +132,17 @@ describe('GET /v1/audit-logs filters', () => {
   const ids = { first: '', second: '', third: '' };
 
   beforeAll(async () => {
-    other = await mainTenant(server).key({ name: 'Other key' });
+    other = await mainTenant(api.server).key({ name: 'Other key' });
     at(0);
-    ids.first = (await act('POST', '/v1/workflows', definition([{ id: 'a', type: 'set', values: { a: 1 } }]))).body.data.id;
+    ids.first = (await asActor().POST('/v1/workflows', { body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) })).data!.data.id;
     at(10);
-    ids.second = (await call(server, 'POST', '/v1/workflows', { key: other.secret, body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) })).body.data.id;
-    await act('PUT', `/v1/workflows/${ids.first}`, definition([{ id: 'b', type: 'set', values: { b: 1 } }]));
+    ids.second = (await api.as(other.secret).POST('/v1/workflows', { body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) })).data!.data.id;
+    await asActor().PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: ids.first } }, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }]) });
     at(20);
-    ids.third = (await act('POST', '/v1/connections', { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } })).body.data.id;
+    ids.third = (await asActor().POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).data!.data.id;
     // A refusal: a read-only key trying to write is recorded as denied.
-    const readOnly = await mainTenant(server).key({ name: 'Read only', type: 'restricted', scopes: ['read'] });
-    expect((await call(server, 'POST', '/v1/workflows', { key: readOnly.secret, body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) })).status).toBe(403);
+    const readOnly = await mainTenant(api.server).key({ name: 'Read only', type: 'restricted', scopes: ['read'] });
+    expect((await api.as(readOnly.secret).POST('/v1/workflows', { body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) })).status).toBe(403);
     at(30);
   });
 
@@ -194,20 +190,20 @@ describe('GET /v1/audit-logs filters', () => {
 
   it('refuses since that is not before until with 400 validation_failed', async () => {
     for (const [since, until] of [[iso(20), iso(10)], [iso(10), iso(10)]]) {
-      const response = await call(server, 'GET', `/v1/audit-logs?since=${encodeURIComponent(since!)}&until=${encodeURIComponent(until!)}`, { key: server.secretKey });
+      const response = await api.client.GET('/v1/audit-logs', { params: { query: { since: since!, until: until! } } });
       expectError(response, 400, 'validation_failed');
-      expect(response.body.error.details[0].location).toBe('query.since');
+      expect(response.error?.error.details?.[0]?.location).toBe('query.since');
     }
   });
 
   it('refuses malformed filter values with 400 validation_failed', async () => {
-    for (const query of ['action=workflow.exploded', 'actor_id=sk_test_abc', 'since=yesterday', 'request_id=req_short']) {
-      expectError(await call(server, 'GET', `/v1/audit-logs?${query}`, { key: server.secretKey }), 400, 'validation_failed');
+    for (const query of [{ action: 'workflow.exploded' }, { actor_id: 'sk_test_abc' }, { since: 'yesterday' }, { request_id: 'req_short' }]) {
+      expectError(await api.client.GET('/v1/audit-logs', { params: { query: offContract(query) } }), 400, 'validation_failed');
     }
   });
 
   it('pages through filtered entries with the cursor, newest first', async () => {
-    const pages = await walkPages(server, server.secretKey, '/v1/audit-logs', { action: 'workflow.created' });
+    const pages = await walkPages(api.server, api.server.secretKey, '/v1/audit-logs', { action: 'workflow.created' });
     const whole = await entriesOf({ action: 'workflow.created' });
     expect(pages.flat()).toEqual(whole.map((entry) => entry.id));
     expect(whole.length).toBeGreaterThanOrEqual(4);

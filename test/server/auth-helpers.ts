@@ -4,7 +4,9 @@
 // stored (rows, audit entries, SQL it ran).
 import { generateApiKey } from '../../src/auth/api-key-format.ts';
 import type { Clock } from '../../src/domain/time.ts';
-import { call, type Tenant } from '../support/fixtures.ts';
+import type { components, operations } from '../../generated/api.d.ts';
+import { clientFor } from '../support/api.ts';
+import type { Tenant } from '../support/fixtures.ts';
 import type { TestServer } from '../support/server.ts';
 
 /** A clock that stands still until the test moves it. */
@@ -37,7 +39,10 @@ export function fromIp(ip: string): Record<string, string> {
   return { 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' };
 }
 
-export function workflowInput(name = 'Order confirmation', trigger: Record<string, unknown> = { type: 'manual' }) {
+type WorkflowInput = components['schemas']['WorkflowInput'];
+type ApiKeyCreate = components['schemas']['ApiKeyCreate'];
+
+export function workflowInput(name = 'Order confirmation', trigger: WorkflowInput['trigger'] = { type: 'manual' }): WorkflowInput {
   return {
     name,
     description: 'Confirms each new order to the customer.',
@@ -50,10 +55,10 @@ export function workflowInput(name = 'Order confirmation', trigger: Record<strin
 }
 
 /** Creates a workflow with `key` and returns its id; fails loudly if the server refuses. */
-export async function createWorkflow(server: TestServer, key: string, name?: string, trigger?: Record<string, unknown>): Promise<string> {
-  const response = await call(server, 'POST', '/v1/workflows', { key, body: workflowInput(name, trigger) });
+export async function createWorkflow(server: TestServer, key: string, name?: string, trigger?: WorkflowInput['trigger']): Promise<string> {
+  const response = await clientFor(server, key).POST('/v1/workflows', { body: workflowInput(name, trigger) });
   if (response.status !== 201) throw new Error(`set-up: POST /v1/workflows answered ${response.status} ${response.text}`);
-  return response.body.data.id as string;
+  return response.data!.data.id;
 }
 
 export interface CreatedKey {
@@ -65,10 +70,10 @@ export interface CreatedKey {
 }
 
 /** Creates a key through the API as `creator`; fails loudly if the server refuses. */
-export async function createKeyViaApi(server: TestServer, creator: string, body: Record<string, unknown>): Promise<CreatedKey> {
-  const response = await call(server, 'POST', '/v1/auth/api-keys', { key: creator, body: { name: 'Created in a test', ...body } });
+export async function createKeyViaApi(server: TestServer, creator: string, body: Omit<ApiKeyCreate, 'name'> & { name?: string }): Promise<CreatedKey> {
+  const response = await clientFor(server, creator).POST('/v1/auth/api-keys', { body: { name: 'Created in a test', ...body } });
   if (response.status !== 201) throw new Error(`set-up: POST /v1/auth/api-keys answered ${response.status} ${response.text}`);
-  return response.body.data as CreatedKey;
+  return response.data!.data as CreatedKey;
 }
 
 /** The key with one character of its random part changed: well-formed, wrong checksum. */
@@ -95,11 +100,11 @@ export async function auditRows(server: TestServer, action: string) {
 }
 
 /** The audit entries a tenant sees through GET /v1/audit-logs, read with a fresh audit:read key of that tenant. */
-export async function auditEntriesOf(server: TestServer, tenant: Tenant, environment: 'live' | 'test', query = ''): Promise<any[]> {
+export async function auditEntriesOf(server: TestServer, tenant: Tenant, environment: 'live' | 'test', query: NonNullable<operations['listAuditLogs']['parameters']['query']> = {}): Promise<any[]> {
   const reader = await tenant.key({ environment, scopes: ['audit:read'] });
-  const response = await call(server, 'GET', `/v1/audit-logs${query}`, { key: reader.secret });
+  const response = await clientFor(server, reader.secret).GET('/v1/audit-logs', { params: { query } });
   if (response.status !== 200) throw new Error(`GET /v1/audit-logs answered ${response.status} ${response.text}`);
-  return response.body.data;
+  return response.data!.data;
 }
 
 /** Records the SQL the server runs between start() and stop(). */

@@ -2,56 +2,54 @@
 // the 401 challenges, every key type in both environments, the checksum that
 // refuses a mistyped key before any lookup, legacy wfk_ keys, expiry, and the
 // audit of failed attempts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../src/auth/api-key-format.ts';
-import { call, mainTenant, type Tenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
+import { mainTenant, type Tenant } from '../support/fixtures.ts';
 import { auditRows, createKeyViaApi, HOUR, manualClock, queryRecorder, unknownWellFormedKey, withBadChecksum, workflowInput } from './auth-helpers.ts';
 
 const clock = manualClock();
 const queries = queryRecorder();
-let server: TestServer;
 let tenant: Tenant;
 
+const api = useTestServer({ clock: clock.clock, observeQueries: queries.observe });
 beforeAll(async () => {
-  server = await startTestServer({ clock: clock.clock, observeQueries: queries.observe });
-  tenant = mainTenant(server);
+  tenant = mainTenant(api.server);
 });
-afterAll(() => server.close());
 
 describe('where the key travels', () => {
   it('accepts a key as Authorization: Bearer and as X-API-Key, as the same key', async () => {
-    const bearer = await call(server, 'GET', '/v1/auth/verify', { key: server.secretKey });
-    const header = await call(server, 'GET', '/v1/auth/verify', { key: server.secretKey, apiKeyHeader: true });
+    const bearer = await api.client.GET('/v1/auth/verify');
+    const header = await api.as(api.server.secretKey, { apiKeyHeader: true }).GET('/v1/auth/verify');
     expect(bearer.status).toBe(200);
     expect(header.status).toBe(200);
-    expect(bearer.body.data.auth_method).toBe('api_key');
-    expect(header.body.data.key_id).toBe(bearer.body.data.key_id);
-    expect(bearer.body.data.project_id).toBe(server.projectId);
+    expect(bearer.data?.data.auth_method).toBe('api_key');
+    expect(header.data?.data.key_id).toBe(bearer.data?.data.key_id);
+    expect(bearer.data?.data.project_id).toBe(api.server.projectId);
   });
 
   it('takes the Bearer scheme name case-insensitively, as RFC 7235 says', async () => {
-    const response = await call(server, 'GET', '/v1/auth/verify', { headers: { Authorization: `bearer ${server.secretKey}` } });
+    const response = await api.as(null).GET('/v1/auth/verify', { headers: { Authorization: `bearer ${api.server.secretKey}` } });
     expect(response.status).toBe(200);
   });
 
   it('refuses a request that sends two credentials at once with 400 multiple_credentials, whether or not either is valid', async () => {
-    for (const other of [server.secretKey, 'sk_test_not-a-real-key', 'wfk_0123456789abcdef0123456789abcdef']) {
-      const response = await call(server, 'GET', '/v1/auth/verify', { key: server.secretKey, headers: { 'X-API-Key': other } });
+    for (const other of [api.server.secretKey, 'sk_test_not-a-real-key', 'wfk_0123456789abcdef0123456789abcdef']) {
+      const response = await api.client.GET('/v1/auth/verify', { headers: { 'X-API-Key': other } });
       expect(response.status).toBe(400);
-      expect(response.body.error.code).toBe('multiple_credentials');
-      expect(response.body.error.type).toBe('invalid_request_error');
+      expect(response.error?.error.code).toBe('multiple_credentials');
+      expect(response.error?.error.type).toBe('invalid_request_error');
       // Refused before either is looked up: nothing says which one would have worked.
-      expect(response.body.error.message).not.toContain(other);
+      expect(response.error?.error.message).not.toContain(other);
     }
   });
 });
 
 describe('401 answers and their challenges', () => {
   it('answers a request without a credential with 401 authentication_required and a bare Bearer challenge', async () => {
-    const response = await call(server, 'GET', '/v1/workflows');
+    const response = await api.as(null).GET('/v1/workflows');
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('authentication_required');
+    expect(response.error?.error.code).toBe('authentication_required');
     const challenge = response.headers.get('www-authenticate');
     expect(challenge).toMatch(/^Bearer realm="aetherflow"/);
     // RFC 6750 section 3.1: no error code when the client sent no credential at all.
@@ -59,9 +57,9 @@ describe('401 answers and their challenges', () => {
   });
 
   it('answers another scheme than Bearer with 401 authentication_required', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { headers: { Authorization: `Basic ${Buffer.from(`x:${server.secretKey}`).toString('base64')}` } });
+    const response = await api.as(null).GET('/v1/workflows', { headers: { Authorization: `Basic ${Buffer.from(`x:${api.server.secretKey}`).toString('base64')}` } });
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('authentication_required');
+    expect(response.error?.error.code).toBe('authentication_required');
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
   });
 
@@ -71,9 +69,9 @@ describe('401 answers and their challenges', () => {
     ['an unknown well-formed live key', unknownWellFormedKey('sk', 'live')],
   ])('answers %s with 401 invalid_api_key and error="invalid_token", never echoing the key', async (_name, key) => {
     for (const apiKeyHeader of [false, true]) {
-      const response = await call(server, 'GET', '/v1/workflows', { key, apiKeyHeader });
+      const response = await api.as(key, { apiKeyHeader: apiKeyHeader }).GET('/v1/workflows');
       expect(response.status).toBe(401);
-      expect(response.body.error.code).toBe('invalid_api_key');
+      expect(response.error?.error.code).toBe('invalid_api_key');
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="aetherflow", error="invalid_token", error_description="[^"]+"$/);
       expect(response.text).not.toContain(key);
       expect(response.headers.get('www-authenticate')).not.toContain(key);
@@ -94,9 +92,9 @@ describe('key types and environments', () => {
   it.each(cases)('issues $prefix keys that authenticate as a $type key of the $environment environment', async ({ type, environment, scopes, prefix }) => {
     const key = await tenant.key({ type, environment, scopes: [...scopes] });
     expect(key.secret).toMatch(new RegExp(`^${prefix}[0-9A-Za-z]{38}$`));
-    const response = await call(server, 'GET', '/v1/auth/verify', { key: key.secret });
+    const response = await api.as(key.secret).GET('/v1/auth/verify');
     expect(response.status).toBe(200);
-    expect(response.body.data).toMatchObject({ key_id: key.id, key_type: type, environment, project_id: server.projectId, scopes: [...scopes] });
+    expect(response.data?.data).toMatchObject({ key_id: key.id, key_type: type, environment, project_id: api.server.projectId, scopes: [...scopes] });
   });
 
   it('refuses a stored key presented under another type or environment prefix', async () => {
@@ -104,29 +102,29 @@ describe('key types and environments', () => {
     const key = await tenant.key({ type: 'restricted', environment: 'test', scopes: ['read'] });
     const body = `sk_live_${key.secret.slice(8, 40)}`;
     const relabelled = body + checksumOf(body);
-    const response = await call(server, 'GET', '/v1/auth/verify', { key: relabelled });
+    const response = await api.as(relabelled).GET('/v1/auth/verify');
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('invalid_api_key');
+    expect(response.error?.error.code).toBe('invalid_api_key');
   });
 });
 
 describe('the checksum', () => {
   it('refuses a real key with one character changed, without looking up api_key_secrets', async () => {
-    const mistyped = withBadChecksum(server.secretKey);
-    expect(mistyped).not.toBe(server.secretKey);
+    const mistyped = withBadChecksum(api.server.secretKey);
+    expect(mistyped).not.toBe(api.server.secretKey);
 
     queries.start();
-    const response = await call(server, 'GET', '/v1/workflows', { key: mistyped });
+    const response = await api.as(mistyped).GET('/v1/workflows');
     const seen = queries.stop();
 
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('invalid_api_key');
+    expect(response.error?.error.code).toBe('invalid_api_key');
     expect(seen.filter((sql) => sql.includes('api_key_secrets'))).toEqual([]);
   });
 
   it('does look a well-formed key up (so the check above can fail)', async () => {
     queries.start();
-    const response = await call(server, 'GET', '/v1/workflows', { key: unknownWellFormedKey('sk', 'test') });
+    const response = await api.as(unknownWellFormedKey('sk', 'test')).GET('/v1/workflows');
     const seen = queries.stop();
     expect(response.status).toBe(401);
     expect(seen.some((sql) => sql.includes('api_key_secrets'))).toBe(true);
@@ -138,32 +136,33 @@ describe('legacy wfk_ keys', () => {
   let legacyId: string;
 
   beforeAll(async () => {
-    legacyId = await server.server.services.apiKeys.importLegacy({ accountId: server.accountId, projectId: server.projectId }, 'Old integration', legacy, ['workflows:read']);
+    const { transaction, apiKeys } = api.server.server.services;
+    legacyId = await transaction((tx) => apiKeys.importLegacy({ accountId: api.server.accountId, projectId: api.server.projectId }, 'Old integration', legacy, ['workflows:read'], tx));
   });
 
   it('authenticate through X-API-Key, answered with a Deprecation header', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: legacy, apiKeyHeader: true });
+    const response = await api.as(legacy, { apiKeyHeader: true }).GET('/v1/workflows');
     expect(response.status).toBe(200);
     expect(response.headers.get('deprecation')).toMatch(/^@\d+$/);
-    const verify = await call(server, 'GET', '/v1/auth/verify', { key: legacy, apiKeyHeader: true });
-    expect(verify.body.data).toMatchObject({ key_id: legacyId, key_type: 'legacy', environment: 'live' });
+    const verify = await api.as(legacy, { apiKeyHeader: true }).GET('/v1/auth/verify');
+    expect(verify.data?.data).toMatchObject({ key_id: legacyId, key_type: 'legacy', environment: 'live' });
   });
 
   it('are refused in Authorization: Bearer', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: legacy });
+    const response = await api.as(legacy).GET('/v1/workflows');
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('invalid_api_key');
+    expect(response.error?.error.code).toBe('invalid_api_key');
     expect(response.headers.get('deprecation')).toBeNull();
   });
 
   it('keep their scopes: a read-only legacy key cannot write', async () => {
-    const response = await call(server, 'POST', '/v1/workflows', { key: legacy, apiKeyHeader: true, body: workflowInput() });
+    const response = await api.as(legacy, { apiKeyHeader: true }).POST('/v1/workflows', { body: workflowInput() });
     expect(response.status).toBe(403);
-    expect(response.body.error.code).toBe('insufficient_scope');
+    expect(response.error?.error.code).toBe('insufficient_scope');
   });
 
   it('modern keys carry no Deprecation header', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: server.secretKey, apiKeyHeader: true });
+    const response = await api.as(api.server.secretKey, { apiKeyHeader: true }).GET('/v1/workflows');
     expect(response.headers.get('deprecation')).toBeNull();
   });
 });
@@ -171,38 +170,38 @@ describe('legacy wfk_ keys', () => {
 describe('expiry', () => {
   it('refuses to create a key whose expires_at is already past', async () => {
     const past = new Date(clock.now() - 1000).toISOString();
-    const response = await call(server, 'POST', '/v1/auth/api-keys', { key: server.secretKey, body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past } });
+    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past } });
     expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('validation_failed');
-    expect(response.body.error.details[0].location).toBe('body.expires_at');
+    expect(response.error?.error.code).toBe('validation_failed');
+    expect(response.error?.error.details?.[0]?.location).toBe('body.expires_at');
   });
 
   it('accepts a key until its expires_at, then answers 401 expired_api_key', async () => {
     const expiresAt = new Date(clock.now() + HOUR).toISOString();
-    const key = await createKeyViaApi(server, server.secretKey, { type: 'secret', scopes: ['read'], expires_at: expiresAt });
+    const key = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['read'], expires_at: expiresAt });
 
-    const before = await call(server, 'GET', '/v1/workflows', { key: key.secret });
+    const before = await api.as(key.secret).GET('/v1/workflows');
     expect(before.status).toBe(200);
-    const verify = await call(server, 'GET', '/v1/auth/verify', { key: key.secret });
-    expect(Date.parse(verify.body.data.expires_at)).toBe(Date.parse(expiresAt));
+    const verify = await api.as(key.secret).GET('/v1/auth/verify');
+    expect(Date.parse(verify.data?.data.expires_at ?? '')).toBe(Date.parse(expiresAt));
 
     clock.advance(HOUR);
-    const after = await call(server, 'GET', '/v1/workflows', { key: key.secret });
+    const after = await api.as(key.secret).GET('/v1/workflows');
     expect(after.status).toBe(401);
-    expect(after.body.error.code).toBe('expired_api_key');
+    expect(after.error?.error.code).toBe('expired_api_key');
     expect(after.headers.get('www-authenticate')).toContain('error="invalid_token"');
 
-    const listed = await call(server, 'GET', `/v1/auth/api-keys/${key.id}`, { key: server.secretKey });
-    expect(listed.body.data.status).toBe('expired');
+    const listed = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    expect(listed.data?.data.status).toBe('expired');
   });
 });
 
 describe('the audit of failed authentication', () => {
   it('records auth.failed with the code and the request id, never the presented key', async () => {
     const presented = unknownWellFormedKey('sk', 'test');
-    const response = await call(server, 'GET', '/v1/workflows', { key: presented, headers: { 'User-Agent': 'audit-probe/1.0' } });
+    const response = await api.as(presented).GET('/v1/workflows', { headers: { 'User-Agent': 'audit-probe/1.0' } });
     const requestId = response.headers.get('x-request-id');
-    const rows = (await auditRows(server, 'auth.failed')).filter((row) => row.request_id === requestId);
+    const rows = (await auditRows(api.server, 'auth.failed')).filter((row) => row.request_id === requestId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ outcome: 'failure', actor_type: 'anonymous', user_agent: 'audit-probe/1.0', ip: '127.0.0.1' });
     expect(JSON.parse(rows[0]!.metadata)).toMatchObject({ code: 'invalid_api_key', operation: 'listWorkflows' });
@@ -212,10 +211,10 @@ describe('the audit of failed authentication', () => {
 
   it('never writes a presented key into the logs', async () => {
     const presented = unknownWellFormedKey('sk', 'live');
-    await call(server, 'GET', '/v1/workflows', { key: presented });
-    await call(server, 'GET', '/v1/workflows', { key: presented, apiKeyHeader: true });
-    expect(server.logs.length).toBeGreaterThan(0);
-    expect(server.logs.join('\n')).not.toContain(presented.slice(8, 40));
-    expect(server.logs.join('\n')).not.toContain(server.secretKey.slice(8, 40));
+    await api.as(presented).GET('/v1/workflows');
+    await api.as(presented, { apiKeyHeader: true }).GET('/v1/workflows');
+    expect(api.server.logs.length).toBeGreaterThan(0);
+    expect(api.server.logs.join('\n')).not.toContain(presented.slice(8, 40));
+    expect(api.server.logs.join('\n')).not.toContain(api.server.secretKey.slice(8, 40));
   });
 });

@@ -3,7 +3,8 @@
 // the per-address limit on failed credential attempts, which holds for requests
 // that never authenticate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, mainTenant, type Tenant } from '../support/fixtures.ts';
+import { clientFor, envelopeOf, type AnyAnswer } from '../support/api.ts';
+import { mainTenant, type Tenant } from '../support/fixtures.ts';
 import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
 import { auditRows, BEHIND_PROXY, fromIp, manualClock, MINUTE, unknownWellFormedKey, withBadChecksum } from './auth-helpers.ts';
 
@@ -23,11 +24,11 @@ afterAll(async () => {
   await Promise.all([proxied.close(), direct.close()]);
 });
 
-const listFrom = (server: TestServer, key: string, ip: string) => call(server, 'GET', '/v1/workflows', { key, headers: fromIp(ip) });
+const listFrom = (server: TestServer, key: string, ip: string) => clientFor(server, key).GET('/v1/workflows', { headers: fromIp(ip) });
 
-function expectIpNotAllowed(response: { status: number; body: any }): void {
+function expectIpNotAllowed(response: AnyAnswer): void {
   expect(response.status).toBe(403);
-  expect(response.body.error.code).toBe('ip_not_allowed');
+  expect(envelopeOf(response)?.error.code).toBe('ip_not_allowed');
 }
 
 describe('IP allowlists', () => {
@@ -66,9 +67,9 @@ describe('IP allowlists', () => {
     const refused = await listFrom(proxied, key.secret, '198.51.100.99');
     expectIpNotAllowed(refused);
     const reader = await tenant.key({ scopes: ['audit:read'] });
-    const audit = await call(proxied, 'GET', `/v1/audit-logs?action=authorization.denied&request_id=${refused.headers.get('x-request-id')}`, { key: reader.secret });
-    expect(audit.body.data).toHaveLength(1);
-    expect(audit.body.data[0]).toMatchObject({ outcome: 'denied', ip: '198.51.100.99', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'ip_not_allowed' } });
+    const audit = await clientFor(proxied, reader.secret).GET('/v1/audit-logs', { params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } } });
+    expect(audit.data?.data).toHaveLength(1);
+    expect(audit.data?.data[0]).toMatchObject({ outcome: 'denied', ip: '198.51.100.99', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'ip_not_allowed' } });
   });
 });
 
@@ -76,19 +77,19 @@ describe('X-Forwarded-For', () => {
   it('is ignored from a peer that is not a trusted proxy', async () => {
     const tenantOfDirect = mainTenant(direct);
     const remoteOnly = await tenantOfDirect.key({ allowed_ips: ['203.0.113.0/24'] });
-    expectIpNotAllowed(await call(direct, 'GET', '/v1/workflows', { key: remoteOnly.secret, headers: { 'X-Forwarded-For': '203.0.113.7' } }));
+    expectIpNotAllowed(await clientFor(direct, remoteOnly.secret).GET('/v1/workflows', { headers: { 'X-Forwarded-For': '203.0.113.7' } }));
 
     const loopbackOnly = await tenantOfDirect.key({ allowed_ips: ['127.0.0.1/32'] });
-    const response = await call(direct, 'GET', '/v1/workflows', { key: loopbackOnly.secret, headers: { 'X-Forwarded-For': '198.51.100.1' } });
+    const response = await clientFor(direct, loopbackOnly.secret).GET('/v1/workflows', { headers: { 'X-Forwarded-For': '198.51.100.1' } });
     expect(response.status).toBe(200);
-    const shown = await call(direct, 'GET', `/v1/auth/api-keys/${loopbackOnly.id}`, { key: direct.secretKey });
-    expect(shown.body.data.last_used_ip).toBe('127.0.0.1');
+    const shown = await clientFor(direct, direct.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: loopbackOnly.id } } });
+    expect(shown.data?.data.last_used_ip).toBe('127.0.0.1');
   });
 
   it('from a trusted proxy, believes only the address the proxy itself saw, not what the client prepended', async () => {
     const key = await tenant.key({ allowed_ips: ['203.0.113.0/24'] });
     // The client sent "X-Forwarded-For: 203.0.113.7"; the proxy appended the address it saw.
-    expectIpNotAllowed(await call(proxied, 'GET', '/v1/workflows', { key: key.secret, headers: { ...fromIp('203.0.113.7, 198.51.100.9') } }));
+    expectIpNotAllowed(await clientFor(proxied, key.secret).GET('/v1/workflows', { headers: { ...fromIp('203.0.113.7, 198.51.100.9') } }));
   });
 });
 
@@ -96,19 +97,19 @@ describe('failed credential attempts per client address', () => {
   it(`answers 429 too_many_attempts with Retry-After after ${FAILURES_ALLOWED} failures from one address, even for a valid key`, async () => {
     const attacker = '198.51.100.66';
     const revoked = await tenant.key();
-    await call(proxied, 'DELETE', `/v1/auth/api-keys/${revoked.id}`, { key: proxied.secretKey });
+    await clientFor(proxied, proxied.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: revoked.id } } });
     const attempts = [unknownWellFormedKey(), withBadChecksum(proxied.secretKey), revoked.secret];
     for (const key of attempts) expect((await listFrom(proxied, key, attacker)).status).toBe(401);
 
     const blocked = await listFrom(proxied, unknownWellFormedKey(), attacker);
     expect(blocked.status).toBe(429);
-    expect(blocked.body.error.code).toBe('too_many_attempts');
+    expect(blocked.error?.error.code).toBe('too_many_attempts');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(61); // the window, plus at most one 1-second bucket
 
     const validKeyFromThere = await listFrom(proxied, proxied.secretKey, attacker);
     expect(validKeyFromThere.status).toBe(429);
-    expect(validKeyFromThere.body.error.code).toBe('too_many_attempts');
+    expect(validKeyFromThere.error?.error.code).toBe('too_many_attempts');
   });
 
   it('does not block another address', async () => {
@@ -132,7 +133,7 @@ describe('failed credential attempts per client address', () => {
     const elsewhere = await tenant.key({ allowed_ips: ['203.0.113.0/24'] });
     for (let i = 0; i < FAILURES_ALLOWED + 2; i += 1) {
       expect((await listFrom(proxied, proxied.secretKey, client)).status).toBe(200);
-      expect((await call(proxied, 'DELETE', '/v1/workflows/wf_000000000000000000000000', { key: readOnly.secret, headers: fromIp(client) })).status).toBe(403);
+      expect((await clientFor(proxied, readOnly.secret).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } }, headers: fromIp(client) })).status).toBe(403);
       expectIpNotAllowed(await listFrom(proxied, elsewhere.secret, client));
     }
     expect((await listFrom(proxied, unknownWellFormedKey(), client)).status).toBe(401);

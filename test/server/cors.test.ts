@@ -11,16 +11,16 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { corsPolicies } from '../../src/http/cors.ts';
 import { loadContract } from '../../src/contract/operations.ts';
+import { useTestServer } from '../support/api.ts';
 import { loadContractDocument } from '../support/contract-document.ts';
 import { mainTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 // What the functions passed to page.evaluate() see, in the browser (this file is not compiled with the DOM library).
 declare function fetch(url: string, init?: Record<string, unknown>): Promise<{ status: number; headers: { get(name: string): string | null }; json(): Promise<unknown> }>;
 
-let server: TestServer;
+const api = useTestServer();
 let page: http.Server;
 let pageOrigin: string;
 let browser: Browser;
@@ -28,8 +28,7 @@ let clientKey: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  server = await startTestServer();
-  clientKey = (await mainTenant(server).key({ name: 'Shop web app', type: 'client', scopes: ['events:write'] })).secret;
+  clientKey = (await mainTenant(api.server).key({ name: 'Shop web app', type: 'client', scopes: ['events:write'] })).secret;
   // The shop's web page, served from another origin (another port of localhost).
   page = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Shop</h1>'));
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
@@ -40,7 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise<void>((resolve) => (page ? page.close(() => resolve()) : resolve()));
-  await server?.close();
 });
 
 async function openShop() {
@@ -61,7 +59,7 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
         });
         return { status: response.status, body: await response.json(), remaining: response.headers.get('X-RateLimit-Remaining'), requestId: response.headers.get('X-Request-Id') };
       },
-      { api: server.baseUrl, key: clientKey },
+      { api: api.server.baseUrl, key: clientKey },
     );
     await tab.close();
     expect(result.status).toBe(202);
@@ -69,7 +67,7 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
     expect(Number(result.remaining)).toBeGreaterThan(0);
     expect(result.requestId).toMatch(/^req_/);
     // The browser asked first: the preflight reached the server and was answered.
-    const lines = server.logs.map((line) => JSON.parse(line) as { method?: string; operation?: string; status?: number });
+    const lines = api.server.logs.map((line) => JSON.parse(line) as { method?: string; operation?: string; status?: number });
     expect(lines).toContainEqual(expect.objectContaining({ method: 'OPTIONS', operation: 'preflightEvent', status: 204 }));
   }, 30_000);
 
@@ -78,14 +76,14 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
     const result = await tab.evaluate(async ({ api }) => {
       const response = await fetch(`${api}/v1/events`, { method: 'POST', headers: { 'X-API-Key': 'ck_test_not_a_real_key', 'Content-Type': 'application/json' }, body: '{"type":"checkout.completed","data":{}}' });
       return { status: response.status, body: await response.json(), challenge: response.headers.get('WWW-Authenticate') };
-    }, { api: server.baseUrl });
+    }, { api: api.server.baseUrl });
     await tab.close();
     expect(result).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } });
     expect(result.challenge).toMatch(/^Bearer realm="aetherflow", error="invalid_token"/);
   }, 30_000);
 
   test('the browser refuses the page any other operation, even with a key that may call it', async () => {
-    const secret = (await mainTenant(server).key({ name: 'Wrongly shipped secret key' })).secret;
+    const secret = (await mainTenant(api.server).key({ name: 'Wrongly shipped secret key' })).secret;
     const tab = await openShop();
     const outcomes = await tab.evaluate(
       async ({ api, key }) => {
@@ -103,12 +101,12 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
           health: await attempt('/health', {}),
         };
       },
-      { api: server.baseUrl, key: secret },
+      { api: api.server.baseUrl, key: secret },
     );
     await tab.close();
     expect(outcomes).toEqual({ list: 'refused: TypeError', create: 'refused: TypeError', health: 'refused: TypeError' });
     // The create never reached its handler: only its preflight came, and got 405.
-    const lines = server.logs.map((line) => JSON.parse(line) as { method?: string; path?: string | null; operation?: string | null; status?: number });
+    const lines = api.server.logs.map((line) => JSON.parse(line) as { method?: string; path?: string | null; operation?: string | null; status?: number });
     expect(lines.filter((line) => line.operation === 'createWorkflow')).toEqual([]);
   }, 30_000);
 

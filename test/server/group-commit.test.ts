@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConnectionWaitTimeout, openSqlite, type DatabaseHandle } from '../../src/db/database.ts';
 import { groupCommitOn, type Transaction, type Tx } from '../../src/db/transaction.ts';
-import { call } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer, type AnyAnswer } from '../support/api.ts';
 import { definition, expectError, listAtOnce } from './resource-helpers.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'aetherflow-group-commit-'));
@@ -208,17 +207,13 @@ describe('group commit on SQLite', () => {
 });
 
 describe('concurrent changes over HTTP', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const api = useTestServer();
 
   const REFUSAL = 'refused by the test';
 
   // Audit entries of workflows named "Refused ..." are refused by the database: their creation must fail alone.
   async function refuseSomeAuditEntries(): Promise<void> {
-    const { db, dialect } = server.server.database;
+    const { db, dialect } = api.server.server.database;
     const refused = "(select name from workflows where id = NEW.resource_id) like 'Refused%'";
     if (dialect === 'sqlite') {
       await sql.raw(`create trigger refuse_some before insert on audit_logs when ${refused} begin select raise(abort, '${REFUSAL}'); end`).execute(db);
@@ -229,23 +224,23 @@ describe('concurrent changes over HTTP', () => {
   }
 
   async function acceptAuditEntries(): Promise<void> {
-    const { db, dialect } = server.server.database;
+    const { db, dialect } = api.server.server.database;
     await sql.raw('drop trigger refuse_some' + (dialect === 'sqlite' ? '' : ' on audit_logs')).execute(db);
     if (dialect !== 'sqlite') await sql.raw('drop function refuse_some()').execute(db);
   }
 
   it('answers each creation for itself, and keeps exactly the ones answered 201, each with its audit entry', async () => {
-    const key = server.secretKey;
+    const key = api.server.secretKey;
     const steps = definition([{ id: 'note', type: 'log', message: 'hello', level: 'info' }]);
     const names = Array.from({ length: 24 }, (_, i) => `${i % 3 === 1 ? 'Refused' : 'Kept'} concurrent ${i}`);
     await refuseSomeAuditEntries();
-    let answers: Awaited<ReturnType<typeof call>>[];
+    let answers: AnyAnswer[];
     try {
       // The database is held while the requests arrive, so that on SQLite their units wait
       // together and run as one group, the refused ones between the others.
       let release!: () => void;
-      const held = server.server.database.db.transaction().execute(() => new Promise<void>((resolve) => (release = resolve)));
-      const sent = Promise.all(names.map((name) => call(server, 'POST', '/v1/workflows', { key, body: { ...steps, name } })));
+      const held = api.server.server.database.db.transaction().execute(() => new Promise<void>((resolve) => (release = resolve)));
+      const sent = Promise.all(names.map((name) => api.as(key).POST('/v1/workflows', { body: { ...steps, name } })));
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();
       await held;
@@ -260,15 +255,15 @@ describe('concurrent changes over HTTP', () => {
         expect(answer.text).not.toContain(REFUSAL);
       } else {
         expect(answer.status, answer.text).toBe(201);
-        kept.push((answer.body.data as { id: string }).id);
+        kept.push((answer.data as { data: { id: string } }).data.id);
       }
     });
-    const listed = await listAtOnce<{ id: string; name: string }>(server, key, '/v1/workflows', {});
+    const listed = await listAtOnce<{ id: string; name: string }>(api.server, key, '/v1/workflows', {});
     const concurrent = listed.filter((workflow) => workflow.name.includes(' concurrent '));
     expect(concurrent.map((workflow) => workflow.id).sort()).toEqual([...kept].sort());
     expect(concurrent.every((workflow) => workflow.name.startsWith('Kept'))).toBe(true);
     for (const id of kept) {
-      const entries = await listAtOnce<{ action: string }>(server, key, '/v1/audit-logs', { resource_id: id });
+      const entries = await listAtOnce<{ action: string }>(api.server, key, '/v1/audit-logs', { resource_id: id });
       expect(entries.map((entry) => entry.action)).toEqual(['workflow.created']);
     }
   });

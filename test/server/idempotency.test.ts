@@ -3,23 +3,22 @@
 // with the same key and request replays the first answer and runs nothing; the
 // same key with another request is a 409; concurrent requests with one key run
 // the operation once; keys are per principal and per operation; kept 24 hours.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyRepository } from '../../src/db/repositories/idempotency.ts';
 import { IdempotencyStore, IN_PROGRESS_LEASE_MS } from '../../src/domain/idempotency.ts';
 import { ApiError } from '../../src/errors.ts';
-import { call, mainTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
+import { untypedRequest, mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, finished, offsetClock, startRun } from './resource-helpers.ts';
 
 const time = offsetClock();
-let server: TestServer;
 let key: string;
 let counter = 0;
 
+const api = useTestServer({ clock: time.clock });
 beforeAll(async () => {
-  server = await startTestServer({ clock: time.clock });
-  key = server.secretKey;
+  key = api.server.secretKey;
 });
-afterAll(() => server.close());
 
 const HOUR = 60 * 60 * 1000;
 
@@ -29,7 +28,7 @@ function freshKey(): string {
 }
 
 function post(path: string, body: unknown, idempotencyKey: string | undefined, as = key) {
-  return call(server, 'POST', path, { key: as, ...(body === undefined ? {} : { body }), headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } });
+  return untypedRequest(api.server, 'POST', path, { key: as, ...(body === undefined ? {} : { body }), headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } });
 }
 
 /** One idempotent operation: a request, another request for the same operation, and the rows it creates. */
@@ -40,12 +39,12 @@ interface Case {
 }
 
 async function failedRun(): Promise<string> {
-  const workflow = await createWorkflow(server, key, definition([{ id: 'boom', type: 'fail', message: 'boom' }]));
-  return (await finished(server, key, (await startRun(server, key, workflow.id)).id)).id;
+  const workflow = await createWorkflow(api.server, key, definition([{ id: 'boom', type: 'fail', message: 'boom' }]));
+  return (await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id)).id;
 }
 
 function countWhere(table: 'workflows' | 'runs' | 'connections' | 'events', column: 'name' | 'workflow_id' | 'retry_of' | 'type', value: string) {
-  return async () => (await server.server.database.db.selectFrom(table).select('id').where(column as never, '=', value as never).execute()).length;
+  return async () => (await api.server.server.database.db.selectFrom(table).select('id').where(column as never, '=', value as never).execute()).length;
 }
 
 const cases: Case[] = [
@@ -62,7 +61,7 @@ const cases: Case[] = [
     operation: 'runWorkflow',
     status: 202,
     async prepare() {
-      const workflow = await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: '{{input.a}}' } }]));
+      const workflow = await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: '{{input.a}}' } }]));
       const path = `/v1/workflows/${workflow.id}/run`;
       return { path, body: { input: { a: 1 } }, otherPath: path, otherBody: { input: { a: 2 } }, rows: countWhere('runs', 'workflow_id', workflow.id) };
     },
@@ -81,7 +80,7 @@ const cases: Case[] = [
     status: 202,
     async prepare() {
       const type = `idem.${freshKey().toLowerCase()}`;
-      await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: type } }));
+      await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: type } }));
       const events = countWhere('events', 'type', type);
       return { path: '/v1/events', body: { type, data: { n: 1 } }, otherPath: '/v1/events', otherBody: { type, data: { n: 2 } }, rows: events };
     },
@@ -113,8 +112,8 @@ describe.each(cases)('$operation', ({ status, prepare }) => {
     expect(await rows()).toBe(1);
 
     // The operation ran once, so it was audited once.
-    const audited = await call(server, 'GET', `/v1/audit-logs?resource_id=${first.body.data.id}`, { key });
-    expect(audited.body.data).toHaveLength(1);
+    const audited = await api.as(key).GET('/v1/audit-logs', { params: { query: { resource_id: first.data!.data.id } } });
+    expect(audited.data?.data).toHaveLength(1);
   });
 
   it('refuses the same key with another request with 409 idempotency_conflict, running nothing', async () => {
@@ -139,7 +138,7 @@ describe.each(cases)('$operation', ({ status, prepare }) => {
     expect(replays.length + inProgress.length).toBe(responses.length - 1);
     for (const replay of replays) expect(replay.body).toEqual(originals[0]!.body);
     for (const busy of inProgress) {
-      expect(busy.body.error.code).toBe('idempotency_in_progress');
+      expect(busy.error?.error.code).toBe('idempotency_in_progress');
       expect(busy.headers.get('retry-after')).toBe('1');
     }
   });
@@ -155,7 +154,7 @@ describe.each(cases)('$operation', ({ status, prepare }) => {
 
 describe('scope of a key', () => {
   it('belongs to its principal: two API keys sending the same Idempotency-Key do not collide', async () => {
-    const second = await mainTenant(server).key({ name: 'Second' });
+    const second = await mainTenant(api.server).key({ name: 'Second' });
     const { path, body, rows } = await cases[0]!.prepare();
     const idempotencyKey = freshKey();
     const mine = await post(path, body, idempotencyKey);
@@ -163,11 +162,11 @@ describe('scope of a key', () => {
     expect(mine.status).toBe(201);
     expect(theirs.status).toBe(201);
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
-    expect(theirs.body.data.id).not.toBe(mine.body.data.id);
+    expect(theirs.data?.data.id).not.toBe(mine.data?.data.id);
     expect(await rows()).toBe(2);
     // Each principal gets its own first answer back.
-    expect((await post(path, body, idempotencyKey, second.secret)).body.data.id).toBe(theirs.body.data.id);
-    expect((await post(path, body, idempotencyKey)).body.data.id).toBe(mine.body.data.id);
+    expect((await post(path, body, idempotencyKey, second.secret)).data?.data.id).toBe(theirs.data?.data.id);
+    expect((await post(path, body, idempotencyKey)).data?.data.id).toBe(mine.data?.data.id);
   });
 
   it('belongs to its operation: the same Idempotency-Key on two operations runs both', async () => {
@@ -181,11 +180,11 @@ describe('scope of a key', () => {
 
   it('treats the same JSON body with its fields in another order as the same request', async () => {
     const idempotencyKey = freshKey();
-    const first = await call(server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"name":"Ordered","trigger":{"type":"manual"},"steps":[{"id":"a","type":"set","values":{"a":1,"b":2}}]}' });
-    const reordered = await call(server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"steps":[{"values":{"b":2,"a":1},"type":"set","id":"a"}],"trigger":{"type":"manual"},"name":"Ordered"}' });
+    const first = await untypedRequest(api.server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"name":"Ordered","trigger":{"type":"manual"},"steps":[{"id":"a","type":"set","values":{"a":1,"b":2}}]}' });
+    const reordered = await untypedRequest(api.server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"steps":[{"values":{"b":2,"a":1},"type":"set","id":"a"}],"trigger":{"type":"manual"},"name":"Ordered"}' });
     expect(first.status).toBe(201);
     expect(reordered.headers.get('idempotent-replayed')).toBe('true');
-    expect(reordered.body.data.id).toBe(first.body.data.id);
+    expect(reordered.data?.data.id).toBe(first.data?.data.id);
   });
 
   it('refuses a malformed Idempotency-Key with 400 validation_failed', async () => {
@@ -198,10 +197,10 @@ describe('scope of a key', () => {
 describe('lifetime of a key', () => {
   it('is released when the first attempt fails, so the client can retry with it', async () => {
     const steps = [{ id: 'a', type: 'set', values: { a: 1 } }] as const;
-    const workflow = await createWorkflow(server, key, definition([...steps], { status: 'paused' }));
+    const workflow = await createWorkflow(api.server, key, definition([...steps], { status: 'paused' }));
     const idempotencyKey = freshKey();
     expectError(await post(`/v1/workflows/${workflow.id}/run`, {}, idempotencyKey), 409, 'workflow_not_active');
-    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([...steps]) });
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([...steps]) });
     const retried = await post(`/v1/workflows/${workflow.id}/run`, {}, idempotencyKey);
     expect(retried.status).toBe(202);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
@@ -216,17 +215,17 @@ describe('lifetime of a key', () => {
     time.advance(24 * HOUR - 60_000);
     const stillKept = await post(path, body, idempotencyKey);
     expect(stillKept.headers.get('idempotent-replayed')).toBe('true');
-    expect(stillKept.body.data.id).toBe(first.body.data.id);
+    expect(stillKept.data?.data.id).toBe(first.data?.data.id);
 
     time.advance(2 * 60_000);
     const expired = await post(path, body, idempotencyKey);
     expect(expired.status).toBe(201);
     expect(expired.headers.get('idempotent-replayed')).toBeNull();
-    expect(expired.body.data.id).not.toBe(first.body.data.id);
+    expect(expired.data?.data.id).not.toBe(first.data?.data.id);
     expect(await rows()).toBe(2);
 
     // The key now belongs to the new request, and another body with it is a conflict again.
-    expect((await post(path, body, idempotencyKey)).body.data.id).toBe(expired.body.data.id);
+    expect((await post(path, body, idempotencyKey)).data?.data.id).toBe(expired.data?.data.id);
     expectError(await post(path, { ...(body as object), description: 'changed' }, idempotencyKey), 409, 'idempotency_conflict');
   });
 });
@@ -237,15 +236,16 @@ describe('the race, with an operation that takes time', () => {
   // the real store, on the server's SQLite file, runs an operation that waits for a
   // timer, as one would on PostgreSQL or when calling a third party.
   it('runs once; the others get idempotency_in_progress while it runs, then the replay', async () => {
-    const store = new IdempotencyStore(server.server.database.db, time.clock);
-    const scope = { projectId: server.projectId, environment: 'test', principalId: 'key_race00000000000000000000', operationId: 'createWorkflow', key: freshKey() };
+    const store = new IdempotencyStore(new IdempotencyRepository(api.server.server.database.db), time.clock);
+    const scope = { projectId: api.server.projectId, environment: 'test', principalId: 'key_race00000000000000000000', operationId: 'createWorkflow', key: freshKey() };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Race' } };
     const name = `Race ${freshKey()}`;
     let executions = 0;
     const execute = async () => {
       executions += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const workflow = await server.server.services.workflows.create({ projectId: server.projectId, environment: 'test' }, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }));
+      const { transaction, workflows } = api.server.server.services;
+      const workflow = await transaction((tx) => workflows.create({ projectId: api.server.projectId, environment: 'test' }, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }), tx));
       return { status: 201, body: { success: true, data: workflow }, headers: {} };
     };
 
@@ -269,8 +269,8 @@ describe('the race, with an operation that takes time', () => {
   });
 
   it('a claim whose request never finished (its instance died, or it lost the database) is taken over after the lease, not refused for a day', async () => {
-    const store = new IdempotencyStore(server.server.database.db, time.clock);
-    const scope = { projectId: server.projectId, environment: 'test', principalId: 'key_lease0000000000000000000', operationId: 'createWorkflow', key: freshKey() };
+    const store = new IdempotencyStore(new IdempotencyRepository(api.server.server.database.db), time.clock);
+    const scope = { projectId: api.server.projectId, environment: 'test', principalId: 'key_lease0000000000000000000', operationId: 'createWorkflow', key: freshKey() };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Lease' } };
     // Never settles: what a request that died after its claim leaves behind.
     void store.run(scope, request, () => new Promise(() => undefined)).catch(() => undefined);

@@ -2,29 +2,30 @@
 // server: the same answer whatever was reported, a live key revoked at once and
 // audited in its own project without the secret, no lookup for a bad checksum,
 // and a per-address limit on reports.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, type Tenant } from '../support/fixtures.ts';
-import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { offContract, useTestServer } from '../support/api.ts';
+import { newTenant, type Tenant } from '../support/fixtures.ts';
+import { generousRateLimits } from '../support/server.ts';
 import { auditEntriesOf, auditRows, BEHIND_PROXY, fromIp, hiddenPart, queryRecorder, unknownWellFormedKey, withBadChecksum } from './auth-helpers.ts';
 
 const REPORTS_ALLOWED = 5;
 const queries = queryRecorder();
-let server: TestServer;
 let victim: Tenant;
 /** Each test reports from its own address, so the per-address limit does not carry over. */
 let nextAddress = 1;
 const reporterIp = () => `203.0.113.${nextAddress++}`;
 
-beforeAll(async () => {
+const api = useTestServer(() => {
   const limits = generousRateLimits();
   const rateLimitConfig = { ...limits, guards: { ...limits.guards, leaked_key_reports: { name: 'leaked-key-reports', limit: REPORTS_ALLOWED, windowSeconds: 60 } } };
-  server = await startTestServer({ env: BEHIND_PROXY, rateLimitConfig, observeQueries: queries.observe });
-  victim = await newTenant(server);
+  return { env: BEHIND_PROXY, rateLimitConfig, observeQueries: queries.observe };
 });
-afterAll(() => server.close());
+beforeAll(async () => {
+  victim = await newTenant(api.server);
+});
 
-const report = (credential: unknown, ip: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  call(server, 'POST', '/v1/credentials/revoke', { body: { credential, ...extra }, headers: { ...fromIp(ip), ...headers } });
+const report = (credential: string, ip: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  api.as(null).POST('/v1/credentials/revoke', { body: { credential, ...extra }, headers: { ...fromIp(ip), ...headers } });
 
 describe('the answer', () => {
   it('is the same 202 and body for a live key, an unknown key, a bad checksum and garbage', async () => {
@@ -38,7 +39,7 @@ describe('the answer', () => {
       expect(answer.text).toBe(answers[0]!.text);
       expect(answer.headers.get('content-type')).toBe(answers[0]!.headers.get('content-type'));
     }
-    expect(answers[0]!.body).toEqual({ success: true, data: { received: true } });
+    expect(answers[0]!.data).toEqual({ success: true, data: { received: true } });
   });
 
   it('is the same for a key reported twice (already revoked)', async () => {
@@ -54,48 +55,48 @@ describe('the answer', () => {
     const key = await victim.key({ environment: 'live', scopes: ['read'] });
     const response = await report(key.secret, reporterIp(), {}, { Authorization: 'Bearer sk_live_not-even-a-key' });
     expect(response.status).toBe(202);
-    expect((await call(server, 'GET', '/v1/workflows', { key: key.secret })).body.error.code).toBe('revoked_api_key');
+    expect((await api.as(key.secret).GET('/v1/workflows')).error?.error.code).toBe('revoked_api_key');
   });
 
   it('refuses a body that is not a report with 400', async () => {
-    const response = await call(server, 'POST', '/v1/credentials/revoke', { body: { key: 'sk_live_x' }, headers: fromIp(reporterIp()) });
+    const response = await api.fromIp(reporterIp(), null).POST('/v1/credentials/revoke', { body: offContract({ key: 'sk_live_x' }) });
     expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('validation_failed');
+    expect(response.error?.error.code).toBe('validation_failed');
   });
 });
 
 describe('a reported key', () => {
   it('is revoked at once, current and grace-period secrets alike', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
-    expect((await call(server, 'GET', '/v1/workflows', { key: key.secret })).status).toBe(200);
-    const rotated = await call(server, 'POST', `/v1/auth/api-keys/${key.id}/rotate`, { key: key.secret, body: { grace_period_seconds: 3600 } });
+    expect((await api.as(key.secret).GET('/v1/workflows')).status).toBe(200);
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
     expect(rotated.status).toBe(200);
 
     expect((await report(key.secret, reporterIp())).status).toBe(202);
 
-    for (const secret of [key.secret, rotated.body.data.secret]) {
-      const response = await call(server, 'GET', '/v1/workflows', { key: secret });
+    for (const secret of [key.secret, rotated.data!.data.secret]) {
+      const response = await api.as(secret).GET('/v1/workflows');
       expect(response.status).toBe(401);
-      expect(response.body.error.code).toBe('revoked_api_key');
+      expect(response.error?.error.code).toBe('revoked_api_key');
     }
   });
 
   it('revokes the key when the reported secret is a previous one still in its grace period', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
-    const rotated = await call(server, 'POST', `/v1/auth/api-keys/${key.id}/rotate`, { key: key.secret, body: { grace_period_seconds: 3600 } });
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
     await report(key.secret, reporterIp());
-    expect((await call(server, 'GET', '/v1/workflows', { key: rotated.body.data.secret })).body.error?.code).toBe('revoked_api_key');
+    expect((await api.as(rotated.data?.data.secret).GET('/v1/workflows')).error?.error?.code).toBe('revoked_api_key');
   });
 
   it('does not revoke the key when the reported secret was already rotated out (the owners acted first)', async () => {
     // The documented response to a leak is a rotation with grace 0; a scanner that finds the
     // old secret later must not take the new one down with it.
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
-    const rotated = await call(server, 'POST', `/v1/auth/api-keys/${key.id}/rotate`, { key: key.secret, body: { grace_period_seconds: 0 } });
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } });
     expect(rotated.status).toBe(200);
     expect((await report(key.secret, reporterIp())).status).toBe(202);
-    expect((await call(server, 'GET', '/v1/workflows', { key: rotated.body.data.secret })).status).toBe(200);
-    expect(await auditEntriesOf(server, victim, 'live', `?action=api_key.reported_leaked&resource_id=${key.id}`)).toEqual([]);
+    expect((await api.as(rotated.data?.data.secret).GET('/v1/workflows')).status).toBe(200);
+    expect(await auditEntriesOf(api.server, victim, 'live', { action: 'api_key.reported_leaked', resource_id: key.id })).toEqual([]);
   });
 
   it('is recorded as api_key.reported_leaked in its own project audit log, without the secret', async () => {
@@ -103,7 +104,7 @@ describe('a reported key', () => {
     const ip = reporterIp();
     await report(key.secret, ip, { source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh', reporter: 'GitHub Secret Scanning' });
 
-    const entries = await auditEntriesOf(server, victim, 'live', `?action=api_key.reported_leaked&resource_id=${key.id}`);
+    const entries = await auditEntriesOf(api.server, victim, 'live', { action: 'api_key.reported_leaked', resource_id: key.id });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       outcome: 'success',
@@ -114,33 +115,33 @@ describe('a reported key', () => {
       metadata: { source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh', reporter: 'GitHub Secret Scanning' },
     });
     expect(JSON.stringify(entries[0])).not.toContain(hiddenPart(key.secret));
-    const revokedKey = await call(server, 'GET', `/v1/auth/api-keys/${key.id}`, { key: (await victim.key({ environment: 'live', scopes: ['keys:read'] })).secret });
-    expect(revokedKey.body.data.status).toBe('revoked');
+    const revokedKey = await api.as((await victim.key({ environment: 'live', scopes: ['keys:read'] })).secret).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    expect(revokedKey.data?.data.status).toBe('revoked');
   });
 
   it('is recorded in no other project', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read'] });
     await report(key.secret, reporterIp());
-    const bystander = await newTenant(server);
-    const elsewhere = await auditEntriesOf(server, bystander, 'live', '?action=api_key.reported_leaked');
+    const bystander = await newTenant(api.server);
+    const elsewhere = await auditEntriesOf(api.server, bystander, 'live', { action: 'api_key.reported_leaked' });
     expect(elsewhere).toEqual([]);
-    const mainProject = await call(server, 'GET', '/v1/audit-logs?action=api_key.reported_leaked', { key: server.secretKey });
-    expect(mainProject.body.data).toEqual([]);
+    const mainProject = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.reported_leaked' } } });
+    expect(mainProject.data?.data).toEqual([]);
   });
 
   it('never lands in the audit log, the logs or the database in clear', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read'] });
     await report(key.secret, reporterIp(), { reporter: 'A stranger' });
-    const everything = await server.server.database.db.selectFrom('audit_logs').selectAll().execute();
+    const everything = await api.server.server.database.db.selectFrom('audit_logs').selectAll().execute();
     expect(JSON.stringify(everything)).not.toContain(hiddenPart(key.secret));
-    expect(server.logs.join('\n')).not.toContain(hiddenPart(key.secret));
+    expect(api.server.logs.join('\n')).not.toContain(hiddenPart(key.secret));
   });
 
   it('of a test key is revoked the same way, and audited in the test environment', async () => {
     const key = await victim.key({ environment: 'test', scopes: ['read'] });
     await report(key.secret, reporterIp());
-    expect((await call(server, 'GET', '/v1/workflows', { key: key.secret })).body.error.code).toBe('revoked_api_key');
-    expect(await auditEntriesOf(server, victim, 'test', `?action=api_key.reported_leaked&resource_id=${key.id}`)).toHaveLength(1);
+    expect((await api.as(key.secret).GET('/v1/workflows')).error?.error.code).toBe('revoked_api_key');
+    expect(await auditEntriesOf(api.server, victim, 'test', { action: 'api_key.reported_leaked', resource_id: key.id })).toHaveLength(1);
   });
 });
 
@@ -153,15 +154,15 @@ describe('reports that are not keys', () => {
     expect(response.status).toBe(202);
     expect(seen.filter((sql) => sql.includes('api_key_secrets'))).toEqual([]);
     // The key itself is untouched.
-    expect((await call(server, 'GET', '/v1/workflows', { key: key.secret })).status).toBe(200);
+    expect((await api.as(key.secret).GET('/v1/workflows')).status).toBe(200);
   });
 
   it('leave no audit entry anywhere', async () => {
-    const before = (await auditRows(server, 'api_key.reported_leaked')).length;
+    const before = (await auditRows(api.server, 'api_key.reported_leaked')).length;
     const ip = reporterIp();
     await report(unknownWellFormedKey('rk', 'live'), ip);
     await report('not a key at all', ip);
-    expect((await auditRows(server, 'api_key.reported_leaked')).length).toBe(before);
+    expect((await auditRows(api.server, 'api_key.reported_leaked')).length).toBe(before);
   });
 });
 
@@ -174,7 +175,7 @@ describe('the per-address limit', () => {
     }
     const refused = await report(unknownWellFormedKey('sk', 'live'), flooder);
     expect(refused.status).toBe(429);
-    expect(refused.body.error.code).toBe('too_many_attempts');
+    expect(refused.error?.error.code).toBe('too_many_attempts');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
@@ -183,7 +184,7 @@ describe('the per-address limit', () => {
     for (let i = 0; i < REPORTS_ALLOWED; i += 1) await report(`garbage ${i}`, flooder);
     const key = await victim.key({ environment: 'live', scopes: ['read'] });
     expect((await report(key.secret, flooder)).status).toBe(429);
-    expect((await call(server, 'GET', '/v1/workflows', { key: key.secret })).status).toBe(200);
+    expect((await api.as(key.secret).GET('/v1/workflows')).status).toBe(200);
   });
 
   it('leaves other addresses free to report', async () => {

@@ -2,13 +2,12 @@
 // API keys, audit logs), against the real server: a walk with limit=2 sees every
 // item once, newest first (ties on the timestamp broken by id); a cursor only
 // works for the list and filters it came from; a garbage cursor is a 400.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, mainTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { offContract, useTestServer, type ListPath } from '../support/api.ts';
+import { untypedRequest, mainTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, finished, listAtOnce, manualClock, startRun, walkPages } from './resource-helpers.ts';
 
 const time = manualClock(Date.parse('2026-04-20T08:00:00Z'));
-let server: TestServer;
 let key: string;
 const created = { workflows: [] as string[], succeeded: [] as string[], failed: [] as string[], connections: [] as string[], keys: [] as string[] };
 let passing: string;
@@ -19,36 +18,35 @@ function at(seconds: number) {
   time.set(Date.parse('2026-04-20T08:00:00Z') + seconds * 1000);
 }
 
+const api = useTestServer({ clock: time.clock });
 beforeAll(async () => {
-  server = await startTestServer({ clock: time.clock });
-  key = server.secretKey;
+  key = api.server.secretKey;
   // Three items in the same millisecond, then one per second: ties and order both matter.
   for (const seconds of [1, 1, 1, 2, 3]) {
     at(seconds);
-    created.workflows.push((await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { status: seconds === 1 ? 'paused' : 'active' }))).id);
+    created.workflows.push((await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { status: seconds === 1 ? 'paused' : 'active' }))).id);
   }
   at(10);
-  passing = (await createWorkflow(server, key, definition([{ id: 'ok', type: 'set', values: { a: 1 } }]))).id;
-  failing = (await createWorkflow(server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]))).id;
+  passing = (await createWorkflow(api.server, key, definition([{ id: 'ok', type: 'set', values: { a: 1 } }]))).id;
+  failing = (await createWorkflow(api.server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]))).id;
   created.workflows.push(passing, failing);
   for (const seconds of [11, 11, 11, 12, 13]) {
     at(seconds);
-    created.succeeded.push((await startRun(server, key, passing)).id);
-    created.failed.push((await startRun(server, key, failing)).id);
+    created.succeeded.push((await startRun(api.server, key, passing)).id);
+    created.failed.push((await startRun(api.server, key, failing)).id);
   }
-  for (const id of [...created.succeeded, ...created.failed]) await finished(server, key, id);
+  for (const id of [...created.succeeded, ...created.failed]) await finished(api.server, key, id);
   for (const seconds of [20, 20, 21, 22, 22]) {
     at(seconds);
-    const response = await call(server, 'POST', '/v1/connections', { key, body: { name: `Connection ${seconds}`, provider: 'slack', auth_type: 'bearer', credentials: { token: 'example' } } });
-    created.connections.push(response.body.data.id);
+    const response = await api.as(key).POST('/v1/connections', { body: { name: `Connection ${seconds}`, provider: 'slack', auth_type: 'bearer', credentials: { token: 'example' } } });
+    created.connections.push(response.data!.data.id);
   }
   for (const seconds of [30, 30, 31, 32]) {
     at(seconds);
-    created.keys.push((await mainTenant(server).key({ name: `Key ${seconds}`, type: seconds === 30 ? 'restricted' : 'secret', scopes: ['read'] })).id);
+    created.keys.push((await mainTenant(api.server).key({ name: `Key ${seconds}`, type: seconds === 30 ? 'restricted' : 'secret', scopes: ['read'] })).id);
   }
   at(40);
 });
-afterAll(() => server.close());
 
 /** Newest first by (timestamp, id), both descending, in binary (code unit) order as the database compares. */
 function expectNewestFirst(items: Array<{ id: string } & Record<string, unknown>>, field: string) {
@@ -61,10 +59,10 @@ function expectNewestFirst(items: Array<{ id: string } & Record<string, unknown>
 }
 
 /** Walks the list with limit=2 and checks it against the whole list in one page and the expected ids. */
-async function expectCompleteWalk(path: string, query: Record<string, string>, expected: string[] | null, field = 'created_at') {
-  const pages = await walkPages(server, key, path, query);
+async function expectCompleteWalk(path: ListPath, query: Record<string, string>, expected: string[] | null, field = 'created_at') {
+  const pages = await walkPages(api.server, key, path, query);
   const walked = pages.flat();
-  const whole = await listAtOnce<{ id: string } & Record<string, unknown>>(server, key, path, query);
+  const whole = await listAtOnce<{ id: string } & Record<string, unknown>>(api.server, key, path, query);
   expect(new Set(walked).size, 'no duplicates').toBe(walked.length);
   expect(walked, 'no gaps, same order as one page').toEqual(whole.map((item) => item.id));
   expectNewestFirst(whole, field);
@@ -106,42 +104,42 @@ describe('walking every page with limit=2', () => {
   });
 
   it('answers an empty list with one empty page and next_cursor null', async () => {
-    const response = await call(server, 'GET', `/v1/runs?workflow_id=${passing}&status=cancelled&limit=2`, { key });
-    expect(response.body).toEqual({ success: true, data: [], next_cursor: null });
+    const response = await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: passing, status: 'cancelled', limit: 2 } } });
+    expect(response.data).toEqual({ success: true, data: [], next_cursor: null });
   });
 
   it('neither repeats nor skips items when new ones are created during the walk', async () => {
-    const first = await call(server, 'GET', '/v1/connections?limit=2', { key });
+    const first = await api.as(key).GET('/v1/connections', { params: { query: { limit: 2 } } });
     at(50);
-    const newer = await call(server, 'POST', '/v1/connections', { key, body: { name: 'Newer', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example' } } });
-    const rest = await walkPages(server, key, '/v1/connections', { cursor: first.body.next_cursor });
-    const walked = [...first.body.data.map((c: { id: string }) => c.id), ...rest.flat()];
+    const newer = await api.as(key).POST('/v1/connections', { body: { name: 'Newer', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example' } } });
+    const rest = await walkPages(api.server, key, '/v1/connections', { cursor: first.data!.next_cursor! });
+    const walked = [...first.data!.data.map((c: { id: string }) => c.id), ...rest.flat()];
     expect([...walked].sort()).toEqual([...created.connections].sort());
-    expect(walked).not.toContain(newer.body.data.id);
+    expect(walked).not.toContain(newer.data?.data.id);
     // Leave the list as the other tests expect it.
-    await call(server, 'DELETE', `/v1/connections/${newer.body.data.id}`, { key });
+    await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: newer.data!.data.id } } });
   });
 });
 
 describe('cursors', () => {
   async function cursorOf(path: string): Promise<string> {
-    const response = await call(server, 'GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`, { key });
-    expect(response.body.next_cursor).toEqual(expect.any(String));
-    return response.body.next_cursor as string;
+    const response = await untypedRequest(api.server, 'GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`, { key });
+    expect(response.data?.next_cursor).toEqual(expect.any(String));
+    return response.data!.next_cursor as string;
   }
 
   const lists = ['/v1/workflows', '/v1/runs', '/v1/connections', '/v1/auth/api-keys', '/v1/audit-logs'];
 
   it.each(lists)('%s refuses a garbage cursor with 400 invalid_cursor', async (path) => {
     for (const garbage of ['garbage', 'eyJub3QiOiJhIGN1cnNvciJ9', Buffer.from('["workflows:","x"]').toString('base64url')]) {
-      expectError(await call(server, 'GET', `${path}?cursor=${garbage}`, { key }), 400, 'invalid_cursor');
+      expectError(await untypedRequest(api.server, 'GET', `${path}?cursor=${garbage}`, { key }), 400, 'invalid_cursor');
     }
   });
 
   it.each(lists)('%s refuses a cursor of another list with 400 invalid_cursor', async (path) => {
     for (const other of lists.filter((list) => list !== path)) {
       const cursor = await cursorOf(other);
-      expectError(await call(server, 'GET', `${path}?cursor=${cursor}`, { key }), 400, 'invalid_cursor');
+      expectError(await untypedRequest(api.server, 'GET', `${path}?cursor=${cursor}`, { key }), 400, 'invalid_cursor');
     }
   });
 
@@ -152,20 +150,20 @@ describe('cursors', () => {
     ['/v1/audit-logs?action=workflow.created', ['/v1/audit-logs?action=run.started', '/v1/audit-logs', '/v1/audit-logs?action=workflow.created&outcome=success']],
   ])('a cursor of %s is refused with other filters', async (path, others) => {
     const cursor = await cursorOf(path);
-    expect((await call(server, 'GET', `${path}&cursor=${cursor}`, { key })).status).toBe(200);
+    expect((await untypedRequest(api.server, 'GET', `${path}&cursor=${cursor}`, { key })).status).toBe(200);
     for (const other of others) {
-      expectError(await call(server, 'GET', `${other}${other.includes('?') ? '&' : '?'}cursor=${cursor}`, { key }), 400, 'invalid_cursor');
+      expectError(await untypedRequest(api.server, 'GET', `${other}${other.includes('?') ? '&' : '?'}cursor=${cursor}`, { key }), 400, 'invalid_cursor');
     }
   });
 
   it('refuses a run list cursor used with another workflow_id', async () => {
     const cursor = await cursorOf(`/v1/runs?workflow_id=${passing}`);
-    expectError(await call(server, 'GET', `/v1/runs?workflow_id=${failing}&cursor=${cursor}`, { key }), 400, 'invalid_cursor');
+    expectError(await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: failing, cursor } } }), 400, 'invalid_cursor');
   });
 
   it('refuses a limit outside 1..100 with 400 validation_failed', async () => {
     for (const limit of ['0', '101', 'two']) {
-      expectError(await call(server, 'GET', `/v1/workflows?limit=${limit}`, { key }), 400, 'validation_failed');
+      expectError(await api.as(key).GET('/v1/workflows', { params: { query: { limit: offContract(limit) } } }), 400, 'validation_failed');
     }
   });
 });

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call } from '../support/fixtures.ts';
+import { clientFor } from '../support/api.ts';
+import { untypedRequest } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { loadContract } from '../../src/contract/operations.ts';
 import { requestsOnlyDocument } from '../../src/http/contract-validation.ts';
@@ -34,9 +35,9 @@ describe('JSON answers written directly', () => {
     const pairs = await Promise.all(
       [validating, production].map(async (server) => {
         const id = await createWorkflow(server, server.secretKey, 'Same answer');
-        const get = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
-        const list = await call(server, 'GET', '/v1/workflows?limit=1', { key: server.secretKey });
-        const created = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: { name: 'Again', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] } });
+        const get = await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
+        const list = await clientFor(server, server.secretKey).GET('/v1/workflows', { params: { query: { limit: 1 } } });
+        const created = await clientFor(server, server.secretKey).POST('/v1/workflows', { body: { name: 'Again', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] } });
         return { get, list, created };
       }),
     );
@@ -45,14 +46,14 @@ describe('JSON answers written directly', () => {
       expect(b[name].status, name).toBe(a[name].status);
       expect(shape(b[name].headers), name).toEqual(shape(a[name].headers));
       expect(Number(b[name].headers.get('content-length')), name).toBe(Buffer.byteLength(b[name].text));
-      expect(Object.keys(b[name].body).sort(), name).toEqual(Object.keys(a[name].body).sort());
+      expect(Object.keys(b[name].data ?? b[name].error ?? {}).sort(), name).toEqual(Object.keys(a[name].data ?? a[name].error ?? {}).sort());
     }
     expect(b.get.headers.get('content-type')).toBe('application/json; charset=utf-8');
   });
 
   it('leaves conditional requests to Express', async () => {
     const id = await createWorkflow(production, production.secretKey, 'Conditional');
-    const answer = await call(production, 'GET', `/v1/workflows/${id}`, { key: production.secretKey, headers: { 'If-None-Match': '*' } });
+    const answer = await clientFor(production, production.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, headers: { 'If-None-Match': '*' } });
     const direct = express();
     direct.set('etag', false);
     direct.get('/', (_req, res) => void res.json({ a: 1 }));
@@ -87,7 +88,7 @@ describe('security headers', () => {
   });
 
   it('are on every answer of the server, as before', async () => {
-    const health = await call(production, 'GET', '/health');
+    const health = await clientFor(production, null).GET('/health');
     for (const name of ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) {
       expect(health.headers.get(name), name).toEqual(expect.any(String));
     }
@@ -134,10 +135,10 @@ describe('request validation on the requests-only contract', () => {
       ['GET', '/v1/audit-logs?since=yesterday', {}],
     ];
     for (const [method, path, options] of cases) {
-      const [a, b] = await Promise.all([validating, production].map((server) => call(server, method, path, { ...options, key: server.secretKey })));
+      const [a, b] = await Promise.all([validating, production].map((server) => untypedRequest(server, method, path, { ...options, key: server.secretKey })));
       expect(a!.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
       expect(a!.status, `${method} ${path}`).toBeLessThan(500);
-      expect({ status: b!.status, code: b!.body.error?.code, details: b!.body.error?.details }, `${method} ${path}`).toEqual({ status: a!.status, code: a!.body.error?.code, details: a!.body.error?.details });
+      expect({ status: b!.status, code: b!.error?.error?.code, details: b!.error?.error?.details }, `${method} ${path}`).toEqual({ status: a!.status, code: a!.error?.error?.code, details: a!.error?.error?.details });
     }
   });
 });
@@ -153,15 +154,15 @@ describe("the validator's route lookup", () => {
       const server = production;
       const id = await createWorkflow(server, server.secretKey, 'Lookup');
       // The first GET of this operation (on this server) may take the validator's own path.
-      expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
+      expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
       compile.mockClear();
-      for (let i = 0; i < 5; i++) expect((await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey })).status).toBe(200);
-      expect((await call(server, 'GET', '/v1/workflows/wf_doesnotexist000000000000', { key: server.secretKey })).status).toBe(404);
+      for (let i = 0; i < 5; i++) expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
+      expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_doesnotexist000000000000' } } })).status).toBe(404);
       expect(compile).not.toHaveBeenCalled();
       // What the validator refuses is still refused, with its path parameters as it decodes them.
-      const refused = await call(server, 'GET', '/v1/workflows/not%20an%20id', { key: server.secretKey });
+      const refused = await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'not an id' } } });
       expect(refused.status).toBe(400);
-      expect(refused.body.error.code).toBe('validation_failed');
+      expect(refused.error?.error.code).toBe('validation_failed');
     } finally {
       compile.mockRestore();
     }

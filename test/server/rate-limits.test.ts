@@ -3,7 +3,8 @@
 // X-RateLimit-Reset are exact, and the headers predict what happens next.
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadRateLimitConfig, type RateLimitConfig } from '../../src/rate-limit/index.ts';
-import { call, mainTenant, newTenant } from '../support/fixtures.ts';
+import { clientFor } from '../support/api.ts';
+import { mainTenant, newTenant } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const START = Date.parse('2026-11-23T10:00:00.000Z');
@@ -31,14 +32,14 @@ describe('a free-plan key', () => {
     const { server, clock } = await serverWith({ plan: 'free' });
     const key = server.secretKey;
     for (let i = 1; i <= 60; i++) {
-      const response = await call(server, 'GET', '/v1/workflows', { key });
+      const response = await clientFor(server, key).GET('/v1/workflows');
       expect(response.status, `request ${i}`).toBe(200);
       expect(response.headers.get('x-ratelimit-remaining'), `request ${i}`).toBe(String(60 - i));
       expect(response.headers.get('x-ratelimit-limit')).toBe('60');
     }
-    const refused = await call(server, 'GET', '/v1/workflows', { key });
+    const refused = await clientFor(server, key).GET('/v1/workflows');
     expect(refused.status).toBe(429);
-    expect(refused.body.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_error' });
+    expect(refused.error?.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_error' });
     // The plan's minute governs, not the 1000/min read limit.
     expect(refused.headers.get('ratelimit')).toMatch(/^"plan-minute";r=0;t=\d+$/);
     const retryAfter = Number(refused.headers.get('retry-after'));
@@ -48,39 +49,39 @@ describe('a free-plan key', () => {
     expect(retryAfter).toBe(Math.ceil((reset * 1000 - clock.now) / 1000));
 
     clock.tick(retryAfter * 1000 - 1);
-    expect((await call(server, 'GET', '/v1/workflows', { key })).status, 'a millisecond early').toBe(429);
+    expect((await clientFor(server, key).GET('/v1/workflows')).status, 'a millisecond early').toBe(429);
     clock.tick(1);
-    const admitted = await call(server, 'GET', '/v1/workflows', { key });
+    const admitted = await clientFor(server, key).GET('/v1/workflows');
     expect(admitted.status, 'exactly at Retry-After').toBe(200);
   });
 
   test('RateLimit-Policy lists every applicable policy; GET /v1/usage agrees with the headers', async () => {
     const { server } = await serverWith({ plan: 'free' });
-    const usage = await call(server, 'GET', '/v1/usage', { key: server.secretKey });
+    const usage = await clientFor(server, server.secretKey).GET('/v1/usage');
     expect(usage.status).toBe(200);
     expect(usage.headers.get('ratelimit-policy')).toBe('"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600');
-    expect(usage.body.data.governing_policy).toBe('plan-minute');
-    const minute = usage.body.data.policies.find((p: { name: string }) => p.name === 'plan-minute');
+    expect(usage.data?.data.governing_policy).toBe('plan-minute');
+    const minute = usage.data!.data.policies.find((p: { name: string }) => p.name === 'plan-minute');
     expect(minute).toMatchObject({ applies_to: 'plan', limit: 60, used: 1, remaining: 59 });
-    expect(String(minute.remaining)).toBe(usage.headers.get('x-ratelimit-remaining'));
-    expect(usage.body.data.policies.map((p: { name: string }) => p.name).sort()).toEqual(['api-key', 'events-ip', 'execute', 'plan-hour', 'plan-minute', 'read', 'write']);
+    expect(String(minute?.remaining)).toBe(usage.headers.get('x-ratelimit-remaining'));
+    expect(usage.data?.data.policies.map((p: { name: string }) => p.name).sort()).toEqual(['api-key', 'events-ip', 'execute', 'plan-hour', 'plan-minute', 'read', 'write']);
   });
 
   test('writes are limited at 100/min by category on a big plan, and a refused write consumes no read', async () => {
     const { server } = await serverWith({ plan: 'enterprise' });
     const key = server.secretKey;
-    const body = { name: 'w', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'x' }] };
-    for (let i = 1; i <= 100; i++) expect((await call(server, 'POST', '/v1/workflows', { key, body })).status, `write ${i}`).toBe(201);
-    const refused = await call(server, 'POST', '/v1/workflows', { key, body });
+    const body = { name: 'w', trigger: { type: 'manual' as const }, steps: [{ id: 'a', type: 'log' as const, message: 'x' }] };
+    for (let i = 1; i <= 100; i++) expect((await clientFor(server, key).POST('/v1/workflows', { body })).status, `write ${i}`).toBe(201);
+    const refused = await clientFor(server, key).POST('/v1/workflows', { body });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit')).toMatch(/^"write";r=0;/);
-    for (let i = 0; i < 5; i++) await call(server, 'POST', '/v1/workflows', { key, body });
-    const usage = await call(server, 'GET', '/v1/usage', { key });
-    const standing = (name: string) => usage.body.data.policies.find((p: { name: string }) => p.name === name);
+    for (let i = 0; i < 5; i++) await clientFor(server, key).POST('/v1/workflows', { body });
+    const usage = await clientFor(server, key).GET('/v1/usage');
+    const standing = (name: string) => usage.data!.data.policies.find((p: { name: string }) => p.name === name);
     // 100 admitted writes + this read; the 6 refused writes counted nowhere.
-    expect(standing('plan-minute').used).toBe(101);
-    expect(standing('api-key').used).toBe(101);
-    expect(standing('write').used).toBe(100);
+    expect(standing('plan-minute')?.used).toBe(101);
+    expect(standing('api-key')?.used).toBe(101);
+    expect(standing('write')?.used).toBe(100);
   });
 });
 
@@ -90,11 +91,11 @@ describe('composition', () => {
     const config = defaults;
     const other = await mainTenant(server, 'pro').key();
     const elsewhere = await (await newTenant(server, 'pro')).key();
-    for (let i = 0; i < 5; i++) await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
-    const second = await call(server, 'GET', '/v1/workflows', { key: other.secret });
+    for (let i = 0; i < 5; i++) await clientFor(server, server.secretKey).GET('/v1/workflows');
+    const second = await clientFor(server, other.secret).GET('/v1/workflows');
     // Same account: the plan minute has 6 used; the other key's own api-key policy has 1.
     expect(second.headers.get('x-ratelimit-remaining')).toBe(String(config.plans.pro[0]!.limit - 6));
-    const third = await call(server, 'GET', '/v1/workflows', { key: elsewhere.secret });
+    const third = await clientFor(server, elsewhere.secret).GET('/v1/workflows');
     expect(third.headers.get('x-ratelimit-remaining')).toBe(String(config.plans.pro[0]!.limit - 1));
   });
 
@@ -108,13 +109,13 @@ describe('composition', () => {
     // Through the trusted proxy, which terminates TLS: the client address is the forwarded one.
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
     for (let i = 0; i < 5; i++) {
-      expect((await call(server, 'POST', '/v1/events', { key: keys[i % 2]!, body: event, headers: from('198.51.100.7') })).status).toBe(202);
+      expect((await clientFor(server, keys[i % 2]!).POST('/v1/events', { body: event, headers: from('198.51.100.7') })).status).toBe(202);
     }
-    const refused = await call(server, 'POST', '/v1/events', { key: keys[0]!, body: event, headers: from('198.51.100.7') });
+    const refused = await clientFor(server, keys[0]!).POST('/v1/events', { body: event, headers: from('198.51.100.7') });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit')).toMatch(/^"events-ip";r=0;/);
     // Another address is not affected.
-    expect((await call(server, 'POST', '/v1/events', { key: keys[0]!, body: event, headers: from('198.51.100.8') })).status).toBe(202);
+    expect((await clientFor(server, keys[0]!).POST('/v1/events', { body: event, headers: from('198.51.100.8') })).status).toBe(202);
   });
 });
 
@@ -122,14 +123,14 @@ describe('audit', () => {
   test('refusals are aggregated: one rate_limit.exceeded entry per principal and minute, with the count', async () => {
     const { server, clock } = await serverWith({ plan: 'free' });
     const key = server.secretKey;
-    for (let i = 0; i < 60; i++) await call(server, 'GET', '/v1/workflows', { key });
-    for (let i = 0; i < 7; i++) expect((await call(server, 'GET', '/v1/workflows', { key })).status).toBe(429);
+    for (let i = 0; i < 60; i++) await clientFor(server, key).GET('/v1/workflows');
+    for (let i = 0; i < 7; i++) expect((await clientFor(server, key).GET('/v1/workflows')).status).toBe(429);
     clock.tick(120_000);
     await server.server.flush();
     const reader = await mainTenant(server).key({ scopes: ['audit:read'] });
-    const log = await call(server, 'GET', '/v1/audit-logs?action=rate_limit.exceeded', { key: reader.secret });
-    expect(log.body.data).toHaveLength(1);
-    expect(log.body.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'api_key' }, metadata: { policy: 'plan-minute', count: 7 } });
+    const log = await clientFor(server, reader.secret).GET('/v1/audit-logs', { params: { query: { action: 'rate_limit.exceeded' } } });
+    expect(log.data?.data).toHaveLength(1);
+    expect(log.data?.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'api_key' }, metadata: { policy: 'plan-minute', count: 7 } });
   });
 });
 
@@ -140,13 +141,13 @@ describe('brute-force guards', () => {
     const other = { email: 'colleague@example.com', password: 'another long password 1' };
     await server.server.services.accounts.createUser({ accountId: server.accountId, projectId: server.projectId, email: other.email, name: 'Colleague', password: other.password, role: 'member' });
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
-    const login = (credentials: { email: string; password: string }, ip: string) => call(server, 'POST', '/v1/auth/login', { body: credentials, headers: from(ip) });
+    const login = (credentials: { email: string; password: string }, ip: string) => clientFor(server, null).POST('/v1/auth/login', { body: credentials, headers: from(ip) });
 
     const attacker = '203.0.113.66';
     for (let i = 0; i < 3; i++) expect((await login({ email: server.owner.email, password: `guess ${i}` }, attacker)).status).toBe(401);
     const blocked = await login(server.owner, attacker);
     expect(blocked.status, 'even the right password, from the attacking address').toBe(429);
-    expect(blocked.body.error.code).toBe('too_many_attempts');
+    expect(blocked.error?.error.code).toBe('too_many_attempts');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     expect((await login(server.owner, '198.51.100.20')).status, 'the owner from their own address').toBe(200);

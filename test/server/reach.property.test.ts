@@ -7,9 +7,9 @@
 // that fails validation, so that an authorized call answers 400/404 and changes nothing
 // (identity comes before content), and a refused one 401/403.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { offContract, useTestServer } from '../support/api.ts';
+import { untypedRequest } from '../support/fixtures.ts';
 import { BEHIND_PROXY, fromIp, HOUR, manualClock } from './auth-helpers.ts';
 
 const FINE_SCOPES = [
@@ -38,16 +38,9 @@ const PROBES: Record<FineScope, { method: string; path: string; body?: unknown }
 const NETWORKS = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '192.0.2.0/24', '0.0.0.0/0'];
 /** Addresses the probes come from: inside and outside the networks above. */
 const ADDRESSES = ['10.1.2.3', '10.9.9.9', '192.0.2.7', '203.0.113.5'];
-
-let server: TestServer;
 const time = manualClock(Date.parse('2026-12-07T09:00:00.000Z'));
 
-beforeAll(async () => {
-  server = await startTestServer({ clock: time.clock, env: BEHIND_PROXY });
-});
-afterAll(async () => {
-  await server?.close();
-});
+const api = useTestServer({ clock: time.clock, env: BEHIND_PROXY });
 
 interface Held {
   credential: string;
@@ -60,7 +53,7 @@ async function abilities(credential: string, ip: string): Promise<Set<FineScope>
   const can = new Set<FineScope>();
   for (const scope of FINE_SCOPES) {
     const probe = PROBES[scope];
-    const response = await call(server, probe.method, probe.path, { key: credential, headers: fromIp(ip), ...(probe.body !== undefined ? { body: probe.body } : {}) });
+    const response = await untypedRequest(api.server, probe.method, probe.path, { key: credential, headers: fromIp(ip), ...(probe.body !== undefined ? { body: probe.body } : {}) });
     expect(response.status, `${scope} probe answered ${response.status}: ${response.text}`).not.toBeGreaterThanOrEqual(500);
     if (response.status !== 401 && response.status !== 403 && response.status !== 429) can.add(scope);
   }
@@ -68,8 +61,8 @@ async function abilities(credential: string, ip: string): Promise<Set<FineScope>
 }
 
 async function environmentOf(credential: string, ip: string): Promise<string | null> {
-  const response = await call(server, 'GET', '/v1/auth/verify', { key: credential, headers: fromIp(ip) });
-  return response.status === 200 ? (response.body.data.environment as string) : null;
+  const response = await api.fromIp(ip, credential).GET('/v1/auth/verify');
+  return response.status === 200 ? (response.data!.data.environment as string) : null;
 }
 
 const scopeSet = fc.subarray([...FINE_SCOPES], { minLength: 1 });
@@ -89,9 +82,9 @@ const mintArbitrary = fc.oneof(
 
 /** Keys of the parent's making are created by the account owner's session, which can create any. */
 async function ownerSession(): Promise<string> {
-  const response = await call(server, 'POST', '/v1/auth/login', { body: { email: server.owner.email, password: server.owner.password }, headers: fromIp('10.1.2.3') });
+  const response = await api.fromIp('10.1.2.3', null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
   if (response.status !== 200) throw new Error(`login: ${response.status} ${response.text}`);
-  return response.body.data.token as string;
+  return response.data!.data.token as string;
 }
 
 function restrictFor(type: string, scopes: FineScope[]): FineScope[] {
@@ -109,9 +102,10 @@ async function ownerKey(owner: string, input: { type: string; scopes: FineScope[
     allowed_ips: input.allowed,
     ...(input.hours !== null ? { expires_at: new Date(time.now() + input.hours * HOUR).toISOString() } : {}),
   };
-  const response = await call(server, 'POST', '/v1/auth/api-keys', { key: owner, headers: fromIp('10.1.2.3'), body });
+  // Generated: the type, environment and scopes are whatever the property draws.
+  const response = await api.fromIp('10.1.2.3', owner).POST('/v1/auth/api-keys', { body: offContract(body) });
   if (response.status !== 201) throw new Error(`owner key: ${response.status} ${response.text}`);
-  return response.body.data;
+  return response.data!.data;
 }
 
 /** An address inside an allowlist (or anywhere when there is none). */
@@ -128,7 +122,7 @@ function contains(network: string, address: string): boolean {
 }
 
 async function tokenFor(app: { client_id: string; client_secret: string }, ip: string): Promise<string | null> {
-  const response = await fetch(`${server.baseUrl}/oauth/token`, {
+  const response = await fetch(`${api.server.baseUrl}/oauth/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromIp(ip) },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret }),
@@ -139,13 +133,11 @@ async function tokenFor(app: { client_id: string; client_secret: string }, ip: s
 }
 
 async function registerApp(credential: string, ip: string, scopes: FineScope[]): Promise<{ client_id: string; client_secret: string } | null> {
-  const response = await call(server, 'POST', '/v1/oauth/clients', {
-    key: credential,
-    headers: fromIp(ip),
+  const response = await api.fromIp(ip, credential).POST('/v1/oauth/clients', {
     body: { name: 'child app', client_type: 'confidential', redirect_uris: ['https://child.example.com/cb'], scopes, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
   });
   expect(response.status, response.text).toBeLessThan(500);
-  return response.status === 201 ? response.body.data : null;
+  return response.status === 201 ? (response.data!.data as { client_id: string; client_secret: string }) : null;
 }
 
 type ParentSpec =
@@ -188,17 +180,17 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
           if (mint.environment !== undefined) body.environment = mint.environment;
           if (mint.allowed !== undefined) body.allowed_ips = mint.allowed;
           if (mint.hours !== undefined) body.expires_at = mint.hours === null ? null : new Date(time.now() + mint.hours * HOUR).toISOString();
-          const response = await call(server, 'POST', '/v1/auth/api-keys', { key: parent.credential, headers: fromIp(parent.home), body });
+          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys', { body: offContract(body) });
           expect(response.status, response.text).toBeLessThan(500);
-          if (response.status === 201) child = response.body.data.secret;
+          if (response.status === 201) child = response.data!.data.secret;
         } else if (mint.kind === 'register-app') {
           const app = await registerApp(parent.credential, parent.home, mint.scopes);
           if (app) child = await tokenFor(app, mint.tokenFrom);
         } else {
           const target = await ownerKey(owner, { type: 'secret', scopes: mint.scopes, environment: mint.environment, allowed: mint.allowed, hours: mint.hours });
-          const response = await call(server, 'POST', `/v1/auth/api-keys/${target.id}/rotate`, { key: parent.credential, headers: fromIp(parent.home), body: { grace_period_seconds: 0 } });
+          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, body: { grace_period_seconds: 0 } });
           expect(response.status, response.text).toBeLessThan(500);
-          if (response.status === 200) child = response.body.data.secret;
+          if (response.status === 200) child = response.data!.data.secret;
         }
         if (child === null) {
           outcomes.refused += 1;

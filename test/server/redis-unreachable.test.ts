@@ -4,49 +4,45 @@
 // are refused on the next request (read from the database, nothing cached), and the
 // outage is logged once, not once per request. What happens when Redis comes back is
 // shown with a real Redis in test/scaleout/dependency-faults.scaleout.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { loadRateLimitConfig } from '../../src/rate-limit/index.ts';
-import { call, mainTenant } from '../support/fixtures.ts';
+import { useTestServer } from '../support/api.ts';
+import { mainTenant } from '../support/fixtures.ts';
 import { freePort } from '../support/free-port.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
 
 const defaults = loadRateLimitConfig('config/rate-limits.yaml');
-let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer({
-    env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DEPENDENCY_TIMEOUT_MS: '300' },
-    rateLimitConfig: { ...defaults, categories: { ...defaults.categories, read: { ...defaults.categories.read, limit: 5 } } },
-  });
-});
-afterAll(() => server?.close());
+const api = useTestServer(async () => ({
+  env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DEPENDENCY_TIMEOUT_MS: '300' },
+  rateLimitConfig: { ...defaults, categories: { ...defaults.categories, read: { ...defaults.categories.read, limit: 5 } } },
+}));
 
-const lines = (message: string) => server.logs.filter((line) => line.includes(`"msg":"${message}`)).length;
+const lines = (message: string) => api.server.logs.filter((line) => line.includes(`"msg":"${message}`)).length;
 
 describe('Redis unreachable', () => {
   test('/health answers 200 degraded, naming Redis', async () => {
-    const health = await call(server, 'GET', '/health');
+    const health = await api.as(null).GET('/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'degraded', shutting_down: false, checks: { database: { status: 'ok' }, redis: { status: 'error' } } });
+    expect(health.data).toMatchObject({ status: 'degraded', shutting_down: false, checks: { database: { status: 'ok' }, redis: { status: 'error' } } });
   });
 
   test('rate limits hold per instance, with their headers', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await call(server, 'GET', '/v1/workflows', { key: server.secretKey })).status);
+    for (let i = 0; i < 7; i++) statuses.push((await api.client.GET('/v1/workflows')).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
-    const refused = await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
+    const refused = await api.client.GET('/v1/workflows');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get('x-ratelimit-limit')).toBe('5');
   });
 
   test('writes succeed, and a key revoked is refused on the next request', async () => {
-    const tenant = mainTenant(server);
+    const tenant = mainTenant(api.server);
     const key = await tenant.key({ scopes: ['connections:read'] });
-    expect((await call(server, 'GET', '/v1/connections', { key: key.secret })).status).toBe(200);
-    expect((await call(server, 'DELETE', `/v1/auth/api-keys/${key.id}`, { key: server.secretKey })).status).toBe(200);
-    const refused = await call(server, 'GET', '/v1/connections', { key: key.secret });
+    expect((await api.as(key.secret).GET('/v1/connections')).status).toBe(200);
+    expect((await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
+    const refused = await api.as(key.secret).GET('/v1/connections');
     expect(refused.status).toBe(401);
-    expect(refused.body.error.code).toBe('revoked_api_key');
+    expect(refused.error?.error.code).toBe('revoked_api_key');
   });
 
   test('the outage is logged once, not once per request', () => {

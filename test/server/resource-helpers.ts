@@ -3,7 +3,7 @@
 // Everything goes through the HTTP API of the real server (test/support/server.ts).
 import { expect } from 'vitest';
 import type { components } from '../../generated/api.d.ts';
-import { call } from '../support/fixtures.ts';
+import { clientFor, envelopeOf, offContract, type AnyAnswer, type ListPath } from '../support/api.ts';
 import type { TestServer } from '../support/server.ts';
 
 export type Workflow = components['schemas']['Workflow'];
@@ -19,21 +19,21 @@ export function definition(steps: WorkflowStep[], overrides: Partial<WorkflowInp
 }
 
 export async function createWorkflow(server: TestServer, key: string, input: WorkflowInput): Promise<Workflow> {
-  const response = await call(server, 'POST', '/v1/workflows', { key, body: input });
+  const response = await clientFor(server, key).POST('/v1/workflows', { body: input });
   expect(response.status, response.text).toBe(201);
-  return response.body.data as Workflow;
+  return response.data!.data as Workflow;
 }
 
 export async function startRun(server: TestServer, key: string, workflowId: string, input?: Record<string, unknown>): Promise<Run> {
-  const response = await call(server, 'POST', `/v1/workflows/${workflowId}/run`, { key, body: input === undefined ? {} : { input } });
+  const response = await clientFor(server, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: input === undefined ? {} : { input } });
   expect(response.status, response.text).toBe(202);
-  return response.body.data as Run;
+  return response.data!.data as Run;
 }
 
 export async function getRun(server: TestServer, key: string, runId: string): Promise<Run> {
-  const response = await call(server, 'GET', `/v1/runs/${runId}`, { key });
+  const response = await clientFor(server, key).GET('/v1/runs/{run_id}', { params: { path: { run_id: runId } } });
   expect(response.status, response.text).toBe(200);
-  return response.body.data as Run;
+  return response.data!.data as Run;
 }
 
 /** Polls GET /v1/runs/{id} until `done(run)` holds, failing after `timeoutMs`. */
@@ -59,17 +59,18 @@ export function stepReached(server: TestServer, key: string, runId: string, step
  * Walks a list with `limit=2`, following next_cursor, and returns the ids of
  * every page. Fails on a page larger than the limit or a walk that never ends.
  */
-export async function walkPages(server: TestServer, key: string, path: string, query: Record<string, string> = {}): Promise<string[][]> {
+export async function walkPages(server: TestServer, key: string, path: ListPath, query: Record<string, string> = {}): Promise<string[][]> {
   const pages: string[][] = [];
   let cursor: string | null = null;
   do {
-    const params = new URLSearchParams({ ...query, limit: '2', ...(cursor ? { cursor } : {}) });
-    const response = await call(server, 'GET', `${path}?${params.toString()}`, { key });
+    // One helper for every list: its filters are each list's own, so the query is not typed here.
+    const params = offContract({ params: { query: { ...query, limit: 2, ...(cursor ? { cursor } : {}) } } });
+    const response = await clientFor(server, key).GET(path, params);
     expect(response.status, response.text).toBe(200);
-    const ids = (response.body.data as Array<{ id: string }>).map((item) => item.id);
+    const ids = (response.data!.data as Array<{ id: string }>).map((item) => item.id);
     expect(ids.length).toBeLessThanOrEqual(2);
     pages.push(ids);
-    cursor = response.body.next_cursor as string | null;
+    cursor = response.data!.next_cursor as string | null;
     if (cursor !== null) expect(ids.length).toBe(2);
     if (pages.length > 200) throw new Error(`${path}: more than 200 pages`);
   } while (cursor !== null);
@@ -77,11 +78,11 @@ export async function walkPages(server: TestServer, key: string, path: string, q
 }
 
 /** The items of a list in one page (for comparison with a walk). */
-export async function listAtOnce<T = { id: string }>(server: TestServer, key: string, path: string, query: Record<string, string> = {}): Promise<T[]> {
-  const response = await call(server, 'GET', `${path}?${new URLSearchParams({ ...query, limit: '100' }).toString()}`, { key });
+export async function listAtOnce<T = { id: string }>(server: TestServer, key: string, path: ListPath, query: Record<string, string> = {}): Promise<T[]> {
+  const response = await clientFor(server, key).GET(path, offContract({ params: { query: { ...query, limit: 100 } } }));
   expect(response.status, response.text).toBe(200);
-  expect(response.body.next_cursor).toBeNull();
-  return response.body.data as T[];
+  expect(response.data?.next_cursor).toBeNull();
+  return response.data!.data as T[];
 }
 
 /** A clock the test moves: starts at the real time and only moves when told. */
@@ -113,8 +114,8 @@ export function offsetClock() {
 }
 
 /** Expects the `/v1` error envelope with this status and code. */
-export function expectError(response: { status: number; body: any; text: string }, status: number, code: string): void {
+export function expectError(response: AnyAnswer, status: number, code: string): void {
   expect(response.status, response.text).toBe(status);
-  expect(response.body.success).toBe(false);
-  expect(response.body.error.code).toBe(code);
+  expect(envelopeOf(response)?.success).toBe(false);
+  expect(envelopeOf(response)?.error.code).toBe(code);
 }

@@ -4,43 +4,39 @@
 // path reaches another tenant's rows by id alone; seen over HTTP, another
 // project's (or environment's) ids answer 404 like ids that never existed, never
 // 403. (tenancy.test.ts covers the same boundary for keys, lists and events.)
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { call, mainTenant, newTenant } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { useTestServer } from '../support/api.ts';
+import { untypedRequest, mainTenant, newTenant } from '../support/fixtures.ts';
 import { createWorkflow, definition, expectError, startRun } from './resource-helpers.ts';
 
-// The runner is stopped, so the only SQL seen is the requests' own (the background
-// runner addresses runs it was handed by id).
-let server: TestServer;
 const statements: string[] = [];
 let recording = false;
 
+const api = useTestServer({ observeQueries: (sql) => void (recording && statements.push(sql)) });
 beforeAll(async () => {
-  server = await startTestServer({ observeQueries: (sql) => void (recording && statements.push(sql)) });
-  await server.server.runner.stop();
+  await api.server.server.runner.stop();
 });
-afterAll(() => server.close());
 
 it('scopes every resource query of every resource operation by project and environment', async () => {
-  const key = server.secretKey;
+  const key = api.server.secretKey;
   const trigger = { type: 'event', event_type: 'scoped.check' } as const;
   recording = true;
-  const workflow = await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger }));
-  await call(server, 'GET', '/v1/workflows', { key });
-  await call(server, 'GET', `/v1/workflows/${workflow.id}`, { key });
-  await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }], { trigger }) });
-  const run = await startRun(server, key, workflow.id);
-  await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}&status=queued`, { key });
-  await call(server, 'GET', `/v1/runs/${run.id}`, { key });
-  expect((await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key })).status).toBe(200);
-  expect((await call(server, 'POST', `/v1/runs/${run.id}/retry`, { key })).status).toBe(202);
-  expect((await call(server, 'POST', '/v1/events', { key, body: { type: 'scoped.check', data: {} } })).body.data.triggered_runs).toHaveLength(1);
-  const connection = await call(server, 'POST', '/v1/connections', { key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } });
-  await call(server, 'GET', '/v1/connections', { key });
-  await call(server, 'GET', `/v1/connections/${connection.body.data.id}`, { key });
-  await call(server, 'DELETE', `/v1/connections/${connection.body.data.id}`, { key });
-  await call(server, 'DELETE', `/v1/workflows/${workflow.id}`, { key });
-  await call(server, 'GET', '/v1/audit-logs?action=workflow.created', { key });
+  const workflow = await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger }));
+  await api.as(key).GET('/v1/workflows');
+  await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
+  await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }], { trigger }) });
+  const run = await startRun(api.server, key, workflow.id);
+  await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id, status: 'queued' } } });
+  await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: run.id } } });
+  expect((await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } })).status).toBe(200);
+  expect((await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: run.id } } })).status).toBe(202);
+  expect((await api.as(key).POST('/v1/events', { body: { type: 'scoped.check', data: {} } })).data?.data.triggered_runs).toHaveLength(1);
+  const connection = await api.as(key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } });
+  await api.as(key).GET('/v1/connections');
+  await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: connection.data!.data.id } } });
+  await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: connection.data!.data.id } } });
+  await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
+  await api.as(key).GET('/v1/audit-logs', { params: { query: { action: 'workflow.created' } } });
   recording = false;
 
   const onResourceTable = /\b(from|update)\s+"(workflows|runs|connections|events|audit_logs)"/i;
@@ -57,14 +53,14 @@ it('scopes every resource query of every resource operation by project and envir
 });
 
 it.each([
-  ['a key of another project', async () => (await (await newTenant(server)).key()).secret],
-  ['a live key of the same project', async () => (await mainTenant(server).key({ environment: 'live' })).secret],
+  ['a key of another project', async () => (await (await newTenant(api.server)).key()).secret],
+  ['a live key of the same project', async () => (await mainTenant(api.server).key({ environment: 'live' })).secret],
 ])('answers %s 404 not_found, never 403, for every resource operation on these ids', async (_name, keyOf) => {
-  const key = server.secretKey;
+  const key = api.server.secretKey;
   const intruder = await keyOf();
-  const workflow = await createWorkflow(server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
-  const run = await startRun(server, key, workflow.id); // stays queued: the runner is stopped
-  const connection = (await call(server, 'POST', '/v1/connections', { key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).body.data.id as string;
+  const workflow = await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
+  const run = await startRun(api.server, key, workflow.id); // stays queued: the runner is stopped
+  const connection = (await api.as(key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).data!.data.id as string;
   const attempts: Array<[string, string, unknown?]> = [
     ['GET', `/v1/workflows/${workflow.id}`],
     ['PUT', `/v1/workflows/${workflow.id}`, definition([{ id: 'x', type: 'log', message: 'taken over' }])],
@@ -77,13 +73,13 @@ it.each([
     ['DELETE', `/v1/connections/${connection}`],
   ];
   for (const [method, path, body] of attempts) {
-    const response = await call(server, method, path, { key: intruder, ...(body === undefined ? {} : { body }) });
+    const response = await untypedRequest(api.server, method, path, { key: intruder, ...(body === undefined ? {} : { body }) });
     expect(`${method} ${path} -> ${response.status}`).toBe(`${method} ${path} -> 404`);
     expectError(response, 404, 'not_found');
   }
   // Untouched for their owner.
-  expect((await call(server, 'GET', `/v1/workflows/${workflow.id}`, { key })).body.data.version).toBe(1);
-  expect((await call(server, 'GET', `/v1/runs/${run.id}`, { key })).body.data.status).toBe('queued');
-  expect((await call(server, 'GET', `/v1/connections/${connection}`, { key })).status).toBe(200);
-  expect((await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key: intruder })).body.data).toEqual([]);
+  expect((await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } })).data?.data.version).toBe(1);
+  expect((await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: run.id } } })).data?.data.status).toBe('queued');
+  expect((await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: connection } } })).status).toBe(200);
+  expect((await api.as(intruder).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data?.data).toEqual([]);
 });

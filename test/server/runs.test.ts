@@ -9,23 +9,21 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../../src/compose.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { call } from '../support/fixtures.ts';
-import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
+import { generousRateLimits, type TestServer } from '../support/server.ts';
 import { createWorkflow, definition, expectError, finished, getRun, startRun, stepReached, type Run, type WorkflowStep } from './resource-helpers.ts';
 
-let server: TestServer;
 let key: string;
 
+const api = useTestServer();
 beforeAll(async () => {
-  server = await startTestServer();
-  key = server.secretKey;
+  key = api.server.secretKey;
 });
-afterAll(() => server.close());
 
 async function runToEnd(steps: WorkflowStep[], input?: Record<string, unknown>): Promise<Run> {
-  const workflow = await createWorkflow(server, key, definition(steps));
-  const run = await startRun(server, key, workflow.id, input);
-  return finished(server, key, run.id);
+  const workflow = await createWorkflow(api.server, key, definition(steps));
+  const run = await startRun(api.server, key, workflow.id, input);
+  return finished(api.server, key, run.id);
 }
 
 function statuses(run: Run): string[] {
@@ -34,11 +32,11 @@ function statuses(run: Run): string[] {
 
 describe('lifecycle', () => {
   it('creates a run queued and the step runner takes it to succeeded, step by step', async () => {
-    const workflow = await createWorkflow(server, key, definition([
+    const workflow = await createWorkflow(api.server, key, definition([
       { id: 'first', type: 'set', values: { a: 1 } },
       { id: 'second', type: 'log', message: 'a is {{vars.a}}' },
     ]));
-    const queued = await startRun(server, key, workflow.id);
+    const queued = await startRun(api.server, key, workflow.id);
     expect(queued).toMatchObject({
       workflow_id: workflow.id,
       workflow_version: 1,
@@ -58,7 +56,7 @@ describe('lifecycle', () => {
       { step_id: 'second', type: 'log', status: 'pending', started_at: null, finished_at: null, error: null, output: null },
     ]);
 
-    const done = await finished(server, key, queued.id);
+    const done = await finished(api.server, key, queued.id);
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ a: 1 });
     // Each step shows what it produced: the values a set step stored, the message a log step wrote.
@@ -74,19 +72,19 @@ describe('lifecycle', () => {
   });
 
   it('is running, with no output yet, while a step is in progress', async () => {
-    const workflow = await createWorkflow(server, key, definition([
+    const workflow = await createWorkflow(api.server, key, definition([
       { id: 'remember', type: 'set', values: { a: 'x' } },
       { id: 'pause', type: 'wait', seconds: 1 },
     ]));
-    const run = await startRun(server, key, workflow.id);
-    const running = await stepReached(server, key, run.id, 'pause', 'running');
+    const run = await startRun(api.server, key, workflow.id);
+    const running = await stepReached(api.server, key, run.id, 'pause', 'running');
     expect(running.status).toBe('running');
     expect(running.output).toBeNull();
     expect(running.finished_at).toBeNull();
     expect(running.started_at).not.toBeNull();
     expect(statuses(running)).toEqual(['succeeded', 'running']);
 
-    const done = await finished(server, key, run.id);
+    const done = await finished(api.server, key, run.id);
     expect(done.status).toBe('succeeded');
     // The wait really waited.
     const wait = done.steps[1]!;
@@ -111,21 +109,21 @@ describe('lifecycle', () => {
   });
 
   it('executes the version it was created with, even when the workflow is replaced meanwhile', async () => {
-    const workflow = await createWorkflow(server, key, definition([
+    const workflow = await createWorkflow(api.server, key, definition([
       { id: 'pause', type: 'wait', seconds: 1 },
       { id: 'mark', type: 'set', values: { version: 'one' } },
     ]));
-    const run = await startRun(server, key, workflow.id);
-    await stepReached(server, key, run.id, 'pause', 'running');
-    const replaced = await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'other', type: 'set', values: { version: 'two' } }]) });
-    expect(replaced.body.data.version).toBe(2);
-    const done = await finished(server, key, run.id);
+    const run = await startRun(api.server, key, workflow.id);
+    await stepReached(api.server, key, run.id, 'pause', 'running');
+    const replaced = await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([{ id: 'other', type: 'set', values: { version: 'two' } }]) });
+    expect(replaced.data?.data.version).toBe(2);
+    const done = await finished(api.server, key, run.id);
     expect(done).toMatchObject({ status: 'succeeded', workflow_version: 1, output: { version: 'one' } });
     expect(done.steps.map((step) => step.step_id)).toEqual(['pause', 'mark']);
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await call(server, 'GET', '/v1/runs/run_000000000000000000000000', { key }), 404, 'not_found');
+    expectError(await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
   });
 });
 
@@ -174,7 +172,7 @@ describe('templates in a run', () => {
     const marker = `marker-${Date.now()}`;
     const done = await runToEnd([{ id: 'shout', type: 'log', level: 'warn', message: 'Order {{input.order}} from {{input.who}}' }], { order: marker, who: 'Maya' });
     expect(done.status).toBe('succeeded');
-    const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.run_id === done.id);
+    const lines = api.server.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.run_id === done.id);
     expect(lines).toEqual([expect.objectContaining({ msg: `Order ${marker} from Maya`, step_id: 'shout', level: 40 })]);
     expect(done.steps[0]!.output).toEqual({ message: `Order ${marker} from Maya`, level: 'warn' });
   });
@@ -207,18 +205,18 @@ describe('fail steps', () => {
 
 describe('cancel', () => {
   it('stops a run during a wait at once: the wait becomes cancelled, later steps skipped, output = vars so far', async () => {
-    const workflow = await createWorkflow(server, key, definition([
+    const workflow = await createWorkflow(api.server, key, definition([
       { id: 'remember', type: 'set', values: { a: 1 } },
       { id: 'pause', type: 'wait', seconds: 60 },
       { id: 'after', type: 'set', values: { b: 2 } },
     ]));
-    const run = await startRun(server, key, workflow.id);
-    await stepReached(server, key, run.id, 'pause', 'running');
+    const run = await startRun(api.server, key, workflow.id);
+    await stepReached(api.server, key, run.id, 'pause', 'running');
 
     const startedCancel = Date.now();
-    const response = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    const response = await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expect(response.status).toBe(200);
-    const cancelled = response.body.data as Run;
+    const cancelled = response.data!.data as Run;
     expect(cancelled.status).toBe('cancelled');
     expect(statuses(cancelled)).toEqual(['succeeded', 'cancelled', 'skipped']);
     expect(cancelled.steps[1]!.finished_at).not.toBeNull();
@@ -228,148 +226,141 @@ describe('cancel', () => {
     expect(cancelled.error).toBeNull();
 
     // The runner lets go of the run at once (not after the 60-second wait) and does not overwrite it.
-    await server.server.runner.idle();
+    await api.server.server.runner.idle();
     expect(Date.now() - startedCancel).toBeLessThan(5000);
-    expect(await getRun(server, key, run.id)).toEqual(cancelled);
+    expect(await getRun(api.server, key, run.id)).toEqual(cancelled);
   });
 
   it('is idempotent: cancelling a cancelled run returns it unchanged', async () => {
-    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
-    const run = await startRun(server, key, workflow.id);
-    await stepReached(server, key, run.id, 'pause', 'running');
-    const first = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
-    const second = await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    const workflow = await createWorkflow(api.server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const run = await startRun(api.server, key, workflow.id);
+    await stepReached(api.server, key, run.id, 'pause', 'running');
+    const first = await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
+    const second = await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
-    expect(second.body.data).toEqual(first.body.data);
+    expect(second.data?.data).toEqual(first.data?.data);
   });
 
   it('refuses a succeeded or failed run with 409 run_not_cancellable and leaves it as it was', async () => {
     const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
     const failed = await runToEnd([{ id: 'no', type: 'fail', message: 'nope' }]);
     for (const run of [succeeded, failed]) {
-      expectError(await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key }), 409, 'run_not_cancellable');
-      expect(await getRun(server, key, run.id)).toEqual(run);
+      expectError(await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }), 409, 'run_not_cancellable');
+      expect(await getRun(api.server, key, run.id)).toEqual(run);
     }
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await call(server, 'POST', '/v1/runs/run_000000000000000000000000/cancel', { key }), 404, 'not_found');
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
   });
 });
 
 describe('cancel while queued', () => {
-  // A server whose runner is stopped leaves new runs queued: the only way to hold one there.
-  let idle: TestServer;
+  const idle = useTestServer();
   beforeAll(async () => {
-    idle = await startTestServer();
-    await idle.server.runner.stop();
+    await idle.server.server.runner.stop();
   });
-  afterAll(() => idle.close());
 
   it('skips every step, leaves started_at null and sets output to {}', async () => {
-    const workflow = await createWorkflow(idle, idle.secretKey, definition([
+    const workflow = await createWorkflow(idle.server, idle.server.secretKey, definition([
       { id: 'one', type: 'set', values: { a: 1 } },
       { id: 'two', type: 'log', message: 'x' },
     ]));
-    const run = await startRun(idle, idle.secretKey, workflow.id);
-    expect((await getRun(idle, idle.secretKey, run.id)).status).toBe('queued');
+    const run = await startRun(idle.server, idle.server.secretKey, workflow.id);
+    expect((await getRun(idle.server, idle.server.secretKey, run.id)).status).toBe('queued');
 
-    const response = await call(idle, 'POST', `/v1/runs/${run.id}/cancel`, { key: idle.secretKey });
+    const response = await idle.client.POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expect(response.status).toBe(200);
-    expect(response.body.data).toMatchObject({ status: 'cancelled', started_at: null, output: {}, error: null });
-    expect(response.body.data.finished_at).not.toBeNull();
-    expect(statuses(response.body.data as Run)).toEqual(['skipped', 'skipped']);
-    for (const step of (response.body.data as Run).steps) expect(step).toMatchObject({ started_at: null, finished_at: null });
+    expect(response.data?.data).toMatchObject({ status: 'cancelled', started_at: null, output: {}, error: null });
+    expect(response.data?.data.finished_at).not.toBeNull();
+    expect(statuses(response.data?.data as Run)).toEqual(['skipped', 'skipped']);
+    for (const step of (response.data!.data as Run).steps) expect(step).toMatchObject({ started_at: null, finished_at: null });
   });
 });
 
 describe('retry', () => {
   it('starts a NEW run linked by retry_of, with the same input, on the workflow\'s current version', async () => {
-    const workflow = await createWorkflow(server, key, definition([{ id: 'broken', type: 'fail', message: 'broken for {{input.customer}}' }]));
-    const original = await finished(server, key, (await startRun(server, key, workflow.id, { customer: 'Maya' })).id);
+    const workflow = await createWorkflow(api.server, key, definition([{ id: 'broken', type: 'fail', message: 'broken for {{input.customer}}' }]));
+    const original = await finished(api.server, key, (await startRun(api.server, key, workflow.id, { customer: 'Maya' })).id);
     expect(original.status).toBe('failed');
 
     // The fix: version 2.
-    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition([{ id: 'fixed', type: 'set', values: { greeted: '{{input.customer}}' } }]) });
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([{ id: 'fixed', type: 'set', values: { greeted: '{{input.customer}}' } }]) });
 
-    const response = await call(server, 'POST', `/v1/runs/${original.id}/retry`, { key });
+    const response = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: original.id } } });
     expect(response.status).toBe(202);
-    const retry = response.body.data as Run;
+    const retry = response.data!.data as Run;
     expect(retry.id).not.toBe(original.id);
     expect(retry).toMatchObject({ status: 'queued', retry_of: original.id, trigger: { type: 'retry', event_id: null }, input: { customer: 'Maya' }, workflow_id: workflow.id, workflow_version: 2, output: null });
 
-    const done = await finished(server, key, retry.id);
+    const done = await finished(api.server, key, retry.id);
     expect(done).toMatchObject({ status: 'succeeded', output: { greeted: 'Maya' } });
     expect(done.steps.map((step) => step.step_id)).toEqual(['fixed']);
     // The original is left as it was.
-    expect(await getRun(server, key, original.id)).toEqual(original);
+    expect(await getRun(api.server, key, original.id)).toEqual(original);
   });
 
   it('retries a cancelled run, and a retry can itself be retried, each linking to the run it retries', async () => {
-    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
-    const run = await startRun(server, key, workflow.id, { n: 1 });
-    await stepReached(server, key, run.id, 'pause', 'running');
-    await call(server, 'POST', `/v1/runs/${run.id}/cancel`, { key });
+    const workflow = await createWorkflow(api.server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const run = await startRun(api.server, key, workflow.id, { n: 1 });
+    await stepReached(api.server, key, run.id, 'pause', 'running');
+    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
 
-    const first = await call(server, 'POST', `/v1/runs/${run.id}/retry`, { key });
+    const first = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: run.id } } });
     expect(first.status).toBe(202);
-    expect(first.body.data).toMatchObject({ retry_of: run.id, input: { n: 1 } });
-    await stepReached(server, key, first.body.data.id, 'pause', 'running');
-    await call(server, 'POST', `/v1/runs/${first.body.data.id}/cancel`, { key });
+    expect(first.data?.data).toMatchObject({ retry_of: run.id, input: { n: 1 } });
+    await stepReached(api.server, key, first.data!.data.id, 'pause', 'running');
+    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: first.data!.data.id } } });
 
-    const second = await call(server, 'POST', `/v1/runs/${first.body.data.id}/retry`, { key });
+    const second = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: first.data!.data.id } } });
     expect(second.status).toBe(202);
-    expect(second.body.data).toMatchObject({ retry_of: first.body.data.id, trigger: { type: 'retry' } });
-    await call(server, 'POST', `/v1/runs/${second.body.data.id}/cancel`, { key });
+    expect(second.data?.data).toMatchObject({ retry_of: first.data?.data.id, trigger: { type: 'retry' } });
+    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: second.data!.data.id } } });
   });
 
   it('refuses a succeeded run, and a running one, with 409 run_not_retryable', async () => {
     const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
-    expectError(await call(server, 'POST', `/v1/runs/${succeeded.id}/retry`, { key }), 409, 'run_not_retryable');
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: succeeded.id } } }), 409, 'run_not_retryable');
 
-    const workflow = await createWorkflow(server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
-    const running = await startRun(server, key, workflow.id);
-    await stepReached(server, key, running.id, 'pause', 'running');
-    expectError(await call(server, 'POST', `/v1/runs/${running.id}/retry`, { key }), 409, 'run_not_retryable');
-    await call(server, 'POST', `/v1/runs/${running.id}/cancel`, { key });
+    const workflow = await createWorkflow(api.server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
+    const running = await startRun(api.server, key, workflow.id);
+    await stepReached(api.server, key, running.id, 'pause', 'running');
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: running.id } } }), 409, 'run_not_retryable');
+    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: running.id } } });
   });
 
   it('refuses a run whose workflow was deleted with 409 run_not_retryable', async () => {
-    const workflow = await createWorkflow(server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]));
-    const failed = await finished(server, key, (await startRun(server, key, workflow.id)).id);
-    await call(server, 'DELETE', `/v1/workflows/${workflow.id}`, { key });
-    expectError(await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key }), 409, 'run_not_retryable');
+    const workflow = await createWorkflow(api.server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]));
+    const failed = await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id);
+    await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }), 409, 'run_not_retryable');
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await call(server, 'POST', '/v1/runs/run_000000000000000000000000/retry', { key }), 404, 'not_found');
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
   });
 });
 
 describe('paused workflows', () => {
   it('start no run (409 workflow_not_active) and their failed runs cannot be retried until active again', async () => {
     const steps: WorkflowStep[] = [{ id: 'no', type: 'fail', message: 'no' }];
-    const workflow = await createWorkflow(server, key, definition(steps));
-    const failed = await finished(server, key, (await startRun(server, key, workflow.id)).id);
-    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition(steps, { status: 'paused' }) });
+    const workflow = await createWorkflow(api.server, key, definition(steps));
+    const failed = await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id);
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition(steps, { status: 'paused' }) });
 
-    const before = (await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key })).body.data.length;
-    expectError(await call(server, 'POST', `/v1/workflows/${workflow.id}/run`, { key, body: {} }), 409, 'workflow_not_active');
-    expectError(await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key }), 409, 'workflow_not_active');
-    expect((await call(server, 'GET', `/v1/runs?workflow_id=${workflow.id}`, { key })).body.data.length).toBe(before);
+    const before = (await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data!.data.length;
+    expectError(await api.as(key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} }), 409, 'workflow_not_active');
+    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }), 409, 'workflow_not_active');
+    expect((await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data?.data.length).toBe(before);
 
-    await call(server, 'PUT', `/v1/workflows/${workflow.id}`, { key, body: definition(steps) });
-    expect((await call(server, 'POST', `/v1/runs/${failed.id}/retry`, { key })).status).toBe(202);
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition(steps) });
+    expect((await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } })).status).toBe(202);
   });
 });
 
 describe('a restart', () => {
-  let first: TestServer;
-  beforeAll(async () => {
-    first = await startTestServer();
-  });
-  afterAll(() => first.close());
+  const first = useTestServer();
 
   /** A second server process on the same data directory, as src/main.ts would start after a crash. */
   async function startAgain(previous: TestServer) {
@@ -390,22 +381,22 @@ describe('a restart', () => {
   }
 
   it('resumes a run interrupted mid-wait where it was, and finishes it', async () => {
-    const firstKey = first.secretKey;
+    const firstKey = first.server.secretKey;
     const marker = `before-${Date.now()}`;
-    const workflow = await createWorkflow(first, firstKey, definition([
+    const workflow = await createWorkflow(first.server, firstKey, definition([
       { id: 'hello', type: 'log', message: '{{input.marker}}' },
       { id: 'pause', type: 'wait', seconds: 2 },
       { id: 'done', type: 'set', values: { done: 'yes', marker: '{{input.marker}}' } },
     ]));
-    const run = await startRun(first, firstKey, workflow.id, { marker });
-    const midWait = await stepReached(first, firstKey, run.id, 'pause', 'running');
+    const run = await startRun(first.server, firstKey, workflow.id, { marker });
+    const midWait = await stepReached(first.server, firstKey, run.id, 'pause', 'running');
 
     // The first server stops mid-wait, as on shutdown: the run stays `running` in the database.
     // (Its database handle stays open until afterAll; a second handle on a WAL database is fine.)
-    await first.server.runner.stop();
-    expect((await first.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
+    await first.server.server.runner.stop();
+    expect((await first.server.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
 
-    const second = await startAgain(first);
+    const second = await startAgain(first.server);
     try {
       const resumed = await getRun(second.view, firstKey, run.id);
       expect(resumed.status).toBe('running');
@@ -416,7 +407,7 @@ describe('a restart', () => {
       // and the wait keeps its start (only what remained of it was waited).
       expect(done.steps[0]).toEqual(midWait.steps[0]);
       expect(done.steps[1]!.started_at).toBe(midWait.steps[1]!.started_at);
-      expect(first.logs.filter((line) => line.includes(marker))).toHaveLength(1);
+      expect(first.server.logs.filter((line) => line.includes(marker))).toHaveLength(1);
       expect(second.view.logs.filter((line) => line.includes(marker))).toHaveLength(0);
     } finally {
       await second.close();

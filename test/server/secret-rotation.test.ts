@@ -59,10 +59,11 @@ const get = (url: string, key: string) => fetch(url, { headers: { Authorization:
 test('hash secret and encryption key rotate without losing a key, a credential or a session', { timeout: 60_000 }, async () => {
   // 1. Running on the old secrets: a key, a connection, a signing key exist.
   const before = await serve({ AETHERFLOW_HASH_SECRET: hashOld, AETHERFLOW_ENCRYPTION_KEY: keyOld });
-  const first = await bootstrap(before.server.config, before.server.services.accounts, before.server.services.apiKeys);
+  const first = await bootstrap(before.server.config, before.server.services.accounts, before.server.services.apiKeys, before.server.services.transaction);
   const key = first!.testKey;
   const scope = { projectId: first!.projectId, environment: 'test' as const };
-  const connection = await before.server.services.connections.create(scope, { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'xoxb-rotation-check' } });
+  const { transaction, connections } = before.server.services;
+  const connection = await transaction((tx) => connections.create(scope, { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'xoxb-rotation-check' } }, tx));
   expect((await get(`${before.url}/v1/workflows`, key)).status).toBe(200);
   await before.stop();
 

@@ -7,12 +7,12 @@
 // them, and in every answer other than the one that handed it out. None is found.
 // (test/server/secrets-at-rest.test.ts covers keys sent where they should not be:
 // query strings, unknown paths; this test covers every kind of secret.)
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
+import { useIdentityServer } from '../support/api.ts';
 import { loadContractDocument } from '../support/contract-document.ts';
 import { databaseBytes } from '../support/database-bytes.ts';
-import { authorizationCode, basicAuth, registerApp, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import { authorizationCode, basicAuth } from '../identity/support.ts';
 
-let server: IdentityServer;
 /** Secret -> what it is. */
 const secrets = new Map<string, string>();
 /** Every answer's text, with the request that got it. */
@@ -37,7 +37,7 @@ async function call(method: string, path: string, options: { key?: string; body?
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(options.form).toString();
   }
-  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+  const response = await fetch(`${api.server.baseUrl}${path}`, { method, headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
   const text = await response.text();
   const json = (response.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
   const issued: string[] = [];
@@ -55,10 +55,10 @@ async function ok<T extends { status: number }>(what: string, promise: Promise<T
   return result;
 }
 
+const api = useIdentityServer();
 beforeAll(async () => {
-  server = await startIdentityServer();
-  const key = remember('bootstrap API key', server.secretKey);
-  remember('owner password', server.owner.password);
+  const key = remember('bootstrap API key', api.server.secretKey);
+  remember('owner password', api.server.owner.password);
 
   // Public and discovery.
   await ok('health', call('GET', '/health'));
@@ -66,15 +66,15 @@ beforeAll(async () => {
   await ok('jwks', call('GET', '/.well-known/jwks.json'));
 
   // Sessions: login, a wrong password, verify, refresh, logout.
-  const wrongPassword = remember('wrong password', `${server.owner.password}-but-wrong`);
-  await call('POST', '/v1/auth/login', { body: { email: server.owner.email, password: wrongPassword } });
+  const wrongPassword = remember('wrong password', `${api.server.owner.password}-but-wrong`);
+  await call('POST', '/v1/auth/login', { body: { email: api.server.owner.email, password: wrongPassword } });
   await call('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: remember('password of nobody', 'a password nobody has 42') } });
-  const session = await ok('login', call('POST', '/v1/auth/login', { body: { email: server.owner.email, password: server.owner.password }, issues: { token: 'session access token', refresh_token: 'session refresh token' } }));
+  const session = await ok('login', call('POST', '/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password }, issues: { token: 'session access token', refresh_token: 'session refresh token' } }));
   await ok('verify', call('GET', '/v1/auth/verify', { key: session.json.data.token }));
   const refreshed = await ok('refresh', call('POST', '/v1/auth/refresh', { body: { refresh_token: session.json.data.refresh_token }, issues: { token: 'refreshed access token', refresh_token: 'refreshed refresh token' } }));
   // The used refresh token again: reuse detection revokes the session.
   await call('POST', '/v1/auth/refresh', { body: { refresh_token: session.json.data.refresh_token } });
-  const second = await ok('login again', call('POST', '/v1/auth/login', { body: { email: server.owner.email, password: server.owner.password }, issues: { token: 'session access token', refresh_token: 'session refresh token' } }));
+  const second = await ok('login again', call('POST', '/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password }, issues: { token: 'session access token', refresh_token: 'session refresh token' } }));
   await ok('logout', call('POST', '/v1/auth/logout', { key: second.json.data.token, body: { refresh_token: second.json.data.refresh_token } }));
   await call('GET', '/v1/auth/verify', { key: refreshed.json.data.token });
 
@@ -136,14 +136,14 @@ beforeAll(async () => {
   const app = appAnswer.json.data as { client_id: string; client_secret: string; redirect_uris: string[]; scopes: string[] };
   await ok('list apps', call('GET', '/v1/oauth/clients', { key }));
   await ok('get app', call('GET', `/v1/oauth/clients/${app.client_id}`, { key }));
-  const { code, verifier, redirectUri } = await authorizationCode(server, { ...app, client_secret: app.client_secret });
+  const { code, verifier, redirectUri } = await authorizationCode(api.server, { ...app, client_secret: app.client_secret });
   remember('authorization code', code);
   remember('PKCE verifier', verifier);
   const basic: [string, string] = [app.client_id, app.client_secret];
   const tokens = await ok('code exchange', call('POST', '/oauth/token', { basic, form: { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }, issues: { access_token: 'OAuth access token', refresh_token: 'OAuth refresh token' } }));
   // The code again: refused, and what it issued is revoked.
   await call('POST', '/oauth/token', { basic, form: { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier } });
-  const second2 = await authorizationCode(server, { ...app, client_secret: app.client_secret });
+  const second2 = await authorizationCode(api.server, { ...app, client_secret: app.client_secret });
   remember('authorization code', second2.code);
   const tokens2 = await ok('second exchange', call('POST', '/oauth/token', { basic, form: { grant_type: 'authorization_code', code: second2.code, redirect_uri: second2.redirectUri, code_verifier: second2.verifier }, issues: { access_token: 'OAuth access token', refresh_token: 'OAuth refresh token' } }));
   await ok('use OAuth token', call('GET', '/v1/workflows', { key: tokens2.json.access_token }));
@@ -161,13 +161,12 @@ beforeAll(async () => {
   await ok('usage', call('GET', '/v1/usage', { key }));
   await ok('delete app', call('DELETE', `/v1/oauth/clients/${app.client_id}`, { key }));
 
-  await server.server.runner.idle();
-  await server.server.flush();
-}, 120_000);
-afterAll(() => server?.close());
+  await api.server.server.runner.idle();
+  await api.server.server.flush();
+});
 
 test('the traffic reached every operation of the contract', () => {
-  const reached = new Set(server.logs.flatMap((line) => /"operation":"(\w+)"/.exec(line)?.[1] ?? []));
+  const reached = new Set(api.server.logs.flatMap((line) => /"operation":"(\w+)"/.exec(line)?.[1] ?? []));
   const missing = loadContractDocument().operations().map((operation) => operation.operationId).filter((id) => !reached.has(id));
   expect(missing).toEqual([]);
   // Every kind of secret was seen.
@@ -175,14 +174,14 @@ test('the traffic reached every operation of the contract', () => {
 });
 
 test('the database bytes (SQLite file and WAL, or a pg_dump) hold none of the secrets', () => {
-  const bytes = databaseBytes(server);
+  const bytes = databaseBytes(api.server);
   expect(bytes).toContain('https://paste.example.com/abc'); // the scan reads real rows
   const found = [...secrets].filter(([value]) => bytes.includes(value)).map(([, kind]) => kind);
   expect(found).toEqual([]);
 });
 
 test('the captured logs hold none of them', () => {
-  const logs = server.logs.join('');
+  const logs = api.server.logs.join('');
   expect(logs).toContain('"operation":"issueToken"');
   const found = [...secrets].filter(([value]) => logs.includes(value)).map(([, kind]) => kind);
   expect(found).toEqual([]);
@@ -192,7 +191,7 @@ test('the audit entries, as the API lists them, hold none of them', async () => 
   let text = '';
   let cursor: string | null = null;
   do {
-    const response = await fetch(`${server.baseUrl}/v1/audit-logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: { Authorization: `Bearer ${server.secretKey}` } });
+    const response = await fetch(`${api.server.baseUrl}/v1/audit-logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: { Authorization: `Bearer ${api.server.secretKey}` } });
     const page = (await response.json()) as { data: unknown[]; next_cursor: string | null };
     text += JSON.stringify(page.data);
     cursor = page.next_cursor;

@@ -10,7 +10,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createListener } from '../../src/listen.ts';
-import { call } from '../support/fixtures.ts';
+import { useTestServer } from '../support/api.ts';
+import { untypedRequest } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const secret = Buffer.alloc(32, 9).toString('base64');
@@ -23,61 +24,52 @@ const production = {
 };
 
 describe('in production, plain HTTP from loopback is refused', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: production });
-  });
-  afterAll(() => server.close());
+  const api = useTestServer({ env: production });
 
   test.each(['/v1/workflows', '/v1/auth/login'])('%s -> 403 https_required, before the credential is looked at', async (path) => {
-    const response = await call(server, path === '/v1/workflows' ? 'GET' : 'POST', path, { key: server.secretKey, body: path.endsWith('login') ? { email: 'a@b.co', password: 'x' } : undefined });
+    const response = await untypedRequest(api.server, path === '/v1/workflows' ? 'GET' : 'POST', path, { key: api.server.secretKey, body: path.endsWith('login') ? { email: 'a@b.co', password: 'x' } : undefined });
     expect(response.status).toBe(403);
-    expect(response.body.error.code).toBe('https_required');
+    expect(response.error?.error.code).toBe('https_required');
   });
 
   test('/oauth answers in the OAuth error form', async () => {
-    const response = await call(server, 'POST', '/oauth/token', { body: 'grant_type=client_credentials', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const response = await untypedRequest(api.server, 'POST', '/oauth/token', { body: 'grant_type=client_credentials', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ error: 'https_required' });
   });
 
   test('/health and /.well-known answer over plain HTTP (probes, public metadata)', async () => {
-    expect((await call(server, 'GET', '/health')).status).toBe(200);
+    expect((await api.as(null).GET('/health')).status).toBe(200);
   });
 
   test('X-Forwarded-Proto: https from an untrusted peer changes nothing', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: server.secretKey, headers: { 'X-Forwarded-Proto': 'https' } });
+    const response = await api.client.GET('/v1/workflows', { headers: { 'X-Forwarded-Proto': 'https' } });
     expect(response.status).toBe(403);
   });
 });
 
 describe('behind a trusted proxy', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { ...production, TRUSTED_PROXIES: '127.0.0.1' } });
-  });
-  afterAll(() => server.close());
+  const api = useTestServer({ env: { ...production, TRUSTED_PROXIES: '127.0.0.1' } });
 
   test('X-Forwarded-Proto: https from the proxy is believed', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: server.secretKey, headers: { 'X-Forwarded-Proto': 'https' } });
+    const response = await api.client.GET('/v1/workflows', { headers: { 'X-Forwarded-Proto': 'https' } });
     expect(response.status).toBe(200);
   });
 
   test('X-Forwarded-Proto: http from the proxy is refused', async () => {
-    const response = await call(server, 'GET', '/v1/workflows', { key: server.secretKey, headers: { 'X-Forwarded-Proto': 'http' } });
+    const response = await api.client.GET('/v1/workflows', { headers: { 'X-Forwarded-Proto': 'http' } });
     expect(response.status).toBe(403);
   });
 
   test('the client address is taken from X-Forwarded-For (audit entries record it)', async () => {
     const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9' };
-    const created = await call(server, 'POST', '/v1/workflows', {
-      key: server.secretKey,
+    const created = await api.client.POST('/v1/workflows', {
       headers: forwarded,
       body: { name: 'Proxy test', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] },
     });
     expect(created.status).toBe(201);
-    const log = await call(server, 'GET', `/v1/audit-logs?request_id=${created.headers.get('x-request-id')}`, { key: server.secretKey, headers: forwarded });
-    expect(log.body.data[0]).toMatchObject({ action: 'workflow.created', ip: '203.0.113.9' });
+    const log = await api.client.GET('/v1/audit-logs', { params: { query: { request_id: created.headers.get('x-request-id')! } }, headers: forwarded });
+    expect(log.data?.data[0]).toMatchObject({ action: 'workflow.created', ip: '203.0.113.9' });
   });
 });
 

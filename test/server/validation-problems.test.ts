@@ -2,28 +2,22 @@
 // not only the contract validator's first one; an unknown `type` names the allowed
 // ones; a body with a great many problems lists a bounded number of them. The real
 // server, real HTTP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_PROBLEMS } from '../../src/http/validation-problems.ts';
-import { call } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { offContract, useTestServer } from '../support/api.ts';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
+const api = useTestServer();
 
 interface Issue {
   location: string;
   message: string;
 }
 
-async function refused(path: string, body: unknown): Promise<{ message: string; details: Issue[] }> {
-  const response = await call(server, 'POST', path, { key: server.secretKey, body });
+async function refused(path: '/v1/workflows' | '/v1/auth/api-keys', body: unknown): Promise<{ message: string; details: Issue[] }> {
+  const response = await api.client.POST(path, { body: offContract(body) });
   expect(response.status, response.text).toBe(400);
-  expect(response.body.error.code).toBe('validation_failed');
-  return response.body.error;
+  expect(response.error?.error.code).toBe('validation_failed');
+  return response.error!.error as { message: string; details: Issue[] };
 }
 
 describe('every problem of a refused body, each with its location', () => {
@@ -66,7 +60,7 @@ describe('every problem of a refused body, each with its location', () => {
   });
 
   it('keeps the contract validator as the judge: a valid body is not refused, a wrong type of body is one problem', async () => {
-    const accepted = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: { name: 'ok', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'm' }] } });
+    const accepted = await api.client.POST('/v1/workflows', { body: { name: 'ok', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'm' }] } });
     expect(accepted.status).toBe(201);
     expect((await refused('/v1/workflows', [1, 2])).details).toEqual([{ location: 'body', message: 'must be object' }]);
   });
@@ -80,8 +74,8 @@ describe('every problem of a refused body, each with its location', () => {
   });
 
   it('leaves query parameter problems as the validator states them', async () => {
-    const response = await call(server, 'GET', '/v1/workflows?limit=0', { key: server.secretKey });
+    const response = await api.client.GET('/v1/workflows', { params: { query: { limit: 0 } } });
     expect(response.status).toBe(400);
-    expect(response.body.error.details).toEqual([{ location: 'query.limit', message: 'must be >= 1' }]);
+    expect(response.error?.error.details).toEqual([{ location: 'query.limit', message: 'must be >= 1' }]);
   });
 });

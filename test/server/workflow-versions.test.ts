@@ -5,39 +5,38 @@
 // bodies carrying them are written exactly as JSON.stringify writes them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
+import { WorkflowRepository } from '../../src/db/repositories/workflows.ts';
+import { transactionOn } from '../../src/db/transaction.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { WorkflowService, type WorkflowInput } from '../../src/domain/workflows.ts';
 import { jsonText, withJsonText } from '../../src/json-text.ts';
-import { call } from '../support/fixtures.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/api.ts';
 
-let server: TestServer;
+// The production configuration: answers written by src/http/send-json.ts, not res.json.
+const api = useTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
 let other: DatabaseHandle;
 
 beforeAll(async () => {
-  // The production configuration: answers written by src/http/send-json.ts, not res.json.
-  server = await startTestServer({ env: { VALIDATE_RESPONSES: 'false' } });
   // A second instance's view of the same database (the SQLite file, or CI's PostgreSQL):
   // its own connection and its own service.
-  other = await openDatabase(server.config);
+  other = await openDatabase(api.server.config);
 });
 afterAll(async () => {
   await other.close();
-  await server.close();
 });
 
 const input = (message: string): WorkflowInput => ({ name: 'Cached', trigger: { type: 'manual' }, steps: [{ id: 'say', type: 'log', message, level: 'info' }] });
 
 describe('workflows kept per version', () => {
   it('follow a replace made by another instance at once, in GET and in the list', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
-    const here = server.server.services.workflows;
-    const there = new WorkflowService(other.db, systemClock);
-    const created = await here.create(scope, input('first'));
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
+    const here = api.server.server.services.workflows;
+    const there = new WorkflowService(new WorkflowRepository(other.db), systemClock);
+    const created = await api.server.server.services.transaction((tx) => here.create(scope, input('first'), tx));
     // Read here, so that this instance holds version 1's steps.
     expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'first', level: 'info' }]);
 
-    const replaced = await there.replace(scope, created.id, input('second'));
+    const replaced = await transactionOn(other.db)((tx) => there.replace(scope, created.id, input('second'), tx));
     expect(replaced.version).toBe(2);
     expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'second', level: 'info' }]);
     const listed = (await here.list(scope, undefined, 100)).items.find((workflow) => workflow.id === created.id);
@@ -45,9 +44,9 @@ describe('workflows kept per version', () => {
   });
 
   it('are shared between answers, so they cannot be changed', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
-    const workflows = server.server.services.workflows;
-    const created = await workflows.create(scope, input('frozen'));
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
+    const workflows = api.server.server.services.workflows;
+    const created = await api.server.server.services.transaction((tx) => workflows.create(scope, input('frozen'), tx));
     const first = await workflows.get(scope, created.id);
     expect(() => first.steps.push({ id: 'extra', type: 'wait', seconds: 1 })).toThrow(TypeError);
     expect(() => {
@@ -63,19 +62,19 @@ describe('workflows kept per version', () => {
   });
 
   it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
-    const created = await call(server, 'POST', '/v1/workflows', { key: server.secretKey, body: input('over http') });
-    const id = created.body.data.id as string;
+    const created = await api.client.POST('/v1/workflows', { body: input('over http') });
+    const id = created.data!.data.id as string;
     for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
-      if (version === 2) expect((await call(server, 'PUT', `/v1/workflows/${id}`, { key: server.secretKey, body: input(message) })).status).toBe(200);
-      const get = await call(server, 'GET', `/v1/workflows/${id}`, { key: server.secretKey });
-      const list = await call(server, 'GET', '/v1/workflows', { key: server.secretKey });
+      if (version === 2) expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
+      const get = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
+      const list = await api.client.GET('/v1/workflows');
       for (const answer of [get, list]) {
         expect(answer.status).toBe(200);
         expect(answer.text).toBe(JSON.stringify(JSON.parse(answer.text)));
         expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(answer.text));
       }
-      expect(get.body.data).toMatchObject({ id, version, steps: [{ message }] });
-      expect(list.body.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
+      expect(get.data?.data).toMatchObject({ id, version, steps: [{ message }] });
+      expect(list.data?.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
     }
   });
 });
@@ -83,14 +82,14 @@ describe('workflows kept per version', () => {
 describe('list pages', () => {
   it('are the same, page by page and cursor by cursor, whether their versions are kept or not; kept ones read no other columns', async () => {
     // The live environment, where only this test creates workflows.
-    const scope = { projectId: server.projectId, environment: 'live' as const };
+    const scope = { projectId: api.server.projectId, environment: 'live' as const };
     const statements: string[] = [];
-    const observed = await openDatabase(server.config, (sql) => statements.push(sql));
+    const observed = await openDatabase(api.server.config, (sql) => statements.push(sql));
     try {
-      const warm = new WorkflowService(observed.db, systemClock);
-      for (let i = 0; i < 12; i++) await warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) });
+      const warm = new WorkflowService(new WorkflowRepository(observed.db), systemClock);
+      for (let i = 0; i < 12; i++) await transactionOn(observed.db)((tx) => warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) }, tx));
       for (const status of [undefined, 'paused', 'active'] as const) {
-        const cold = new WorkflowService(other.db, systemClock);
+        const cold = new WorkflowService(new WorkflowRepository(other.db), systemClock);
         let cursor: string | undefined;
         let pages = 0;
         do {
@@ -116,12 +115,12 @@ describe('list pages', () => {
 
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
-    const scope = { projectId: server.projectId, environment: 'test' as const };
-    const workflows = new WorkflowService(other.db, systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
+    const scope = { projectId: api.server.projectId, environment: 'test' as const };
+    const workflows = new WorkflowService(new WorkflowRepository(other.db), systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
     // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
     const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await workflows.create(scope, sized(3_000, `n${i}`))).id);
+    for (let i = 0; i < 10; i++) ids.push((await transactionOn(other.db)((tx) => workflows.create(scope, sized(3_000, `n${i}`), tx))).id);
     let kept = workflows.keptVersions();
     // Each is ~3.3k characters of JSON: 6 fit in 20,000, the 4 oldest went out.
     expect(kept.textCharacters).toBeLessThanOrEqual(20_000);
@@ -130,7 +129,7 @@ describe('the memory kept', () => {
     expect((await workflows.get(scope, ids[0]!)).steps[0]).toMatchObject({ values: { v: `n0 ${'x'.repeat(3_000)}` } });
 
     kept = workflows.keptVersions();
-    const large = await workflows.create(scope, sized(9_000, 'large'));
+    const large = await transactionOn(other.db)((tx) => workflows.create(scope, sized(9_000, 'large'), tx));
     expect(workflows.keptVersions()).toEqual(kept);
     const read = await workflows.get(scope, large.id);
     expect(read.steps[0]).toMatchObject({ values: { v: `large ${'x'.repeat(9_000)}` } });

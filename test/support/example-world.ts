@@ -9,7 +9,9 @@
 // Used by the test that sends every request example to the server and by the test
 // that runs the docs' code samples, which are written from the same examples.
 import { createHash } from 'node:crypto';
-import { api, authorizationUrl, authorizeInBrowser, basicAuth, Browser, formFields, movableClock, oauthForm, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import type { components } from '../../generated/api.d.ts';
+import { authorizationUrl, authorizeInBrowser, basicAuth, Browser, formFields, movableClock, oauthForm, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import { createApiClient, type AnyAnswer } from './api.ts';
 import type { ExampleRequest } from './example-requests.ts';
 
 /** The example values that name things a server makes. */
@@ -88,28 +90,28 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
     env: { AETHERFLOW_OWNER_EMAIL: EXAMPLE.owner.email, AETHERFLOW_OWNER_PASSWORD: EXAMPLE.owner.password },
   });
   const base = server.baseUrl;
-  const must = async (what: string, call: Promise<{ status: number; body: any }>, status = [200, 201, 202]) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const must = async <A extends AnyAnswer>(what: string, call: Promise<A>, status = [200, 201, 202]): Promise<NonNullable<A['data']>> => {
     const answer = await call;
-    if (!status.includes(answer.status)) throw new Error(`set-up: ${what} answered ${answer.status} ${JSON.stringify(answer.body)}`);
-    return answer.body;
+    if (!status.includes(answer.status)) throw new Error(`set-up: ${what} answered ${answer.status} ${answer.text}`);
+    return answer.data as NonNullable<A['data']>;
   };
-  const logIn = async () => (await must('login', api(base, 'POST', '/v1/auth/login', { body: EXAMPLE.owner }))).data as { token: string; refresh_token: string };
+  const logIn = async () => (await must('login', createApiClient(base, null).POST('/v1/auth/login', { body: EXAMPLE.owner }))).data as { token: string; refresh_token: string };
   const session = await logIn();
 
   /** A fresh secret key of the owner's live data with every scope: one per request, so idempotency keys never meet. */
   const freshKey = async () =>
-    (await must('a fresh key', api(base, 'POST', '/v1/auth/api-keys', { token: session.token, body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret as string;
+    (await must('a fresh key', createApiClient(base, session.token).POST('/v1/auth/api-keys', { body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret as string;
   const bearer = (token: string, kind: 'api_key' | 'session' = 'api_key'): Credential => ({ scheme: 'bearer', kind, token });
 
-  const createWorkflow = async (key: string, steps: unknown[] = [{ id: 'hello', type: 'log', message: 'Hello' }]) =>
-    (await must('a workflow', api(base, 'POST', '/v1/workflows', { token: key, body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id as string;
-  const startRun = async (key: string, steps?: unknown[]) => {
+  const createWorkflow = async (key: string, steps: components['schemas']['WorkflowStep'][] = [{ id: 'hello', type: 'log', message: 'Hello' }]) =>
+    (await must('a workflow', createApiClient(base, key).POST('/v1/workflows', { body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id as string;
+  const startRun = async (key: string, steps?: components['schemas']['WorkflowStep'][]) => {
     const workflowId = await createWorkflow(key, steps);
-    return (await must('a run', api(base, 'POST', `/v1/workflows/${workflowId}/run`, { token: key, body: {} }))).data as { id: string; workflow_id: string };
+    return (await must('a run', createApiClient(base, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }))).data as { id: string; workflow_id: string };
   };
 
   /** Apps registered from the createOAuthClient examples themselves. */
-  const registerApp = async (body: Record<string, unknown>): Promise<App> => (await must('an app', api(base, 'POST', '/v1/oauth/clients', { token: session.token, body }))).data as App;
+  const registerApp = async (body: components['schemas']['OAuthClientCreate']): Promise<App> => (await must('an app', createApiClient(base, session.token).POST('/v1/oauth/clients', { body }))).data as App;
   const webApp = () => registerApp({ name: 'Acme Reports', client_type: 'confidential', redirect_uris: ['https://app.acme-reports.com/oauth/callback'], scopes: ['workflows:read', 'runs:read'] });
   const publicApp = () =>
     registerApp({ name: 'Fieldnote CLI', client_type: 'public', redirect_uris: ['http://127.0.0.1:8765/callback'], scopes: ['workflows:read', 'workflows:execute', 'runs:read'], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' });
@@ -170,20 +172,20 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
       case 'retryRun': {
         const key = await freshKey();
         const run = await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }]);
-        await must('cancel', api(base, 'POST', `/v1/runs/${run.id}/cancel`, { token: key }));
+        await must('cancel', createApiClient(base, key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }));
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, run.id]] };
       }
       case 'getConnection':
       case 'deleteConnection': {
         const key = await freshKey();
-        const connection = await must('a connection', api(base, 'POST', '/v1/connections', { token: key, body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-token-3f9a1c7e' } } }));
+        const connection = await must('a connection', createApiClient(base, key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-token-3f9a1c7e' } } }));
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id as string]] };
       }
       case 'getApiKey':
       case 'revokeApiKey':
       case 'rotateApiKey': {
         const key = await freshKey();
-        const other = await must('a key', api(base, 'POST', '/v1/auth/api-keys', { token: key, body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] } }));
+        const other = await must('a key', createApiClient(base, key).POST('/v1/auth/api-keys', { body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] } }));
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id as string]] };
       }
       case 'createApiKey':

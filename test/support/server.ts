@@ -5,7 +5,10 @@
 // first start. A promise rejection that nobody handles while the server is up fails
 // close(), and so the test that started it: every background task of the server must
 // handle its own failures (src/main.ts logs one as a bug in production).
+// startIdentityServer serves the same on an address known before start-up, as its
+// public URL (the tokens' issuer). Test files use them through test/support/api.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,7 +111,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     process.off('unhandledRejection', onUnhandled);
     throw error;
   });
-  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys);
+  const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
   if (!first) throw new Error('bootstrap did not run on a fresh data directory');
   await server.services.accounts.setPlan(first.accountId, options.plan ?? 'enterprise');
 
@@ -137,6 +140,54 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       rmSync(dataDir, { recursive: true, force: true });
       process.off('unhandledRejection', onUnhandled);
       if (unhandled.length > 0) throw new Error(`unhandled rejection(s) while the test server ran: ${unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))).join('\n')}`);
+    },
+  };
+}
+
+export interface IdentityServer extends TestServer {
+  /** The public URL: the tokens' `iss`, and where the server is reached. */
+  issuer: string;
+}
+
+/**
+ * startTestServer() listens on a port it picks itself, so the public URL cannot name
+ * it; this serves the same app on a port bound first and announced as PUBLIC_URL,
+ * so that discovery, `iss` and the endpoints in the metadata all agree. The port is
+ * held from the start: probing a free port and binding it after the server's
+ * start-up lost it, now and then, to another test process's outgoing connection.
+ */
+export async function startIdentityServer(options: TestServerOptions = {}): Promise<IdentityServer> {
+  let app: http.RequestListener | undefined;
+  const listener = http.createServer((request, response) => {
+    // Nothing is told the address before the app is in place; a stray caller gets a 503.
+    if (app) return app(request, response);
+    response.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', resolve);
+  });
+  const closeListener = async () => {
+    listener.closeAllConnections();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+  };
+  const { port } = listener.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+  let server: TestServer;
+  try {
+    server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
+  } catch (error) {
+    await closeListener();
+    throw error;
+  }
+  app = server.server.app;
+  return {
+    ...server,
+    baseUrl: issuer,
+    issuer,
+    async close() {
+      await closeListener();
+      await server.close();
     },
   };
 }
