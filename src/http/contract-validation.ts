@@ -5,10 +5,11 @@
 // gain was inside the benchmark's noise, and the next release could break them
 // silently. docs/performance.md keeps the figures.)
 //
-// Two things are ours around it: the validator gets a copy of the contract without the
-// responses when responses are not validated (its start-up prepares every schema it
-// is given), and a refused body is explained in full (every problem with its place,
-// src/http/validation-problems.ts) instead of the validator's first one.
+// Three things are ours around it: each path of the contract has a validator of its own
+// (below), whose document leaves out the responses when responses are not validated (a
+// validator prepares every schema it is given); and a refused body is explained in full
+// (every problem with its place, src/http/validation-problems.ts) instead of the
+// validator's first one.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { componentRef, type Contract } from '../contract/operations.ts';
@@ -18,28 +19,45 @@ import { bodyExplainer, jsonBodySchema, withEveryBodyProblem } from './validatio
 type Step = (req: Request, res: Response, next: NextFunction) => unknown;
 
 export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
-  const steps = OpenApiValidator.middleware({
-    // The validator rewrites the document it is given; it gets its own copy.
-    apiSpec: (options.validateResponses ? structuredClone(contract.document) : requestsOnlyDocument(contract)) as never,
-    validateApiSpec: false,
-    // Parameters are always coerced from their string form; bodies never are (a number is not a string).
-    validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
-    validateResponses: options.validateResponses ? { removeAdditional: false } : false,
-    // Authentication and scopes are ours (src/http/authenticate.ts, authorize.ts).
-    validateSecurity: false,
-    // No operation takes multipart bodies: no multipart step.
-    fileUploader: false,
-    ignoreUndocumented: false,
-  }) as unknown as Step[];
+  // One validator per path of the contract, each given a document of that path alone and
+  // made at the path's first request. A validator finds a request's route by compiling the
+  // path-to-regexp of every route of its document, on every request, until one matches
+  // (28 for a GET by id on the whole contract); with a document of one path it compiles
+  // one. The operation is already known here (operation-match.ts runs first), and its
+  // path's validator judges the request as the whole contract's would. Made at first use,
+  // the validators cost nothing at start-up, and the paths never called are never prepared.
+  const validators = new Map<string, Step[]>();
+  const validatorFor = (template: string): Step[] => {
+    let steps = validators.get(template);
+    if (!steps) {
+      steps = OpenApiValidator.middleware({
+        apiSpec: pathDocument(contract, template, { withResponses: options.validateResponses }) as never,
+        validateApiSpec: false,
+        // Parameters are always coerced from their string form; bodies never are (a number is not a string).
+        validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
+        validateResponses: options.validateResponses ? { removeAdditional: false } : false,
+        // Authentication and scopes are ours (src/http/authenticate.ts, authorize.ts).
+        validateSecurity: false,
+        // No operation takes multipart bodies: no multipart step.
+        fileUploader: false,
+        ignoreUndocumented: false,
+      });
+      validators.set(template, steps);
+    }
+    return steps;
+  };
   const explain = bodyExplainer(contract.document);
   const bodySchemas = new Map(contract.operations.map((operation) => [operation, jsonBodySchema(contract.document, operation.path, operation.method)]));
 
   return (req, res, next) => {
     const operation = contextOf(res).operation;
+    // operation-match.ts runs first and answers every request it cannot match.
+    if (!operation) return next(new Error('contract validation reached without a matched operation'));
+    const steps = validatorFor(operation.path);
     let index = 0;
     const step = (error?: unknown): void => {
       if (error !== undefined && error !== null) {
-        const schema = operation && req.is('application/json') ? (bodySchemas.get(operation) ?? null) : null;
+        const schema = req.is('application/json') ? (bodySchemas.get(operation) ?? null) : null;
         return next(withEveryBodyProblem(error, explain, schema, req.body));
       }
       if (index === steps.length) return next();
@@ -57,18 +75,24 @@ export function contractValidation(contract: Contract, options: { validateRespon
 }
 
 /**
- * A copy of the document for a validator that checks requests only: without the
- * operations' responses, and without the components that only responses used. At
- * start-up the validator walks and prepares every response schema and every component
- * schema (about a fifth of the server's start-up time) for a check that is off here.
+ * A copy of the document for the validator of one path: that path alone (without its
+ * operations' responses unless responses are validated), and only the components it
+ * reaches. A validator walks and prepares every schema it is given, at its first request.
  * OpenAPI 3.1 makes `responses` optional and the validator skips operations without.
  */
-export function requestsOnlyDocument(contract: Contract): Record<string, unknown> {
-  const copy = structuredClone(contract.document) as { paths: Record<string, Record<string, { responses?: unknown }>>; components?: Record<string, Record<string, unknown>> };
-  for (const operation of contract.operations) delete copy.paths[operation.path]![operation.method]!.responses;
-  // Components reachable from the paths (`type/name`, decoded), following $refs through components.
-  const reachable = new Set<string>();
-  const pending: unknown[] = [copy.paths];
+export function pathDocument(contract: Contract, template: string, options: { withResponses: boolean }): Record<string, unknown> {
+  const { paths, components = {}, ...rest } = contract.document as { paths: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>> };
+  const item = { ...paths[template] };
+  if (!options.withResponses) {
+    for (const operation of contract.operations) {
+      if (operation.path !== template) continue;
+      const { responses: _responses, ...withoutResponses } = item[operation.method] as Record<string, unknown>;
+      item[operation.method] = withoutResponses;
+    }
+  }
+  // Components reachable from the path (`type/name`, decoded), following $refs through components.
+  const kept: Record<string, Record<string, unknown>> = { securitySchemes: { ...components.securitySchemes } };
+  const pending: unknown[] = [item];
   while (pending.length > 0) {
     const node = pending.pop();
     if (node === null || typeof node !== 'object') continue;
@@ -79,17 +103,11 @@ export function requestsOnlyDocument(contract: Contract): Record<string, unknown
         continue;
       }
       const { type, name } = target;
-      if (reachable.has(`${type}/${name}`)) continue;
-      reachable.add(`${type}/${name}`);
-      pending.push(copy.components?.[type]?.[name]);
+      if (kept[type] && Object.hasOwn(kept[type], name)) continue;
+      (kept[type] ??= {})[name] = components[type]?.[name];
+      pending.push(components[type]?.[name]);
     }
   }
-  for (const type of PRUNED_COMPONENTS) {
-    const entries = copy.components?.[type] ?? {};
-    for (const name of Object.keys(entries)) if (!reachable.has(`${type}/${name}`)) delete entries[name];
-  }
-  return copy;
+  // The validator rewrites the document it is given: it gets its own copy.
+  return structuredClone({ ...rest, paths: { [template]: item }, components: kept });
 }
-
-// securitySchemes stay whole: the validator reads them by name from operations' security.
-const PRUNED_COMPONENTS = ['schemas', 'responses', 'parameters', 'requestBodies', 'headers', 'examples'];

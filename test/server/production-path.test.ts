@@ -2,7 +2,7 @@
 // validates every response) does not: JSON bodies written without Express's res.json
 // (src/http/send-json.ts), and security headers replayed from what helmet set once
 // (src/http/security-headers.ts), and request validation on a copy of the contract without
-// responses and response-only components (src/http/contract-validation.ts). These tests
+// responses and response-only components, one path per validator (src/http/contract-validation.ts). These tests
 // check that the answers are the same.
 import { createRequire } from 'node:module';
 import express from 'express';
@@ -12,7 +12,7 @@ import { clientFor } from '../support/api.ts';
 import { untypedRequest } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { loadContract } from '../../src/contract/operations.ts';
-import { requestsOnlyDocument } from '../../src/http/contract-validation.ts';
+import { pathDocument } from '../../src/http/contract-validation.ts';
 import { securityHeaders } from '../../src/http/security-headers.ts';
 import { createWorkflow } from './auth-helpers.ts';
 
@@ -95,26 +95,39 @@ describe('security headers', () => {
   });
 });
 
-describe('request validation on the requests-only contract', () => {
-  it('has no responses, and every $ref left in it resolves', () => {
-    const document = requestsOnlyDocument(loadContract()) as { paths: Record<string, Record<string, { responses?: unknown }>>; components: Record<string, object> };
-    for (const [path, item] of Object.entries(document.paths)) {
-      for (const [method, operation] of Object.entries(item)) expect(operation.responses, `${method} ${path}`).toBeUndefined();
+describe('request validation on one document per path', () => {
+  const refsOf = (node: unknown, refs: string[] = []): string[] => {
+    if (node === null || typeof node !== 'object') return refs;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string') refs.push(value);
+      else refsOf(value, refs);
     }
-    expect(Object.keys(document.components.responses ?? {})).toEqual([]);
-    const refs: string[] = [];
-    const walk = (node: unknown): void => {
-      if (node === null || typeof node !== 'object') return;
-      for (const [key, value] of Object.entries(node)) {
-        if (key === '$ref' && typeof value === 'string') refs.push(value);
-        else walk(value);
+    return refs;
+  };
+  const resolve = (document: object, ref: string) => ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], document);
+
+  it('holds its path alone, without responses, and every $ref left in it resolves', () => {
+    const contract = loadContract();
+    let refs = 0;
+    for (const template of new Set(contract.operations.map((operation) => operation.path))) {
+      const document = pathDocument(contract, template, { withResponses: false }) as { paths: Record<string, Record<string, { responses?: unknown }>>; components: Record<string, object> };
+      expect(Object.keys(document.paths)).toEqual([template]);
+      for (const [method, operation] of Object.entries(document.paths[template]!)) expect(operation.responses, `${method} ${template}`).toBeUndefined();
+      expect(Object.keys(document.components.responses ?? {}), template).toEqual([]);
+      for (const ref of refsOf(document)) {
+        refs++;
+        expect(resolve(document, ref), `${template}: ${ref}`).toBeDefined();
       }
-    };
-    walk(document);
-    expect(refs.length).toBeGreaterThan(20);
-    for (const ref of refs) {
-      const target = ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], document);
-      expect(target, ref).toBeDefined();
+    }
+    expect(refs).toBeGreaterThan(20);
+  });
+
+  it('keeps the responses when they are validated, every $ref resolving', () => {
+    const contract = loadContract();
+    for (const template of new Set(contract.operations.map((operation) => operation.path))) {
+      const document = pathDocument(contract, template, { withResponses: true }) as { paths: Record<string, Record<string, { responses?: unknown }>> };
+      for (const operation of contract.operations.filter((each) => each.path === template)) expect(document.paths[template]![operation.method]!.responses, `${operation.method} ${template}`).toBeDefined();
+      for (const ref of refsOf(document)) expect(resolve(document, ref), `${template}: ${ref}`).toBeDefined();
     }
   });
 
@@ -144,21 +157,20 @@ describe('request validation on the requests-only contract', () => {
 });
 
 describe("the validator's route lookup", () => {
-  it('runs on the first request of an operation only: later ones reuse what it matched', async () => {
-    // express-openapi-validator's metadata step compiles a path-to-regexp per route of the
-    // contract until one matches; contract-validation.ts skips it once the operation is known.
+  it("compiles the request's own route only, not every route of the contract", async () => {
+    // express-openapi-validator's metadata step compiles a path-to-regexp per route of its
+    // document, on every request, until one matches; each path has a validator of its own.
     const fromValidator = createRequire(createRequire(import.meta.url).resolve('express-openapi-validator'));
     const pathToRegexp = fromValidator('path-to-regexp') as { pathToRegexp: (...args: unknown[]) => unknown };
     const compile = vi.spyOn(pathToRegexp, 'pathToRegexp');
     try {
       const server = production;
       const id = await createWorkflow(server, server.secretKey, 'Lookup');
-      // The first GET of this operation (on this server) may take the validator's own path.
       expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
       compile.mockClear();
       for (let i = 0; i < 5; i++) expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
       expect((await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_doesnotexist000000000000' } } })).status).toBe(404);
-      expect(compile).not.toHaveBeenCalled();
+      expect(compile.mock.calls.map(([route]) => route)).toEqual(Array(6).fill('/v1/workflows/:workflow_id'));
       // What the validator refuses is still refused, with its path parameters as it decodes them.
       const refused = await clientFor(server, server.secretKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'not an id' } } });
       expect(refused.status).toBe(400);
