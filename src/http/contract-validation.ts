@@ -14,7 +14,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { componentRef, type Contract } from '../contract/operations.ts';
 import { contextOf } from './request-context.ts';
-import { bodyExplainer, jsonBodySchema, withEveryBodyProblem } from './validation-problems.ts';
+import { bodyExplainer, jsonBodySchema, withEveryBodyProblem, type BodyExplainer } from './validation-problems.ts';
 
 type Step = (req: Request, res: Response, next: NextFunction) => unknown;
 
@@ -46,7 +46,9 @@ export function contractValidation(contract: Contract, options: { validateRespon
     }
     return steps;
   };
-  const explain = bodyExplainer(contract.document);
+  // Made at the first refused body: it prepares every component schema of the contract.
+  let explainer: BodyExplainer | null = null;
+  const explain: BodyExplainer = (schema, body) => (explainer ??= bodyExplainer(contract.document))(schema, body);
   const bodySchemas = new Map(contract.operations.map((operation) => [operation, jsonBodySchema(contract.document, operation.path, operation.method)]));
 
   return (req, res, next) => {
