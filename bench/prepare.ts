@@ -46,7 +46,7 @@ export const WORKFLOW: WorkflowInput = {
     { id: 'note', type: 'log', message: 'Syncing invoices for {{input.day}}', level: 'info' },
     { id: 'pause', type: 'wait', seconds: 1 },
   ],
-} as WorkflowInput;
+};
 
 const OWNER = { email: 'bench@example.com', password: 'bench password, long enough' };
 

@@ -32,7 +32,7 @@ export function precompile<Values extends object, Row>(
   db: Kysely<never> | Kysely<any>,
   build: (value: (name: keyof Values & string) => any) => Compilable<Row>,
 ): Precompiled<Values, Row> {
-  const compiled = build((name) => `${MARKER}${name}`).compile() as CompiledQuery<Row>;
+  const compiled = build((name) => `${MARKER}${name}`).compile();
   const slots: Slot[] = compiled.parameters.map((parameter) =>
     typeof parameter === 'string' && parameter.startsWith(MARKER) ? { name: parameter.slice(MARKER.length) } : { constant: parameter },
   );

@@ -33,7 +33,7 @@ export function checkHandlers(contract: Contract, handlers: Record<string, unkno
  * decoded as Express decodes them.
  */
 export function contractRoutes(contract: Contract, handlers: Handlers, idempotency: IdempotencyStore): RequestHandler {
-  checkHandlers(contract, handlers as unknown as Record<string, unknown>);
+  checkHandlers(contract, handlers);
   const byOperation = new Map(contract.operations.map((operation) => [operation, handlers[operation.operationId] as unknown as AnyHandler]));
   return (req, res, next) => {
     const operation = contextOf(res).operation;

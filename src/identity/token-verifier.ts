@@ -58,7 +58,7 @@ export class AccessTokenVerifier implements TokenVerifier {
       accountId: family.account_id,
       projectId: family.project_id,
       environment: family.environment,
-      plan: family.plan as Plan,
+      plan: family.plan,
       scopes: claims.scope.split(' ').filter(Boolean),
       expiresAt: claims.exp * 1000,
       fence: family.fence,

@@ -73,7 +73,7 @@ export interface CreatedKey {
 export async function createKeyViaApi(server: TestServer, creator: string, body: Omit<ApiKeyCreate, 'name'> & { name?: string }): Promise<CreatedKey> {
   const response = await clientFor(server, creator).POST('/v1/auth/api-keys', { body: { name: 'Created in a test', ...body } });
   if (response.status !== 201) throw new Error(`set-up: POST /v1/auth/api-keys answered ${response.status} ${response.text}`);
-  return response.data!.data as CreatedKey;
+  return response.data!.data;
 }
 
 /** The key with one character of its random part changed: well-formed, wrong checksum. */

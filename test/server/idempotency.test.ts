@@ -257,7 +257,7 @@ describe('the race, with an operation that takes time', () => {
     expect(ran).toHaveLength(1);
     expect(busy).toHaveLength(7);
     for (const outcome of busy) {
-      const reason = (outcome as PromiseRejectedResult).reason as ApiError;
+      const reason = outcome.reason as ApiError;
       expect(reason).toBeInstanceOf(ApiError);
       expect(reason.code).toBe('idempotency_in_progress');
     }

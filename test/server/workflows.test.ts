@@ -26,7 +26,7 @@ describe('create', () => {
   it('stores a valid definition at version 1 with its defaults filled in', async () => {
     const response = await api.as(key).POST('/v1/workflows', { body: definition([...steps]) });
     expect(response.status).toBe(201);
-    const workflow = response.data!.data as Workflow;
+    const workflow = response.data!.data;
     expect(workflow).toMatchObject({ name: 'Order confirmation', description: null, status: 'active', trigger: { type: 'manual' }, environment: 'test', version: 1 });
     expect(workflow.id).toMatch(/^wf_[0-9A-Za-z]{24}$/);
     expect(workflow.updated_at).toBe(workflow.created_at);
