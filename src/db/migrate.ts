@@ -14,7 +14,7 @@ const migrations: Record<string, Migration> = {
 };
 
 const provider: MigrationProvider = {
-  getMigrations: async () => migrations,
+  getMigrations: () => Promise.resolve(migrations),
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

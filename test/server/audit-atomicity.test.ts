@@ -15,7 +15,7 @@ import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, 
 let key: string;
 
 const api = useIdentityServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 

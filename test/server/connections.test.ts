@@ -10,7 +10,7 @@ let key: string;
 const scope = () => ({ projectId: api.server.projectId, environment: 'test' as const });
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 

@@ -16,7 +16,7 @@ import { createWorkflow, definition, expectError, finished, getRun, startRun, st
 let key: string;
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 

@@ -9,7 +9,7 @@ import { createWorkflow, definition, expectError, finished, listAtOnce, startRun
 let key: string;
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
