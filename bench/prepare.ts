@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap.ts';
-import { ALL_SCOPES } from '../src/auth/scopes.ts';
 import { ownerAuthority, type UserPrincipal } from '../src/auth/principal.ts';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';

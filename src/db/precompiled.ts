@@ -6,7 +6,7 @@
 // each execution sends the same SQL with the values in the markers' positions.
 // Used for a handful of queries on every request; the rest of the code builds its
 // queries as usual.
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 
 const MARKER = '\u0000precompiled-parameter:';
 

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../../src/compose.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { useTestServer } from '../support/api.ts';

@@ -4,7 +4,7 @@
 // delete hides the workflow but keeps its runs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offContract, useTestServer } from '../support/api.ts';
-import { createWorkflow, definition, expectError, finished, listAtOnce, startRun, type Workflow } from './resource-helpers.ts';
+import { createWorkflow, definition, expectError, finished, listAtOnce, startRun } from './resource-helpers.ts';
 
 let key: string;
 
