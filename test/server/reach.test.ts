@@ -38,7 +38,7 @@ async function clientCredentialsToken(app: { client_id: string; client_secret: s
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromIp(ip) },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('attack 1: escalation through rotation, and revocation of a broader key', () => {
