@@ -140,7 +140,7 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
       if (left && right) {
         delete seen.const;
         seen.enum = [...new Set([...left, ...right])];
-        seen.description = `One of ${seen.enum.map((value) => `\`${String(value)}\``).join(', ')}.`;
+        seen.description = `One of ${seen.enum.map((value) => `\`${String(value as Exclude<Json, object>)}\``).join(', ')}.`;
       } else if (JSON.stringify(seen) !== JSON.stringify(property)) {
         // Two variants type one name differently: keep the name, drop the constraints.
         properties[name] = { description: typeof seen.description === 'string' ? seen.description : '' };

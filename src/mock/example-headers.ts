@@ -19,7 +19,8 @@ type Json = Record<string, unknown>;
 
 export interface HeaderObject {
   required?: boolean;
-  example?: unknown;
+  /** A header's value: a scalar. */
+  example?: string | number | boolean;
   examples?: Record<string, { value?: unknown; $ref?: string }>;
 }
 

@@ -132,7 +132,7 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
   const code = async (app: App, redirectUri: string) => {
     const { location } = await authorizeInBrowser(base, authorizationUrl(base, authorizationParameters(app, redirectUri)), EXAMPLE.owner);
     const granted = location.searchParams.get('code');
-    if (!granted) throw new Error(`set-up: no code in ${location}`);
+    if (!granted) throw new Error(`set-up: no code in ${location.href}`);
     return granted;
   };
   const tokens = async (app: App, redirectUri: string) => {
