@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'generated/', 'clients/', 'dist/', 'docs/site/', 'sdk/typescript/dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'generated/', 'clients/', 'dist/', 'docs/site/', 'sdk/typescript/dist/', 'coverage/', 'test-results/', 'data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
