@@ -20,7 +20,10 @@ const provider: MigrationProvider = {
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a migration may throw a non-Error: named as it is
-  if (error) throw new Error(`Database migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  if (error) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a migration may throw a non-Error: named as it is
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Database migration failed: ${reason}`, { cause: error });
+  }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
