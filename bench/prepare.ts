@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrap } from '../src/bootstrap.ts';
-import { ALL_SCOPES } from '../src/auth/scopes.ts';
 import { ownerAuthority, type UserPrincipal } from '../src/auth/principal.ts';
 import { composeServer } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
@@ -46,7 +45,7 @@ export const WORKFLOW: WorkflowInput = {
     { id: 'note', type: 'log', message: 'Syncing invoices for {{input.day}}', level: 'info' },
     { id: 'pause', type: 'wait', seconds: 1 },
   ],
-} as WorkflowInput;
+};
 
 const OWNER = { email: 'bench@example.com', password: 'bench password, long enough' };
 

@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     for (const [name, file] of [['raw-node', 'raw-node'], ['express', 'bare-express']] as const) {
       if (!wanted.has(name)) continue;
       servers[name] = await startBundle(buildBaseline(`bench/baselines/${file}.ts`), { BENCH_BODIES: bodiesFile }, path.join(logs, `${name}.log`), { path: '/v1/workflows/x', headers: {} });
-      running.push(servers[name]!);
+      running.push(servers[name]);
     }
     if (wanted.has('floor')) {
       const env = { ...baselineEnv, FLOOR_DB: copyDatabase(data, path.join(work, 'floor.sqlite')) };
@@ -341,10 +341,10 @@ async function main(): Promise<void> {
       failed_rounds: failed,
       targets,
     };
-    mkdirSync(path.dirname(args.out!), { recursive: true });
-    writeFileSync(args.out!, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(args.out!.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-    console.log(`\nwrote ${path.relative(root, args.out!)}`);
+    mkdirSync(path.dirname(args.out), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(args.out.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    console.log(`\nwrote ${path.relative(root, args.out)}`);
     const lost = results.filter((row) => row.rps_rounds.length > 0 && row.rps_rounds.every((x) => x === null));
     if (lost.length > 0) {
       console.error(`every round failed for: ${lost.map((row) => row.scenario).join(', ')}`);

@@ -140,7 +140,7 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
       if (left && right) {
         delete seen.const;
         seen.enum = [...new Set([...left, ...right])];
-        seen.description = `One of ${seen.enum.map((value) => `\`${String(value)}\``).join(', ')}.`;
+        seen.description = `One of ${seen.enum.map((value) => `\`${String(value as Exclude<Json, object>)}\``).join(', ')}.`;
       } else if (JSON.stringify(seen) !== JSON.stringify(property)) {
         // Two variants type one name differently: keep the name, drop the constraints.
         properties[name] = { description: typeof seen.description === 'string' ? seen.description : '' };
@@ -172,7 +172,7 @@ function pythonThreeOnly(dir: string): void {
   rewrite(setup, /# To install the library, run the following\n#\n# python setup.py install\n#\n# prerequisite: setuptools\n# http:\/\/pypi.python.org\/pypi\/setuptools\n/, '# Python 3 only. Install with `python3 -m pip install <this folder>`.\n');
   rewrite(
     setup,
-    /    long_description="""\\\n[\s\S]*?"""\n\)\n$/,
+    / {4}long_description="""\\\n[\s\S]*?"""\n\)\n$/,
     [
       '    long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"), encoding="utf-8").read(),',
       '    long_description_content_type="text/markdown",',

@@ -68,9 +68,9 @@ export function exampleRequests(document: Json): ExampleRequest[] {
           if (parameter.required) throw new Error(`${operation.operationId}: required parameter ${parameter.name} has no example`);
           continue;
         }
-        if (parameter.in === 'path') path[parameter.name] = String(value);
+        if (parameter.in === 'path') path[parameter.name] = `${value as string | number | boolean}`;
         else if (parameter.in === 'query') query.push([parameter.name, value]);
-        else if (parameter.in === 'header') headers[parameter.name] = String(value);
+        else if (parameter.in === 'header') headers[parameter.name] = `${value as string | number | boolean}`;
       }
       const base = { operationId: operation.operationId, method: operation.method, template: operation.path, tag: raw.tags?.[0] ?? '', path, query, headers, secured: operation.secured };
       const requestBody = raw.requestBody ? resolve<{ content?: Record<string, { examples?: Record<string, unknown>; example?: unknown; schema?: { $ref?: string } }> }>(raw.requestBody) : undefined;

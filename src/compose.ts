@@ -197,7 +197,7 @@ async function assemble(
     ...credentialHandlers(limiter),
     ...healthHandlers(
       {
-        database: database.dependency ? () => database.dependency!.check() : database.ping,
+        database: database.dependency ? () => database.dependency!.check() : () => database.ping(),
         redis: redis ? () => redis.dependency.check() : null,
         timeoutMs: config.dependencyTimeoutMs,
         shuttingDown: () => draining,

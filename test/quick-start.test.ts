@@ -97,7 +97,7 @@ test('first start prints a working key and curl command; a restart prints no sec
 
   // The README's first workflow run, as written, with the printed key.
   const { stdout } = await promisify(execFile)('bash', ['-e', '-c', asReader(readmeBlock('First workflow run'), key!, first.url)], { cwd: root });
-  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as { success: boolean; data: Record<string, any> };
+  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as { success: boolean; data: Record<string, unknown> };
   expect(run.success, stdout).toBe(true);
   expect(run.data).toMatchObject({ status: 'succeeded', input: { name: 'Ada' }, output: { greeting: 'Hello Ada' }, error: null });
   expect(run.data.steps).toEqual([

@@ -259,14 +259,14 @@ app.post('/v1/workflows', (req, res) => {
   };
   const keyId = principal.kind === 'api_key' ? principal.id : null;
   const userId = principal.kind === 'user' ? principal.id : null;
-  createWithAudit(row, [newId('aud'), principal.accountId, principal.projectId, principal.environment, now, principal.kind === 'oauth' ? 'oauth_client' : principal.kind, principal.id, keyId, userId, row.id, req.ip ?? null, req.headers['user-agent'] ?? null, String(req.id)]);
+  createWithAudit(row, [newId('aud'), principal.accountId, principal.projectId, principal.environment, now, principal.kind === 'oauth' ? 'oauth_client' : principal.kind, principal.id, keyId, userId, row.id, req.ip ?? null, req.headers['user-agent'] ?? null, req.id]);
   res.status(201).json({ success: true, data: toWorkflow({ ...row, version: 1, updated_at: now }) });
 });
 
 app.use((error: Error & { status?: number; code?: string }, req: Request, res: Response, _next: NextFunction) => {
   const status = error.status ?? 500;
   if (status >= 500) req.log.error({ err: error }, 'request failed');
-  res.status(status).json({ success: false, error: { type: status === 401 ? 'authentication_error' : status === 403 ? 'authorization_error' : status >= 500 ? 'api_error' : 'invalid_request_error', code: error.code, message: status >= 500 ? 'Internal error' : error.message, status, request_id: String(req.id) } });
+  res.status(status).json({ success: false, error: { type: status === 401 ? 'authentication_error' : status === 403 ? 'authorization_error' : status >= 500 ? 'api_error' : 'invalid_request_error', code: error.code, message: status >= 500 ? 'Internal error' : error.message, status, request_id: req.id } });
 });
 
 app.listen(port, '127.0.0.1', () => process.stderr.write('listening\n'));

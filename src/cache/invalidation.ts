@@ -83,8 +83,9 @@ class LocalInvalidation extends BaseInvalidation {
     return true;
   }
 
-  async invalidate(tags: readonly string[]): Promise<void> {
+  invalidate(tags: readonly string[]): Promise<void> {
     this.notify(tags);
+    return Promise.resolve();
   }
 }
 
@@ -159,10 +160,11 @@ class RedisInvalidation extends BaseInvalidation {
     }
   }
 
-  override async close(): Promise<void> {
+  override close(): Promise<void> {
     this.#subscribed = false;
     // A subscriber has nothing to finish: disconnect() does not wait for a Redis that may not answer.
     if (this.#subscriber && this.#subscriber.status !== 'end') this.#subscriber.disconnect();
+    return Promise.resolve();
   }
 }
 
@@ -186,8 +188,9 @@ class NoCaching extends BaseInvalidation {
     return false;
   }
 
-  async invalidate(tags: readonly string[]): Promise<void> {
+  invalidate(tags: readonly string[]): Promise<void> {
     this.notify(tags);
+    return Promise.resolve();
   }
 }
 

@@ -254,6 +254,7 @@ export async function createKey(
   ];
 }
 
+// eslint-disable-next-line no-control-regex -- a name is refused if it holds a control character
 const NAME = /^[^\x00-\x1F\x7F]{1,100}$/;
 
 /** A new account (a tenant) with its default project, and optionally its owner. */

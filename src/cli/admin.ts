@@ -93,9 +93,9 @@ async function main(argv: string[]): Promise<number> {
     if (typeof value !== 'string' || value === '') throw new AdminError(`${command} needs --${name}.\n\n${USAGE}`);
     return value;
   };
-  const optional = <K extends 'name' | 'password' | 'account' | 'project' | 'type' | 'scopes' | 'plan'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] as string });
+  const optional = <K extends 'name' | 'password' | 'account' | 'project' | 'type' | 'scopes' | 'plan'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] });
   /** `--expires-at` as `expiresAt`. */
-  const optionalAs = <K extends 'expires-at' | 'owner-email' | 'owner-password', N extends string>(name: K, as: N) => (values[name] === undefined ? {} : ({ [as]: values[name] as string } as Record<N, string>));
+  const optionalAs = <K extends 'expires-at' | 'owner-email' | 'owner-password', N extends string>(name: K, as: N) => (values[name] === undefined ? {} : ({ [as]: values[name] } as Record<N, string>));
 
   const config = loadConfig();
   const database = await openDatabase(config);

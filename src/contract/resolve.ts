@@ -4,7 +4,7 @@ type Json = Record<string, unknown>;
 export function resolveRef(document: Json, node: Json): Json {
   let current = node;
   for (let depth = 0; current && typeof current.$ref === 'string' && depth < 10; depth++) {
-    current = (current.$ref as string)
+    current = current.$ref
       .slice(2)
       .split('/')
       .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))

@@ -81,7 +81,7 @@ export function objectRows(plain: SqliteDatabase.Statement, raw: SqliteDatabase.
     reader: true,
     all: make === null ? (parameters) => plain.all(parameters) : (parameters) => (raw.all(parameters) as unknown[][]).map(make),
     run: (parameters) => plain.run(parameters),
-    iterate: (parameters) => plain.iterate(parameters) as IterableIterator<unknown>,
+    iterate: (parameters) => plain.iterate(parameters),
   };
 }
 

@@ -6,14 +6,14 @@
 // each execution sends the same SQL with the values in the markers' positions.
 // Used for a handful of queries on every request; the rest of the code builds its
 // queries as usual.
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Compilable, InsertObject, Kysely } from 'kysely';
 
 const MARKER = '\u0000precompiled-parameter:';
 
 type Slot = { name: string } | { constant: unknown };
 
 /** Where a query runs: the database, or a transaction (`db.transaction().execute((trx) => ...)`). */
-type Executor = Kysely<any>;
+type Executor = Pick<Kysely<never>, 'executeQuery'>;
 
 export interface Precompiled<Values extends object, Row> {
   /** On `executor` when given (a transaction), else on the database the query was compiled for. */
@@ -25,18 +25,18 @@ export interface Precompiled<Values extends object, Row> {
 
 /**
  * `build` receives `value(name)`, to be used wherever the query takes a value; the
- * result is typed `any` so that it fits any column. Each name must be given a value at
+ * result is typed `never` (assignable to every type) so that it fits any column. Each name must be given a value at
  * execution. Values that are not markers (`is null`, literal constants) stay as built.
  */
 export function precompile<Values extends object, Row>(
-  db: Kysely<never> | Kysely<any>,
-  build: (value: (name: keyof Values & string) => any) => Compilable<Row>,
+  db: Executor,
+  build: (value: (name: keyof Values & string) => never) => Compilable<Row>,
 ): Precompiled<Values, Row> {
-  const compiled = build((name) => `${MARKER}${name}`).compile() as CompiledQuery<Row>;
+  const compiled = build((name) => `${MARKER}${name}` as never).compile();
   const slots: Slot[] = compiled.parameters.map((parameter) =>
     typeof parameter === 'string' && parameter.startsWith(MARKER) ? { name: parameter.slice(MARKER.length) } : { constant: parameter },
   );
-  const execute = async (values: Values, executor: Executor = db as Executor): Promise<Row[]> => {
+  const execute = async (values: Values, executor: Executor = db): Promise<Row[]> => {
     const parameters = slots.map((slot) => {
       if ('constant' in slot) return slot.constant;
       if (!(slot.name in values)) throw new Error(`precompiled query: no value for "${slot.name}"`);
@@ -65,8 +65,8 @@ export function precompiledInsert<DB, Table extends keyof DB & string>(db: Kysel
     const key = columns.join(',');
     let insert = byColumns.get(key);
     if (!insert) {
-      insert = precompile<Record<string, unknown>, unknown>(db as Kysely<any>, (value) =>
-        (db as Kysely<any>).insertInto(table).values(Object.fromEntries(columns.map((column) => [column, value(column)]))),
+      insert = precompile<Record<string, unknown>, unknown>(db, (value) =>
+        db.insertInto(table).values(Object.fromEntries(columns.map((column) => [column, value(column)])) as InsertObject<DB, Table>),
       );
       byColumns.set(key, insert);
     }

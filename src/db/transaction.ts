@@ -105,7 +105,7 @@ export function groupCommitOn(db: Kysely<Database>): Transaction {
   };
   return <T>(work: (tx: Tx) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
-      pending.push({ work, actions: [], outcome: null, resolve: resolve as (value: unknown) => void, reject });
+      pending.push({ work, actions: [], outcome: null, resolve, reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(() => void flush());

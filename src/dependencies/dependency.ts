@@ -82,6 +82,7 @@ export class Dependency {
     try {
       running = work();
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- work()'s synchronous throw, passed on as it was thrown
       running = Promise.reject(error);
     }
     const deadline = new Promise<never>((_, reject) => {

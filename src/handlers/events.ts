@@ -7,8 +7,8 @@ import type { Services } from './services.ts';
 export function eventHandlers({ events, audit, transaction }: Services): Pick<Handlers, 'ingestEvent' | 'preflightEvent'> {
   return {
     // The CORS headers of the answer are the pipeline's (src/http/cors.ts), read off the contract.
-    async preflightEvent() {
-      return { status: 204, body: undefined };
+    preflightEvent() {
+      return Promise.resolve({ status: 204, body: undefined });
     },
     async ingestEvent({ body, context }) {
       const receipt = await transaction(async (tx) => {

@@ -5,7 +5,7 @@
 import type { Handlers } from '../http/handler.ts';
 
 export interface HealthProbe {
-  database(): Promise<void>;
+  database: () => Promise<void>;
   /** null when this instance runs without Redis. */
   redis: (() => Promise<void>) | null;
   /** The longest a probe may take (the dependency deadline). */

@@ -10,8 +10,8 @@ const CACHEABLE = { 'Cache-Control': 'public, max-age=3600' };
 
 export function wellKnownHandlers({ identity }: IdentityHandlerDeps): WellKnownHandlers {
   return {
-    async getAuthorizationServerMetadata() {
-      return { status: 200, body: authorizationServerMetadata(identity.audience.issuer), headers: CACHEABLE };
+    getAuthorizationServerMetadata() {
+      return Promise.resolve({ status: 200, body: authorizationServerMetadata(identity.audience.issuer), headers: CACHEABLE });
     },
     async getJwks() {
       const keys = (await identity.signingKeys.publicKeys()).map((key) => key.jwk);

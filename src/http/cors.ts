@@ -89,7 +89,7 @@ function requestHeadersOf(document: Json, operation: ContractOperation): string[
 /** Every header any response of the operation declares, in the contract's order. */
 function responseHeadersOf(document: Json, operation: ContractOperation): string[] {
   const raw = operationObject(document, operation);
-  return Object.values((raw.responses ?? {}) as Record<string, Json>).flatMap((response) => Object.keys(((resolve(document, response) as Json).headers ?? {}) as Json));
+  return Object.values((raw.responses ?? {}) as Record<string, Json>).flatMap((response) => Object.keys((resolve(document, response).headers ?? {}) as Json));
 }
 
 function operationObject(document: Json, operation: ContractOperation): Json {

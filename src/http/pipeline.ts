@@ -19,7 +19,7 @@ export function pipeline(stages: readonly RequestHandler[]): RequestHandler {
       if (index >= count) return done();
       const stage = stages[index++]!;
       try {
-        const returned = stage(req, res, next) as unknown;
+        const returned = stage(req, res, next);
         if (returned instanceof Promise) returned.then(undefined, (reason: unknown) => next(reason ?? new Error('Rejected promise')));
       } catch (thrown) {
         next(thrown ?? new Error('A stage threw a nullish value'));

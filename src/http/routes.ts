@@ -33,7 +33,7 @@ export function checkHandlers(contract: Contract, handlers: Record<string, unkno
  * decoded as Express decodes them.
  */
 export function contractRoutes(contract: Contract, handlers: Handlers, idempotency: IdempotencyStore): RequestHandler {
-  checkHandlers(contract, handlers as unknown as Record<string, unknown>);
+  checkHandlers(contract, handlers);
   const byOperation = new Map(contract.operations.map((operation) => [operation, handlers[operation.operationId] as unknown as AnyHandler]));
   return (req, res, next) => {
     const operation = contextOf(res).operation;
@@ -66,7 +66,7 @@ function pathParameters(operation: ContractOperation, path: string): Record<stri
 
 async function answer(operation: ContractOperation, handler: AnyHandler, idempotency: IdempotencyStore, req: Request, res: Response): Promise<void> {
   const context = contextOf(res);
-  const input = { params: req.params, query: req.query, headers: req.headers, body: req.body, context, rawHeaders: req.headers };
+  const input = { params: req.params, query: req.query, headers: req.headers, body: req.body as unknown, context, rawHeaders: req.headers };
   const execute = async (): Promise<StoredReply & { contentType?: string }> => {
     const reply = await handler(input);
     return { status: reply.status, body: reply.body, headers: reply.headers ?? {}, ...(reply.contentType ? { contentType: reply.contentType } : {}) };

@@ -105,7 +105,7 @@ export function bodyExplainer(document: Record<string, unknown>): BodyExplainer 
       const items = Array.isArray(value) ? value : null;
       const itemSchema = isSchema(schema.items) ? schema.items : null;
       const members = [schema, ...(Array.isArray(schema.allOf) ? schema.allOf.filter(isSchema).map(resolve) : [])];
-      const properties: Record<string, Schema> = Object.assign({}, ...members.map((member) => (isSchema(member.properties) ? member.properties : {})));
+      const properties = Object.assign({}, ...members.map((member) => (isSchema(member.properties) ? member.properties : {}))) as Record<string, Schema>;
       if (isPlainObject(value) && members.some((member) => isSchema(member.properties) || Array.isArray(member.required))) {
         for (const member of members) {
           for (const name of Array.isArray(member.required) ? member.required : []) {

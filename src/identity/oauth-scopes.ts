@@ -6,7 +6,7 @@ import { coversAll, isScope, type Scope } from '../auth/scopes.ts';
 /** The scopes of a `scope` parameter, or null when one of them is not a scope at all. */
 export function parseScopeParameter(text: string): Scope[] | null {
   const names = [...new Set(text.split(' ').filter(Boolean))];
-  return names.every(isScope) ? (names as Scope[]) : null;
+  return names.every(isScope) ? names : null;
 }
 
 /** The scopes of `wanted` that `holder` covers (coarse `read`/`write` count as every `*:read`/`*:write`). */

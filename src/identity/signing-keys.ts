@@ -139,7 +139,7 @@ export class SigningKeys {
         continue;
       }
       const jwk = JSON.parse(row.public_jwk) as { kty: 'EC'; crv: 'P-256'; x: string; y: string };
-      const key = (await importJWK({ ...jwk, alg: row.algorithm }, row.algorithm)) as CryptoKey;
+      const key = await importJWK({ ...jwk, alg: row.algorithm }, row.algorithm);
       keys.push({ row, published: { kid: row.kid, algorithm: row.algorithm, jwk: { ...jwk, kid: row.kid, use: 'sig', alg: row.algorithm }, key } });
     }
     this.#loaded = { at: now, keys };

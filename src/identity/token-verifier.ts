@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { noCaching, type Invalidation } from '../cache/invalidation.ts';
 import { TaggedCache } from '../cache/tagged-cache.ts';
 import { accountTag, familyTag } from '../cache/tags.ts';
-import type { Plan, Principal, TokenVerifier } from '../auth/principal.ts';
+import type { Principal, TokenVerifier } from '../auth/principal.ts';
 import { fenceFromStored, UNFENCED, type Fence } from '../auth/reach.ts';
 import type { FamilyForVerification, TokenFamilyRepository } from '../db/repositories/token-families.ts';
 import type { Clock } from '../domain/time.ts';
@@ -58,7 +58,7 @@ export class AccessTokenVerifier implements TokenVerifier {
       accountId: family.account_id,
       projectId: family.project_id,
       environment: family.environment,
-      plan: family.plan as Plan,
+      plan: family.plan,
       scopes: claims.scope.split(' ').filter(Boolean),
       expiresAt: claims.exp * 1000,
       fence: family.fence,

@@ -19,7 +19,8 @@ type Json = Record<string, unknown>;
 
 export interface HeaderObject {
   required?: boolean;
-  example?: unknown;
+  /** A header's value: a scalar. */
+  example?: string | number | boolean;
   examples?: Record<string, { value?: unknown; $ref?: string }>;
 }
 
@@ -36,10 +37,10 @@ export function headersForExample(document: Json, response: Json, name: string, 
     const named = header.examples ? Object.entries(header.examples) : [];
     if (onlyNamed && named.length === 0) continue;
     const own = named.find(([exampleName]) => exampleName === name);
-    if (own) values[headerName] = String(resolve(document, own[1] as Json).value);
+    if (own) values[headerName] = String(resolve(document, own[1]).value);
     else if (named.length > 0 && header.required !== true) values[headerName] = null;
     else if (header.example !== undefined) values[headerName] = String(header.example);
-    else if (named[0]) values[headerName] = String(resolve(document, named[0][1] as Json).value);
+    else if (named[0]) values[headerName] = String(resolve(document, named[0][1]).value);
   }
   return values;
 }

@@ -22,7 +22,8 @@ export function parseViolations(header: string | null | undefined): Violation[] 
     const value: unknown = JSON.parse(header);
     if (!Array.isArray(value)) return [];
     return value.flatMap((item: unknown) => {
-      const v = item as { location?: unknown; code?: unknown; message?: unknown; severity?: unknown };
+      // Prism's fields: `code` a string or a number, `message` a string.
+      const v = item as { location?: unknown; code?: string | number | null; message?: string | null; severity?: unknown };
       if (v.severity !== undefined && v.severity !== 'Error') return [];
       return [{
         location: Array.isArray(v.location) ? v.location.map(String) : [],

@@ -24,7 +24,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${value as number | boolean | bigint}`;
 }
 
 /** A mapping with exactly the `expected` fields (all required): unknown fields are typos. */

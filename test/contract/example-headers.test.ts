@@ -41,7 +41,7 @@ for (const operation of contract.operations()) {
       for (const [name, example] of Object.entries(content.examples ?? {})) {
         const body = contract.resolve<{ value?: unknown }>(example).value.value;
         if (errorExampleName(body) === undefined) continue; // not an error body (the health check's 503)
-        cases.push({ where: `${operation.operationId} ${status} ${name}`, status: Number(status), name, body, headers: headersForExample(document, raw as Record<string, unknown>, name) });
+        cases.push({ where: `${operation.operationId} ${status} ${name}`, status: Number(status), name, body, headers: headersForExample(document, raw, name) });
       }
     }
   }

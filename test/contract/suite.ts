@@ -9,6 +9,7 @@
 //
 // Usage (one file per target):
 //   defineContractSuite({ name: 'prism mock', start: async () => ({ ...target, close }), scenarios });
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contractDocumentPath, essenceOf, isJsonMediaType, loadContractDocument, type ContractDocument } from '../support/contract-document.ts';
 import { insufficientScopeMessage } from '../../src/mock/front.ts';
@@ -193,7 +194,7 @@ async function run(what: string, call: () => Promise<CallResult>): Promise<CallR
     throw new Error(`${what}: the call threw ${message}${hint}`, { cause: error });
   }
   if (typeof result?.response?.status !== 'number') {
-    throw new Error(`${what}: the call must return what openapi-fetch returns ({ data, error, response }), got ${String(result)}`);
+    throw new Error(`${what}: the call must return what openapi-fetch returns ({ data, error, response }), got ${inspect(result, { depth: 1 })}`);
   }
   return result;
 }

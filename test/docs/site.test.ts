@@ -171,7 +171,7 @@ describe('the docs site', () => {
     await shot('errors-insufficient_scope');
   });
 
-  const samples = codeSamples(contract as unknown as Record<string, unknown>);
+  const samples = codeSamples(contract);
   const normalized = (text: string) => text.replace(/\s+/g, ' ').trim();
 
   for (const [device, width, height] of [['desktop', 1280, 900], ['phone', 390, 844]] as const) {

@@ -150,7 +150,7 @@ function outOfBounds(schema: Schema): string[] {
     if (typeof schema.maxLength === 'number') out.push(JSON.stringify(LONG(schema.maxLength + 1)));
     if (typeof schema.minLength === 'number' && schema.minLength > 0) out.push('""');
     if (typeof schema.pattern === 'string') {
-      const pattern = new RegExp(schema.pattern as string, 'u');
+      const pattern = new RegExp(schema.pattern, 'u');
       for (const candidate of ['a\u0000b', 'line\nbreak', '\u007f', "' OR '1'='1", '../../etc/passwd', ' ', 'ｗｆ＿']) {
         if (!pattern.test(candidate)) out.push(JSON.stringify(candidate));
       }

@@ -75,7 +75,7 @@ function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   if (schema.format === 'date-time') return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
   if (schema.format === 'uri') return fc.webUrl();
   if (typeof schema.pattern === 'string') {
-    const pattern = new RegExp(schema.pattern as string);
+    const pattern = new RegExp(schema.pattern);
     return fc.stringMatching(pattern).filter((s) => s.length >= minLength && s.length <= ((schema.maxLength as number | undefined) ?? Infinity));
   }
   return fc.oneof(fc.string({ minLength, maxLength }), fc.string({ minLength, maxLength, unit: 'grapheme' }));

@@ -60,7 +60,7 @@ describe('OAuth app registration', () => {
 
   test('an app cannot be given scopes its registering credential lacks (403 scope_escalation)', async () => {
     const restricted = await api.client.POST('/v1/auth/api-keys', { body: { name: 'apps only', type: 'secret', scopes: ['apps:write', 'workflows:read'] } });
-    const key = restricted.data!.data.secret as string;
+    const key = restricted.data!.data.secret;
     expect((await create({ scopes: ['workflows:read'] }, key)).status).toBe(201);
     const response = await create({ scopes: ['workflows:read', 'connections:write'] }, key);
     expect(response.status).toBe(403);

@@ -33,7 +33,7 @@ export const HOUR = 60 * MINUTE;
 export interface Json {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 async function asJson(response: Response): Promise<Json> {
@@ -215,7 +215,7 @@ export async function authorizationCode(server: IdentityServer, app: App, option
   });
   const { location } = await authorizeInBrowser(server.baseUrl, url, options.user ?? server.owner);
   const code = location.searchParams.get('code');
-  if (!code || location.searchParams.get('state') !== state) throw new Error(`no code in ${location}`);
+  if (!code || location.searchParams.get('state') !== state) throw new Error(`no code in ${location.href}`);
   return { code, verifier: pkce.verifier, redirectUri: app.redirect_uris[0]! };
 }
 

@@ -13,7 +13,6 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bootstrap } from '../../src/bootstrap.ts';
-import { ALL_SCOPES } from '../../src/auth/scopes.ts';
 import { ownerAuthority, type UserPrincipal } from '../../src/auth/principal.ts';
 import { composeServer } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';

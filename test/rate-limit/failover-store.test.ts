@@ -9,8 +9,8 @@ import { failoverOverMemory, switchableDependency } from './failover-stores.ts';
 import { describeStoreContract, spec } from './store-contract.ts';
 import { T0 } from './support.ts';
 
-describeStoreContract('FailoverRateLimitStore, shared store up', { create: async () => failoverOverMemory('up') });
-describeStoreContract('FailoverRateLimitStore, shared store down', { create: async () => failoverOverMemory('down') });
+describeStoreContract('FailoverRateLimitStore, shared store up', { create: () => failoverOverMemory('up') });
+describeStoreContract('FailoverRateLimitStore, shared store down', { create: () => failoverOverMemory('down') });
 
 describe('FailoverRateLimitStore', () => {
   it('counts in its own memory while the shared store is down, and in the shared store again once it answers', async () => {

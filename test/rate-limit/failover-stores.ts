@@ -14,9 +14,7 @@ export function switchableDependency(up: () => boolean): Dependency {
     timeoutMs: 1_000,
     logger: createLogger({ level: 'silent' }),
     isUnavailable: () => true,
-    probe: async () => {
-      if (!up()) throw new Error('connect ECONNREFUSED');
-    },
+    probe: () => (up() ? Promise.resolve() : Promise.reject(new Error('connect ECONNREFUSED'))),
     probeEveryMs: 20,
   });
 }
@@ -33,7 +31,7 @@ export function failoverOverMemory(state: 'up' | 'down'): StoreUnderTest {
   const handles: readonly [RateLimitStore, RateLimitStore] = state === 'up' ? [instances[0]!, instances[1]!] : [instances[0]!, instances[0]!];
   return {
     handles,
-    counterCount: async () => (state === 'up' ? shared.size : locals[0].size),
-    close: async () => dependency.close(),
+    counterCount: () => (state === 'up' ? shared.size : locals[0].size),
+    close: () => dependency.close(),
   };
 }

@@ -14,9 +14,9 @@ import { defaultConfig, send, setup, subject, T0, TestClock } from './support.ts
 
 describeStoreContract('InMemoryRateLimitStore', {
   reference: true,
-  async create() {
+  create() {
     const store = new InMemoryRateLimitStore();
-    return { handles: [store, store], counterCount: async () => store.size };
+    return { handles: [store, store], counterCount: () => store.size };
   },
 });
 

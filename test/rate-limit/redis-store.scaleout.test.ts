@@ -35,7 +35,7 @@ function redisStores(): { prefix: string; stores: [RedisRateLimitStore, RedisRat
 }
 
 describeStoreContract('RedisRateLimitStore', {
-  async create(): Promise<StoreUnderTest> {
+  create(): StoreUnderTest {
     const { prefix, stores } = redisStores();
     return { handles: stores, counterCount: () => keysUnder(prefix) };
   },

@@ -12,13 +12,13 @@ export interface StoreUnderTest {
   /** Two handles on the same counters: two connections for a networked store, the same object otherwise. */
   handles: readonly [RateLimitStore, RateLimitStore];
   /** How many counters the store still keeps (a counter whose every bucket is gone is not kept). */
-  counterCount(): Promise<number>;
-  close?(): Promise<void>;
+  counterCount: () => number | Promise<number>;
+  close?: () => void | Promise<void>;
 }
 
 export interface StoreContractOptions {
   /** A fresh, empty store (its own counters, shared with nothing else). */
-  create(): Promise<StoreUnderTest>;
+  create: () => StoreUnderTest | Promise<StoreUnderTest>;
   /** The in-memory store is the reference the others are compared with; it is not compared with itself. */
   reference?: boolean;
 }
@@ -34,7 +34,7 @@ export function describeStoreContract(name: string, options: StoreContractOption
       return store;
     };
     afterEach(async () => {
-      await Promise.all(opened.splice(0).map((store) => store.close?.()));
+      await Promise.all(opened.splice(0).map((store) => Promise.resolve(store.close?.())));
     });
 
     it('checks every counter, then counts on all or none', async () => {

@@ -133,7 +133,7 @@ describe('dependency faults under load, two instances', () => {
     }
     // The SDK retries a 503 after the Retry-After the server gave (the sleep is recorded, not slept).
     const sleeps: number[] = [];
-    const sdk = createAetherFlowClient({ baseUrl: cluster.instances[0]!.url, apiKey: cluster.key, sleep: async (ms) => void sleeps.push(ms) });
+    const sdk = createAetherFlowClient({ baseUrl: cluster.instances[0]!.url, apiKey: cluster.key, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
     const { error, response } = await sdk.GET('/v1/workflows');
     expect(response.status).toBe(503);
     expect(error).toMatchObject({ success: false, error: { code: 'service_unavailable', type: 'api_error', status: 503 } });

@@ -81,7 +81,7 @@ describe('SDK against the mock', () => {
       apiKey: 'sk_test_anything',
       headers: { Prefer: 'code=429' },
       fetch: recording,
-      sleep: async (ms) => void sleeps.push(ms),
+      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
     });
     const error = await unwrap(aetherflow.GET('/v1/workflows')).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded', retryAfterSeconds: 18 });
@@ -91,7 +91,7 @@ describe('SDK against the mock', () => {
 
   test('503 on /health (Prefer: code=503): exponential backoff, then the 503', async () => {
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: mock.baseUrl, headers: { Prefer: 'code=503' }, random: () => 0, sleep: async (ms) => void sleeps.push(ms) });
+    const aetherflow = createAetherFlowClient({ baseUrl: mock.baseUrl, headers: { Prefer: 'code=503' }, random: () => 0, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
     const { response } = await aetherflow.GET('/health');
     expect(response.status).toBe(503);
     expect(sleeps).toEqual([250, 500]);

@@ -199,7 +199,7 @@ describe('SDK against the real server', () => {
       return response;
     };
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: lossy, sleep: async (ms) => void sleeps.push(ms), random: () => 0 });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: lossy, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); }, random: () => 0 });
     const name = `Exactly once ${Date.now()}`;
     const { data, response } = await aetherflow.POST('/v1/workflows', { body: workflow(name) });
     expect(response.status).toBe(201);
@@ -265,9 +265,10 @@ describe('SDK retries on a real 429 and a real 503', () => {
       apiKey: api.server.secretKey,
       fetch: wire.fetch,
       now: time.now,
-      sleep: async (ms) => {
+      sleep: (ms) => {
         sleeps.push(ms);
         time.advance(ms);
+        return Promise.resolve();
       },
     });
     await unwrap(aetherflow.GET('/v1/workflows'));
@@ -285,7 +286,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     time.advance(2 * MINUTE);
     const wire = recordingFetch();
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: async (ms) => void sleeps.push(ms) });
+    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
     await unwrap(aetherflow.GET('/v1/workflows'));
     await unwrap(aetherflow.GET('/v1/workflows'));
     const limited = await unwrap(aetherflow.GET('/v1/workflows')).catch((error: unknown) => error);
@@ -295,7 +296,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toHaveLength(3);
 
     const impatient = recordingFetch();
-    const quick = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: async () => expect.fail('must not wait') });
+    const quick = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: () => expect.fail('must not wait') });
     const { response } = await quick.GET('/v1/workflows');
     expect(response.status).toBe(429);
     expect(impatient.exchanges).toHaveLength(1);
@@ -310,7 +311,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
       fetch: wire.fetch,
       retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 3000 },
       random: () => 1,
-      sleep: async (ms) => void sleeps.push(ms),
+      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
     });
     const { data, error, response } = await aetherflow.GET('/health');
     expect(response.status).toBe(503);
@@ -319,7 +320,7 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toEqual([1000, 2000, 3000, 3000]);
 
     const jittered: number[] = [];
-    const withJitter = createAetherFlowClient({ baseUrl: api.server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: async (ms) => void jittered.push(ms) });
+    const withJitter = createAetherFlowClient({ baseUrl: api.server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: (ms) => { jittered.push(ms); return Promise.resolve(); } });
     await withJitter.GET('/health');
     expect(jittered).toEqual([375, 750]);
   });

@@ -16,7 +16,7 @@ let tenant: Tenant;
 const issued: string[] = [];
 
 const api = useTestServer({ clock: clock.clock, observeQueries: queries.observe, env: BEHIND_PROXY });
-beforeAll(async () => {
+beforeAll(() => {
   tenant = mainTenant(api.server);
   issued.push(api.server.secretKey);
 });

@@ -15,7 +15,7 @@ import { createWorkflow, definition, expectError, getRun, listAtOnce, startRun, 
 let key: string;
 
 const api = useIdentityServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
@@ -153,7 +153,7 @@ describe('a change and its audit entry', () => {
     expect((await entriesFor(receipt.id)).map((entry) => entry.action)).toEqual(['event.ingested']);
     expect((await entriesFor(receipt.triggered_runs[0]!)).map((entry) => entry.action)).toEqual(['run.started']);
     expect((await entriesFor(running.id)).map((entry) => entry.action).sort()).toEqual(['run.cancelled', 'run.started']);
-    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: (retried.data!.data as Run).id } } });
+    await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: retried.data!.data.id } } });
   });
 
   it('commit together or not at all, for API keys; a key whose revocation was refused keeps working', async () => {

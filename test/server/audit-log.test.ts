@@ -64,7 +64,7 @@ async function entryOf(response: { headers: Headers; text: string }, action: str
 describe('every mutation is recorded', () => {
   it('workflow.created, workflow.replaced, workflow.deleted', async () => {
     const created = await asActor().POST('/v1/workflows', { body: definition([{ id: 'a', type: 'set', values: { a: 1 } }]) });
-    const id = created.data!.data.id as string;
+    const id = created.data!.data.id;
     expect((await entryOf(created, 'workflow.created', { type: 'workflow', id })).metadata).toEqual({ version: 1 });
     const replaced = await asActor().PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: definition([{ id: 'b', type: 'set', values: { b: 1 } }]) });
     expect((await entryOf(replaced, 'workflow.replaced', { type: 'workflow', id })).metadata).toEqual({ version: 2 });
@@ -74,7 +74,7 @@ describe('every mutation is recorded', () => {
   it('run.started, run.cancelled (once, even when cancelled twice), run.retried', async () => {
     const workflow = await createWorkflow(api.server, api.server.secretKey, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
     const started = await asActor().POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} });
-    const runId = started.data!.data.id as string;
+    const runId = started.data!.data.id;
     expect((await entryOf(started, 'run.started', { type: 'run', id: runId })).metadata).toMatchObject({ workflow_id: workflow.id, trigger: 'manual' });
 
     await stepReached(api.server, api.server.secretKey, runId, 'pause', 'running');
@@ -85,7 +85,7 @@ describe('every mutation is recorded', () => {
     expect(await entriesOf({ action: 'run.cancelled', resource_id: runId })).toHaveLength(1);
 
     const retried = await asActor().POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: runId } } });
-    const retryId = retried.data!.data.id as string;
+    const retryId = retried.data!.data.id;
     expect((await entryOf(retried, 'run.retried', { type: 'run', id: retryId })).metadata).toEqual({ retry_of: runId });
     await api.client.POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: retryId } } });
   });
@@ -93,7 +93,7 @@ describe('every mutation is recorded', () => {
   it('connection.created and connection.deleted, with the provider but never the credentials', async () => {
     const credential = 'xoxb-audit-CREDENTIAL-5521';
     const created = await asActor().POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: credential } } });
-    const id = created.data!.data.id as string;
+    const id = created.data!.data.id;
     const entry = await entryOf(created, 'connection.created', { type: 'connection', id });
     expect(entry.metadata).toEqual({ provider: 'slack', auth_type: 'bearer' });
     expect(JSON.stringify(entry)).not.toContain(credential);

@@ -73,7 +73,7 @@ export interface CreatedKey {
 export async function createKeyViaApi(server: TestServer, creator: string, body: Omit<ApiKeyCreate, 'name'> & { name?: string }): Promise<CreatedKey> {
   const response = await clientFor(server, creator).POST('/v1/auth/api-keys', { body: { name: 'Created in a test', ...body } });
   if (response.status !== 201) throw new Error(`set-up: POST /v1/auth/api-keys answered ${response.status} ${response.text}`);
-  return response.data!.data as CreatedKey;
+  return response.data!.data;
 }
 
 /** The key with one character of its random part changed: well-formed, wrong checksum. */
@@ -100,7 +100,7 @@ export async function auditRows(server: TestServer, action: string) {
 }
 
 /** The audit entries a tenant sees through GET /v1/audit-logs, read with a fresh audit:read key of that tenant. */
-export async function auditEntriesOf(server: TestServer, tenant: Tenant, environment: 'live' | 'test', query: NonNullable<operations['listAuditLogs']['parameters']['query']> = {}): Promise<any[]> {
+export async function auditEntriesOf(server: TestServer, tenant: Tenant, environment: 'live' | 'test', query: NonNullable<operations['listAuditLogs']['parameters']['query']> = {}): Promise<components['schemas']['AuditLogEntry'][]> {
   const reader = await tenant.key({ environment, scopes: ['audit:read'] });
   const response = await clientFor(server, reader.secret).GET('/v1/audit-logs', { params: { query } });
   if (response.status !== 200) throw new Error(`GET /v1/audit-logs answered ${response.status} ${response.text}`);

@@ -13,7 +13,7 @@ const queries = queryRecorder();
 let tenant: Tenant;
 
 const api = useTestServer({ clock: clock.clock, observeQueries: queries.observe });
-beforeAll(async () => {
+beforeAll(() => {
   tenant = mainTenant(api.server);
 });
 

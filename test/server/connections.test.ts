@@ -10,7 +10,7 @@ let key: string;
 const scope = () => ({ projectId: api.server.projectId, environment: 'test' as const });
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
@@ -84,8 +84,8 @@ describe('at rest', () => {
 
   it('stores an AES-GCM envelope that decrypts only for its own row', async () => {
     const token = credential('bound');
-    const mine = (await createConnection({ token })).data!.data.id as string;
-    const other = (await createConnection({ token: credential('other') }, 'Other')).data!.data.id as string;
+    const mine = (await createConnection({ token })).data!.data.id;
+    const other = (await createConnection({ token: credential('other') }, 'Other')).data!.data.id;
     const connections = api.server.server.services.connections;
     const { db } = api.server.server.database;
 
@@ -110,8 +110,8 @@ describe('at rest', () => {
 
   it('encrypts the same credentials differently each time (a fresh IV)', async () => {
     const token = credential('same');
-    const a = (await createConnection({ token })).data!.data.id as string;
-    const b = (await createConnection({ token })).data!.data.id as string;
+    const a = (await createConnection({ token })).data!.data.id;
+    const b = (await createConnection({ token })).data!.data.id;
     const rows = await api.server.server.database.db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('id', 'in', [a, b]).execute();
     // v2.<key id>.<iv>.<tag>.<ciphertext>: same key, different IVs.
     const [keyA, keyB] = rows.map((row) => row.credentials_encrypted.split('.')[1]);
@@ -123,7 +123,7 @@ describe('at rest', () => {
 
 describe('delete', () => {
   it('hides the connection and destroys its ciphertext', async () => {
-    const id = (await createConnection({ token: credential('gone') })).data!.data.id as string;
+    const id = (await createConnection({ token: credential('gone') })).data!.data.id;
     const deleted = await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } });
     expect(deleted.status).toBe(200);
     expect(deleted.data?.data).toEqual({ id, deleted: true });

@@ -110,7 +110,7 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
     expect(lines.filter((line) => line.operation === 'createWorkflow')).toEqual([]);
   }, 30_000);
 
-  test("the server's CORS answers are the ones the contract declares", async () => {
+  test("the server's CORS answers are the ones the contract declares", () => {
     const contract = loadContractDocument();
     const policy = corsPolicies(loadContract()).get('/v1/events');
     expect([...corsPolicies(loadContract()).keys()]).toEqual(['/v1/events']);

@@ -135,8 +135,8 @@ describe('kill -9 during a mixed write burst', () => {
     try {
       expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(sqlite.pragma('foreign_key_check')).toEqual([]);
-      const present = async (table: Kind, ids: string[]) =>
-        new Set((sqlite.prepare(`select id from ${table} where id in (${ids.map(() => '?').join(',')})`).all(...ids) as Array<{ id: string }>).map((row) => row.id));
+      const present = (table: Kind, ids: string[]) =>
+        Promise.resolve(new Set((sqlite.prepare(`select id from ${table} where id in (${ids.map(() => '?').join(',')})`).all(...ids) as Array<{ id: string }>).map((row) => row.id)));
       expect(await missingAfterRestart(acknowledged, present)).toEqual([]);
     } finally {
       sqlite.close();

@@ -11,7 +11,7 @@ import { createWorkflow, definition, expectError, finished, getRun, listAtOnce, 
 let key: string;
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 

@@ -16,7 +16,7 @@ let key: string;
 let counter = 0;
 
 const api = useTestServer({ clock: time.clock });
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
@@ -35,7 +35,15 @@ function post(path: string, body: unknown, idempotencyKey: string | undefined, a
 interface Case {
   operation: string;
   status: number;
-  prepare(): Promise<{ path: string; body: unknown; otherPath: string; otherBody: unknown; rows(): Promise<number> }>;
+  prepare: () => Prepared | Promise<Prepared>;
+}
+
+interface Prepared {
+  path: string;
+  body: unknown;
+  otherPath: string;
+  otherBody: unknown;
+  rows: () => Promise<number>;
 }
 
 async function failedRun(): Promise<string> {
@@ -51,7 +59,7 @@ const cases: Case[] = [
   {
     operation: 'createWorkflow',
     status: 201,
-    async prepare() {
+    prepare() {
       const name = `Idempotent ${freshKey()}`;
       const body = definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name });
       return { path: '/v1/workflows', body, otherPath: '/v1/workflows', otherBody: { ...body, description: 'other' }, rows: countWhere('workflows', 'name', name) };
@@ -69,7 +77,7 @@ const cases: Case[] = [
   {
     operation: 'createConnection',
     status: 201,
-    async prepare() {
+    prepare() {
       const name = `Connection ${freshKey()}`;
       const body = { name, provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-token-value-1' } };
       return { path: '/v1/connections', body, otherPath: '/v1/connections', otherBody: { ...body, credentials: { token: 'example-token-value-2' } }, rows: countWhere('connections', 'name', name) };
@@ -257,7 +265,7 @@ describe('the race, with an operation that takes time', () => {
     expect(ran).toHaveLength(1);
     expect(busy).toHaveLength(7);
     for (const outcome of busy) {
-      const reason = (outcome as PromiseRejectedResult).reason as ApiError;
+      const reason = outcome.reason as ApiError;
       expect(reason).toBeInstanceOf(ApiError);
       expect(reason.code).toBe('idempotency_in_progress');
     }
@@ -275,7 +283,7 @@ describe('the race, with an operation that takes time', () => {
     // Never settles: what a request that died after its claim leaves behind.
     void store.run(scope, request, () => new Promise(() => undefined)).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const retry = () => store.run(scope, request, async () => ({ status: 201, body: { success: true }, headers: {} }));
+    const retry = () => store.run(scope, request, () => Promise.resolve({ status: 201, body: { success: true }, headers: {} }));
     await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });
     time.advance(IN_PROGRESS_LEASE_MS - 1_000);
     await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });

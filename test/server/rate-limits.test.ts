@@ -109,13 +109,13 @@ describe('composition', () => {
     // Through the trusted proxy, which terminates TLS: the client address is the forwarded one.
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
     for (let i = 0; i < 5; i++) {
-      expect((await clientFor(server, keys[i % 2]!).POST('/v1/events', { body: event, headers: from('198.51.100.7') })).status).toBe(202);
+      expect((await clientFor(server, keys[i % 2]).POST('/v1/events', { body: event, headers: from('198.51.100.7') })).status).toBe(202);
     }
-    const refused = await clientFor(server, keys[0]!).POST('/v1/events', { body: event, headers: from('198.51.100.7') });
+    const refused = await clientFor(server, keys[0]).POST('/v1/events', { body: event, headers: from('198.51.100.7') });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit')).toMatch(/^"events-ip";r=0;/);
     // Another address is not affected.
-    expect((await clientFor(server, keys[0]!).POST('/v1/events', { body: event, headers: from('198.51.100.8') })).status).toBe(202);
+    expect((await clientFor(server, keys[0]).POST('/v1/events', { body: event, headers: from('198.51.100.8') })).status).toBe(202);
   });
 });
 

@@ -62,7 +62,7 @@ async function abilities(credential: string, ip: string): Promise<Set<FineScope>
 
 async function environmentOf(credential: string, ip: string): Promise<string | null> {
   const response = await api.fromIp(ip, credential).GET('/v1/auth/verify');
-  return response.status === 200 ? (response.data!.data.environment as string) : null;
+  return response.status === 200 ? response.data!.data.environment : null;
 }
 
 const scopeSet = fc.subarray([...FINE_SCOPES], { minLength: 1 });
@@ -84,7 +84,7 @@ const mintArbitrary = fc.oneof(
 async function ownerSession(): Promise<string> {
   const response = await api.fromIp('10.1.2.3', null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
   if (response.status !== 200) throw new Error(`login: ${response.status} ${response.text}`);
-  return response.data!.data.token as string;
+  return response.data!.data.token;
 }
 
 function restrictFor(type: string, scopes: FineScope[]): FineScope[] {

@@ -38,7 +38,7 @@ async function clientCredentialsToken(app: { client_id: string; client_secret: s
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromIp(ip) },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('attack 1: escalation through rotation, and revocation of a broader key', () => {
@@ -89,7 +89,7 @@ describe('attack 1: escalation through rotation, and revocation of a broader key
     expect(child.data?.data).toMatchObject({ type: 'secret', allowed_ips: ['10.0.0.0/8'] });
     const rotated = await api.fromIp(INSIDE, parent.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: child.data!.data.id } }, body: { grace_period_seconds: 0 } });
     expect(rotated.status).toBe(200);
-    const secret = rotated.data!.data.secret as string;
+    const secret = rotated.data!.data.secret;
     expect((await api.fromIp(INSIDE, secret).GET('/v1/workflows')).status).toBe(200);
     const outside = await api.fromIp(OUTSIDE, secret).GET('/v1/workflows');
     expect(outside.status).toBe(403);

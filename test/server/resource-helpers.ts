@@ -21,19 +21,19 @@ export function definition(steps: WorkflowStep[], overrides: Partial<WorkflowInp
 export async function createWorkflow(server: TestServer, key: string, input: WorkflowInput): Promise<Workflow> {
   const response = await clientFor(server, key).POST('/v1/workflows', { body: input });
   expect(response.status, response.text).toBe(201);
-  return response.data!.data as Workflow;
+  return response.data!.data;
 }
 
 export async function startRun(server: TestServer, key: string, workflowId: string, input?: Record<string, unknown>): Promise<Run> {
   const response = await clientFor(server, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: input === undefined ? {} : { input } });
   expect(response.status, response.text).toBe(202);
-  return response.data!.data as Run;
+  return response.data!.data;
 }
 
 export async function getRun(server: TestServer, key: string, runId: string): Promise<Run> {
   const response = await clientFor(server, key).GET('/v1/runs/{run_id}', { params: { path: { run_id: runId } } });
   expect(response.status, response.text).toBe(200);
-  return response.data!.data as Run;
+  return response.data!.data;
 }
 
 /** Polls GET /v1/runs/{id} until `done(run)` holds, failing after `timeoutMs`. */
@@ -70,7 +70,7 @@ export async function walkPages(server: TestServer, key: string, path: ListPath,
     const ids = (response.data!.data as Array<{ id: string }>).map((item) => item.id);
     expect(ids.length).toBeLessThanOrEqual(2);
     pages.push(ids);
-    cursor = response.data!.next_cursor as string | null;
+    cursor = response.data!.next_cursor;
     if (cursor !== null) expect(ids.length).toBe(2);
     if (pages.length > 200) throw new Error(`${path}: more than 200 pages`);
   } while (cursor !== null);

@@ -60,7 +60,7 @@ it.each([
   const intruder = await keyOf();
   const workflow = await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }]));
   const run = await startRun(api.server, key, workflow.id); // stays queued: the runner is stopped
-  const connection = (await api.as(key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).data!.data.id as string;
+  const connection = (await api.as(key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 't' } } })).data!.data.id;
   const attempts: Array<[string, string, unknown?]> = [
     ['GET', `/v1/workflows/${workflow.id}`],
     ['PUT', `/v1/workflows/${workflow.id}`, definition([{ id: 'x', type: 'log', message: 'taken over' }])],

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { composeServer } from '../../src/compose.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { useTestServer } from '../support/api.ts';
@@ -16,7 +16,7 @@ import { createWorkflow, definition, expectError, finished, getRun, startRun, st
 let key: string;
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
@@ -216,7 +216,7 @@ describe('cancel', () => {
     const startedCancel = Date.now();
     const response = await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } });
     expect(response.status).toBe(200);
-    const cancelled = response.data!.data as Run;
+    const cancelled = response.data!.data;
     expect(cancelled.status).toBe('cancelled');
     expect(statuses(cancelled)).toEqual(['succeeded', 'cancelled', 'skipped']);
     expect(cancelled.steps[1]!.finished_at).not.toBeNull();
@@ -275,7 +275,7 @@ describe('cancel while queued', () => {
     expect(response.data?.data).toMatchObject({ status: 'cancelled', started_at: null, output: {}, error: null });
     expect(response.data?.data.finished_at).not.toBeNull();
     expect(statuses(response.data?.data as Run)).toEqual(['skipped', 'skipped']);
-    for (const step of (response.data!.data as Run).steps) expect(step).toMatchObject({ started_at: null, finished_at: null });
+    for (const step of response.data!.data.steps) expect(step).toMatchObject({ started_at: null, finished_at: null });
   });
 });
 
@@ -290,7 +290,7 @@ describe('retry', () => {
 
     const response = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: original.id } } });
     expect(response.status).toBe(202);
-    const retry = response.data!.data as Run;
+    const retry = response.data!.data;
     expect(retry.id).not.toBe(original.id);
     expect(retry).toMatchObject({ status: 'queued', retry_of: original.id, trigger: { type: 'retry', event_id: null }, input: { customer: 'Maya' }, workflow_id: workflow.id, workflow_version: 2, output: null });
 

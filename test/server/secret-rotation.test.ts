@@ -99,7 +99,7 @@ test('hash secret and encryption key rotate without losing a key, a credential o
   await after.stop();
 });
 
-test('without the previous encryption key, old ciphertext is refused, never misread', async () => {
+test('without the previous encryption key, old ciphertext is refused, never misread', () => {
   const old = aesGcmEncryptor(Buffer.from(keyOld, 'base64'));
   const sealed = old.encrypt('secret', 'conn_x');
   expect(() => aesGcmEncryptor(Buffer.from(keyNew, 'base64')).decrypt(sealed, 'conn_x')).toThrow(/unknown key/);

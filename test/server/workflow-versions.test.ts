@@ -63,7 +63,7 @@ describe('workflows kept per version', () => {
 
   it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
     const created = await api.client.POST('/v1/workflows', { body: input('over http') });
-    const id = created.data!.data.id as string;
+    const id = created.data!.data.id;
     for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
       if (version === 2) expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
       const get = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });

@@ -4,12 +4,12 @@
 // delete hides the workflow but keeps its runs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offContract, useTestServer } from '../support/api.ts';
-import { createWorkflow, definition, expectError, finished, listAtOnce, startRun, type Workflow } from './resource-helpers.ts';
+import { createWorkflow, definition, expectError, finished, listAtOnce, startRun } from './resource-helpers.ts';
 
 let key: string;
 
 const api = useTestServer();
-beforeAll(async () => {
+beforeAll(() => {
   key = api.server.secretKey;
 });
 
@@ -26,7 +26,7 @@ describe('create', () => {
   it('stores a valid definition at version 1 with its defaults filled in', async () => {
     const response = await api.as(key).POST('/v1/workflows', { body: definition([...steps]) });
     expect(response.status).toBe(201);
-    const workflow = response.data!.data as Workflow;
+    const workflow = response.data!.data;
     expect(workflow).toMatchObject({ name: 'Order confirmation', description: null, status: 'active', trigger: { type: 'manual' }, environment: 'test', version: 1 });
     expect(workflow.id).toMatch(/^wf_[0-9A-Za-z]{24}$/);
     expect(workflow.updated_at).toBe(workflow.created_at);

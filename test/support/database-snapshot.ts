@@ -13,7 +13,7 @@ export interface SnapshotOptions {
   excludeColumns?: string[];
 }
 
-export async function snapshotDatabase(db: Kysely<any>, options: SnapshotOptions = {}): Promise<DatabaseSnapshot> {
+export async function snapshotDatabase<DB>(db: Kysely<DB>, options: SnapshotOptions = {}): Promise<DatabaseSnapshot> {
   const excludedTables = new Set(options.excludeTables ?? []);
   const excludedColumns = new Set(options.excludeColumns ?? []);
   const tables = (await db.introspection.getTables()).map((table) => table.name).filter((name) => !excludedTables.has(name)).sort();

@@ -100,18 +100,18 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
 
   /** A fresh secret key of the owner's live data with every scope: one per request, so idempotency keys never meet. */
   const freshKey = async () =>
-    (await must('a fresh key', createApiClient(base, session.token).POST('/v1/auth/api-keys', { body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret as string;
+    (await must('a fresh key', createApiClient(base, session.token).POST('/v1/auth/api-keys', { body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret;
   const bearer = (token: string, kind: 'api_key' | 'session' = 'api_key'): Credential => ({ scheme: 'bearer', kind, token });
 
   const createWorkflow = async (key: string, steps: components['schemas']['WorkflowStep'][] = [{ id: 'hello', type: 'log', message: 'Hello' }]) =>
-    (await must('a workflow', createApiClient(base, key).POST('/v1/workflows', { body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id as string;
+    (await must('a workflow', createApiClient(base, key).POST('/v1/workflows', { body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id;
   const startRun = async (key: string, steps?: components['schemas']['WorkflowStep'][]) => {
     const workflowId = await createWorkflow(key, steps);
     return (await must('a run', createApiClient(base, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }))).data as { id: string; workflow_id: string };
   };
 
   /** Apps registered from the createOAuthClient examples themselves. */
-  const registerApp = async (body: components['schemas']['OAuthClientCreate']): Promise<App> => (await must('an app', createApiClient(base, session.token).POST('/v1/oauth/clients', { body }))).data as App;
+  const registerApp = async (body: components['schemas']['OAuthClientCreate']): Promise<App> => (await must('an app', createApiClient(base, session.token).POST('/v1/oauth/clients', { body }))).data;
   const webApp = () => registerApp({ name: 'Acme Reports', client_type: 'confidential', redirect_uris: ['https://app.acme-reports.com/oauth/callback'], scopes: ['workflows:read', 'runs:read'] });
   const publicApp = () =>
     registerApp({ name: 'Fieldnote CLI', client_type: 'public', redirect_uris: ['http://127.0.0.1:8765/callback'], scopes: ['workflows:read', 'workflows:execute', 'runs:read'], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' });
@@ -132,7 +132,7 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
   const code = async (app: App, redirectUri: string) => {
     const { location } = await authorizeInBrowser(base, authorizationUrl(base, authorizationParameters(app, redirectUri)), EXAMPLE.owner);
     const granted = location.searchParams.get('code');
-    if (!granted) throw new Error(`set-up: no code in ${location}`);
+    if (!granted) throw new Error(`set-up: no code in ${location.href}`);
     return granted;
   };
   const tokens = async (app: App, redirectUri: string) => {
@@ -179,14 +179,14 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
       case 'deleteConnection': {
         const key = await freshKey();
         const connection = await must('a connection', createApiClient(base, key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-token-3f9a1c7e' } } }));
-        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id as string]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id]] };
       }
       case 'getApiKey':
       case 'revokeApiKey':
       case 'rotateApiKey': {
         const key = await freshKey();
         const other = await must('a key', createApiClient(base, key).POST('/v1/auth/api-keys', { body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] } }));
-        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id as string]] };
+        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id]] };
       }
       case 'createApiKey':
         // The examples make live keys: a live credential may (a test key would get environment_mismatch).

@@ -2,7 +2,6 @@
 // would), never by writing rows by hand: more tenants, more keys, other plans.
 import type { ApiKeyCreate } from '../../src/auth/api-key-management.ts';
 import { ownerAuthority, type UserPrincipal } from '../../src/auth/principal.ts';
-import { ALL_SCOPES } from '../../src/auth/scopes.ts';
 import type { TestServer } from './server.ts';
 
 export interface Tenant {

@@ -157,7 +157,7 @@ export interface IdentityServer extends TestServer {
  * start-up lost it, now and then, to another test process's outgoing connection.
  */
 export async function startIdentityServer(options: TestServerOptions = {}): Promise<IdentityServer> {
-  let app: http.RequestListener | undefined;
+  let app: http.RequestListener | undefined = undefined;
   const listener = http.createServer((request, response) => {
     // Nothing is told the address before the app is in place; a stray caller gets a 503.
     if (app) return app(request, response);

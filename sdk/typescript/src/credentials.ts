@@ -54,11 +54,11 @@ export function credentialSource(options: CredentialOptions, now: () => number):
     const key = options.apiKey;
     const header = key.startsWith('wfk_') || options.apiKeyHeader === 'x-api-key' ? 'X-API-Key' : 'Authorization';
     const value = header === 'Authorization' ? `Bearer ${key}` : key;
-    return { apply: async (headers) => setIfAbsent(headers, header, value), rejected: async () => false };
+    return { apply: (headers) => Promise.resolve(setIfAbsent(headers, header, value)), rejected: () => Promise.resolve(false) };
   }
   if (options.accessToken !== undefined) {
     const value = `Bearer ${options.accessToken}`;
-    return { apply: async (headers) => setIfAbsent(headers, 'Authorization', value), rejected: async () => false };
+    return { apply: (headers) => Promise.resolve(setIfAbsent(headers, 'Authorization', value)), rejected: () => Promise.resolve(false) };
   }
   if (options.tokenProvider !== undefined) {
     const tokens = new TokenCache(options.tokenProvider, now, options.refreshSkewMs ?? 60_000);
@@ -74,7 +74,7 @@ export function credentialSource(options: CredentialOptions, now: () => number):
       },
     };
   }
-  return { apply: async () => null, rejected: async () => false };
+  return { apply: () => Promise.resolve(null), rejected: () => Promise.resolve(false) };
 }
 
 interface CachedToken {

@@ -11,8 +11,10 @@ export class AetherFlowError extends Error {
   /**
    * What went wrong, exactly: an `ErrorCode` of the catalogue for `/v1`, the RFC 6749
    * `error` for the OAuth endpoints, `unknown_error` when the body was neither.
+   * (The OAuth codes are any string; `& {}` keeps the catalogue's codes from being
+   * absorbed into `string`, so editors still offer them.)
    */
-  readonly code: ErrorCode | OAuthErrorCode | 'unknown_error';
+  readonly code: ErrorCode | 'unknown_error' | (OAuthErrorCode & {});
   /** The kind of error (`/v1` only; `oauth_error` for the OAuth endpoints). */
   readonly type: ErrorType | 'oauth_error' | 'unknown_error';
   /** Quote it to support. From the envelope, else the `X-Request-Id` header. */

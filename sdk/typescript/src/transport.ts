@@ -74,6 +74,7 @@ export function createTransport(options: TransportOptions): Fetch {
 export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, whatever the caller gave (as fetch does)
       reject(signal.reason);
       return;
     }
@@ -83,6 +84,7 @@ export const realSleep: Sleep = (ms, signal) =>
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the signal's own reason, as above
       reject(signal?.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -17,13 +17,13 @@ export type TenantTable = {
 
 /** `select ... from <table> where project_id = ? and environment = ?`, to be narrowed further. */
 export function selectTenant<T extends TenantTable>(db: Kysely<Database>, table: T, tenant: Tenant): SelectQueryBuilder<Database, T, object> {
-  const query = db.selectFrom(table as TenantTable) as SelectQueryBuilder<Database, TenantTable, object>;
-  return query.where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment) as unknown as SelectQueryBuilder<Database, T, object>;
+  const query = db.selectFrom(table) as SelectQueryBuilder<Database, TenantTable, object>;
+  return query.where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment);
 }
 
 /** `update <table> ... where project_id = ? and environment = ?`, to be narrowed further. */
 export function updateTenant<T extends TenantTable>(db: Kysely<Database>, table: T, tenant: Tenant): UpdateQueryBuilder<Database, T, T, UpdateResult> {
-  const query = db.updateTable(table as TenantTable) as UpdateQueryBuilder<Database, TenantTable, TenantTable, UpdateResult>;
+  const query = db.updateTable(table) as UpdateQueryBuilder<Database, TenantTable, TenantTable, UpdateResult>;
   return query.where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
 }
 

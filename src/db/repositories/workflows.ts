@@ -133,7 +133,7 @@ export class WorkflowRepository {
           .where('deleted_at', 'is', null);
         if (filtered) q = q.where('status', '=', value('status'));
         if (after) q = q.where(afterPosition({ createdAt: value('createdAt'), id: value('afterId') }));
-        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit')) as never;
+        return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(value('limit'));
       });
       cache.set(variant, query);
     }

@@ -99,7 +99,7 @@ const HTML_ENTITIES: Record<string, string> = { amp: '&', quot: '"', apos: "'", 
 function hiddenInputValue(html: string, name: string): string | undefined {
   for (const [tag] of html.matchAll(/<input\b[^>]*>/gi)) {
     const attributes = new Map<string, string>();
-    for (const match of tag.matchAll(/([^\s"'<>\/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g)) {
+    for (const match of tag.matchAll(/([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g)) {
       const raw = match[2] ?? match[3] ?? match[4] ?? '';
       attributes.set(match[1]!.toLowerCase(), raw.replace(/&(amp|quot|apos|lt|gt|#39|#x27);/gi, (_, e: string) => HTML_ENTITIES[e.toLowerCase()]!));
     }

@@ -40,8 +40,9 @@ export const workflowScenarios: Scenario[] = [
       {
         name: 'missing name',
         status: 400,
-        // @ts-expect-error deliberately missing a required field
-        call: (ctx) => ctx.api.POST('/v1/workflows', { body: { trigger: { type: 'manual' }, steps: workflowInput(ctx).steps } }),
+        call: (ctx) =>
+          // @ts-expect-error deliberately missing a required field
+          ctx.api.POST('/v1/workflows', { body: { trigger: { type: 'manual' }, steps: workflowInput(ctx).steps } }),
       },
       {
         name: 'unknown field',

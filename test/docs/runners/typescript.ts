@@ -19,7 +19,7 @@ const jobs = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as Job[];
 const write = process.stdout.write.bind(process.stdout);
 const originalEnv = { ...process.env };
 const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
-const originals = Object.fromEntries(methods.map((method) => [method, console[method]]));
+const originals = Object.fromEntries(methods.map((method) => [method, console[method].bind(console)]));
 
 for (const job of jobs) {
   let output = '';
