@@ -49,7 +49,12 @@ export function contractValidation(contract: Contract, options: { validateRespon
   // Made at the first refused body: it prepares every component schema of the contract.
   let explainer: BodyExplainer | null = null;
   const explain: BodyExplainer = (schema, body) => (explainer ??= bodyExplainer(contract.document))(schema, body);
-  const bodySchemas = new Map(contract.operations.map((operation) => [operation, jsonBodySchema(contract.document, operation.path, operation.method)]));
+  const bodySchemas = new Map(
+    contract.operations.map((operation) => [
+      operation,
+      jsonBodySchema(contract.document, operation.path, operation.method),
+    ]),
+  );
 
   return (req, res, next) => {
     const operation = contextOf(res).operation;
@@ -67,7 +72,8 @@ export function contractValidation(contract: Contract, options: { validateRespon
       try {
         // A step that returns a promise and rejects it is answered like one that throws (never left unhandled).
         const returned = current(req, res, step);
-        if (returned instanceof Promise) returned.then(undefined, (reason: unknown) => step(reason ?? new Error('Rejected promise')));
+        if (returned instanceof Promise)
+          returned.then(undefined, (reason: unknown) => step(reason ?? new Error('Rejected promise')));
       } catch (thrown) {
         step(thrown);
       }
@@ -82,8 +88,19 @@ export function contractValidation(contract: Contract, options: { validateRespon
  * reaches. A validator walks and prepares every schema it is given, at its first request.
  * OpenAPI 3.1 makes `responses` optional and the validator skips operations without.
  */
-export function pathDocument(contract: Contract, template: string, options: { withResponses: boolean }): Record<string, unknown> {
-  const { paths, components = {}, ...rest } = contract.document as { paths: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>> };
+export function pathDocument(
+  contract: Contract,
+  template: string,
+  options: { withResponses: boolean },
+): Record<string, unknown> {
+  const {
+    paths,
+    components = {},
+    ...rest
+  } = contract.document as {
+    paths: Record<string, Record<string, unknown>>;
+    components?: Record<string, Record<string, unknown>>;
+  };
   const item = { ...paths[template] };
   if (!options.withResponses) {
     for (const operation of contract.operations) {
