@@ -44,7 +44,8 @@ module.exports = {
     {
       name: 'no-upward-from-http',
       severity: 'error',
-      comment: 'The pipeline runs handlers through the registry it is given; it never imports them or the entry points.',
+      comment:
+        'The pipeline runs handlers through the registry it is given; it never imports them or the entry points.',
       from: { path: HTTP },
       to: { path: `${ENTRY}|${HANDLERS}` },
     },
@@ -83,14 +84,16 @@ module.exports = {
     {
       name: 'tenant-scoping-in-repositories',
       severity: 'error',
-      comment: 'Tenant scoping is applied in one place, tenant-query.ts, and only the repositories build queries with it.',
+      comment:
+        'Tenant scoping is applied in one place, tenant-query.ts, and only the repositories build queries with it.',
       from: { pathNot: REPOSITORIES },
       to: { path: `${REPOSITORIES}tenant-query\\.ts$` },
     },
     {
       name: 'repositories-built-by-entry-points',
       severity: 'error',
-      comment: 'repositoriesOn(db) is called where the database is opened (the entry points); services are handed repositories.',
+      comment:
+        'repositoriesOn(db) is called where the database is opened (the entry points); services are handed repositories.',
       from: { pathNot: `${ENTRY}|${REPOSITORIES}` },
       to: { path: `${REPOSITORIES}index\\.ts$`, dependencyTypesNot: ['type-only'] },
     },
@@ -128,6 +131,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

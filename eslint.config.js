@@ -5,7 +5,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'generated/', 'clients/', 'dist/', 'docs/site/', 'sdk/typescript/dist/', 'coverage/', 'test-results/', 'data/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'generated/',
+      'clients/',
+      'dist/',
+      'docs/site/',
+      'sdk/typescript/dist/',
+      'coverage/',
+      'test-results/',
+      'data/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,9 +27,27 @@ export default tseslint.config(
     rules: {
       // A package's dist/ internals are not its API (issue 27): matched on the specifier.
       // (Ajv documents ajv/dist/2020 as the entry point of its draft 2020-12 validator.)
-      'no-restricted-imports': ['error', { patterns: [{ group: ['*/dist/*', '@*/*/dist/*', '!ajv/dist/2020.js'], message: "A package's dist/ internals are not its API: use its public entry point." }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['*/dist/*', '@*/*/dist/*', '!ajv/dist/2020.js'],
+              message: "A package's dist/ internals are not its API: use its public entry point.",
+            },
+          ],
+        },
+      ],
       // `_name` says "deliberately unused" (destructuring to drop a field, an ignored argument).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
     },
   },
   {
@@ -41,7 +71,16 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly', console: 'readonly', performance: 'readonly', URL: 'readonly', Buffer: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        performance: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        module: 'writable',
+        require: 'readonly',
+        __dirname: 'readonly',
+      },
     },
   },
 );

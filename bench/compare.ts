@@ -67,8 +67,13 @@ function buildBoth(work: string, base: string): { current: Build; base: Build } 
   const tree = path.join(work, 'base');
   git('worktree', 'add', '--detach', '--quiet', tree, base);
   symlinkSync(path.join(root, 'node_modules'), path.join(tree, 'node_modules'), 'dir');
-  if (readFileSync(path.join(tree, 'package-lock.json'), 'utf8') !== readFileSync(path.join(root, 'package-lock.json'), 'utf8')) {
-    console.warn(`warning: ${base}'s package-lock.json differs from the working tree's; the base runs on this tree's node_modules`);
+  if (
+    readFileSync(path.join(tree, 'package-lock.json'), 'utf8') !==
+    readFileSync(path.join(root, 'package-lock.json'), 'utf8')
+  ) {
+    console.warn(
+      `warning: ${base}'s package-lock.json differs from the working tree's; the base runs on this tree's node_modules`,
+    );
   }
   execFileSync(process.execPath, [path.join(tree, 'scripts', 'build.mjs')], { cwd: tree, stdio: 'inherit' });
   return {
@@ -81,12 +86,19 @@ async function start(build: Build, data: BenchData, dataDir: string, logFile: st
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [build.bundle], { cwd: path.dirname(path.dirname(build.bundle)), env: { PATH: process.env.PATH ?? '', ...data.env, DATA_DIR: dataDir, PORT: String(port) }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [build.bundle], {
+    cwd: path.dirname(path.dirname(build.bundle)),
+    env: { PATH: process.env.PATH ?? '', ...data.env, DATA_DIR: dataDir, PORT: String(port) },
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   const startedAt = performance.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${build.label} exited at start:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    const answer = await request(`${url}/v1/workflows/${data.workflowId}`, { headers: { 'X-Forwarded-Proto': 'https', Authorization: `Bearer ${data.key}` } }).catch(() => null);
+    if (child.exitCode !== null)
+      throw new Error(`${build.label} exited at start:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    const answer = await request(`${url}/v1/workflows/${data.workflowId}`, {
+      headers: { 'X-Forwarded-Proto': 'https', Authorization: `Bearer ${data.key}` },
+    }).catch(() => null);
     if (answer?.status === 200) return { label: build.label, url, child };
     if (performance.now() - startedAt > 60_000) throw new Error(`${build.label} did not start within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -106,13 +118,24 @@ async function scenarioFor(name: ScenarioName, server: Server, data: BenchData):
       // The second page of the list: a query string (limit and cursor), as every page after the first has.
       const first = await request(`${server.url}/v1/workflows?limit=20`, { headers: headers(data.key) });
       const cursor = (JSON.parse(first.body) as { next_cursor?: string | null }).next_cursor;
-      if (first.status !== 200 || !cursor) throw new Error(`first page on ${server.label}: ${first.status} ${first.body.slice(0, 200)}`);
+      if (first.status !== 200 || !cursor)
+        throw new Error(`first page on ${server.label}: ${first.status} ${first.body.slice(0, 200)}`);
       return { ...common, url: `${server.url}/v1/workflows?limit=20&cursor=${cursor}`, headers: headers(data.key) };
     }
     case 'post':
-      return { ...common, url: `${server.url}/v1/workflows`, method: 'POST', headers: { ...headers(data.writeKey), 'Content-Type': 'application/json' }, body: JSON.stringify(WORKFLOW) };
+      return {
+        ...common,
+        url: `${server.url}/v1/workflows`,
+        method: 'POST',
+        headers: { ...headers(data.writeKey), 'Content-Type': 'application/json' },
+        body: JSON.stringify(WORKFLOW),
+      };
     case 'jwt': {
-      const answer = await request(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'X-Forwarded-Proto': 'https', 'Content-Type': 'application/json' }, body: JSON.stringify(data.owner) });
+      const answer = await request(`${server.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'X-Forwarded-Proto': 'https', 'Content-Type': 'application/json' },
+        body: JSON.stringify(data.owner),
+      });
       if (answer.status !== 200) throw new Error(`login on ${server.label}: ${answer.status} ${answer.body}`);
       const token = (JSON.parse(answer.body) as { data: { token: string } }).data.token;
       return { ...common, url: `${server.url}/v1/workflows/${data.liveWorkflowId}`, headers: headers(token) };
@@ -122,7 +145,10 @@ async function scenarioFor(name: ScenarioName, server: Server, data: BenchData):
 
 async function measure(server: Server, options: autocannon.Options, seconds: number): Promise<Round> {
   const alive = () => {
-    if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.label} exited during the run (${server.child.signalCode ?? `code ${server.child.exitCode}`})`);
+    if (server.child.exitCode !== null || server.child.signalCode !== null)
+      throw new Error(
+        `${server.label} exited during the run (${server.child.signalCode ?? `code ${server.child.exitCode}`})`,
+      );
   };
   alive();
   const before = cpuMicros(server.child.pid!);
@@ -130,8 +156,16 @@ async function measure(server: Server, options: autocannon.Options, seconds: num
   alive();
   const after = cpuMicros(server.child.pid!);
   const refused = result.non2xx + result.errors + result.timeouts;
-  if (refused > 0) throw new Error(`${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`);
-  return { label: server.label, rps: result.requests.average, p99: result.latency.p99, cpuUsPerRequest: (after - before) / result.requests.total };
+  if (refused > 0)
+    throw new Error(
+      `${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`,
+    );
+  return {
+    label: server.label,
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    cpuUsPerRequest: (after - before) / result.requests.total,
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -141,7 +175,10 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  if (!args.base) throw new Error('usage: npm run bench:compare -- --base REV [--scenario get|list|page|post|jwt] [--rounds 6] [--duration 8]');
+  if (!args.base)
+    throw new Error(
+      'usage: npm run bench:compare -- --base REV [--scenario get|list|page|post|jwt] [--rounds 6] [--duration 8]',
+    );
   const scenario = args.scenario as ScenarioName;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
   const rounds = Number(args.rounds);
@@ -171,7 +208,9 @@ async function main(): Promise<void> {
       options.set(server, await scenarioFor(scenario, server, data));
       await autocannon({ ...options.get(server)!, duration: 2 });
     }
-    console.log(`compare: ${scenario}, ${rounds} rounds x ${seconds} s, ${args.connections} connections, turns alternating; work dir ${work}`);
+    console.log(
+      `compare: ${scenario}, ${rounds} rounds x ${seconds} s, ${args.connections} connections, turns alternating; work dir ${work}`,
+    );
     const results: Round[] = [];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? servers : [...servers].reverse();
@@ -179,7 +218,9 @@ async function main(): Promise<void> {
         check();
         const round = await measure(server, options.get(server)!, seconds);
         results.push(round);
-        console.log(`  round ${r + 1}  ${round.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p99 ${String(round.p99).padStart(4)} ms  ${round.cpuUsPerRequest.toFixed(0).padStart(5)} µs CPU/request`);
+        console.log(
+          `  round ${r + 1}  ${round.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p99 ${String(round.p99).padStart(4)} ms  ${round.cpuUsPerRequest.toFixed(0).padStart(5)} µs CPU/request`,
+        );
       }
     }
     const of = (label: string) => results.filter((round) => round.label === label);
@@ -188,11 +229,22 @@ async function main(): Promise<void> {
     const rpsRatios = current.map((round, i) => round.rps / base[i]!.rps);
     const cpuRatios = current.map((round, i) => round.cpuUsPerRequest / base[i]!.cpuUsPerRequest);
     console.log('\n                      req/s (median)   µs CPU/request (median)');
-    for (const [label, rows] of [[servers[0]!.label, current], [servers[1]!.label, base]] as const) {
-      console.log(`  ${label.padEnd(18)} ${median(rows.map((x) => x.rps)).toFixed(0).padStart(10)}   ${median(rows.map((x) => x.cpuUsPerRequest)).toFixed(0).padStart(12)}`);
+    for (const [label, rows] of [
+      [servers[0]!.label, current],
+      [servers[1]!.label, base],
+    ] as const) {
+      console.log(
+        `  ${label.padEnd(18)} ${median(rows.map((x) => x.rps))
+          .toFixed(0)
+          .padStart(10)}   ${median(rows.map((x) => x.cpuUsPerRequest))
+          .toFixed(0)
+          .padStart(12)}`,
+      );
     }
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    console.log(`  working tree / base: req/s ${median(rpsRatios).toFixed(2)}x (rounds ${range(rpsRatios)}), CPU per request ${median(cpuRatios).toFixed(2)}x (rounds ${range(cpuRatios)})`);
+    console.log(
+      `  working tree / base: req/s ${median(rpsRatios).toFixed(2)}x (rounds ${range(rpsRatios)}), CPU per request ${median(cpuRatios).toFixed(2)}x (rounds ${range(cpuRatios)})`,
+    );
   } finally {
     await Promise.all(servers.map((server) => stopChild(server.child)));
     if (existsSync(path.join(work, 'base'))) git('worktree', 'remove', '--force', path.join(work, 'base'));

@@ -79,7 +79,9 @@ async function measure(name: string, fn: () => unknown, group: Timing[]): Promis
   wall.sort((a, b) => a - b);
   const us = cpu[2]!;
   group.push({ name, usPerOp: us, opsPerSecond: 1e6 / us });
-  console.log(`${name.padEnd(64)} ${us.toFixed(1).padStart(9)} µs CPU/op ${(1e6 / us).toFixed(0).padStart(8)} op/s per core   (wall ${wall[2]!.toFixed(1)} µs)`);
+  console.log(
+    `${name.padEnd(64)} ${us.toFixed(1).padStart(9)} µs CPU/op ${(1e6 / us).toFixed(0).padStart(8)} op/s per core   (wall ${wall[2]!.toFixed(1)} µs)`,
+  );
 }
 
 let session: Session | null = null;
@@ -96,7 +98,10 @@ async function profiler(action: 'start' | 'stop', name = ''): Promise<void> {
   }
   const { profile } = (await session.post('Profiler.stop')) as { profile: unknown };
   mkdirSync(args.profile!, { recursive: true });
-  writeFileSync(path.join(args.profile!, `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`), JSON.stringify(profile));
+  writeFileSync(
+    path.join(args.profile!, `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`),
+    JSON.stringify(profile),
+  );
 }
 
 async function main(): Promise<void> {
@@ -106,7 +111,10 @@ async function main(): Promise<void> {
     const data = await prepare(work, { small: 1000, big: 1 });
     const config = loadConfig({ ...data.env, PORT: '0' });
     // Production logs go to stdout; here to /dev/null, written the same (asynchronous) way.
-    const logger = createLogger({ level: config.logLevel, destination: pino.destination({ dest: '/dev/null', sync: false }) });
+    const logger = createLogger({
+      level: config.logLevel,
+      destination: pino.destination({ dest: '/dev/null', sync: false }),
+    });
     const server = await composeServer(config, { logger });
     const app = server.app as unknown as Parameters<typeof inject>[0];
     const proxied = { 'x-forwarded-proto': 'https' };
@@ -114,21 +122,61 @@ async function main(): Promise<void> {
     const body = JSON.stringify(WORKFLOW);
     const expect = async (status: number, request: Parameters<typeof inject>[1]) => {
       const answer = await inject(app, request);
-      if (answer.status !== status) throw new Error(`${request.method} ${request.url}: ${answer.status}, expected ${status}`);
+      if (answer.status !== status)
+        throw new Error(`${request.method} ${request.url}: ${answer.status}, expected ${status}`);
     };
 
     const login = await fetchLogin(app, data.owner);
     console.log('\nwhole requests through the app (in-process, no network)');
     const getById = { method: 'GET', url: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) };
     await measure('app: GET /v1/workflows/{id} (API key)', () => expect(200, getById), timings);
-    await measure('app: GET /v1/workflows (20 items)', () => expect(200, { method: 'GET', url: '/v1/workflows', headers: withKey(data.key) }), timings);
-    const firstPage = (await getJson(app, { method: 'GET', url: '/v1/workflows?limit=20', headers: withKey(data.key) })) as { next_cursor: string };
-    const secondPage = { method: 'GET', url: `/v1/workflows?limit=20&cursor=${firstPage.next_cursor}`, headers: withKey(data.key) };
+    await measure(
+      'app: GET /v1/workflows (20 items)',
+      () => expect(200, { method: 'GET', url: '/v1/workflows', headers: withKey(data.key) }),
+      timings,
+    );
+    const firstPage = (await getJson(app, {
+      method: 'GET',
+      url: '/v1/workflows?limit=20',
+      headers: withKey(data.key),
+    })) as { next_cursor: string };
+    const secondPage = {
+      method: 'GET',
+      url: `/v1/workflows?limit=20&cursor=${firstPage.next_cursor}`,
+      headers: withKey(data.key),
+    };
     await measure('app: GET /v1/workflows?limit=20&cursor= (second page)', () => expect(200, secondPage), timings);
-    await measure('app: POST /v1/workflows', () => expect(201, { method: 'POST', url: '/v1/workflows', headers: { ...withKey(data.writeKey), 'content-type': 'application/json' }, body }), timings);
-    await measure('app: GET /v1/workflows/{id} (JWT)', () => expect(200, { method: 'GET', url: `/v1/workflows/${data.liveWorkflowId}`, headers: withKey(login) }), timings);
-    await measure('app: GET /health (public, no auth)', () => expect(200, { method: 'GET', url: '/health', headers: proxied }), timings);
-    await measure('app: GET /v1/workflows/{id} refused by the checksum (401)', () => expect(401, { method: 'GET', url: `/v1/workflows/${data.workflowId}`, headers: withKey(`${data.key.slice(0, -1)}x`) }), timings);
+    await measure(
+      'app: POST /v1/workflows',
+      () =>
+        expect(201, {
+          method: 'POST',
+          url: '/v1/workflows',
+          headers: { ...withKey(data.writeKey), 'content-type': 'application/json' },
+          body,
+        }),
+      timings,
+    );
+    await measure(
+      'app: GET /v1/workflows/{id} (JWT)',
+      () => expect(200, { method: 'GET', url: `/v1/workflows/${data.liveWorkflowId}`, headers: withKey(login) }),
+      timings,
+    );
+    await measure(
+      'app: GET /health (public, no auth)',
+      () => expect(200, { method: 'GET', url: '/health', headers: proxied }),
+      timings,
+    );
+    await measure(
+      'app: GET /v1/workflows/{id} refused by the checksum (401)',
+      () =>
+        expect(401, {
+          method: 'GET',
+          url: `/v1/workflows/${data.workflowId}`,
+          headers: withKey(`${data.key.slice(0, -1)}x`),
+        }),
+      timings,
+    );
 
     // References: bare Express on the same body, and Express with only the contract validator.
     const captured = await getJson(app, getById);
@@ -137,9 +185,22 @@ async function main(): Promise<void> {
     await measure('reference: bare Express, same body', () => inject(bare as never, getById), timings);
     const validated = express();
     validated.use(express.json());
-    validated.use(OpenApiValidator.middleware({ apiSpec: loadContract().document as never, validateApiSpec: false, validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false }, validateResponses: false, validateSecurity: false, ignoreUndocumented: false }));
+    validated.use(
+      OpenApiValidator.middleware({
+        apiSpec: loadContract().document as never,
+        validateApiSpec: false,
+        validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
+        validateResponses: false,
+        validateSecurity: false,
+        ignoreUndocumented: false,
+      }),
+    );
     validated.get('/v1/workflows/:workflow_id', (_req, res) => void res.json(captured));
-    await measure('reference: Express + express-openapi-validator (requests)', () => inject(validated as never, getById), timings);
+    await measure(
+      'reference: Express + express-openapi-validator (requests)',
+      () => inject(validated as never, getById),
+      timings,
+    );
 
     console.log('\npieces of the hot path');
     const { workflows } = server.services;
@@ -147,28 +208,79 @@ async function main(): Promise<void> {
     const hash = keyedHasher(config.hashSecret!, 'api-key');
     await measure('api key: format + checksum (parseApiKey)', () => parseApiKey(data.key), timings);
     await measure('api key: keyed hash (HMAC-SHA-256)', () => hash(data.key), timings);
-    await measure('api key: authenticate, warm (cached verified key)', () => apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
+    await measure(
+      'api key: authenticate, warm (cached verified key)',
+      () => apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1'),
+      timings,
+    );
     // The same service without a cache: every call reads the key from the database.
     const repositories = repositoriesOn(server.database.db);
-    const uncached = new ApiKeyVerifier(repositories.apiKeys, hash, Date.now, new LastUsedRecorder(repositories.apiKeys), new VerifiedKeyCache(noCaching()));
-    await measure('api key: authenticate, cold (database lookup)', () => uncached.authenticate(data.key, 'BearerAuth', '127.0.0.1'), timings);
+    const uncached = new ApiKeyVerifier(
+      repositories.apiKeys,
+      hash,
+      Date.now,
+      new LastUsedRecorder(repositories.apiKeys),
+      new VerifiedKeyCache(noCaching()),
+    );
+    await measure(
+      'api key: authenticate, cold (database lookup)',
+      () => uncached.authenticate(data.key, 'BearerAuth', '127.0.0.1'),
+      timings,
+    );
 
     const { accessTokens, tokenVerifier } = server.identity;
     await measure('jwt: signature + claims (jose ES256 verify)', () => accessTokens.verify(login), timings);
-    await measure('jwt: tokenVerifier.verify, warm (as the pipeline calls it)', () => tokenVerifier.verify(login), timings);
+    await measure(
+      'jwt: tokenVerifier.verify, warm (as the pipeline calls it)',
+      () => tokenVerifier.verify(login),
+      timings,
+    );
     // A new verifier per call: signature check, revocation list and token family from the database.
     const revocations = new SqlRevocationList(repositories.revokedTokens, Date.now);
-    await measure('jwt: tokenVerifier.verify, cold (signature + 2 queries)', () => new AccessTokenVerifier(repositories.tokenFamilies, accessTokens, revocations, Date.now).verify(login), timings);
+    await measure(
+      'jwt: tokenVerifier.verify, cold (signature + 2 queries)',
+      () => new AccessTokenVerifier(repositories.tokenFamilies, accessTokens, revocations, Date.now).verify(login),
+      timings,
+    );
 
     const principal = await apiKeys.authenticate(data.key, 'BearerAuth', '127.0.0.1');
-    const limiter = new RateLimiter({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: Date.now });
-    await measure('rate limit: consume (4 policies, memory store)', () => limiter.consume({ category: 'read', plan: 'enterprise', accountId: principal.accountId, authMethod: 'api_key', principalId: principal.keyId, clientIp: '127.0.0.1' }), timings);
+    const limiter = new RateLimiter({
+      config: loadRateLimitConfig(config.rateLimitConfigFile),
+      store: new InMemoryRateLimitStore(),
+      now: Date.now,
+    });
+    await measure(
+      'rate limit: consume (4 policies, memory store)',
+      () =>
+        limiter.consume({
+          category: 'read',
+          plan: 'enterprise',
+          accountId: principal.accountId,
+          authMethod: 'api_key',
+          principalId: principal.keyId,
+          clientIp: '127.0.0.1',
+        }),
+      timings,
+    );
     const scope = { projectId: principal.projectId, environment: principal.environment };
     await measure('db: workflows.get (Kysely + better-sqlite3)', () => workflows.get(scope, data.workflowId), timings);
     await measure('db: workflows.list (20 of 1k)', () => workflows.list(scope, undefined, 20), timings);
-    const line = () => ({ req_id: 'req_x', method: 'GET', path: '/v1/workflows/{workflow_id}', operation: 'getWorkflow', status: 200, ms: 1, ip: '127.0.0.1', principal: 'key_x' });
+    const line = () => ({
+      req_id: 'req_x',
+      method: 'GET',
+      path: '/v1/workflows/{workflow_id}',
+      operation: 'getWorkflow',
+      status: 200,
+      ms: 1,
+      ip: '127.0.0.1',
+      principal: 'key_x',
+    });
     const requestLines = requestLineLogger(logger);
-    await measure('log: one request line (no redaction, as the pipeline writes it)', () => requestLines.info(line(), 'request'), timings);
+    await measure(
+      'log: one request line (no redaction, as the pipeline writes it)',
+      () => requestLines.info(line(), 'request'),
+      timings,
+    );
     await measure('log: the same line, redacting logger', () => logger.info(line(), 'request'), timings);
     await server.close();
   } finally {
@@ -183,15 +295,27 @@ async function getJson(app: Parameters<typeof inject>[0], request: Parameters<ty
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = listener.address() as import('node:net').AddressInfo;
-    const res = await fetch(`http://127.0.0.1:${port}${request.url}`, { method: request.method, headers: request.headers, ...(request.body ? { body: request.body } : {}) });
+    const res = await fetch(`http://127.0.0.1:${port}${request.url}`, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+    });
     return await res.json();
   } finally {
     listener.close();
   }
 }
 
-async function fetchLogin(app: Parameters<typeof inject>[0], owner: { email: string; password: string }): Promise<string> {
-  const answer = (await getJson(app, { method: 'POST', url: '/v1/auth/login', headers: { 'x-forwarded-proto': 'https', 'content-type': 'application/json' }, body: JSON.stringify(owner) })) as { data?: { token: string } };
+async function fetchLogin(
+  app: Parameters<typeof inject>[0],
+  owner: { email: string; password: string },
+): Promise<string> {
+  const answer = (await getJson(app, {
+    method: 'POST',
+    url: '/v1/auth/login',
+    headers: { 'x-forwarded-proto': 'https', 'content-type': 'application/json' },
+    body: JSON.stringify(owner),
+  })) as { data?: { token: string } };
   if (!answer.data) throw new Error(`login failed: ${JSON.stringify(answer)}`);
   return answer.data.token;
 }

@@ -73,31 +73,76 @@ export async function prepare(root: string, sizes: { small: number; big: number 
   const config = loadConfig({ ...env, PORT: '0' });
   const server = await composeServer(config, { logger: createLogger({ level: 'warn' }) });
   try {
-    const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
+    const first = await bootstrap(
+      config,
+      server.services.accounts,
+      server.services.apiKeys,
+      server.services.transaction,
+    );
     if (!first) throw new Error(`${dataDir} is not empty`);
     const { accounts, apiKeys, workflows, transaction } = server.services;
     await accounts.setPlan(first.accountId, 'enterprise');
     const principal = (projectId: string): UserPrincipal =>
-      ownerAuthority({ userId: 'usr_bench', accountId: first.accountId, projectId, environment: 'test', plan: 'enterprise', label: 'bench' });
+      ownerAuthority({
+        userId: 'usr_bench',
+        accountId: first.accountId,
+        projectId,
+        environment: 'test',
+        plan: 'enterprise',
+        label: 'bench',
+      });
     const bigProject = await accounts.createProject(first.accountId, 'Bench: 100k workflows');
     const writeProject = await accounts.createProject(first.accountId, 'Bench: writes');
-    const bigKey = (await transaction((tx) => apiKeys.create(principal(bigProject), { name: 'bench read', type: 'secret', scopes: ['workflows:read'] }, tx))).secret;
-    const writeKey = (await transaction((tx) => apiKeys.create(principal(writeProject), { name: 'bench write', type: 'secret', scopes: ['workflows:read', 'workflows:write'] }, tx))).secret;
+    const bigKey = (
+      await transaction((tx) =>
+        apiKeys.create(principal(bigProject), { name: 'bench read', type: 'secret', scopes: ['workflows:read'] }, tx),
+      )
+    ).secret;
+    const writeKey = (
+      await transaction((tx) =>
+        apiKeys.create(
+          principal(writeProject),
+          { name: 'bench write', type: 'secret', scopes: ['workflows:read', 'workflows:write'] },
+          tx,
+        ),
+      )
+    ).secret;
 
     const small = { projectId: first.projectId, environment: 'test' as const };
     const workflow = await transaction((tx) => workflows.create(small, WORKFLOW, tx));
-    const live = await transaction((tx) => workflows.create({ projectId: first.projectId, environment: 'live' }, WORKFLOW, tx));
+    const live = await transaction((tx) =>
+      workflows.create({ projectId: first.projectId, environment: 'live' }, WORKFLOW, tx),
+    );
     await bulkWorkflows(server.database.db, small, sizes.small - 1, workflow.created_at);
     await transaction((tx) => workflows.create({ projectId: bigProject, environment: 'test' }, WORKFLOW, tx));
-    await bulkWorkflows(server.database.db, { projectId: bigProject, environment: 'test' }, sizes.big - 1, workflow.created_at);
-    return { dataDir, env, owner: OWNER, key: first.testKey, workflowId: workflow.id, liveWorkflowId: live.id, bigKey, writeKey };
+    await bulkWorkflows(
+      server.database.db,
+      { projectId: bigProject, environment: 'test' },
+      sizes.big - 1,
+      workflow.created_at,
+    );
+    return {
+      dataDir,
+      env,
+      owner: OWNER,
+      key: first.testKey,
+      workflowId: workflow.id,
+      liveWorkflowId: live.id,
+      bigKey,
+      writeKey,
+    };
   } finally {
     await server.close();
   }
 }
 
 /** Rows shaped like the service's, older than `before` and one millisecond apart, inserted in batches. */
-async function bulkWorkflows(db: Awaited<ReturnType<typeof composeServer>>['database']['db'], scope: { projectId: string; environment: 'live' | 'test' }, count: number, before: string): Promise<void> {
+async function bulkWorkflows(
+  db: Awaited<ReturnType<typeof composeServer>>['database']['db'],
+  scope: { projectId: string; environment: 'live' | 'test' },
+  count: number,
+  before: string,
+): Promise<void> {
   const start = Date.parse(before);
   const steps = JSON.stringify(WORKFLOW.steps);
   const BATCH = 500;
@@ -130,7 +175,8 @@ async function bulkWorkflows(db: Awaited<ReturnType<typeof composeServer>>['data
 /** The default policy's shape, with limits no benchmark reaches. */
 function hugeLimits(): string {
   const policy = (name: string, window: string) => `    name: ${name}\n    limit: 1000000000\n    window: ${window}\n`;
-  const item = (name: string, window: string) => `    - name: ${name}\n      limit: 1000000000\n      window: ${window}\n`;
+  const item = (name: string, window: string) =>
+    `    - name: ${name}\n      limit: 1000000000\n      window: ${window}\n`;
   const plan = `${item('plan-minute', '1m')}${item('plan-hour', '1h')}`;
   return [
     'version: 1',

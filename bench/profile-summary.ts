@@ -36,7 +36,8 @@ for (const node of profile.nodes) {
 }
 const show = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+  for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
 };
 // Inclusive time: a function's own samples and those of everything it called (counted once per stack).
 const parent = new Map<number, number>();

@@ -28,7 +28,16 @@ import Database from 'better-sqlite3';
 import { prepare, WORKFLOW, type BenchData } from './prepare.ts';
 import { onServerCore, pinLoadGenerator, type Pinning } from './support/pinning.ts';
 import { cpuMicros, freePort, request, stopChild } from './support/processes.ts';
-import { buildRows, formatReport, judge, SCENARIO_TEXT, type Measured, type Round, type ScenarioId, type ServerName } from './support/report.ts';
+import {
+  buildRows,
+  formatReport,
+  judge,
+  SCENARIO_TEXT,
+  type Measured,
+  type Round,
+  type ScenarioId,
+  type ServerName,
+} from './support/report.ts';
 import { differences, type Exchange } from './support/same-answers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -80,7 +89,9 @@ const pinning: Pinning = pinLoadGenerator(!args['no-pin']);
 
 /** The command `npm start` runs, without npm itself (whose own start-up is not ours). */
 function startCommand(): string[] {
-  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+  const script = (
+    JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts.start!;
   const [command, ...rest] = script.split(/\s+/);
   if (command !== 'node') throw new Error(`npm start is not a node command: ${script}`);
   return rest;
@@ -90,21 +101,36 @@ function startCommand(): string[] {
 function spawnServer(nodeArgs: string[], env: Record<string, string>, logFile: string): ChildProcess {
   const out = openSync(logFile, 'a');
   const [command, commandArgs] = onServerCore(pinning, process.execPath, nodeArgs);
-  const child = spawn(command, commandArgs, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(command, commandArgs, {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   return child;
 }
 
 /** Polls `probe` every 5 ms until it answers 200; returns the milliseconds since `startedAt`. */
-async function waitUntilServing(child: ChildProcess, probe: () => Promise<{ status: number }>, startedAt: number, logFile: string): Promise<number> {
+async function waitUntilServing(
+  child: ChildProcess,
+  probe: () => Promise<{ status: number }>,
+  startedAt: number,
+  logFile: string,
+): Promise<number> {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`a server exited at start:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`a server exited at start:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     try {
       const { status } = await probe();
       if (status === 200) return performance.now() - startedAt;
-      if (status !== 503) throw new Error(`the start-up probe answered ${status}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+      if (status !== 503)
+        throw new Error(`the start-up probe answered ${status}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' && (error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+      if (
+        (error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' &&
+        (error as NodeJS.ErrnoException).code !== 'ECONNRESET'
+      )
+        throw error;
     }
     if (performance.now() - startedAt > 60_000) throw new Error('a server did not start within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -120,7 +146,10 @@ async function startOurs(data: BenchData, logFile: string): Promise<Running & { 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const startedAt = performance.now();
-  const profile = args.profile && !logFile.endsWith('startup.log') ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(path.dirname(logFile), '..', 'profiles')}`] : [];
+  const profile =
+    args.profile && !logFile.endsWith('startup.log')
+      ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(path.dirname(logFile), '..', 'profiles')}`]
+      : [];
   const child = spawnServer([...profile, ...startCommand()], { ...data.env, PORT: String(port) }, logFile);
   const probe = () => request(`${url}/v1/workflows/${data.workflowId}`, { headers: withKey(data.key) });
   const startupMs = await waitUntilServing(child, probe, startedAt, logFile);
@@ -135,16 +164,29 @@ async function startOurs(data: BenchData, logFile: string): Promise<Running & { 
  */
 function buildBaseline(file: string): string {
   const bundle = path.join(root, 'dist', 'bench', `${path.basename(file, '.ts')}.mjs`);
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), path.join(root, file), bundle], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), path.join(root, file), bundle], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return bundle;
 }
 
-async function startBundle(bundle: string, env: Record<string, string>, logFile: string, probe: { path: string; headers: Record<string, string> }): Promise<Running & { startupMs: number }> {
+async function startBundle(
+  bundle: string,
+  env: Record<string, string>,
+  logFile: string,
+  probe: { path: string; headers: Record<string, string> },
+): Promise<Running & { startupMs: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const startedAt = performance.now();
   const child = spawnServer([bundle], { NODE_ENV: 'production', PORT: String(port), ...env }, logFile);
-  const startupMs = await waitUntilServing(child, () => request(`${url}${probe.path}`, { headers: probe.headers }), startedAt, logFile);
+  const startupMs = await waitUntilServing(
+    child,
+    () => request(`${url}${probe.path}`, { headers: probe.headers }),
+    startedAt,
+    logFile,
+  );
   return { url, child, startupMs, stop: () => stopChild(child) };
 }
 
@@ -173,13 +215,19 @@ async function load(server: Running, scenario: Scenario, seconds: number): Promi
   const cpuUs = (cpuMicros(server.child.pid!) - before) / Math.max(1, result.requests.total);
   const refused = result.non2xx + result.errors + result.timeouts;
   if (refused > 0 || result.requests.total === 0) {
-    return { failed: `${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})` };
+    return {
+      failed: `${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts (${JSON.stringify(result.statusCodeStats)})`,
+    };
   }
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuUs };
 }
 
 async function login(url: string, data: BenchData): Promise<string> {
-  const answer = await request(`${url}/v1/auth/login`, { method: 'POST', headers: { ...proxied, 'Content-Type': 'application/json' }, body: JSON.stringify(data.owner) });
+  const answer = await request(`${url}/v1/auth/login`, {
+    method: 'POST',
+    headers: { ...proxied, 'Content-Type': 'application/json' },
+    body: JSON.stringify(data.owner),
+  });
   if (answer.status !== 200) throw new Error(`login: ${answer.status} ${answer.body}`);
   return (JSON.parse(answer.body) as { data: { token: string } }).data.token;
 }
@@ -199,18 +247,30 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   const loadBefore = loadavg();
   try {
-    console.log(`bench: ${ROUNDS} interleaved rounds x ${DURATION} s per scenario, ${CONNECTIONS} connections, warm-up ${WARMUP} s; work dir ${work}`);
+    console.log(
+      `bench: ${ROUNDS} interleaved rounds x ${DURATION} s per scenario, ${CONNECTIONS} connections, warm-up ${WARMUP} s; work dir ${work}`,
+    );
     console.log(`pinning: ${pinning.note}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
     const t0 = performance.now();
     const data = await prepare(work, { small: Number(args['small-rows']), big: Number(args['big-rows']) });
-    console.log(`seeded ${args['small-rows']} + ${args['big-rows']} workflows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `seeded ${args['small-rows']} + ${args['big-rows']} workflows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
-    const wanted = new Set<ServerName>((args.servers?.split(',') ?? ['express', 'floor', 'assembly', 'ours']) as ServerName[]);
+    const wanted = new Set<ServerName>(
+      (args.servers?.split(',') ?? ['express', 'floor', 'assembly', 'ours']) as ServerName[],
+    );
     if (args['raw-node']) wanted.add('raw-node');
     wanted.add('ours');
     const scenarioIds = new Set<ScenarioId>((args.only?.split(',') ?? Object.keys(SCENARIO_TEXT)) as ScenarioId[]);
-    const unknown = [...[...wanted].filter((s) => !['raw-node', 'express', 'floor', 'assembly', 'ours'].includes(s)), ...[...scenarioIds].filter((s) => !(s in SCENARIO_TEXT))];
-    if (unknown.length > 0) throw new Error(`unknown server or scenario: ${unknown.join(', ')} (servers: express, floor, assembly, ours, raw-node; scenarios: ${Object.keys(SCENARIO_TEXT).join(', ')})`);
+    const unknown = [
+      ...[...wanted].filter((s) => !['raw-node', 'express', 'floor', 'assembly', 'ours'].includes(s)),
+      ...[...scenarioIds].filter((s) => !(s in SCENARIO_TEXT)),
+    ];
+    if (unknown.length > 0)
+      throw new Error(
+        `unknown server or scenario: ${unknown.join(', ')} (servers: express, floor, assembly, ours, raw-node; scenarios: ${Object.keys(SCENARIO_TEXT).join(', ')})`,
+      );
 
     // Start-up: the command of `npm start`, on the seeded database, to the first
     // authenticated GET answered 200 (which includes first-request work). `npm start`
@@ -223,13 +283,17 @@ async function main(): Promise<void> {
       startups.ours!.push(instance.startupMs);
       await instance.stop();
     }
-    console.log(`ours: start-up to first successful request: ${startups.ours!.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    console.log(
+      `ours: start-up to first successful request: ${startups.ours!.map((ms) => ms.toFixed(0)).join(', ')} ms`,
+    );
 
     const ours = await startOurs(data, path.join(logs, 'ours.log'));
     running.push(ours);
     if (args.serve) {
       writeFileSync(path.join(work, 'env.json'), JSON.stringify({ ...data, url: ours.url }, null, 2));
-      console.log(`serving on ${ours.url}; ${path.join(work, 'env.json')} has the keys and the environment; Ctrl-C to stop`);
+      console.log(
+        `serving on ${ours.url}; ${path.join(work, 'env.json')} has the keys and the environment; Ctrl-C to stop`,
+      );
       await new Promise((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
       return;
     }
@@ -239,12 +303,24 @@ async function main(): Promise<void> {
     const bodiesFile = path.join(work, 'bodies.json');
     const get = await request(`${ours.url}/v1/workflows/${data.workflowId}`, { headers: withKey(data.key) });
     const list = await request(`${ours.url}/v1/workflows`, { headers: withKey(data.key) });
-    const created = await request(`${ours.url}/v1/workflows`, { method: 'POST', headers: postHeaders(data.writeKey), body: postBody });
-    for (const [what, answer, status] of [['get', get, 200], ['list', list, 200], ['post', created, 201]] as const) {
+    const created = await request(`${ours.url}/v1/workflows`, {
+      method: 'POST',
+      headers: postHeaders(data.writeKey),
+      body: postBody,
+    });
+    for (const [what, answer, status] of [
+      ['get', get, 200],
+      ['list', list, 200],
+      ['post', created, 201],
+    ] as const) {
       if (answer.status !== status) throw new Error(`capturing the ${what} body: ${answer.status} ${answer.body}`);
     }
-    if ((JSON.parse(list.body) as { data: unknown[] }).data.length !== 20) throw new Error('the list does not hold 20 items');
-    writeFileSync(bodiesFile, JSON.stringify({ get: JSON.parse(get.body), list: JSON.parse(list.body), created: JSON.parse(created.body) }));
+    if ((JSON.parse(list.body) as { data: unknown[] }).data.length !== 20)
+      throw new Error('the list does not hold 20 items');
+    writeFileSync(
+      bodiesFile,
+      JSON.stringify({ get: JSON.parse(get.body), list: JSON.parse(list.body), created: JSON.parse(created.body) }),
+    );
 
     const requests: Record<ScenarioId, Omit<Scenario, 'server' | 'name' | 'id'>> = {
       get: { method: 'GET', path: `/v1/workflows/${data.workflowId}`, headers: withKey(data.key) },
@@ -256,20 +332,37 @@ async function main(): Promise<void> {
     const exchanges: Exchange[] = (Object.keys(requests) as ScenarioId[]).map((id) => ({
       name: SCENARIO_TEXT[id],
       path: requests[id].path,
-      options: { method: requests[id].method, headers: requests[id].headers, ...(requests[id].body ? { body: requests[id].body } : {}) },
+      options: {
+        method: requests[id].method,
+        headers: requests[id].headers,
+        ...(requests[id].body ? { body: requests[id].body } : {}),
+      },
     }));
     const probe = { path: requests.get.path, headers: requests.get.headers };
     const servers: Partial<Record<ServerName, Running>> = { ours };
     const baselineEnv = { AETHERFLOW_HASH_SECRET: data.env.AETHERFLOW_HASH_SECRET!, PUBLIC_URL: data.env.PUBLIC_URL! };
 
-    for (const [name, file] of [['raw-node', 'raw-node'], ['express', 'bare-express']] as const) {
+    for (const [name, file] of [
+      ['raw-node', 'raw-node'],
+      ['express', 'bare-express'],
+    ] as const) {
       if (!wanted.has(name)) continue;
-      servers[name] = await startBundle(buildBaseline(`bench/baselines/${file}.ts`), { BENCH_BODIES: bodiesFile }, path.join(logs, `${name}.log`), { path: '/v1/workflows/x', headers: {} });
+      servers[name] = await startBundle(
+        buildBaseline(`bench/baselines/${file}.ts`),
+        { BENCH_BODIES: bodiesFile },
+        path.join(logs, `${name}.log`),
+        { path: '/v1/workflows/x', headers: {} },
+      );
       running.push(servers[name]);
     }
     if (wanted.has('floor')) {
       const env = { ...baselineEnv, FLOOR_DB: copyDatabase(data, path.join(work, 'floor.sqlite')) };
-      servers.floor = await startBundle(buildBaseline('bench/baselines/floor.ts'), env, path.join(logs, 'floor.log'), probe);
+      servers.floor = await startBundle(
+        buildBaseline('bench/baselines/floor.ts'),
+        env,
+        path.join(logs, 'floor.log'),
+        probe,
+      );
       running.push(servers.floor);
       const unlike = await differences(ours.url, servers.floor.url, exchanges, 'values');
       if (unlike.length > 0) throw new Error(`the floor does not answer what ours does:\n${unlike.join('\n')}`);
@@ -283,7 +376,9 @@ async function main(): Promise<void> {
         startups.assembly.push(instance.startupMs);
         await instance.stop();
       }
-      console.log(`assembly: start-up to first successful request: ${startups.assembly.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+      console.log(
+        `assembly: start-up to first successful request: ${startups.assembly.map((ms) => ms.toFixed(0)).join(', ')} ms`,
+      );
       servers.assembly = await startBundle(bundle, env, path.join(logs, 'assembly.log'), probe);
       running.push(servers.assembly);
       const unlike = await differences(ours.url, servers.assembly.url, exchanges, 'names');
@@ -292,13 +387,15 @@ async function main(): Promise<void> {
 
     // Bare Express (and raw node:http) ignore the credentials and serve one body per route;
     // the list at 100k is the same to them as at 1k, so they are not loaded with it.
-    const serves = (server: ServerName, id: ScenarioId) => !(id === 'big' && (server === 'express' || server === 'raw-node'));
+    const serves = (server: ServerName, id: ScenarioId) =>
+      !(id === 'big' && (server === 'express' || server === 'raw-node'));
     const order: ServerName[] = ['raw-node', 'express', 'floor', 'assembly', 'ours'];
     const scenarios: Scenario[] = [];
     for (const id of Object.keys(SCENARIO_TEXT) as ScenarioId[]) {
       if (!scenarioIds.has(id)) continue;
       for (const server of order) {
-        if (servers[server] && serves(server, id)) scenarios.push({ server, id, name: `${server}: ${SCENARIO_TEXT[id]}`, ...requests[id] });
+        if (servers[server] && serves(server, id))
+          scenarios.push({ server, id, name: `${server}: ${SCENARIO_TEXT[id]}`, ...requests[id] });
       }
     }
 
@@ -316,7 +413,10 @@ async function main(): Promise<void> {
         const scenario = scenarios[index]!;
         const result = await load(servers[scenario.server]!, scenario, DURATION);
         measured[index]!.rounds[r] = result;
-        const figures = 'failed' in result ? `FAILED, left out: ${result.failed}` : `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  ${result.cpuUs.toFixed(0)} µs CPU/request`;
+        const figures =
+          'failed' in result
+            ? `FAILED, left out: ${result.failed}`
+            : `${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  ${result.cpuUs.toFixed(0)} µs CPU/request`;
         console.log(`round ${r + 1}/${ROUNDS}  ${scenario.name.padEnd(50)} ${figures}`);
       }
     }

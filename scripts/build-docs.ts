@@ -19,7 +19,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE_SAMPLE_LANGUAGES, withCodeSamples } from './code-samples.ts';
-import { errorCatalogue, errorTypeHeading, GUIDES, guideMarkdown, loadContract, root, type Contract, type Guide } from './docs-guides.ts';
+import {
+  errorCatalogue,
+  errorTypeHeading,
+  GUIDES,
+  guideMarkdown,
+  loadContract,
+  root,
+  type Contract,
+  type Guide,
+} from './docs-guides.ts';
 
 export const SITE_DIR = path.join(root, 'docs', 'site');
 export const SITE_TITLE = 'AetherFlow API documentation';
@@ -76,7 +85,9 @@ function rewriteLinks(markdown: string, guide: Guide, published: Map<Guide, stri
     if (!linked) return whole;
     const anchor = match[2];
     if (anchor === undefined) return `](${sectionHref(linked)})`;
-    const heading = headings(published.get(linked) ?? '').find((text) => githubSlug(text) === anchor || redocSlug(text) === anchor);
+    const heading = headings(published.get(linked) ?? '').find(
+      (text) => githubSlug(text) === anchor || redocSlug(text) === anchor,
+    );
     if (heading === undefined) throw new Error(`${guide.file}: the link ${target} names no heading of ${linked.file}`);
     return `](${sectionHref(linked, heading)})`;
   });
@@ -89,14 +100,19 @@ export function docsContract(contract: Contract): Contract {
   if (cut < 0) throw new Error('the contract description has no "# Authentication" section to hand over to the guides');
   const published = new Map(GUIDES.map((guide) => [guide, guideMarkdown(guide, contract)]));
   const guides = GUIDES.map((guide) => rewriteLinks(published.get(guide) ?? '', guide, published).trim());
-  return withCodeSamples({ ...contract, info: { ...contract.info, description: [description.slice(0, cut).trim(), ...guides].join('\n\n') + '\n' } });
+  return withCodeSamples({
+    ...contract,
+    info: { ...contract.info, description: [description.slice(0, cut).trim(), ...guides].join('\n\n') + '\n' },
+  });
 }
 
 function errorsRedirectPage(contract: Contract): string {
   const errors = GUIDES.find((guide) => guide.title === 'Errors');
   if (!errors) throw new Error('no Errors guide');
   const entries = errorCatalogue(contract);
-  const sectionOf = Object.fromEntries(entries.map((entry) => [entry.code, redocSlug(errorTypeHeading(entry.type, entries))]));
+  const sectionOf = Object.fromEntries(
+    entries.map((entry) => [entry.code, redocSlug(errorTypeHeading(entry.type, entries))]),
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -143,7 +159,10 @@ function withWrappedCode(html: string): string {
 
 function withoutRemoteLogo(html: string): string {
   const replaced = html.replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g, ATTRIBUTION_LOGO);
-  if (replaced === html) throw new Error("Redoc's logo URL was not found in the page: check what the docs page loads (test/docs/site.test.ts)");
+  if (replaced === html)
+    throw new Error(
+      "Redoc's logo URL was not found in the page: check what the docs page loads (test/docs/site.test.ts)",
+    );
   return replaced;
 }
 
@@ -159,7 +178,10 @@ export function buildDocs(outDir = SITE_DIR): { file: string; bytes: number } {
     // Redoc shows the x-codeSamples of the languages its configuration lists, in that order.
     // With telemetry off the page sends nothing either (it would report clicks to otel.cloud.redocly.com).
     const config = path.join(scratch, 'redocly.yaml');
-    writeFileSync(config, `telemetry: off\nopenapi:\n  hideLogo: true\n  codeSamples:\n    languages:\n${CODE_SAMPLE_LANGUAGES.map((lang) => `      - lang: ${lang}\n`).join('')}`);
+    writeFileSync(
+      config,
+      `telemetry: off\nopenapi:\n  hideLogo: true\n  codeSamples:\n    languages:\n${CODE_SAMPLE_LANGUAGES.map((lang) => `      - lang: ${lang}\n`).join('')}`,
+    );
     execFileSync(
       path.join(root, 'node_modules', '.bin', 'redocly'),
       ['build-docs', input, '--inlineBundle', '--output', file, '--title', SITE_TITLE, '--config', config],
@@ -176,5 +198,7 @@ export function buildDocs(outDir = SITE_DIR): { file: string; bytes: number } {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { file, bytes } = buildDocs();
-  console.log(`built ${path.relative(root, file)} (${(bytes / 1024 / 1024).toFixed(1)} MB, self-contained) with ${GUIDES.length} guides`);
+  console.log(
+    `built ${path.relative(root, file)} (${(bytes / 1024 / 1024).toFixed(1)} MB, self-contained) with ${GUIDES.length} guides`,
+  );
 }

@@ -59,7 +59,9 @@ function bundleOptions(entryPoint, outfile) {
     target: 'node20',
     external: EXTERNAL,
     // CommonJS dependencies inside an ES module bundle still call require().
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+    },
     // Whitespace only. minifySyntax drops the names of function expressions, by which
     // src/http/contract-validation.ts recognises the validator's steps (it refuses to start
     // without them); keepNames would restore them at the price of a call on every closure
@@ -102,5 +104,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (entryPoint && !outfile) throw new Error('usage: node scripts/build.mjs [ENTRY.ts OUT.js]');
   if (entryPoint) await bundle(path.resolve(entryPoint), path.resolve(outfile));
   else await buildServer();
-  process.stdout.write(`built ${path.relative(ROOT, outfile ? path.resolve(outfile) : OUTFILE)} in ${Math.round(performance.now() - started)} ms\n`);
+  process.stdout.write(
+    `built ${path.relative(ROOT, outfile ? path.resolve(outfile) : OUTFILE)} in ${Math.round(performance.now() - started)} ms\n`,
+  );
 }

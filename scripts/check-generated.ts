@@ -15,7 +15,9 @@ try {
   const names = new Set([...readdirSync(fresh), ...safeList(committed)]);
   const stale = [...names].filter((name) => !sameFile(path.join(fresh, name), path.join(committed, name)));
   if (stale.length > 0) {
-    console.error(`generated/ is stale: ${stale.join(', ')} differ from openapi/. Run \`npm run generate\` and commit.`);
+    console.error(
+      `generated/ is stale: ${stale.join(', ')} differ from openapi/. Run \`npm run generate\` and commit.`,
+    );
     process.exitCode = 1;
   } else {
     console.log('generated/ is fresh');

@@ -33,16 +33,20 @@ function callerOf(request: ExampleRequest): Caller {
   if (request.secured) return 'api_key';
   if (request.operationId === 'submitAuthorization') return 'browser';
   const body = request.body?.value as Json | undefined;
-  if (['issueToken', 'revokeToken', 'introspectToken'].includes(request.operationId) && body && !('client_id' in body)) return 'client_basic';
+  if (['issueToken', 'revokeToken', 'introspectToken'].includes(request.operationId) && body && !('client_id' in body))
+    return 'client_basic';
   return 'none';
 }
 
 const FORM = 'application/x-www-form-urlencoded';
 
 /** Which example request each language is written from: the first; the SDK prefers a JSON body. */
-export function sampleRequests(document: Json): Map<string, { shell: ExampleRequest; typescript: ExampleRequest; python: ExampleRequest }> {
+export function sampleRequests(
+  document: Json,
+): Map<string, { shell: ExampleRequest; typescript: ExampleRequest; python: ExampleRequest }> {
   const byOperation = new Map<string, ExampleRequest[]>();
-  for (const request of exampleRequests(document)) byOperation.set(request.operationId, [...(byOperation.get(request.operationId) ?? []), request]);
+  for (const request of exampleRequests(document))
+    byOperation.set(request.operationId, [...(byOperation.get(request.operationId) ?? []), request]);
   const chosen = new Map<string, { shell: ExampleRequest; typescript: ExampleRequest; python: ExampleRequest }>();
   for (const [operationId, requests] of byOperation) {
     const first = requests[0]!;
@@ -86,8 +90,12 @@ export function withCodeSamples<T extends Json>(document: T): T {
 const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 function url(request: ExampleRequest): string {
-  const pathname = request.template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(request.path[name] ?? ''));
-  const query = new URLSearchParams(request.query.map(([name, value]): [string, string] => [name, String(value)])).toString();
+  const pathname = request.template.replace(/\{([^}]+)\}/g, (_, name: string) =>
+    encodeURIComponent(request.path[name] ?? ''),
+  );
+  const query = new URLSearchParams(
+    request.query.map(([name, value]): [string, string] => [name, String(value)]),
+  ).toString();
   return `$AETHERFLOW_API_URL${pathname}${query ? `?${query}` : ''}`;
 }
 
@@ -101,7 +109,8 @@ function curlSample(request: ExampleRequest): string {
   if (caller === 'browser') lines.push('-H "Cookie: $AETHERFLOW_BROWSER_COOKIE"');
   for (const [name, value] of Object.entries(request.headers)) lines.push(`-H ${shellQuote(`${name}: ${value}`)}`);
   if (request.body?.mediaType === FORM) {
-    for (const [name, value] of Object.entries(request.body.value as Json)) lines.push(`--data-urlencode ${shellQuote(`${name}=${String(value)}`)}`);
+    for (const [name, value] of Object.entries(request.body.value as Json))
+      lines.push(`--data-urlencode ${shellQuote(`${name}=${String(value)}`)}`);
   } else if (request.body) {
     lines.push(`-H "Content-Type: ${request.body.mediaType}"`);
     lines.push(`-d ${shellQuote(JSON.stringify(request.body.value, null, 2))}`);
@@ -122,14 +131,20 @@ function tsLiteral(value: unknown, indent: number): string {
     if (value.length === 0) return '[]';
     const items = value.map((item) => tsLiteral(item, indent + 2));
     const oneLine = `[${items.join(', ')}]`;
-    return oneLine.length <= 60 && !oneLine.includes('\n') ? oneLine : `[\n${items.map((item) => `${pad}  ${item},`).join('\n')}\n${pad}]`;
+    return oneLine.length <= 60 && !oneLine.includes('\n')
+      ? oneLine
+      : `[\n${items.map((item) => `${pad}  ${item},`).join('\n')}\n${pad}]`;
   }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value);
     if (entries.length === 0) return '{}';
-    const fields = entries.map(([key, item]) => `${IDENTIFIER.test(key) ? key : `'${key}'`}: ${tsLiteral(item, indent + 2)}`);
+    const fields = entries.map(
+      ([key, item]) => `${IDENTIFIER.test(key) ? key : `'${key}'`}: ${tsLiteral(item, indent + 2)}`,
+    );
     const oneLine = `{ ${fields.join(', ')} }`;
-    return oneLine.length <= 60 && !oneLine.includes('\n') ? oneLine : `{\n${fields.map((field) => `${pad}  ${field},`).join('\n')}\n${pad}}`;
+    return oneLine.length <= 60 && !oneLine.includes('\n')
+      ? oneLine
+      : `{\n${fields.map((field) => `${pad}  ${field},`).join('\n')}\n${pad}}`;
   }
   if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   return JSON.stringify(value);
@@ -138,7 +153,11 @@ function tsLiteral(value: unknown, indent: number): string {
 function typescriptSample(request: ExampleRequest): string {
   const caller = callerOf(request);
   const credential =
-    caller === 'api_key' ? '\n  apiKey: process.env.AETHERFLOW_API_KEY,' : caller === 'session' ? '\n  accessToken: process.env.AETHERFLOW_ACCESS_TOKEN,' : '';
+    caller === 'api_key'
+      ? '\n  apiKey: process.env.AETHERFLOW_API_KEY,'
+      : caller === 'session'
+        ? '\n  accessToken: process.env.AETHERFLOW_ACCESS_TOKEN,'
+        : '';
   const init: string[] = [];
   const params: string[] = [];
   if (Object.keys(request.path).length > 0) params.push(`path: ${tsLiteral(request.path, 6)}`);
@@ -147,7 +166,10 @@ function typescriptSample(request: ExampleRequest): string {
   if (params.length > 0) init.push(`params: {\n${params.map((param) => `      ${param},`).join('\n')}\n    }`);
   if (request.body) init.push(`body: ${tsLiteral(request.body.value, 4)}`);
   const headers: string[] = [];
-  if (caller === 'client_basic') headers.push("Authorization: `Basic ${btoa(`${process.env.AETHERFLOW_CLIENT_ID}:${process.env.AETHERFLOW_CLIENT_SECRET}`)}`");
+  if (caller === 'client_basic')
+    headers.push(
+      'Authorization: `Basic ${btoa(`${process.env.AETHERFLOW_CLIENT_ID}:${process.env.AETHERFLOW_CLIENT_SECRET}`)}`',
+    );
   if (caller === 'browser') headers.push('Cookie: process.env.AETHERFLOW_BROWSER_COOKIE');
   if (request.body?.mediaType === FORM) {
     headers.push(`'Content-Type': '${FORM}'`);
@@ -191,14 +213,18 @@ function pyLiteral(value: unknown, indent: number): string {
     if (value.length === 0) return '[]';
     const items = value.map((item) => pyLiteral(item, indent + 4));
     const oneLine = `[${items.join(', ')}]`;
-    return oneLine.length <= 60 && !oneLine.includes('\n') ? oneLine : `[\n${items.map((item) => `${pad}    ${item},`).join('\n')}\n${pad}]`;
+    return oneLine.length <= 60 && !oneLine.includes('\n')
+      ? oneLine
+      : `[\n${items.map((item) => `${pad}    ${item},`).join('\n')}\n${pad}]`;
   }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value);
     if (entries.length === 0) return '{}';
     const fields = entries.map(([key, item]) => `${JSON.stringify(key)}: ${pyLiteral(item, indent + 4)}`);
     const oneLine = `{${fields.join(', ')}}`;
-    return oneLine.length <= 60 && !oneLine.includes('\n') ? oneLine : `{\n${fields.map((field) => `${pad}    ${field},`).join('\n')}\n${pad}}`;
+    return oneLine.length <= 60 && !oneLine.includes('\n')
+      ? oneLine
+      : `{\n${fields.map((field) => `${pad}    ${field},`).join('\n')}\n${pad}}`;
   }
   if (value === null) return 'None';
   if (value === true) return 'True';
@@ -215,19 +241,26 @@ function pythonSample(request: ExampleRequest): string {
   lines.push('client = aetherflow.ApiClient(configuration)');
   if (caller === 'client_basic') {
     lines.push('credentials = f\'{os.environ["AETHERFLOW_CLIENT_ID"]}:{os.environ["AETHERFLOW_CLIENT_SECRET"]}\'');
-    lines.push('client.set_default_header("Authorization", "Basic " + base64.b64encode(credentials.encode()).decode())');
+    lines.push(
+      'client.set_default_header("Authorization", "Basic " + base64.b64encode(credentials.encode()).decode())',
+    );
   }
   if (caller === 'browser') lines.push('client.cookie = os.environ["AETHERFLOW_BROWSER_COOKIE"]');
   const args: string[] = [];
   for (const [name, value] of Object.entries(request.path)) args.push(`${snake(name)}=${pyLiteral(value, 4)}`);
   if (request.body?.mediaType === FORM) {
-    for (const [name, value] of Object.entries(request.body.value as Json)) args.push(`${snake(name)}=${pyLiteral(value, 4)}`);
+    for (const [name, value] of Object.entries(request.body.value as Json))
+      args.push(`${snake(name)}=${pyLiteral(value, 4)}`);
   } else if (request.body) {
     args.push(`${snake(request.body.schema ?? 'body')}=${pyLiteral(request.body.value, 4)}`);
   }
   for (const [name, value] of request.query) args.push(`${snake(name)}=${pyLiteral(value, 4)}`);
   for (const [name, value] of Object.entries(request.headers)) args.push(`${snake(name)}=${pyLiteral(value, 4)}`);
   const call = `aetherflow.${apiClass(request.tag)}(client).${snake(request.operationId)}(`;
-  lines.push('', args.length === 0 ? `answer = ${call})` : `answer = ${call}\n${args.map((arg) => `    ${arg},`).join('\n')}\n)`, 'print(answer)');
+  lines.push(
+    '',
+    args.length === 0 ? `answer = ${call})` : `answer = ${call}\n${args.map((arg) => `    ${arg},`).join('\n')}\n)`,
+    'print(answer)',
+  );
   return lines.join('\n');
 }

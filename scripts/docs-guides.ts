@@ -32,14 +32,20 @@ export const CATALOGUE_PLACEHOLDER = '<!-- error-catalogue: generated from the c
 export function guideMarkdown(guide: Guide, contract: Contract): string {
   const text = readFileSync(path.join(root, guide.file), 'utf8');
   const title = /^# (.+)$/m.exec(text)?.[1];
-  if (title !== guide.title) throw new Error(`${guide.file} must start with "# ${guide.title}", found "# ${title ?? ''}"`);
+  if (title !== guide.title)
+    throw new Error(`${guide.file} must start with "# ${guide.title}", found "# ${title ?? ''}"`);
   if (!text.includes(CATALOGUE_PLACEHOLDER)) return text;
   return text.replace(CATALOGUE_PLACEHOLDER, errorCatalogueMarkdown(contract));
 }
 
 export interface Contract {
   info: { description: string };
-  components: { schemas: Record<string, { description?: string; enum?: string[]; 'x-error-catalogue'?: Record<string, { type: string; status: number }> }> };
+  components: {
+    schemas: Record<
+      string,
+      { description?: string; enum?: string[]; 'x-error-catalogue'?: Record<string, { type: string; status: number }> }
+    >;
+  };
   [key: string]: unknown;
 }
 
@@ -57,13 +63,32 @@ export interface CatalogueEntry {
 
 /** The order in which the Errors guide presents the error types. */
 export const ERROR_TYPES = [
-  { type: 'authentication_error', summary: 'The request has no valid credential. Always `401`, with a `WWW-Authenticate` challenge (RFC 6750).' },
-  { type: 'authorization_error', summary: 'The credential is valid but may not do this. `403`; a missing scope is named in `WWW-Authenticate`.' },
-  { type: 'invalid_request_error', summary: 'The request itself is wrong. Fix it before sending it again: a retry gets the same answer.' },
-  { type: 'not_found_error', summary: 'Nothing there for this credential. Resources of other projects, or of the other environment, are reported as not found, never as forbidden.' },
+  {
+    type: 'authentication_error',
+    summary: 'The request has no valid credential. Always `401`, with a `WWW-Authenticate` challenge (RFC 6750).',
+  },
+  {
+    type: 'authorization_error',
+    summary: 'The credential is valid but may not do this. `403`; a missing scope is named in `WWW-Authenticate`.',
+  },
+  {
+    type: 'invalid_request_error',
+    summary: 'The request itself is wrong. Fix it before sending it again: a retry gets the same answer.',
+  },
+  {
+    type: 'not_found_error',
+    summary:
+      'Nothing there for this credential. Resources of other projects, or of the other environment, are reported as not found, never as forbidden.',
+  },
   { type: 'conflict_error', summary: 'The request conflicts with the state of a resource or with an earlier request.' },
-  { type: 'rate_limit_error', summary: 'Too many requests. Wait `Retry-After` seconds, then retry: see [Rate limits](../rate-limits.md).' },
-  { type: 'api_error', summary: 'A problem on AetherFlow\'s side. Retry with exponential backoff; quote `request_id` if it persists.' },
+  {
+    type: 'rate_limit_error',
+    summary: 'Too many requests. Wait `Retry-After` seconds, then retry: see [Rate limits](../rate-limits.md).',
+  },
+  {
+    type: 'api_error',
+    summary: "A problem on AetherFlow's side. Retry with exponential backoff; quote `request_id` if it persists.",
+  },
 ] as const;
 
 /** Rows of a markdown table in a schema's description whose first cell is a `code`. */
@@ -82,15 +107,20 @@ function tableRows(description: string): string[][] {
 /** The `/v1` error catalogue: the enum, `x-error-catalogue` and the description's table, checked to agree. */
 export function errorCatalogue(contract: Contract): CatalogueEntry[] {
   const schema = contract.components.schemas.ErrorCode;
-  if (!schema?.enum || !schema['x-error-catalogue'] || !schema.description) throw new Error('the contract has no ErrorCode catalogue');
+  if (!schema?.enum || !schema['x-error-catalogue'] || !schema.description)
+    throw new Error('the contract has no ErrorCode catalogue');
   const machine = schema['x-error-catalogue'];
   const rows = new Map(tableRows(schema.description).map((cells) => [cells[0]?.replaceAll('`', '') ?? '', cells]));
   return schema.enum.map((code) => {
     const cells = rows.get(code);
     const entry = machine[code];
-    if (!cells || cells.length !== 5 || !entry) throw new Error(`ErrorCode: ${code} is missing from the description's table or from x-error-catalogue`);
+    if (!cells || cells.length !== 5 || !entry)
+      throw new Error(`ErrorCode: ${code} is missing from the description's table or from x-error-catalogue`);
     const [, type, status, meaning, action] = cells as [string, string, string, string, string];
-    if (type !== entry.type || Number(status) !== entry.status) throw new Error(`ErrorCode: ${code} is ${type} ${status} in the table but ${entry.type} ${entry.status} in x-error-catalogue`);
+    if (type !== entry.type || Number(status) !== entry.status)
+      throw new Error(
+        `ErrorCode: ${code} is ${type} ${status} in the table but ${entry.type} ${entry.status} in x-error-catalogue`,
+      );
     return { code, type, status: entry.status, meaning, action };
   });
 }
@@ -98,7 +128,11 @@ export function errorCatalogue(contract: Contract): CatalogueEntry[] {
 /** The OAuth endpoints' errors (RFC 6749 form), from the `OAuthError` description's table. */
 export function oauthErrorCatalogue(contract: Contract): { error: string; status: number; meaning: string }[] {
   const description = contract.components.schemas.OAuthError?.description ?? '';
-  return tableRows(description).map((cells) => ({ error: cells[0]?.replaceAll('`', '') ?? '', status: Number(cells[1]), meaning: cells[2] ?? '' }));
+  return tableRows(description).map((cells) => ({
+    error: cells[0]?.replaceAll('`', '') ?? '',
+    status: Number(cells[1]),
+    meaning: cells[2] ?? '',
+  }));
 }
 
 /** The Errors guide's heading for one type: `authentication_error (401)`. */
@@ -111,16 +145,23 @@ function errorCatalogueMarkdown(contract: Contract): string {
   const entries = errorCatalogue(contract);
   const known = new Set<string>(ERROR_TYPES.map((entry) => entry.type));
   const strays = entries.filter((entry) => !known.has(entry.type));
-  if (strays.length > 0) throw new Error(`error types missing from ERROR_TYPES: ${strays.map((entry) => entry.type).join(', ')}`);
+  if (strays.length > 0)
+    throw new Error(`error types missing from ERROR_TYPES: ${strays.map((entry) => entry.type).join(', ')}`);
   const sections = ERROR_TYPES.map(({ type, summary }) => {
     const codes = entries.filter((entry) => entry.type === type);
     // The heading gives the status; a column only when the type has several.
     const several = new Set(codes.map((entry) => entry.status)).size > 1;
-    const rows = codes.map((entry) => `| \`${entry.code}\` |${several ? ` ${entry.status} |` : ''} ${entry.meaning} | ${entry.action} |`);
-    const head = several ? ['| code | status | what it means | what to do |', '|---|---|---|---|'] : ['| code | what it means | what to do |', '|---|---|---|'];
+    const rows = codes.map(
+      (entry) => `| \`${entry.code}\` |${several ? ` ${entry.status} |` : ''} ${entry.meaning} | ${entry.action} |`,
+    );
+    const head = several
+      ? ['| code | status | what it means | what to do |', '|---|---|---|---|']
+      : ['| code | what it means | what to do |', '|---|---|---|'];
     return [`## ${errorTypeHeading(type, entries)}`, '', summary, '', ...head, ...rows, ''].join('\n');
   });
-  const oauth = oauthErrorCatalogue(contract).map((entry) => `| \`${entry.error}\` | ${entry.status} | ${entry.meaning} |`);
+  const oauth = oauthErrorCatalogue(contract).map(
+    (entry) => `| \`${entry.error}\` | ${entry.status} | ${entry.meaning} |`,
+  );
   return [
     ...sections,
     '## OAuth endpoint errors',

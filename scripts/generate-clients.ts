@@ -34,7 +34,16 @@ const PYTHON_PROJECT = 'aetherflow-client';
  * and the generator's README, which describes a Python 2.7 package on a placeholder
  * GitHub repository; the README is written by hand instead.
  */
-const PYTHON_DISCARDED = ['.travis.yml', '.gitlab-ci.yml', 'git_push.sh', 'tox.ini', 'test-requirements.txt', 'test', '.openapi-generator-ignore', 'README.md'];
+const PYTHON_DISCARDED = [
+  '.travis.yml',
+  '.gitlab-ci.yml',
+  'git_push.sh',
+  'tox.ini',
+  'test-requirements.txt',
+  'test',
+  '.openapi-generator-ignore',
+  'README.md',
+];
 
 /** Paths under clients/python written by hand: generation keeps them, the freshness test leaves them out. */
 export const PYTHON_HAND_WRITTEN = ['README.md', 'aetherflow_helpers'];
@@ -42,7 +51,8 @@ export const PYTHON_HAND_WRITTEN = ['README.md', 'aetherflow_helpers'];
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: Json | undefined): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** generated/openapi.json (3.1) -> OpenAPI 3.0.3 that openapi-generator 4.3.1 reads and models correctly. */
 export function downConvert(contract: object): JsonObject {
@@ -75,7 +85,8 @@ export function forCodegen(document: JsonObject): JsonObject {
     delete info.summary;
     if (isObject(info.license)) delete info.license.identifier;
   }
-  const schemas = isObject(document.components) && isObject(document.components.schemas) ? document.components.schemas : {};
+  const schemas =
+    isObject(document.components) && isObject(document.components.schemas) ? document.components.schemas : {};
   const resolve = (schema: Json): Json => {
     if (isObject(schema) && typeof schema.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/')) {
       return schemas[schema.$ref.slice('#/components/schemas/'.length)] ?? schema;
@@ -116,8 +127,13 @@ export function forCodegen(document: JsonObject): JsonObject {
         delete node.oneOf;
         node.allOf = nonNull;
         node.nullable = true;
-      } else if (nonNull.every((variant) => isObject(resolve(variant)) && (resolve(variant) as JsonObject).type === 'object')) {
-        mergeObjectVariants(node, nonNull.map((variant) => structuredClone(resolve(variant)) as JsonObject));
+      } else if (
+        nonNull.every((variant) => isObject(resolve(variant)) && (resolve(variant) as JsonObject).type === 'object')
+      ) {
+        mergeObjectVariants(
+          node,
+          nonNull.map((variant) => structuredClone(resolve(variant)) as JsonObject),
+        );
       }
     }
     for (const value of Object.values(node)) visit(value);
@@ -135,7 +151,8 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
         properties[name] = structuredClone(property);
         continue;
       }
-      const values = (schema: JsonObject): Json[] | undefined => (Array.isArray(schema.enum) ? schema.enum : 'const' in schema ? [schema.const ?? null] : undefined);
+      const values = (schema: JsonObject): Json[] | undefined =>
+        Array.isArray(schema.enum) ? schema.enum : 'const' in schema ? [schema.const ?? null] : undefined;
       const [left, right] = [values(seen), values(property)];
       if (left && right) {
         delete seen.const;
@@ -147,7 +164,9 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
       }
     }
   }
-  const requiredBy = variants.map((variant) => new Set(Array.isArray(variant.required) ? (variant.required as string[]) : []));
+  const requiredBy = variants.map(
+    (variant) => new Set(Array.isArray(variant.required) ? (variant.required as string[]) : []),
+  );
   const required = [...(requiredBy[0] ?? [])].filter((name) => requiredBy.every((set) => set.has(name)));
   delete node.oneOf;
   delete node.discriminator;
@@ -161,15 +180,26 @@ function mergeObjectVariants(node: JsonObject, variants: JsonObject[]): void {
 function rewrite(file: string, search: string | RegExp, replacement: string): void {
   const text = readFileSync(file, 'utf8');
   const found = typeof search === 'string' ? text.includes(search) : search.test(text);
-  if (!found) throw new Error(`${path.basename(file)}: ${String(search)} not found; update pythonThreeOnly in scripts/generate-clients.ts`);
+  if (!found)
+    throw new Error(
+      `${path.basename(file)}: ${String(search)} not found; update pythonThreeOnly in scripts/generate-clients.ts`,
+    );
   writeFileSync(file, text.replace(search, replacement));
 }
 
 /** setup.py and requirements.txt for Python 3 only, with the hand-written README as the long description. */
 function pythonThreeOnly(dir: string): void {
   const setup = path.join(dir, 'setup.py');
-  rewrite(setup, 'from setuptools import setup, find_packages  # noqa: H301', 'import os\n\nfrom setuptools import setup, find_packages  # noqa: H301');
-  rewrite(setup, /# To install the library, run the following\n#\n# python setup.py install\n#\n# prerequisite: setuptools\n# http:\/\/pypi.python.org\/pypi\/setuptools\n/, '# Python 3 only. Install with `python3 -m pip install <this folder>`.\n');
+  rewrite(
+    setup,
+    'from setuptools import setup, find_packages  # noqa: H301',
+    'import os\n\nfrom setuptools import setup, find_packages  # noqa: H301',
+  );
+  rewrite(
+    setup,
+    /# To install the library, run the following\n#\n# python setup.py install\n#\n# prerequisite: setuptools\n# http:\/\/pypi.python.org\/pypi\/setuptools\n/,
+    '# Python 3 only. Install with `python3 -m pip install <this folder>`.\n',
+  );
   rewrite(
     setup,
     / {4}long_description="""\\\n[\s\S]*?"""\n\)\n$/,
@@ -201,11 +231,16 @@ export function generateClients(outDir: string): void {
       generatorBin,
       [
         'generate',
-        '--input-spec', converted,
-        '--generator-name', 'python',
-        '--output', scratch,
-        '--global-property', 'apiTests=false,modelTests=false',
-        '--additional-properties', `packageName=${PYTHON_PACKAGE},projectName=${PYTHON_PROJECT},packageVersion=1.0.0,packageUrl=https://docs.aetherflow.com,httpUserAgent=aetherflow-python/1.0.0`,
+        '--input-spec',
+        converted,
+        '--generator-name',
+        'python',
+        '--output',
+        scratch,
+        '--global-property',
+        'apiTests=false,modelTests=false',
+        '--additional-properties',
+        `packageName=${PYTHON_PACKAGE},projectName=${PYTHON_PROJECT},packageVersion=1.0.0,packageUrl=https://docs.aetherflow.com,httpUserAgent=aetherflow-python/1.0.0`,
       ],
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -18,10 +18,14 @@ export function generate(outDir: string): void {
   });
   // Fields with a `default` stay optional: request bodies may omit them (the server
   // fills them in), which openapi-typescript's default would forbid.
-  execFileSync(bin('openapi-typescript'), [bundled, '--output', path.join(outDir, 'api.d.ts'), '--default-non-nullable', 'false'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    bin('openapi-typescript'),
+    [bundled, '--output', path.join(outDir, 'api.d.ts'), '--default-non-nullable', 'false'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

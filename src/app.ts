@@ -84,7 +84,13 @@ export function createApp(deps: AppDeps): Express {
         strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true },
         contentSecurityPolicy: {
           useDefaults: false,
-          directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+          directives: {
+            defaultSrc: ["'none'"],
+            styleSrc: ["'unsafe-inline'"],
+            formAction: ["'self'"],
+            frameAncestors: ["'none'"],
+            baseUri: ["'none'"],
+          },
         },
         frameguard: { action: 'deny' },
         referrerPolicy: { policy: 'no-referrer' },
@@ -111,6 +117,10 @@ export function createApp(deps: AppDeps): Express {
       contractRoutes(contract, deps.handlers, deps.idempotency),
     ]),
   );
-  app.use(errorHandler(logger, { rateLimitStanding: rateLimitStanding({ limiter: deps.limiter, guard: deps.guard, contract }) }));
+  app.use(
+    errorHandler(logger, {
+      rateLimitStanding: rateLimitStanding({ limiter: deps.limiter, guard: deps.guard, contract }),
+    }),
+  );
   return app;
 }

@@ -17,7 +17,12 @@ export interface FirstStart {
   testKey: string;
 }
 
-export async function bootstrap(config: Config, accounts: AccountService, apiKeys: ApiKeyManagement, transaction: Transaction): Promise<FirstStart | null> {
+export async function bootstrap(
+  config: Config,
+  accounts: AccountService,
+  apiKeys: ApiKeyManagement,
+  transaction: Transaction,
+): Promise<FirstStart | null> {
   if (!(await accounts.isEmpty())) return null;
   const { accountId, projectId } = await accounts.createAccount('My account', 'free');
   const generatedPassword = config.owner.password === null ? randomBytes(18).toString('base64url') : null;

@@ -42,7 +42,13 @@ import { RateLimitAudit } from './http/rate-limit-audit.ts';
 import { AccountService } from './identity/accounts.ts';
 import { createIdentity, type Identity } from './identity/identity.ts';
 import { createLogger } from './logging/logger.ts';
-import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig, RateLimiter, type RateLimitConfig } from './rate-limit/index.ts';
+import {
+  BruteForceGuard,
+  InMemoryRateLimitStore,
+  loadRateLimitConfig,
+  RateLimiter,
+  type RateLimitConfig,
+} from './rate-limit/index.ts';
 import { FailoverRateLimitStore } from './rate-limit/failover-store.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
 import { StepRunner } from './runner/step-runner.ts';
@@ -103,14 +109,21 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   }
   const database = await openDatabase(config, options.observeQueries, {
     backgroundCheckpoints: {
-      onError: (error) => logger.warn({ err: { message: error.message } }, 'background checkpoints stopped; SQLite checkpoints on commit instead'),
+      onError: (error) =>
+        logger.warn(
+          { err: { message: error.message } },
+          'background checkpoints stopped; SQLite checkpoints on commit instead',
+        ),
     },
     deadlines: { timeoutMs: config.dependencyTimeoutMs, logger },
   });
   let redis: RedisConnection | null = null;
   try {
     if (database.dialect === 'sqlite') await migrateToLatest(database.db as never);
-    redis = config.redisUrl === null ? null : await connectRedis(config.redisUrl, { timeoutMs: config.dependencyTimeoutMs, logger });
+    redis =
+      config.redisUrl === null
+        ? null
+        : await connectRedis(config.redisUrl, { timeoutMs: config.dependencyTimeoutMs, logger });
     return await assemble(config, { clock, logger, secrets, contract, rateLimitConfig, database, redis });
   } catch (error) {
     await redis?.close();
@@ -147,7 +160,13 @@ async function assemble(
   const audit = new AuditLog(repositories.audit, clock);
   const keyHash = keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets);
   const lastUsed = new LastUsedRecorder(repositories.apiKeys, { logger });
-  const apiKeyVerifier = new ApiKeyVerifier(repositories.apiKeys, keyHash, clock, lastUsed, new VerifiedKeyCache(invalidation));
+  const apiKeyVerifier = new ApiKeyVerifier(
+    repositories.apiKeys,
+    keyHash,
+    clock,
+    lastUsed,
+    new VerifiedKeyCache(invalidation),
+  );
   const apiKeys = new ApiKeyManagement(repositories.apiKeys, keyHash, clock, lastUsed, invalidation);
   // GET by id and the list are answered from what is kept only where a change is known to
   // every reader the moment it commits: one process on SQLite (in-process, and data_version
@@ -156,19 +175,31 @@ async function assemble(
   // write. An invalidation of its own: every workflow created invalidates its tenant's list
   // pages, and authentication's caches must not see their generation move that often (a key
   // read while it moves is not kept).
-  const workflowInvalidation = database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
+  const workflowInvalidation =
+    database.dialect === 'sqlite' ? localInvalidation(database.externalVersion) : noCaching();
   const workflows = new WorkflowService(repositories.workflows, clock, { invalidation: workflowInvalidation });
   // A SQLite file serves one process; PostgreSQL may be shared by several instances.
-  const runner = new StepRunner(repositories.runExecution, clock, logger, { soleInstance: database.dialect === 'sqlite' });
+  const runner = new StepRunner(repositories.runExecution, clock, logger, {
+    soleInstance: database.dialect === 'sqlite',
+  });
   const runs = new RunService(repositories.runs, clock, workflows, runner);
-  const connections = new ConnectionService(repositories.connections, clock, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys));
+  const connections = new ConnectionService(
+    repositories.connections,
+    clock,
+    aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
+  );
   const events = new EventService(repositories.events, clock, workflows, runs);
   const accounts = new AccountService(repositories.accounts, clock, transaction, invalidation);
   const services = { config, clock, transaction, audit, apiKeys, workflows, runs, connections, events, accounts };
 
   // One instance keeps counters in memory; several share them in Redis, and each falls back to its own memory while Redis is down.
   const store = redis
-    ? new FailoverRateLimitStore(new RedisRateLimitStore(redis.redis, config.redisKeyPrefix), new InMemoryRateLimitStore(), redis.dependency, logger)
+    ? new FailoverRateLimitStore(
+        new RedisRateLimitStore(redis.redis, config.redisKeyPrefix),
+        new InMemoryRateLimitStore(),
+        redis.dependency,
+        logger,
+      )
     : new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ config: rateLimitConfig, store, now: clock });
   const guard = new BruteForceGuard({ config: rateLimitConfig, store, now: clock });
@@ -210,7 +241,20 @@ async function assemble(
   };
   const tokens: TokenVerifier = identity.tokenVerifier;
 
-  const app = createApp({ config, contract, logger, clock, handlers, apiKeys: apiKeyVerifier, tokens, audit, idempotency: new IdempotencyStore(repositories.idempotency, clock), limiter, guard, rateLimitAudit });
+  const app = createApp({
+    config,
+    contract,
+    logger,
+    clock,
+    handlers,
+    apiKeys: apiKeyVerifier,
+    tokens,
+    audit,
+    idempotency: new IdempotencyStore(repositories.idempotency, clock),
+    limiter,
+    guard,
+    rateLimitAudit,
+  });
   await runner.start();
 
   return {

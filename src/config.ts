@@ -83,23 +83,45 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const databaseUrl = read('DATABASE_URL') ?? null;
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    problems.push('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   const redisUrl = read('REDIS_URL') ?? null;
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl))
+    problems.push('REDIS_URL must start with redis:// or rediss://');
   const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? 'aetherflow:';
-  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix)) problems.push('REDIS_KEY_PREFIX must be 1 to 64 letters, digits, ":", "_", "." or "-"');
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix))
+    problems.push('REDIS_KEY_PREFIX must be 1 to 64 letters, digits, ":", "_", "." or "-"');
 
   const hashSecret = secret('AETHERFLOW_HASH_SECRET', read('AETHERFLOW_HASH_SECRET'), problems);
   const encryptionKey = secret('AETHERFLOW_ENCRYPTION_KEY', read('AETHERFLOW_ENCRYPTION_KEY'), problems);
-  const previousHashSecrets = secretList('AETHERFLOW_HASH_SECRET_PREVIOUS', read('AETHERFLOW_HASH_SECRET_PREVIOUS'), problems);
-  const previousEncryptionKeys = secretList('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS', read('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS'), problems);
-  if (hashSecret === null && previousHashSecrets.length > 0) problems.push('AETHERFLOW_HASH_SECRET_PREVIOUS needs AETHERFLOW_HASH_SECRET (the new secret)');
-  if (encryptionKey === null && previousEncryptionKeys.length > 0) problems.push('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS needs AETHERFLOW_ENCRYPTION_KEY (the new key)');
-  if (production && hashSecret === null) problems.push('AETHERFLOW_HASH_SECRET is required in production (32 random bytes, base64): API keys and tokens are hashed with it');
-  if (production && encryptionKey === null) problems.push('AETHERFLOW_ENCRYPTION_KEY is required in production (32 random bytes, base64): connection credentials are encrypted with it');
+  const previousHashSecrets = secretList(
+    'AETHERFLOW_HASH_SECRET_PREVIOUS',
+    read('AETHERFLOW_HASH_SECRET_PREVIOUS'),
+    problems,
+  );
+  const previousEncryptionKeys = secretList(
+    'AETHERFLOW_ENCRYPTION_KEY_PREVIOUS',
+    read('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS'),
+    problems,
+  );
+  if (hashSecret === null && previousHashSecrets.length > 0)
+    problems.push('AETHERFLOW_HASH_SECRET_PREVIOUS needs AETHERFLOW_HASH_SECRET (the new secret)');
+  if (encryptionKey === null && previousEncryptionKeys.length > 0)
+    problems.push('AETHERFLOW_ENCRYPTION_KEY_PREVIOUS needs AETHERFLOW_ENCRYPTION_KEY (the new key)');
+  if (production && hashSecret === null)
+    problems.push(
+      'AETHERFLOW_HASH_SECRET is required in production (32 random bytes, base64): API keys and tokens are hashed with it',
+    );
+  if (production && encryptionKey === null)
+    problems.push(
+      'AETHERFLOW_ENCRYPTION_KEY is required in production (32 random bytes, base64): connection credentials are encrypted with it',
+    );
 
   const trustedProxies: Cidr[] = [];
-  for (const entry of (read('TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (read('TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const cidr = parseCidr(entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`);
     if (cidr) trustedProxies.push(cidr);
     else problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR network`);
@@ -107,23 +129,54 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const certFile = read('TLS_CERT_FILE');
   const keyFile = read('TLS_KEY_FILE');
-  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither');
 
   const validateResponses = flag('VALIDATE_RESPONSES', read('VALIDATE_RESPONSES'), !production, problems);
-  const bodyLimitBytes = integer('BODY_LIMIT_BYTES', read('BODY_LIMIT_BYTES') ?? String(1024 * 1024), 1024, 64 * 1024 * 1024, problems);
+  const bodyLimitBytes = integer(
+    'BODY_LIMIT_BYTES',
+    read('BODY_LIMIT_BYTES') ?? String(1024 * 1024),
+    1024,
+    64 * 1024 * 1024,
+    problems,
+  );
   const logLevel = read('LOG_LEVEL') ?? (environment === 'test' ? 'warn' : 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL "${logLevel}" is not a pino level`);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
+    problems.push(`LOG_LEVEL "${logLevel}" is not a pino level`);
 
-  const dependencyTimeoutMs = integer('DEPENDENCY_TIMEOUT_MS', read('DEPENDENCY_TIMEOUT_MS') ?? '1000', 50, 60_000, problems);
+  const dependencyTimeoutMs = integer(
+    'DEPENDENCY_TIMEOUT_MS',
+    read('DEPENDENCY_TIMEOUT_MS') ?? '1000',
+    50,
+    60_000,
+    problems,
+  );
   // A load balancer needs a few seconds to see /health fail and stop sending; a developer's Ctrl-C does not.
-  const drainMs = integer('SHUTDOWN_DRAIN_MS', read('SHUTDOWN_DRAIN_MS') ?? (production ? '5000' : '0'), 0, 300_000, problems);
-  const shutdownTimeoutMs = integer('SHUTDOWN_TIMEOUT_MS', read('SHUTDOWN_TIMEOUT_MS') ?? String(Math.max(20_000, drainMs + 15_000)), 1_000, 900_000, problems);
-  if (shutdownTimeoutMs <= drainMs) problems.push(`SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) must be longer than SHUTDOWN_DRAIN_MS (${drainMs}): the drain is part of it`);
+  const drainMs = integer(
+    'SHUTDOWN_DRAIN_MS',
+    read('SHUTDOWN_DRAIN_MS') ?? (production ? '5000' : '0'),
+    0,
+    300_000,
+    problems,
+  );
+  const shutdownTimeoutMs = integer(
+    'SHUTDOWN_TIMEOUT_MS',
+    read('SHUTDOWN_TIMEOUT_MS') ?? String(Math.max(20_000, drainMs + 15_000)),
+    1_000,
+    900_000,
+    problems,
+  );
+  if (shutdownTimeoutMs <= drainMs)
+    problems.push(
+      `SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) must be longer than SHUTDOWN_DRAIN_MS (${drainMs}): the drain is part of it`,
+    );
 
   const ownerEmail = read('AETHERFLOW_OWNER_EMAIL') ?? 'owner@example.com';
-  if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail)) problems.push(`AETHERFLOW_OWNER_EMAIL "${ownerEmail}" is not an email address`);
+  if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail))
+    problems.push(`AETHERFLOW_OWNER_EMAIL "${ownerEmail}" is not an email address`);
   const ownerPassword = read('AETHERFLOW_OWNER_PASSWORD') ?? null;
-  if (ownerPassword !== null && ownerPassword.length < 12) problems.push('AETHERFLOW_OWNER_PASSWORD must be at least 12 characters');
+  if (ownerPassword !== null && ownerPassword.length < 12)
+    problems.push('AETHERFLOW_OWNER_PASSWORD must be at least 12 characters');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -97,7 +97,10 @@ export class DependencyUnavailableError extends Error {
     readonly retryAfterSeconds: number,
     options: { cause?: unknown; reason?: string } = {},
   ) {
-    super(`${dependency} unavailable${options.reason ? `: ${options.reason}` : ''}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${dependency} unavailable${options.reason ? `: ${options.reason}` : ''}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'DependencyUnavailableError';
   }
 }
@@ -139,7 +142,11 @@ export class OAuthError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
 
-  constructor(error: OAuthErrorCode, description: string, options: { headers?: Record<string, string>; status?: number; cause?: unknown } = {}) {
+  constructor(
+    error: OAuthErrorCode,
+    description: string,
+    options: { headers?: Record<string, string>; status?: number; cause?: unknown } = {},
+  ) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OAuthError';
     this.error = error;

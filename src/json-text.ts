@@ -31,7 +31,8 @@ function write(value: unknown, depth: number): string | undefined {
   if (own !== undefined) return own;
   // Below the search depth, and for anything with its own JSON rules (a Date, a class
   // with toJSON, a boxed primitive), JSON.stringify writes the value whole.
-  if (depth >= SEARCH_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
+  if (depth >= SEARCH_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {

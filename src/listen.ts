@@ -16,7 +16,15 @@ export function createListener(config: Pick<Config, 'tls'>, app: RequestListener
   // so that a request without one gets our error form, not Node's bare 400.
   const options = { requireHostHeader: false };
   const listener = config.tls
-    ? https.createServer({ ...options, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' }, app)
+    ? https.createServer(
+        {
+          ...options,
+          cert: readFileSync(config.tls.certFile),
+          key: readFileSync(config.tls.keyFile),
+          minVersion: 'TLSv1.3',
+        },
+        app,
+      )
     : http.createServer(options, app);
   // Shorter than a typical load balancer's idle timeout, so it closes first and never sends to a closed socket.
   listener.keepAliveTimeout = 5_000;
@@ -37,7 +45,13 @@ export function createListener(config: Pick<Config, 'tls'>, app: RequestListener
   });
   // CONNECT asks for a tunnel, which this server never opens; Node would otherwise drop the socket silently.
   listener.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
-    socket.end(rawErrorResponse(null, new ApiError('route_not_found', 'This server opens no tunnels: CONNECT is not supported.'), newId('req')));
+    socket.end(
+      rawErrorResponse(
+        null,
+        new ApiError('route_not_found', 'This server opens no tunnels: CONNECT is not supported.'),
+        newId('req'),
+      ),
+    );
   });
   return listener;
 }

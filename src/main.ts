@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const first = await bootstrap(config, server.services.accounts, server.services.apiKeys, server.services.transaction);
   const { port } = listener.address() as AddressInfo;
   const base = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  server.logger.info({ url: base, pid: process.pid, database: server.database.dialect, environment: config.environment }, 'AetherFlow API listening');
+  server.logger.info(
+    { url: base, pid: process.pid, database: server.database.dialect, environment: config.environment },
+    'AetherFlow API listening',
+  );
   if (first) printFirstStart(first, base);
 
   let stopping = false;
@@ -40,16 +43,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-async function shutDown(signal: string, settings: Config['shutdown'], server: Server, listener: http.Server): Promise<void> {
+async function shutDown(
+  signal: string,
+  settings: Config['shutdown'],
+  server: Server,
+  listener: http.Server,
+): Promise<void> {
   const { logger } = server;
   const started = Date.now();
   const steps = new ShutdownSteps(logger);
-  logger.info({ signal, drain_ms: settings.drainMs, timeout_ms: settings.timeoutMs }, 'shutting down: draining (/health 503, every answer closes its connection), then no new connections');
+  logger.info(
+    { signal, drain_ms: settings.drainMs, timeout_ms: settings.timeoutMs },
+    'shutting down: draining (/health 503, every answer closes its connection), then no new connections',
+  );
   server.drain();
   closeConnectionsAfterAnswers(listener);
   const deadline = setTimeout(() => {
     const waiting = steps.pending();
-    logger.error({ waiting_for: waiting, timeout_ms: settings.timeoutMs }, `shutdown deadline passed; still waiting for: ${waiting.join(', ') || 'nothing named'}; exiting`);
+    logger.error(
+      { waiting_for: waiting, timeout_ms: settings.timeoutMs },
+      `shutdown deadline passed; still waiting for: ${waiting.join(', ') || 'nothing named'}; exiting`,
+    );
     process.exit(1);
   }, settings.timeoutMs);
   await steps.run('drain', () => new Promise((resolve) => setTimeout(resolve, settings.drainMs)));
@@ -59,7 +73,10 @@ async function shutDown(signal: string, settings: Config['shutdown'], server: Se
     () => false,
   );
   clearTimeout(deadline);
-  logger.info({ ms: Date.now() - started, failed: steps.failed() }, closed ? 'stopped' : 'stopped; some resources did not close cleanly');
+  logger.info(
+    { ms: Date.now() - started, failed: steps.failed() },
+    closed ? 'stopped' : 'stopped; some resources did not close cleanly',
+  );
   process.exit(closed ? 0 : 1);
 }
 
@@ -100,7 +117,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof ListenError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`AetherFlow API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `AetherFlow API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

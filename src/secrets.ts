@@ -14,8 +14,12 @@ export interface ServerSecrets {
 }
 
 export function resolveSecrets(config: Config): ServerSecrets {
-  const previous = { previousHashSecrets: config.previousHashSecrets, previousEncryptionKeys: config.previousEncryptionKeys };
-  if (config.hashSecret && config.encryptionKey) return { hashSecret: config.hashSecret, encryptionKey: config.encryptionKey, ...previous };
+  const previous = {
+    previousHashSecrets: config.previousHashSecrets,
+    previousEncryptionKeys: config.previousEncryptionKeys,
+  };
+  if (config.hashSecret && config.encryptionKey)
+    return { hashSecret: config.hashSecret, encryptionKey: config.encryptionKey, ...previous };
   if (config.environment === 'production') {
     // loadConfig already refuses this; kept so no path can start production on generated secrets.
     throw new Error('AETHERFLOW_HASH_SECRET and AETHERFLOW_ENCRYPTION_KEY are required in production');
@@ -24,7 +28,11 @@ export function resolveSecrets(config: Config): ServerSecrets {
   let stored: { hash_secret?: string; encryption_key?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
   if (!stored.hash_secret || !stored.encryption_key) {
-    stored = { hash_secret: randomBytes(32).toString('base64'), encryption_key: randomBytes(32).toString('base64'), ...stored };
+    stored = {
+      hash_secret: randomBytes(32).toString('base64'),
+      encryption_key: randomBytes(32).toString('base64'),
+      ...stored,
+    };
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
   }

@@ -20,7 +20,10 @@ export class ShutdownSteps {
     } catch (error) {
       this.#failed.push(name);
       // A dependency that is down is the reason, not a fault of the step: said in one line, without a stack.
-      const reason = error instanceof DependencyUnavailableError ? { dependency: error.dependency, reason: error.message } : { err: error };
+      const reason =
+        error instanceof DependencyUnavailableError
+          ? { dependency: error.dependency, reason: error.message }
+          : { err: error };
       this.logger.error({ ...reason, step: name }, `shutdown: ${name} failed`);
       return false;
     } finally {

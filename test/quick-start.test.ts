@@ -33,7 +33,10 @@ function readmeBlock(heading: string): string {
 /** The README's block with the reader's own key and the server's address put where the README says to. */
 function asReader(block: string, key: string, url: string): string {
   const lines = block.split('\n');
-  expect(lines.filter((line) => /^KEY=sk_test_\.\.\. /.test(line)), 'the block sets KEY to the printed key').toHaveLength(1);
+  expect(
+    lines.filter((line) => /^KEY=sk_test_\.\.\. /.test(line)),
+    'the block sets KEY to the printed key',
+  ).toHaveLength(1);
   return lines
     .map((line) => line.replace(/^KEY=sk_test_\.\.\.(?= )/, `KEY=${key}`))
     .map((line) => line.replace('http://127.0.0.1:3000', url))
@@ -49,7 +52,8 @@ interface Started {
 async function start(options: { dataDir?: string; port?: number } = {}): Promise<Started> {
   // What `npm start` runs (package.json's script: the bundle, built when stale), without
   // npm in between (so SIGTERM reaches the server itself).
-  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
   const [exec, command, ...args] = script.split(/\s+/);
   expect([exec, command]).toEqual(['exec', 'node']);
   const child = spawn(process.execPath, args, {
@@ -96,13 +100,27 @@ test('first start prints a working key and curl command; a restart prints no sec
   expect(await response.json()).toEqual({ success: true, data: [], next_cursor: null });
 
   // The README's first workflow run, as written, with the printed key.
-  const { stdout } = await promisify(execFile)('bash', ['-e', '-c', asReader(readmeBlock('First workflow run'), key!, first.url)], { cwd: root });
+  const { stdout } = await promisify(execFile)(
+    'bash',
+    ['-e', '-c', asReader(readmeBlock('First workflow run'), key!, first.url)],
+    { cwd: root },
+  );
   const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as { success: boolean; data: Record<string, unknown> };
   expect(run.success, stdout).toBe(true);
-  expect(run.data).toMatchObject({ status: 'succeeded', input: { name: 'Ada' }, output: { greeting: 'Hello Ada' }, error: null });
+  expect(run.data).toMatchObject({
+    status: 'succeeded',
+    input: { name: 'Ada' },
+    output: { greeting: 'Hello Ada' },
+    error: null,
+  });
   expect(run.data.steps).toEqual([
     expect.objectContaining({ step_id: 'greet', type: 'set', status: 'succeeded', output: { greeting: 'Hello Ada' } }),
-    expect.objectContaining({ step_id: 'say', type: 'log', status: 'succeeded', output: { message: 'Hello Ada', level: 'info' } }),
+    expect.objectContaining({
+      step_id: 'say',
+      type: 'log',
+      status: 'succeeded',
+      output: { message: 'Hello Ada', level: 'info' },
+    }),
   ]);
 
   expect(await stop(first)).toBe(0);
@@ -115,51 +133,75 @@ test('first start prints a working key and curl command; a restart prints no sec
   expect(await stop(second)).toBe(0);
 });
 
-test('a port in use ends npm start with one clear line and exit code 1, creating nothing', { timeout: 90_000 }, async () => {
-  const squatter = createServer();
-  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
-  const { port } = squatter.address() as AddressInfo;
-  try {
-    const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    const child = spawn(process.execPath, script.split(/\s+/).slice(2), {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATA_DIR: otherDataDir, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code, stderr).toBe(1);
-    // A stale bundle is rebuilt first, which says so; what follows is the one line.
-    const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('Building dist/main.js'));
-    expect(lines).toEqual([`Cannot listen on 127.0.0.1:${port}: the port is already in use. Stop what is using it, or start on another port: PORT=${port < 65535 ? port + 1 : 3001} npm start`]);
-    expect(stdout).not.toContain('Test API key');
-  } finally {
-    await new Promise<void>((resolve) => squatter.close(() => resolve()));
-  }
-  // The failed start created no account: the next start is still the first, and shows its key.
-  const next = await start({ dataDir: otherDataDir });
-  await expect.poll(() => next.output(), { timeout: 10_000 }).toContain('Test API key: sk_test_');
-  expect(await stop(next)).toBe(0);
-});
+test(
+  'a port in use ends npm start with one clear line and exit code 1, creating nothing',
+  { timeout: 90_000 },
+  async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as AddressInfo;
+    try {
+      const script = (
+        JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }
+      ).scripts.start;
+      const child = spawn(process.execPath, script.split(/\s+/).slice(2), {
+        cwd: root,
+        env: { PATH: process.env.PATH, DATA_DIR: otherDataDir, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, stderr).toBe(1);
+      // A stale bundle is rebuilt first, which says so; what follows is the one line.
+      const lines = stderr
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('Building dist/main.js'));
+      expect(lines).toEqual([
+        `Cannot listen on 127.0.0.1:${port}: the port is already in use. Stop what is using it, or start on another port: PORT=${port < 65535 ? port + 1 : 3001} npm start`,
+      ]);
+      expect(stdout).not.toContain('Test API key');
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+    // The failed start created no account: the next start is still the first, and shows its key.
+    const next = await start({ dataDir: otherDataDir });
+    await expect.poll(() => next.output(), { timeout: 10_000 }).toContain('Test API key: sk_test_');
+    expect(await stop(next)).toBe(0);
+  },
+);
 
-test('SIGTERM sent to `npm start` reaches the server: it stops cleanly and leaves no process behind', { timeout: 90_000 }, async () => {
-  const npm = await started(spawn('npm', ['start', '--silent'], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const pid = Number(/"pid":(\d+)/.exec(npm.output())?.[1]);
-  expect(pid, npm.output()).toBeGreaterThan(0);
-  onTestFinished(() => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  // /proc/PID/stat: "pid (comm) state ppid ...".
-  const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-  expect(parent, 'the server runs as npm\'s own child, not behind a shell').toBe(npm.child.pid);
-  await stop(npm);
-  expect(npm.output()).toContain('"msg":"stopped"');
-  // The server process itself is gone (with a shell between npm and node, it went on running, orphaned).
-  await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
-});
+test(
+  'SIGTERM sent to `npm start` reaches the server: it stops cleanly and leaves no process behind',
+  { timeout: 90_000 },
+  async () => {
+    const npm = await started(
+      spawn('npm', ['start', '--silent'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    const pid = Number(/"pid":(\d+)/.exec(npm.output())?.[1]);
+    expect(pid, npm.output()).toBeGreaterThan(0);
+    onTestFinished(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    // /proc/PID/stat: "pid (comm) state ppid ...".
+    const parent = Number(
+      readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[1],
+    );
+    expect(parent, "the server runs as npm's own child, not behind a shell").toBe(npm.child.pid);
+    await stop(npm);
+    expect(npm.output()).toContain('"msg":"stopped"');
+    // The server process itself is gone (with a shell between npm and node, it went on running, orphaned).
+    await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+  },
+);
 
 function alive(pid: number): boolean {
   try {

@@ -34,18 +34,28 @@ const port = Number(process.env.PORT);
 const file = process.env.FLOOR_DB;
 const hashSecret = process.env.AETHERFLOW_HASH_SECRET;
 const publicUrl = process.env.PUBLIC_URL;
-if (!Number.isInteger(port) || !file || !hashSecret || !publicUrl) throw new Error('PORT, FLOOR_DB, AETHERFLOW_HASH_SECRET and PUBLIC_URL are required');
+if (!Number.isInteger(port) || !file || !hashSecret || !publicUrl)
+  throw new Error('PORT, FLOOR_DB, AETHERFLOW_HASH_SECRET and PUBLIC_URL are required');
 
 const sqlite = new Database(file);
 sqlite.pragma('journal_mode = WAL');
 const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-const keyByHash = sqlite.prepare('select k.id, k.account_id, k.project_id, k.environment, k.scopes, k.revoked_at from api_key_secrets s join api_keys k on k.id = s.key_id where s.hash = ?');
-const COLUMNS = 'id, project_id, environment, name, description, status, trigger_type, event_type, steps, version, created_at, updated_at, deleted_at';
-const byId = sqlite.prepare(`select ${COLUMNS} from workflows where id = ? and project_id = ? and environment = ? and deleted_at is null`);
+const keyByHash = sqlite.prepare(
+  'select k.id, k.account_id, k.project_id, k.environment, k.scopes, k.revoked_at from api_key_secrets s join api_keys k on k.id = s.key_id where s.hash = ?',
+);
+const COLUMNS =
+  'id, project_id, environment, name, description, status, trigger_type, event_type, steps, version, created_at, updated_at, deleted_at';
+const byId = sqlite.prepare(
+  `select ${COLUMNS} from workflows where id = ? and project_id = ? and environment = ? and deleted_at is null`,
+);
 const pageKeys = sqlite
-  .prepare('select id, version, created_at from workflows where project_id = ? and environment = ? and deleted_at is null order by created_at desc, id desc limit 21')
+  .prepare(
+    'select id, version, created_at from workflows where project_id = ? and environment = ? and deleted_at is null order by created_at desc, id desc limit 21',
+  )
   .raw();
-const insertWorkflow = sqlite.prepare(`insert into workflows (${COLUMNS}) values (@id, @project_id, @environment, @name, @description, @status, @trigger_type, @event_type, @steps, @version, @created_at, @updated_at, @deleted_at)`);
+const insertWorkflow = sqlite.prepare(
+  `insert into workflows (${COLUMNS}) values (@id, @project_id, @environment, @name, @description, @status, @trigger_type, @event_type, @steps, @version, @created_at, @updated_at, @deleted_at)`,
+);
 const insertAudit = sqlite.prepare(
   'insert into audit_logs (id, account_id, project_id, environment, occurred_at, action, outcome, actor_type, actor_id, actor_key_id, actor_user_id, actor_client_id, resource_type, resource_id, ip, user_agent, request_id, metadata) ' +
     "values (?, ?, ?, ?, ?, 'workflow.created', 'success', 'api_key', ?, ?, null, null, 'workflow', ?, ?, ?, ?, '{\"version\":1}')",
@@ -102,8 +112,27 @@ function keyOf(secret: string): Key | null {
   const hashed = hash(secret);
   let key = keys.get(hashed);
   if (key === undefined) {
-    const row = keyByHash.get(hashed) as { id: string; account_id: string; project_id: string; environment: string; scopes: string; revoked_at: string | null } | undefined;
-    key = row && row.revoked_at === null ? { id: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment, scopes: expandScopes(JSON.parse(row.scopes) as string[]), method: 'api-key' } : null;
+    const row = keyByHash.get(hashed) as
+      | {
+          id: string;
+          account_id: string;
+          project_id: string;
+          environment: string;
+          scopes: string;
+          revoked_at: string | null;
+        }
+      | undefined;
+    key =
+      row && row.revoked_at === null
+        ? {
+            id: row.id,
+            accountId: row.account_id,
+            projectId: row.project_id,
+            environment: row.environment,
+            scopes: expandScopes(JSON.parse(row.scopes) as string[]),
+            method: 'api-key',
+          }
+        : null;
     keys.set(hashed, key);
   }
   return key;
@@ -113,10 +142,19 @@ function keyOf(secret: string): Key | null {
 // caches verified claims until `exp`), with the token's revocation (its jti and its family)
 // and its family's project and environment read with it.
 const verificationKeys = new Map<string, CryptoKey>();
-for (const row of sqlite.prepare('select kid, algorithm, public_jwk from signing_keys').all() as Array<{ kid: string; algorithm: string; public_jwk: string }>) {
-  verificationKeys.set(row.kid, (await importJWK({ ...(JSON.parse(row.public_jwk) as object), alg: row.algorithm }, row.algorithm)) as CryptoKey);
+for (const row of sqlite.prepare('select kid, algorithm, public_jwk from signing_keys').all() as Array<{
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+}>) {
+  verificationKeys.set(
+    row.kid,
+    (await importJWK({ ...(JSON.parse(row.public_jwk) as object), alg: row.algorithm }, row.algorithm)) as CryptoKey,
+  );
 }
-const familyById = sqlite.prepare('select account_id, project_id, environment, revoked_at from token_families where id = ?');
+const familyById = sqlite.prepare(
+  'select account_id, project_id, environment, revoked_at from token_families where id = ?',
+);
 const anyRevoked = sqlite.prepare('select 1 from revoked_tokens where id in (?, ?) limit 1').pluck();
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -133,16 +171,33 @@ async function verifyToken(token: string): Promise<Key | null> {
   let key: Key | null = null;
   let exp = Infinity;
   try {
-    const { payload } = await jwtVerify(token, (header) => verificationKeys.get(header.kid ?? '') ?? Promise.reject(new Error('unknown kid')), {
-      algorithms: ['ES256'],
-      issuer: publicUrl,
-      audience: `${publicUrl}/v1`,
-      typ: 'at+jwt',
-    });
+    const { payload } = await jwtVerify(
+      token,
+      (header) => verificationKeys.get(header.kid ?? '') ?? Promise.reject(new Error('unknown kid')),
+      {
+        algorithms: ['ES256'],
+        issuer: publicUrl,
+        audience: `${publicUrl}/v1`,
+        typ: 'at+jwt',
+      },
+    );
     exp = payload.exp!;
-    const family = familyById.get(payload.sid) as { account_id: string; project_id: string; environment: string; revoked_at: string | null } | undefined;
-    if (family && family.revoked_at === null && family.project_id === payload.project_id && anyRevoked.get(payload.jti, payload.sid) === undefined) {
-      key = { id: String(payload.sub), accountId: family.account_id, projectId: family.project_id, environment: family.environment, scopes: expandScopes(String(payload.scope).split(' ')), method: 'jwt' };
+    const family = familyById.get(payload.sid) as
+      { account_id: string; project_id: string; environment: string; revoked_at: string | null } | undefined;
+    if (
+      family &&
+      family.revoked_at === null &&
+      family.project_id === payload.project_id &&
+      anyRevoked.get(payload.jti, payload.sid) === undefined
+    ) {
+      key = {
+        id: String(payload.sub),
+        accountId: family.account_id,
+        projectId: family.project_id,
+        environment: family.environment,
+        scopes: expandScopes(String(payload.scope).split(' ')),
+        method: 'jwt',
+      };
     }
   } catch {
     key = null;
@@ -161,14 +216,19 @@ const policies = [
   ['credential', 3600],
 ] as const;
 /** A policy's name: the category's for `read`, the credential's kind for `credential`. */
-const policyName = (name: (typeof policies)[number][0], category: 'read' | 'write', method: Key['method']) => (name === 'read' ? category : name === 'credential' ? method : name);
-const policyHeader = (category: 'read' | 'write', method: Key['method']) => policies.map(([name, seconds]) => `"${policyName(name, category, method)}";q=${LIMIT};w=${seconds}`).join(', ');
+const policyName = (name: (typeof policies)[number][0], category: 'read' | 'write', method: Key['method']) =>
+  name === 'read' ? category : name === 'credential' ? method : name;
+const policyHeader = (category: 'read' | 'write', method: Key['method']) =>
+  policies.map(([name, seconds]) => `"${policyName(name, category, method)}";q=${LIMIT};w=${seconds}`).join(', ');
 const policyHeaders = {
   read: { 'api-key': policyHeader('read', 'api-key'), jwt: policyHeader('read', 'jwt') },
   write: { 'api-key': policyHeader('write', 'api-key'), jwt: policyHeader('write', 'jwt') },
 };
 const security: Array<[string, string]> = [
-  ['Content-Security-Policy', "default-src 'none';style-src 'unsafe-inline';form-action 'self';frame-ancestors 'none';base-uri 'none'"],
+  [
+    'Content-Security-Policy',
+    "default-src 'none';style-src 'unsafe-inline';form-action 'self';frame-ancestors 'none';base-uri 'none'",
+  ],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
   ['Cross-Origin-Resource-Policy', 'same-origin'],
   ['Origin-Agent-Cluster', '?1'],
@@ -199,7 +259,13 @@ function workflowText(row: Parameters<typeof toWorkflow>[0]): string {
  * counters and their headers, its log line; then `handle` runs with the key. Synchronous
  * but for a token's first request, which waits for its signature check.
  */
-function begin(req: Request, res: Response, scope: string, category: 'read' | 'write', handle: (key: Key) => void): void {
+function begin(
+  req: Request,
+  res: Response,
+  scope: string,
+  category: 'read' | 'write',
+  handle: (key: Key) => void,
+): void {
   const started = Date.now();
   const id = newId('req');
   res.setHeader('X-Request-Id', id);
@@ -209,14 +275,24 @@ function begin(req: Request, res: Response, scope: string, category: 'read' | 'w
   const token = credential !== null && JWT.test(credential) ? credential : null;
   const key = token === null ? (credential === null ? null : keyOf(credential)) : cachedToken(token);
   if (key === undefined) {
-    void verifyToken(token!).then((verified) => admit(req, res, scope, category, verified, id, started) && handle(verified!));
+    void verifyToken(token!).then(
+      (verified) => admit(req, res, scope, category, verified, id, started) && handle(verified!),
+    );
   } else if (admit(req, res, scope, category, key, id, started)) {
     handle(key!);
   }
 }
 
 /** The key's scope, counters and headers, and the log line: false when the request is refused. */
-function admit(req: Request, res: Response, scope: string, category: 'read' | 'write', key: Key | null, id: string, started: number): boolean {
+function admit(
+  req: Request,
+  res: Response,
+  scope: string,
+  category: 'read' | 'write',
+  key: Key | null,
+  id: string,
+  started: number,
+): boolean {
   if (!key || !key.scopes.has(scope)) {
     res.status(401).end();
     return false;
@@ -237,7 +313,18 @@ function admit(req: Request, res: Response, scope: string, category: 'read' | 'w
   res.setHeader('RateLimit-Policy', policyHeaders[category][key.method]);
   res.setHeader('RateLimit', `"${key.method}";r=${remaining};t=3600`);
   res.on('finish', () => {
-    log.info({ req_id: id, method: req.method, path: req.route?.path ?? null, status: res.statusCode, ms: Date.now() - started, ip: req.socket.remoteAddress, principal: key.id }, 'request');
+    log.info(
+      {
+        req_id: id,
+        method: req.method,
+        path: req.route?.path ?? null,
+        status: res.statusCode,
+        ms: Date.now() - started,
+        ip: req.socket.remoteAddress,
+        principal: key.id,
+      },
+      'request',
+    );
   });
   res.locals.requestId = id;
   return true;
@@ -254,9 +341,13 @@ const app = express();
 app.set('etag', false);
 app.set('x-powered-by', false);
 app.use(express.json());
-app.get('/v1/workflows/:workflow_id', (req, res) => begin(req, res, 'workflows:read', 'read', (key) => getById(req, res, key)));
+app.get('/v1/workflows/:workflow_id', (req, res) =>
+  begin(req, res, 'workflows:read', 'read', (key) => getById(req, res, key)),
+);
 app.get('/v1/workflows', (req, res) => begin(req, res, 'workflows:read', 'read', (key) => listPage(res, key)));
-app.post('/v1/workflows', (req, res) => begin(req, res, 'workflows:write', 'write', (key) => createWorkflow(req, res, key)));
+app.post('/v1/workflows', (req, res) =>
+  begin(req, res, 'workflows:write', 'write', (key) => createWorkflow(req, res, key)),
+);
 app.listen(port, '127.0.0.1', () => process.stderr.write('listening\n'));
 
 function getById(req: Request, res: Response, key: Key): void {
@@ -272,7 +363,8 @@ function listPage(res: Response, key: Key): void {
   const texts: string[] = [];
   for (const [id, version] of rows.slice(0, 20)) {
     let text = kept.get(`${id}:${version}`);
-    if (text === undefined) text = workflowText(byId.get(id, key.projectId, key.environment) as Parameters<typeof toWorkflow>[0]);
+    if (text === undefined)
+      text = workflowText(byId.get(id, key.projectId, key.environment) as Parameters<typeof toWorkflow>[0]);
     texts.push(text);
   }
   const last = rows[19];
@@ -281,8 +373,15 @@ function listPage(res: Response, key: Key): void {
 }
 
 function createWorkflow(req: Request, res: Response, key: Key): void {
-  const input = req.body as { name: string; description?: string; status?: string; trigger: { type: string; event_type?: string }; steps: Array<{ id: string; type: string; level?: string }> };
-  if (!validWorkflow(input) || new Set(input.steps.map((step) => step.id)).size !== input.steps.length) return void res.status(400).end();
+  const input = req.body as {
+    name: string;
+    description?: string;
+    status?: string;
+    trigger: { type: string; event_type?: string };
+    steps: Array<{ id: string; type: string; level?: string }>;
+  };
+  if (!validWorkflow(input) || new Set(input.steps.map((step) => step.id)).size !== input.steps.length)
+    return void res.status(400).end();
   const now = new Date().toISOString();
   const row = {
     id: newId('wf'),
@@ -293,13 +392,27 @@ function createWorkflow(req: Request, res: Response, key: Key): void {
     status: input.status ?? 'active',
     trigger_type: input.trigger.type,
     event_type: input.trigger.type === 'event' ? (input.trigger.event_type ?? null) : null,
-    steps: JSON.stringify(input.steps.map((step) => (step.type === 'log' ? { ...step, level: step.level ?? 'info' } : step))),
+    steps: JSON.stringify(
+      input.steps.map((step) => (step.type === 'log' ? { ...step, level: step.level ?? 'info' } : step)),
+    ),
     version: 1,
     created_at: now,
     updated_at: now,
     deleted_at: null,
   };
-  const audit = [newId('aud'), key.accountId, key.projectId, key.environment, now, key.id, key.id, row.id, req.socket.remoteAddress ?? null, req.headers['user-agent'] ?? null, res.locals.requestId];
+  const audit = [
+    newId('aud'),
+    key.accountId,
+    key.projectId,
+    key.environment,
+    now,
+    key.id,
+    key.id,
+    row.id,
+    req.socket.remoteAddress ?? null,
+    req.headers['user-agent'] ?? null,
+    res.locals.requestId,
+  ];
   // Not kept: a new workflow is read again only by a GET, and keeping every one would grow without bound.
   const text = JSON.stringify(toWorkflow(row as Parameters<typeof toWorkflow>[0]));
   create({ row, audit, done: () => answer(res, 201, `{"success":true,"data":${text}}`) });

@@ -6,7 +6,10 @@ import { loadBodies } from './bodies.ts';
 const { bodies, port } = loadBodies();
 const send = (res: http.ServerResponse, status: number, body: unknown) => {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 };
 http
@@ -26,7 +29,8 @@ http
       return;
     }
     if (req.method === 'GET' && url.startsWith('/v1/workflows/')) return send(res, 200, bodies.get);
-    if (req.method === 'GET' && (url === '/v1/workflows' || url.startsWith('/v1/workflows?'))) return send(res, 200, bodies.list);
+    if (req.method === 'GET' && (url === '/v1/workflows' || url.startsWith('/v1/workflows?')))
+      return send(res, 200, bodies.list);
     send(res, 404, { error: 'not found' });
   })
   .listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));

@@ -31,7 +31,10 @@ export interface Injected {
   bytes: number;
 }
 
-export function inject(app: RequestListener, request: { method: string; url: string; headers: Record<string, string>; body?: string }): Promise<Injected> {
+export function inject(
+  app: RequestListener,
+  request: { method: string; url: string; headers: Record<string, string>; body?: string },
+): Promise<Injected> {
   return new Promise((resolve, reject) => {
     const socket = new MemorySocket();
     const req = new IncomingMessage(socket as never);

@@ -40,12 +40,23 @@ function hasTaskset(): boolean {
 export function pinLoadGenerator(enabled: boolean): Pinning {
   const unpinned = (note: string): Pinning => ({ pinned: false, loadCpu: null, serverCpu: null, note });
   if (!enabled) return unpinned('not pinned (--no-pin): servers and the load generator share every core');
-  if (!hasTaskset()) return unpinned('not pinned: taskset (util-linux) is not installed, so servers and the load generator share every core');
+  if (!hasTaskset())
+    return unpinned(
+      'not pinned: taskset (util-linux) is not installed, so servers and the load generator share every core',
+    );
   const cpus = allowedCpus();
-  if (cpus.length < 2) return unpinned(`not pinned: one core (${cpus.join(',') || '?'}) for servers and load generator alike`);
+  if (cpus.length < 2)
+    return unpinned(`not pinned: one core (${cpus.join(',') || '?'}) for servers and load generator alike`);
   const [loadCpu, serverCpu] = cpus as [number, number];
-  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(loadCpu), String(process.pid)], { stdio: 'ignore' });
-  return { pinned: true, loadCpu, serverCpu, note: `servers on CPU ${serverCpu}; the orchestrator and autocannon on CPU ${loadCpu} (of ${cpus.length} allowed: ${cpus.join(',')})` };
+  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(loadCpu), String(process.pid)], {
+    stdio: 'ignore',
+  });
+  return {
+    pinned: true,
+    loadCpu,
+    serverCpu,
+    note: `servers on CPU ${serverCpu}; the orchestrator and autocannon on CPU ${loadCpu} (of ${cpus.length} allowed: ${cpus.join(',')})`,
+  };
 }
 
 /** The command that runs `command args` on the server core (the command itself when not pinned). */

@@ -82,7 +82,8 @@ function perRound(mine: Round[], theirs: Round[] | undefined, pick: (s: Sample) 
 const medianOf = (xs: Array<number | null>) => median(xs.filter((x): x is number => x !== null));
 
 export function buildRows(measured: Measured[], startups: Partial<Record<ServerName, number[]>>): ResultRow[] {
-  const find = (server: ServerName, scenario: ScenarioId) => measured.find((m) => m.server === server && m.scenario === scenario)?.rounds;
+  const find = (server: ServerName, scenario: ScenarioId) =>
+    measured.find((m) => m.server === server && m.scenario === scenario)?.rounds;
   const rows: ResultRow[] = measured.map(({ server, scenario, rounds }) => {
     const good = rounds.filter(isSample);
     const row: ResultRow = {
@@ -95,7 +96,8 @@ export function buildRows(measured: Measured[], startups: Partial<Record<ServerN
       rps_rounds: rounds.map((r) => (isSample(r) ? Math.round(r.rps) : null)),
       failed_rounds: rounds.flatMap((r, i) => (isSample(r) ? [] : [{ round: i + 1, reason: r.failed }])),
     };
-    if (server !== 'express' && find('express', scenario)) row.ratio_vs_express = round(medianOf(perRound(rounds, find('express', scenario), (s) => s.rps)));
+    if (server !== 'express' && find('express', scenario))
+      row.ratio_vs_express = round(medianOf(perRound(rounds, find('express', scenario), (s) => s.rps)));
     if ((server === 'ours' || server === 'assembly') && find('floor', scenario)) {
       const vsFloor = perRound(rounds, find('floor', scenario), (s) => s.rps);
       row.ratio_vs_floor = round(medianOf(vsFloor));
@@ -134,38 +136,52 @@ export function bigOverSmall(measured: Measured[]): { rps: number | null; p50: n
   if (!small || !big) return { rps: null, p50: null };
   const p50 = (rounds: Round[]) => median(rounds.filter(isSample).map((s) => s.p50));
   const [bigP50, smallP50] = [p50(big), p50(small)];
-  return { rps: round(medianOf(perRound(big, small, (s) => s.rps))), p50: bigP50 !== null && smallP50 ? round(bigP50 / smallP50) : null };
+  return {
+    rps: round(medianOf(perRound(big, small, (s) => s.rps))),
+    p50: bigP50 !== null && smallP50 ? round(bigP50 / smallP50) : null,
+  };
 }
 
 export function judge(rows: ResultRow[], measured: Measured[]): Target[] {
   const ours = (scenario: ScenarioId) => rows.find((r) => r.scenario === `ours: ${SCENARIO_TEXT[scenario]}`);
   const targets: Target[] = [];
-  const atLeast = (target: string, value: number | null | undefined, min: number) => targets.push({ target, value: value ?? null, ok: value != null && value >= min });
-  const atMost = (target: string, value: number | null | undefined, max: number) => targets.push({ target, value: value ?? null, ok: value != null && value <= max });
+  const atLeast = (target: string, value: number | null | undefined, min: number) =>
+    targets.push({ target, value: value ?? null, ok: value != null && value >= min });
+  const atMost = (target: string, value: number | null | undefined, max: number) =>
+    targets.push({ target, value: value ?? null, ok: value != null && value <= max });
   const main: ScenarioId[] = ['get', 'jwt', 'list', 'post'];
   for (const scenario of main) {
     const row = ours(scenario);
-    if (row?.ratio_vs_assembly !== undefined) atLeast(`ours >= 2.5x the assembly: ${SCENARIO_TEXT[scenario]}`, row.ratio_vs_assembly, 2.5);
+    if (row?.ratio_vs_assembly !== undefined)
+      atLeast(`ours >= 2.5x the assembly: ${SCENARIO_TEXT[scenario]}`, row.ratio_vs_assembly, 2.5);
   }
   for (const scenario of main) {
     const min = scenario === 'post' ? 0.85 : 0.9;
     const row = ours(scenario);
-    if (row?.ratio_vs_floor !== undefined) atLeast(`ours >= ${min}x the floor: ${SCENARIO_TEXT[scenario]}`, row.ratio_vs_floor, min);
+    if (row?.ratio_vs_floor !== undefined)
+      atLeast(`ours >= ${min}x the floor: ${SCENARIO_TEXT[scenario]}`, row.ratio_vs_floor, min);
   }
   for (const scenario of main) {
     const row = ours(scenario);
-    if (row?.p99_ratio_vs_floor !== undefined) atMost(`ours' p99 <= 1.2x the floor's: ${SCENARIO_TEXT[scenario]}`, row.p99_ratio_vs_floor, 1.2);
+    if (row?.p99_ratio_vs_floor !== undefined)
+      atMost(`ours' p99 <= 1.2x the floor's: ${SCENARIO_TEXT[scenario]}`, row.p99_ratio_vs_floor, 1.2);
   }
   const startup = rows.find((r) => r.scenario === 'ours: start-up to first successful request');
-  if (startup) atMost('ours: start-up to first successful request < 500 ms (median, server on one core)', startup.startup_ms_median, 499.999);
+  if (startup)
+    atMost(
+      'ours: start-up to first successful request < 500 ms (median, server on one core)',
+      startup.startup_ms_median,
+      499.999,
+    );
   const big = bigOverSmall(measured);
-  if (big.rps !== null) atLeast("ours: list of 20 at 100k within 10 % of 1k (req/s, 100k / 1k)", big.rps, 0.9);
+  if (big.rps !== null) atLeast('ours: list of 20 at 100k within 10 % of 1k (req/s, 100k / 1k)', big.rps, 0.9);
   return targets;
 }
 
 function table(header: string[], lines: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return `${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}`;
 }
 const show = (x: number | null | undefined, suffix = '') => (x == null ? '-' : `${x}${suffix}`);
@@ -178,11 +194,20 @@ export function formatReport(rows: ResultRow[], measured: Measured[], targets: T
   out.push(
     table(
       ['server: scenario', 'req/s', 'p50 ms', 'p99 ms', 'µs CPU/req', 'req/s per round', 'failed rounds'],
-      measuredRows.map((r) => [r.scenario, show(r.rps), show(r.p50_ms), show(r.p99_ms), show(r.cpu_us_per_request), r.rps_rounds.map((x) => show(x)).join(' / '), r.failed_rounds.map((f) => f.round).join(', ')]),
+      measuredRows.map((r) => [
+        r.scenario,
+        show(r.rps),
+        show(r.p50_ms),
+        show(r.p99_ms),
+        show(r.cpu_us_per_request),
+        r.rps_rounds.map((x) => show(x)).join(' / '),
+        r.failed_rounds.map((f) => f.round).join(', '),
+      ]),
     ),
   );
   const byScenario = (Object.keys(SCENARIO_TEXT) as ScenarioId[]).filter((s) => measured.some((m) => m.scenario === s));
-  const row = (server: ServerName, scenario: ScenarioId) => rows.find((r) => r.scenario === `${server}: ${SCENARIO_TEXT[scenario]}`);
+  const row = (server: ServerName, scenario: ScenarioId) =>
+    rows.find((r) => r.scenario === `${server}: ${SCENARIO_TEXT[scenario]}`);
   const cell = (server: ServerName, scenario: ScenarioId) => {
     const r = row(server, scenario);
     return r ? `${show(r.rps)} (${show(r.cpu_us_per_request)} µs)` : '-';
@@ -191,7 +216,19 @@ export function formatReport(rows: ResultRow[], measured: Measured[], targets: T
     '',
     'req/s (µs of server CPU per request), and ours against each:',
     table(
-      ['scenario', 'Express', 'floor', 'assembly', 'ours', 'ours/assembly', 'ours/floor', 'ours/Express', 'p99 ours', 'p99 floor', 'p99 ours/floor'],
+      [
+        'scenario',
+        'Express',
+        'floor',
+        'assembly',
+        'ours',
+        'ours/assembly',
+        'ours/floor',
+        'ours/Express',
+        'p99 ours',
+        'p99 floor',
+        'p99 ours/floor',
+      ],
       byScenario.map((scenario) => {
         const mine = row('ours', scenario);
         return [
@@ -216,6 +253,10 @@ export function formatReport(rows: ResultRow[], measured: Measured[], targets: T
   }
   const big = bigOverSmall(measured);
   if (big.rps !== null) out.push(`ours: list of 20 at 100k against 1k: ${ratio(big.rps)} req/s, ${ratio(big.p50)} p50`);
-  out.push('', 'targets (issue 28):', ...targets.map((t) => `  ${t.ok ? 'ok  ' : 'MISS'}  ${t.target}: ${show(t.value)}`));
+  out.push(
+    '',
+    'targets (issue 28):',
+    ...targets.map((t) => `  ${t.ok ? 'ok  ' : 'MISS'}  ${t.target}: ${show(t.value)}`),
+  );
   return out.join('\n');
 }

@@ -13,14 +13,25 @@ export interface Exchange {
 }
 
 /** Headers whose value changes from one request to the next: compared by name only. */
-const PER_REQUEST_HEADERS = new Set(['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit']);
+const PER_REQUEST_HEADERS = new Set([
+  'x-request-id',
+  'date',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+  'ratelimit',
+]);
 /** Headers of the transport, not of the answer. */
 const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'content-length']);
 /** What Express adds by default and a typical assembly keeps. */
 const EXPRESS_DEFAULTS = new Set(['etag']);
 
 /** The differences between the baseline's answers and ours, in words; none when they agree. */
-export async function differences(ours: string, theirs: string, exchanges: Exchange[], headers: 'values' | 'names'): Promise<string[]> {
+export async function differences(
+  ours: string,
+  theirs: string,
+  exchanges: Exchange[],
+  headers: 'values' | 'names',
+): Promise<string[]> {
   const unlike: string[] = [];
   for (const exchange of exchanges) {
     // One after the other: a POST must not race the reads.
@@ -31,12 +42,19 @@ export async function differences(ours: string, theirs: string, exchanges: Excha
       Object.keys(answer.headers)
         .filter((name) => !TRANSPORT_HEADERS.has(name) && !ignored.has(name))
         .sort()
-        .map((name) => (headers === 'names' && name !== 'content-type') || PER_REQUEST_HEADERS.has(name) ? name : `${name}: ${String(answer.headers[name])}`)
+        .map((name) =>
+          (headers === 'names' && name !== 'content-type') || PER_REQUEST_HEADERS.has(name)
+            ? name
+            : `${name}: ${String(answer.headers[name])}`,
+        )
         .join('\n');
     const theirsIgnored = headers === 'names' ? EXPRESS_DEFAULTS : new Set<string>();
-    if (described(mine, new Set()) !== described(its, theirsIgnored)) unlike.push(`${exchange.name}: headers\n${described(its, theirsIgnored)}\nours\n${described(mine, new Set())}`);
-    const comparable = (body: string) => (exchange.options.method === 'POST' ? body.replace(/"(id|created_at|updated_at)":"[^"]*"/g, '"$1":""') : body);
-    if (comparable(mine.body) !== comparable(its.body)) unlike.push(`${exchange.name}: body\n${its.body}\nours\n${mine.body}`);
+    if (described(mine, new Set()) !== described(its, theirsIgnored))
+      unlike.push(`${exchange.name}: headers\n${described(its, theirsIgnored)}\nours\n${described(mine, new Set())}`);
+    const comparable = (body: string) =>
+      exchange.options.method === 'POST' ? body.replace(/"(id|created_at|updated_at)":"[^"]*"/g, '"$1":""') : body;
+    if (comparable(mine.body) !== comparable(its.body))
+      unlike.push(`${exchange.name}: body\n${its.body}\nours\n${mine.body}`);
   }
   return unlike;
 }

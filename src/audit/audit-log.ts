@@ -59,12 +59,19 @@ export function actorOf(principal: Principal | null): Actor {
     case 'jwt':
       return { type: 'user', id: principal.userId, keyId: null, userId: principal.userId, clientId: null };
     case 'oauth':
-      return { type: 'oauth_client', id: principal.clientId, keyId: null, userId: principal.userId, clientId: principal.clientId };
+      return {
+        type: 'oauth_client',
+        id: principal.clientId,
+        keyId: null,
+        userId: principal.userId,
+        clientId: principal.clientId,
+      };
   }
 }
 
 /** Names that would hold a secret; metadata never carries them (a programming error if it tries). `code` is an error code. */
-const SECRET_NAMES = /^(secret|client_secret|password|token|access_token|refresh_token|id_token|credential|credentials|authorization|authorization_code|code_verifier|api_key|key|cookie)$/i;
+const SECRET_NAMES =
+  /^(secret|client_secret|password|token|access_token|refresh_token|id_token|credential|credentials|authorization|authorization_code|code_verifier|api_key|key|cookie)$/i;
 
 export interface AuditFilters {
   action?: AuditAction;
@@ -105,7 +112,11 @@ export class AuditLog {
    * still commits. Returns that failure, for the caller to throw once the unit has
    * committed (a 500, logged, instead of the refusal), or null.
    */
-  async recordDenial(context: AuditOrigin, event: AuditEvent & { outcome: 'denied' }, tx: Tx): Promise<{ error: unknown } | null> {
+  async recordDenial(
+    context: AuditOrigin,
+    event: AuditEvent & { outcome: 'denied' },
+    tx: Tx,
+  ): Promise<{ error: unknown } | null> {
     const written = await withinSavepoint(tx, 'denial_entry', () => this.recordIn(context, event, tx));
     return written.ok ? null : { error: written.error };
   }
@@ -116,13 +127,31 @@ export class AuditLog {
   }
 
   /** The tenant's entries of its environment and its account-level ones, newest first. */
-  async list(tenant: Tenant, filters: AuditFilters, limit: number, cursor: string | undefined): Promise<Page<AuditEntry>> {
-    const list = `audit:${createHash('sha256').update(JSON.stringify(Object.entries(filters).filter(([, v]) => v !== undefined).sort())).digest('base64url').slice(0, 16)}`;
+  async list(
+    tenant: Tenant,
+    filters: AuditFilters,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<AuditEntry>> {
+    const list = `audit:${createHash('sha256')
+      .update(
+        JSON.stringify(
+          Object.entries(filters)
+            .filter(([, v]) => v !== undefined)
+            .sort(),
+        ),
+      )
+      .digest('base64url')
+      .slice(0, 16)}`;
     const position = decodeCursor(list, cursor);
     const { since, until, ...exact } = filters;
     const rows = await this.repository.page(
       tenant,
-      { ...exact, ...(since ? { since: iso(Date.parse(since)) } : {}), ...(until ? { until: iso(Date.parse(until)) } : {}) },
+      {
+        ...exact,
+        ...(since ? { since: iso(Date.parse(since)) } : {}),
+        ...(until ? { until: iso(Date.parse(until)) } : {}),
+      },
       position,
       limit + 1,
     );
@@ -170,8 +199,17 @@ function toEntry(row: AuditRow): AuditEntry {
     occurred_at: row.occurred_at,
     action: row.action as AuditAction,
     outcome: row.outcome,
-    actor: { type: row.actor_type, id: row.actor_id, key_id: row.actor_key_id, user_id: row.actor_user_id, client_id: row.actor_client_id },
-    resource: row.resource_type && row.resource_id ? { type: row.resource_type as AuditResourceType, id: row.resource_id } : null,
+    actor: {
+      type: row.actor_type,
+      id: row.actor_id,
+      key_id: row.actor_key_id,
+      user_id: row.actor_user_id,
+      client_id: row.actor_client_id,
+    },
+    resource:
+      row.resource_type && row.resource_id
+        ? { type: row.resource_type as AuditResourceType, id: row.resource_id }
+        : null,
     ip: row.ip,
     user_agent: row.user_agent,
     request_id: row.request_id,

@@ -14,9 +14,7 @@ const TYPE_OF: Record<string, ApiKeyType> = { sk: 'secret', rk: 'restricted', ck
 const KEY_PATTERN = /^(sk|rk|ck)_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
 const LEGACY_PATTERN = /^wfk_[0-9A-Za-z]{32}$/;
 
-export type ParsedApiKey =
-  | { kind: 'modern'; type: ApiKeyType; environment: Environment }
-  | { kind: 'legacy' };
+export type ParsedApiKey = { kind: 'modern'; type: ApiKeyType; environment: Environment } | { kind: 'legacy' };
 
 export function checksumOf(body: string): string {
   return toBase62(crc32(body), 6);

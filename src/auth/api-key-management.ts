@@ -58,7 +58,9 @@ export class ApiKeyManagement {
     const now = this.clock();
     const askedEnd = input.expires_at == null ? null : Date.parse(input.expires_at);
     if (askedEnd !== null && askedEnd <= now) {
-      throw new ApiError('validation_failed', 'expires_at must be in the future.', { details: [{ location: 'body.expires_at', message: 'must be in the future' }] });
+      throw new ApiError('validation_failed', 'expires_at must be in the future.', {
+        details: [{ location: 'body.expires_at', message: 'must be in the future' }],
+      });
     }
     const reach = reachForNew(principal, {
       environment: input.environment,
@@ -93,7 +95,12 @@ export class ApiKeyManagement {
     return { ...this.view(row), secret };
   }
 
-  async list(tenant: Tenant, filters: { status?: Status; type?: ApiKeyType }, limit: number, cursor?: string): Promise<Page<ApiKeyView>> {
+  async list(
+    tenant: Tenant,
+    filters: { status?: Status; type?: ApiKeyType },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ApiKeyView>> {
     const list = `keys:${filters.status ?? ''}:${filters.type ?? ''}`;
     const position = decodeCursor(list, cursor);
     const rows = await this.repository.page(tenant, { ...filters, now: iso(this.clock()) }, position, limit + 1);
@@ -125,17 +132,40 @@ export class ApiKeyManagement {
     // A key rotating itself passes with its current secret; with a previous secret in its
     // grace period it reaches only until that grace ends, so it cannot renew itself.
     mayActOn(principal, reachOfKey(row), 'rotate', `key ${id}`);
-    if (row.revoked_at !== null) throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
+    if (row.revoked_at !== null)
+      throw new ApiError('api_key_revoked', 'A revoked key cannot be rotated: create a new key.');
     const now = this.clock();
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= now) throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= now)
+      throw new ApiError('api_key_revoked', 'An expired key cannot be rotated: create a new key.');
     // The grace period never outlasts the key itself.
     let graceEnd = now + graceSeconds * 1000;
     if (row.expires_at !== null) graceEnd = Math.min(graceEnd, Date.parse(row.expires_at));
     const secret = generateApiKey(row.type as ApiKeyType, row.environment);
-    const updated: KeyRow = { ...row, ...displayParts(secret), previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null };
-    const next = { prefix: updated.prefix, last4: updated.last4, previous_secret_expires_at: updated.previous_secret_expires_at };
-    if (!(await this.repository.rotate(principal, id, row, next, { hash: this.hash(secret), now: iso(now), graceEnd: iso(graceEnd) }, tx))) {
-      throw new ApiError('idempotency_in_progress', 'The key was rotated or revoked by another request at the same moment: read it again, then retry.', { headers: { 'Retry-After': '1' } });
+    const updated: KeyRow = {
+      ...row,
+      ...displayParts(secret),
+      previous_secret_expires_at: graceEnd > now ? iso(graceEnd) : null,
+    };
+    const next = {
+      prefix: updated.prefix,
+      last4: updated.last4,
+      previous_secret_expires_at: updated.previous_secret_expires_at,
+    };
+    if (
+      !(await this.repository.rotate(
+        principal,
+        id,
+        row,
+        next,
+        { hash: this.hash(secret), now: iso(now), graceEnd: iso(graceEnd) },
+        tx,
+      ))
+    ) {
+      throw new ApiError(
+        'idempotency_in_progress',
+        'The key was rotated or revoked by another request at the same moment: read it again, then retry.',
+        { headers: { 'Retry-After': '1' } },
+      );
     }
     // After the commit, before answering: the old secret now has an end (X-Key-Expires-At).
     tx.afterCommit(() => this.invalidation.invalidate([keyTag(id)]));
@@ -143,7 +173,10 @@ export class ApiKeyManagement {
   }
 
   /** Revokes the key a leaked secret belongs to, if it is one. Says nothing to the reporter either way. */
-  async revokeLeaked(secret: string, tx: Tx): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
+  async revokeLeaked(
+    secret: string,
+    tx: Tx,
+  ): Promise<{ keyId: string; accountId: string; projectId: string; environment: Environment } | null> {
     if (!parseApiKey(secret)) return null;
     const row = await this.repository.bySecretIn(this.hash.candidates(secret), tx);
     if (!row || row.revoked_at !== null) return null;
@@ -151,13 +184,24 @@ export class ApiKeyManagement {
     // leak (rotation with grace 0 is the documented answer), and revoking the key for it
     // would take down the new secret they just deployed.
     if (row.secret_expires_at !== null && Date.parse(row.secret_expires_at) <= this.clock()) return null;
-    await this.repository.revoke({ projectId: row.project_id, environment: row.environment }, row.id, iso(this.clock()), tx);
+    await this.repository.revoke(
+      { projectId: row.project_id, environment: row.environment },
+      row.id,
+      iso(this.clock()),
+      tx,
+    );
     tx.afterCommit(() => this.invalidation.invalidate([keyTag(row.id)]));
     return { keyId: row.id, accountId: row.account_id, projectId: row.project_id, environment: row.environment };
   }
 
   /** Inserts a legacy `wfk_` key (migration from the old platform; `npm run admin`), in `tx`. */
-  async importLegacy(owner: { accountId: string; projectId: string }, name: string, secret: string, scopes: string[], tx: Tx): Promise<string> {
+  async importLegacy(
+    owner: { accountId: string; projectId: string },
+    name: string,
+    secret: string,
+    scopes: string[],
+    tx: Tx,
+  ): Promise<string> {
     const parsed = parseApiKey(secret);
     if (parsed?.kind !== 'legacy') throw new Error('not a legacy wfk_ key');
     const now = iso(this.clock());
@@ -195,8 +239,16 @@ export class ApiKeyManagement {
   private view(row: KeyRow): ApiKeyView {
     const now = this.clock();
     const pending = this.lastUsed.pending(row.id);
-    const status: Status = row.revoked_at !== null ? 'revoked' : row.expires_at !== null && Date.parse(row.expires_at) <= now ? 'expired' : 'active';
-    const previous = row.previous_secret_expires_at !== null && Date.parse(row.previous_secret_expires_at) > now ? row.previous_secret_expires_at : null;
+    const status: Status =
+      row.revoked_at !== null
+        ? 'revoked'
+        : row.expires_at !== null && Date.parse(row.expires_at) <= now
+          ? 'expired'
+          : 'active';
+    const previous =
+      row.previous_secret_expires_at !== null && Date.parse(row.previous_secret_expires_at) > now
+        ? row.previous_secret_expires_at
+        : null;
     return {
       id: row.id,
       name: row.name,
@@ -220,7 +272,12 @@ export class ApiKeyManagement {
 /** What a stored key reaches: what a caller must reach at least to rotate or revoke it. */
 function reachOfKey(row: KeyRow): Reach {
   const fence = fenceFromStored(row.allowed_ips, row.expires_at);
-  return { projectId: row.project_id, environments: [row.environment], scopes: JSON.parse(row.scopes) as string[], ...fence };
+  return {
+    projectId: row.project_id,
+    environments: [row.environment],
+    scopes: JSON.parse(row.scopes) as string[],
+    ...fence,
+  };
 }
 
 function normaliseNetworks(entries: string[]): Cidr[] {
@@ -229,7 +286,9 @@ function normaliseNetworks(entries: string[]): Cidr[] {
     const cidr = parseCidr(entry);
     if (!cidr) {
       throw new ApiError('validation_failed', `allowed_ips[${index}] is not a CIDR network.`, {
-        details: [{ location: `body.allowed_ips[${index}]`, message: 'must be an IPv4 or IPv6 network in CIDR notation' }],
+        details: [
+          { location: `body.allowed_ips[${index}]`, message: 'must be an IPv4 or IPv6 network in CIDR notation' },
+        ],
       });
     }
     networks.set(cidr.text, cidr);

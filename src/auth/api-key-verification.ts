@@ -55,12 +55,22 @@ export class ApiKeyVerifier {
     const now = this.clock();
     const owner = { keyId: key.id, accountId: key.accountId, projectId: key.projectId, environment: key.environment };
     if (key.revoked) throw new KeyRefusedError('revoked_api_key', 'This API key has been revoked.', owner);
-    if (key.expiresAt !== null && key.expiresAt <= now) throw new KeyRefusedError('expired_api_key', 'This API key has expired.', owner);
+    if (key.expiresAt !== null && key.expiresAt <= now)
+      throw new KeyRefusedError('expired_api_key', 'This API key has expired.', owner);
     if (key.secretExpiresAt !== null && key.secretExpiresAt <= now) {
-      throw new KeyRefusedError('expired_api_key', "This API key was rotated and its grace period has ended: use the key's new secret.", owner);
+      throw new KeyRefusedError(
+        'expired_api_key',
+        "This API key was rotated and its grace period has ended: use the key's new secret.",
+        owner,
+      );
     }
     this.lastUsed.touch(key.id, ip, now);
-    const expiresAt = key.expiresAt === null ? key.secretExpiresAt : key.secretExpiresAt === null ? key.expiresAt : Math.min(key.expiresAt, key.secretExpiresAt);
+    const expiresAt =
+      key.expiresAt === null
+        ? key.secretExpiresAt
+        : key.secretExpiresAt === null
+          ? key.expiresAt
+          : Math.min(key.expiresAt, key.secretExpiresAt);
     return {
       method: 'api_key',
       scheme,
@@ -92,7 +102,9 @@ export class ApiKeyVerifier {
       environment: row.environment,
       plan: row.plan as Plan,
       scopes: JSON.parse(row.scopes) as string[],
-      allowed: (JSON.parse(row.allowed_ips) as string[]).map((text) => parseCidr(text)).filter((c): c is Cidr => c !== null),
+      allowed: (JSON.parse(row.allowed_ips) as string[])
+        .map((text) => parseCidr(text))
+        .filter((c): c is Cidr => c !== null),
       expiresAt: row.expires_at === null ? null : Date.parse(row.expires_at),
       secretExpiresAt: row.secret_expires_at === null ? null : Date.parse(row.secret_expires_at),
       revoked: row.revoked_at !== null,

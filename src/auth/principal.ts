@@ -74,7 +74,14 @@ export type Principal = ApiKeyPrincipal | UserPrincipal | OAuthPrincipal;
  * first start's test key, `npm run admin`, test and benchmark fixtures. It holds every
  * scope, has no fence, and manages both environments (src/auth/reach.ts).
  */
-export function ownerAuthority(owner: { userId: string; accountId: string; projectId: string; environment: Environment; plan: Plan; label: string }): UserPrincipal {
+export function ownerAuthority(owner: {
+  userId: string;
+  accountId: string;
+  projectId: string;
+  environment: Environment;
+  plan: Plan;
+  label: string;
+}): UserPrincipal {
   return {
     method: 'jwt',
     scheme: 'BearerAuth',

@@ -57,10 +57,12 @@ export function excess(target: Reach, holder: Reach): string[] {
   const beyond = [...expandScopes(target.scopes)].filter((scope) => !held.has(scope));
   if (beyond.length > 0) found.push(`scope${beyond.length > 1 ? 's' : ''} ${beyond.join(', ')}`);
   if (holder.allowedIps.length > 0) {
-    if (target.allowedIps.length === 0) found.push(`use from any address (the caller is limited to ${texts(holder.allowedIps)})`);
+    if (target.allowedIps.length === 0)
+      found.push(`use from any address (the caller is limited to ${texts(holder.allowedIps)})`);
     else {
       const outside = target.allowedIps.filter((inner) => !holder.allowedIps.some((outer) => cidrWithin(inner, outer)));
-      if (outside.length > 0) found.push(`use from ${texts(outside)}, outside the caller's allowlist (${texts(holder.allowedIps)})`);
+      if (outside.length > 0)
+        found.push(`use from ${texts(outside)}, outside the caller's allowlist (${texts(holder.allowedIps)})`);
     }
   }
   if (holder.notAfter !== null) {
@@ -78,7 +80,10 @@ export function excess(target: Reach, holder: Reach): string[] {
 export function mayActOn(holder: Principal, target: Reach, action: 'rotate' | 'revoke' | 'delete', what: string): void {
   const found = excess(target, reachOf(holder));
   if (found.length === 0) return;
-  throw new ApiError('credential_out_of_reach', `This credential cannot ${action} ${what}: it reaches further than the caller (${found.join('; ')}).`);
+  throw new ApiError(
+    'credential_out_of_reach',
+    `This credential cannot ${action} ${what}: it reaches further than the caller (${found.join('; ')}).`,
+  );
 }
 
 export interface AskedReach {
@@ -102,7 +107,10 @@ export function reachForNew(holder: Principal, asked: AskedReach): Reach & { env
   const own = reachOf(holder);
   const environment = asked.environment ?? holder.environment;
   if (!own.environments.includes(environment)) {
-    throw new ApiError('environment_mismatch', `This credential can only create credentials of its own environment (${holder.environment}).`);
+    throw new ApiError(
+      'environment_mismatch',
+      `This credential can only create credentials of its own environment (${holder.environment}).`,
+    );
   }
   const target = {
     projectId: own.projectId,
@@ -113,7 +121,11 @@ export function reachForNew(holder: Principal, asked: AskedReach): Reach & { env
     notAfter: asked.notAfter ?? own.notAfter,
   };
   const found = excess(target, own);
-  if (found.length > 0) throw new ApiError('scope_escalation', `A credential cannot reach further than the one that creates it: ${found.join('; ')}.`);
+  if (found.length > 0)
+    throw new ApiError(
+      'scope_escalation',
+      `A credential cannot reach further than the one that creates it: ${found.join('; ')}.`,
+    );
   return target;
 }
 
@@ -127,7 +139,9 @@ export function outsideFence(fence: Fence, ip: string, now: number): 'ip_not_all
 /** The fence stored with a credential (its allowlist as JSON text, its end as ISO text or null). */
 export function fenceFromStored(allowedIps: string, notAfter: string | null): Fence {
   return {
-    allowedIps: (JSON.parse(allowedIps) as string[]).map((text) => parseCidr(text)).filter((cidr): cidr is Cidr => cidr !== null),
+    allowedIps: (JSON.parse(allowedIps) as string[])
+      .map((text) => parseCidr(text))
+      .filter((cidr): cidr is Cidr => cidr !== null),
     notAfter: notAfter === null ? null : Date.parse(notAfter),
   };
 }

@@ -82,7 +82,10 @@ export class BackgroundWriter {
       try {
         await write();
         if (this.#failures > 0) {
-          this.#options.logger.info({ writer: this.#options.name, attempts: this.#failures + 1 }, `${this.#options.name}: written again`);
+          this.#options.logger.info(
+            { writer: this.#options.name, attempts: this.#failures + 1 },
+            `${this.#options.name}: written again`,
+          );
         }
         this.#failures = 0;
       } catch (error) {
@@ -90,7 +93,11 @@ export class BackgroundWriter {
         if (this.#failures === 1) {
           const unavailable = error instanceof DependencyUnavailableError;
           this.#options.logger[unavailable ? 'warn' : 'error'](
-            { writer: this.#options.name, pending: this.#options.pending(), ...(unavailable ? { dependency: error.dependency } : { err: error }) },
+            {
+              writer: this.#options.name,
+              pending: this.#options.pending(),
+              ...(unavailable ? { dependency: error.dependency } : { err: error }),
+            },
             `${this.#options.name}: cannot write now; kept in memory and retried until it can`,
           );
         }

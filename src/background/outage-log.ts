@@ -17,7 +17,10 @@ export class OutageLog {
     if (this.#failing) return;
     this.#failing = true;
     if (error instanceof DependencyUnavailableError) {
-      this.logger.warn({ ...fields, dependency: error.dependency }, `${this.what} paused: ${error.dependency} unavailable; retried until it answers`);
+      this.logger.warn(
+        { ...fields, dependency: error.dependency },
+        `${this.what} paused: ${error.dependency} unavailable; retried until it answers`,
+      );
     } else {
       this.logger.error({ ...fields, err: error }, `${this.what} failed; retried`);
     }

@@ -178,7 +178,11 @@ export interface RedisInvalidationOptions {
   dependency?: Dependency;
 }
 
-export function redisInvalidation(redis: Redis, prefix: string, options: RedisInvalidationOptions = { listen: true }): Invalidation {
+export function redisInvalidation(
+  redis: Redis,
+  prefix: string,
+  options: RedisInvalidationOptions = { listen: true },
+): Invalidation {
   return new RedisInvalidation(redis, prefix, options);
 }
 

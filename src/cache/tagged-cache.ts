@@ -88,7 +88,12 @@ export class TaggedCache<V> {
   /** Keeps `value` unless an invalidation happened since `generation` was read, or caches cannot be used now. */
   set(key: string, value: V, tags: readonly string[], generation: number): void {
     // Checked again after usable(): reading another process's commit there moves the generation.
-    if (generation !== this.invalidation.generation || !this.invalidation.usable() || generation !== this.invalidation.generation) return;
+    if (
+      generation !== this.invalidation.generation ||
+      !this.invalidation.usable() ||
+      generation !== this.invalidation.generation
+    )
+      return;
     // Replacing an entry disposes of the previous one (and its tags) first.
     this.#entries.set(key, { value, tags });
     for (const tag of tags) {

@@ -10,4 +10,5 @@ export const revokedTag = (id: string): string => `revoked:${id}`;
 /** Which version of a workflow GET answers (src/domain/workflows.ts). */
 export const workflowTag = (workflowId: string): string => `workflow:${workflowId}`;
 /** The list pages of a tenant's workflows (src/domain/workflows.ts): any create, replace or delete in it changes them. */
-export const workflowListTag = (projectId: string, environment: string): string => `workflows:${projectId}:${environment}`;
+export const workflowListTag = (projectId: string, environment: string): string =>
+  `workflows:${projectId}:${environment}`;

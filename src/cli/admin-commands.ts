@@ -51,16 +51,26 @@ function newPassword(given: string | undefined): { password: string; generated: 
 }
 
 /** The account named, or the only one there is. */
-async function accountOf(services: AdminServices, accountId: string | undefined): Promise<{ id: string; name: string }> {
+async function accountOf(
+  services: AdminServices,
+  accountId: string | undefined,
+): Promise<{ id: string; name: string }> {
   const accounts = await services.accounts.accounts();
   if (accountId !== undefined) {
     const found = accounts.find((a) => a.id === accountId);
-    if (!found) throw new AdminError(`No account ${accountId}. Accounts: ${accounts.map((a) => a.id).join(', ') || '(none: start the server once to create the first one)'}`);
+    if (!found)
+      throw new AdminError(
+        `No account ${accountId}. Accounts: ${accounts.map((a) => a.id).join(', ') || '(none: start the server once to create the first one)'}`,
+      );
     return found;
   }
   const [only, ...others] = accounts;
-  if (!only) throw new AdminError('There is no account yet: start the server once (npm start) to create the first one.');
-  if (others.length > 0) throw new AdminError(`There are several accounts: name one with --account (${accounts.map((a) => a.id).join(', ')}).`);
+  if (!only)
+    throw new AdminError('There is no account yet: start the server once (npm start) to create the first one.');
+  if (others.length > 0)
+    throw new AdminError(
+      `There are several accounts: name one with --account (${accounts.map((a) => a.id).join(', ')}).`,
+    );
   return only;
 }
 
@@ -72,7 +82,8 @@ async function projectOf(services: AdminServices, accountId: string, projectId: 
     if (!first) throw new AdminError(`Account ${accountId} has no project.`);
     return first;
   }
-  if (!projects.includes(projectId)) throw new AdminError(`Project ${projectId} is not a project of account ${accountId}.`);
+  if (!projects.includes(projectId))
+    throw new AdminError(`Project ${projectId} is not a project of account ${accountId}.`);
   return projectId;
 }
 
@@ -82,7 +93,8 @@ export async function addUser(
 ): Promise<string[]> {
   if (!isRole(options.role)) throw new AdminError(`--role must be one of ${ROLES.join(', ')}.`);
   if (!/^[^\s@]+@[^\s@]+$/.test(options.email)) throw new AdminError(`"${options.email}" is not an email address.`);
-  if (await services.identity.users.byEmail(options.email)) throw new AdminError(`A user with the email ${normaliseEmail(options.email)} already exists.`);
+  if (await services.identity.users.byEmail(options.email))
+    throw new AdminError(`A user with the email ${normaliseEmail(options.email)} already exists.`);
   const account = await accountOf(services, options.account);
   const projectId = await projectOf(services, account.id, options.project);
   const { password, generated } = newPassword(options.password);
@@ -100,7 +112,10 @@ export async function addUser(
   ];
 }
 
-export async function resetPassword(services: AdminServices, options: { email: string; password?: string }): Promise<string[]> {
+export async function resetPassword(
+  services: AdminServices,
+  options: { email: string; password?: string },
+): Promise<string[]> {
   const user = await services.identity.users.byEmail(options.email);
   if (!user) throw new AdminError(`No user has the email ${normaliseEmail(options.email)}.`);
   const { password, generated } = newPassword(options.password);
@@ -118,7 +133,8 @@ export async function resetPassword(services: AdminServices, options: { email: s
 }
 
 export async function setPlan(services: AdminServices, options: { plan: string; account?: string }): Promise<string[]> {
-  if (!(PLANS as readonly string[]).includes(options.plan)) throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
+  if (!(PLANS as readonly string[]).includes(options.plan))
+    throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
   const account = await accountOf(services, options.account);
   await services.accounts.setPlan(account.id, options.plan as Plan);
   return [`Account ${account.id} is now on the ${options.plan} plan.`];
@@ -128,14 +144,26 @@ export async function importLegacyKey(
   services: AdminServices,
   options: { key: string; name: string; scopes: string; account?: string; project?: string },
 ): Promise<string[]> {
-  if (!/^wfk_[0-9A-Za-z]{32}$/.test(options.key)) throw new AdminError('--key must be a legacy key: wfk_ followed by 32 letters and digits.');
-  const scopes = options.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!/^wfk_[0-9A-Za-z]{32}$/.test(options.key))
+    throw new AdminError('--key must be a legacy key: wfk_ followed by 32 letters and digits.');
+  const scopes = options.scopes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !isScope(s));
-  if (scopes.length === 0 || unknown.length > 0) throw new AdminError(`--scopes must be a comma-separated list of scopes${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`);
+  if (scopes.length === 0 || unknown.length > 0)
+    throw new AdminError(
+      `--scopes must be a comma-separated list of scopes${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`,
+    );
   const account = await accountOf(services, options.account);
   const projectId = await projectOf(services, account.id, options.project);
-  const id = await services.transaction((tx) => services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes, tx));
-  return [`Imported legacy key ${id} (${options.key.slice(0, 8)}...${options.key.slice(-4)}) into project ${projectId} (live) with ${scopes.join(', ')}.`, 'It authenticates through the X-API-Key header only, and its answers carry a Deprecation header.'];
+  const id = await services.transaction((tx) =>
+    services.apiKeys.importLegacy({ accountId: account.id, projectId }, options.name, options.key, scopes, tx),
+  );
+  return [
+    `Imported legacy key ${id} (${options.key.slice(0, 8)}...${options.key.slice(-4)}) into project ${projectId} (live) with ${scopes.join(', ')}.`,
+    'It authenticates through the X-API-Key header only, and its answers carry a Deprecation header.',
+  ];
 }
 
 export async function rotateSigningKey(services: AdminServices, options: { now: boolean }): Promise<string[]> {
@@ -149,7 +177,9 @@ export async function rotateSigningKey(services: AdminServices, options: { now: 
 export async function listUsers(services: AdminServices): Promise<string[]> {
   const users = await services.accounts.users();
   if (users.length === 0) return ['No users yet: start the server once (npm start) to create the owner.'];
-  return users.map((u) => `${u.id}  ${u.email}  ${u.role}  account ${u.account_id}  default project ${u.default_project_id}`);
+  return users.map(
+    (u) => `${u.id}  ${u.email}  ${u.role}  account ${u.account_id}  default project ${u.default_project_id}`,
+  );
 }
 
 /**
@@ -171,21 +201,38 @@ export async function reencrypt(services: Pick<AdminServices, 'db' | 'encryptor'
   let keys = 0;
   for (const row of await repositories.signingKeys.everySealed()) {
     if (encryptor.isCurrent(row.private_key_encrypted)) continue;
-    const resealed = encryptor.encrypt(encryptor.decrypt(row.private_key_encrypted, associatedData(row.kid)), associatedData(row.kid));
+    const resealed = encryptor.encrypt(
+      encryptor.decrypt(row.private_key_encrypted, associatedData(row.kid)),
+      associatedData(row.kid),
+    );
     await repositories.signingKeys.reseal(row.kid, resealed);
     keys += 1;
   }
-  return [`Resealed ${connections} connection credential${connections === 1 ? '' : 's'} and ${keys} signing key${keys === 1 ? '' : 's'} under the current encryption key.`];
+  return [
+    `Resealed ${connections} connection credential${connections === 1 ? '' : 's'} and ${keys} signing key${keys === 1 ? '' : 's'} under the current encryption key.`,
+  ];
 }
 
 type ApiKeyCreate = components['schemas']['ApiKeyCreate'];
 
 /** Scopes of a key created without --scopes: what the first key holds, or all a restricted or client key may. */
-const DEFAULT_SCOPES: Record<string, string[]> = { secret: ['read', 'write', 'workflows:execute'], restricted: ['read'], client: ['events:write'] };
+const DEFAULT_SCOPES: Record<string, string[]> = {
+  secret: ['read', 'write', 'workflows:execute'],
+  restricted: ['read'],
+  client: ['events:write'],
+};
 
 /** What the command acts from, for its audit entry: this machine, no HTTP request (its own id stands in). */
 function operatorContext(): RequestContext {
-  return { requestId: newId('req'), ip: '127.0.0.1', userAgent: 'npm run admin', startedAt: Date.now(), operation: null, principal: null, rateLimit: null };
+  return {
+    requestId: newId('req'),
+    ip: '127.0.0.1',
+    userAgent: 'npm run admin',
+    startedAt: Date.now(),
+    operation: null,
+    principal: null,
+    rateLimit: null,
+  };
 }
 
 function operatorName(): string | null {
@@ -204,24 +251,58 @@ function operatorName(): string | null {
  */
 export async function createKey(
   services: AdminServices,
-  options: { name: string; environment: string; type?: string; scopes?: string; expiresAt?: string; account?: string; project?: string },
+  options: {
+    name: string;
+    environment: string;
+    type?: string;
+    scopes?: string;
+    expiresAt?: string;
+    account?: string;
+    project?: string;
+  },
 ): Promise<string[]> {
   const account = await accountOf(services, options.account);
   const projectId = await projectOf(services, account.id, options.project);
   const type = options.type ?? 'secret';
-  const scopes = options.scopes === undefined ? (DEFAULT_SCOPES[type] ?? []) : options.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
-  const input = { name: options.name, type, environment: options.environment, scopes, ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }) };
+  const scopes =
+    options.scopes === undefined
+      ? (DEFAULT_SCOPES[type] ?? [])
+      : options.scopes
+          .split(',')
+          .map((scope) => scope.trim())
+          .filter(Boolean);
+  const input = {
+    name: options.name,
+    type,
+    environment: options.environment,
+    scopes,
+    ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }),
+  };
   const problems = bodyExplainer(services.contractDocument)({ $ref: '#/components/schemas/ApiKeyCreate' }, input);
   if (problems.length > 0) {
     // `/body/expires_at` is --expires-at, `/body/scopes/1` the second of --scopes.
-    const option = (path: string) => path.replace(/^\/body\/?/, '').replace(/^([a-z_]+)(?:\/(\d+))?.*$/, (_all, name: string, index?: string) => `--${name.replace(/_/g, '-')}${index === undefined ? '' : ` (item ${Number(index) + 1})`}`) || 'the key';
+    const option = (path: string) =>
+      path
+        .replace(/^\/body\/?/, '')
+        .replace(
+          /^([a-z_]+)(?:\/(\d+))?.*$/,
+          (_all, name: string, index?: string) =>
+            `--${name.replace(/_/g, '-')}${index === undefined ? '' : ` (item ${Number(index) + 1})`}`,
+        ) || 'the key';
     throw new AdminError(problems.map((problem) => `${option(problem.path)}: ${problem.message}`).join('\n'));
   }
   const valid = input as ApiKeyCreate;
   const environment = valid.environment ?? 'test';
   const owner = await services.accounts.firstOwnerOf(account.id);
   const plan = await services.accounts.planOf(account.id);
-  const operator = ownerAuthority({ userId: owner ?? 'operator', accountId: account.id, projectId, environment, plan, label: 'admin' });
+  const operator = ownerAuthority({
+    userId: owner ?? 'operator',
+    accountId: account.id,
+    projectId,
+    environment,
+    plan,
+    label: 'admin',
+  });
   const context = operatorContext();
   let key;
   try {
@@ -233,7 +314,14 @@ export async function createKey(
           action: 'api_key.created',
           outcome: 'success',
           resource: { type: 'api_key', id: created.id },
-          metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at, via: 'npm run admin -- create-key', operator: operatorName() },
+          metadata: {
+            type: created.type,
+            scopes: created.scopes,
+            environment: created.environment,
+            expires_at: created.expires_at,
+            via: 'npm run admin -- create-key',
+            operator: operatorName(),
+          },
           actor: SYSTEM,
           tenant: { accountId: account.id, projectId, environment },
         },
@@ -266,22 +354,39 @@ export async function addAccount(
   const plan = options.plan ?? 'free';
   if (!(PLANS as readonly string[]).includes(plan)) throw new AdminError(`--plan must be one of ${PLANS.join(', ')}.`);
   if (options.ownerEmail !== undefined) {
-    if (!/^[^\s@]+@[^\s@]+$/.test(options.ownerEmail)) throw new AdminError(`"${options.ownerEmail}" is not an email address.`);
-    if (await services.identity.users.byEmail(options.ownerEmail)) throw new AdminError(`A user with the email ${normaliseEmail(options.ownerEmail)} already exists.`);
+    if (!/^[^\s@]+@[^\s@]+$/.test(options.ownerEmail))
+      throw new AdminError(`"${options.ownerEmail}" is not an email address.`);
+    if (await services.identity.users.byEmail(options.ownerEmail))
+      throw new AdminError(`A user with the email ${normaliseEmail(options.ownerEmail)} already exists.`);
   }
   const owner = options.ownerEmail === undefined ? null : newPassword(options.ownerPassword);
   const { accountId, projectId } = await services.accounts.createAccount(options.name, plan as Plan);
-  const lines = [`Created account ${accountId} "${options.name}" (${plan} plan) with its project ${projectId} "Default project".`];
+  const lines = [
+    `Created account ${accountId} "${options.name}" (${plan} plan) with its project ${projectId} "Default project".`,
+  ];
   if (options.ownerEmail !== undefined && owner) {
-    const userId = await services.accounts.createUser({ accountId, projectId, email: options.ownerEmail, name: options.ownerEmail.split('@')[0]!, password: owner.password, role: 'owner' });
-    lines.push(`Owner ${userId} (${normaliseEmail(options.ownerEmail)}).`, owner.generated ? `Password (shown once): ${owner.password}` : 'Password: as given.');
+    const userId = await services.accounts.createUser({
+      accountId,
+      projectId,
+      email: options.ownerEmail,
+      name: options.ownerEmail.split('@')[0]!,
+      password: owner.password,
+      role: 'owner',
+    });
+    lines.push(
+      `Owner ${userId} (${normaliseEmail(options.ownerEmail)}).`,
+      owner.generated ? `Password (shown once): ${owner.password}` : 'Password: as given.',
+    );
   }
   lines.push(`Give it a key: npm run admin -- create-key --account ${accountId} --environment test --name "First key"`);
   return lines;
 }
 
 /** A new project in an account (the only one, or --account). */
-export async function addProject(services: AdminServices, options: { name: string; account?: string }): Promise<string[]> {
+export async function addProject(
+  services: AdminServices,
+  options: { name: string; account?: string },
+): Promise<string[]> {
   if (!NAME.test(options.name)) throw new AdminError('--name must be 1 to 100 characters, without control characters.');
   const account = await accountOf(services, options.account);
   const projectId = await services.accounts.createProject(account.id, options.name);
@@ -290,4 +395,3 @@ export async function addProject(services: AdminServices, options: { name: strin
     `Give it a key: npm run admin -- create-key --account ${account.id} --project ${projectId} --environment test --name "First key"`,
   ];
 }
-

@@ -21,7 +21,20 @@ import { AccountService } from '../identity/accounts.ts';
 import { createIdentity } from '../identity/identity.ts';
 import { BruteForceGuard, InMemoryRateLimitStore, loadRateLimitConfig } from '../rate-limit/index.ts';
 import { resolveSecrets } from '../secrets.ts';
-import { addAccount, addProject, addUser, AdminError, createKey, importLegacyKey, listUsers, reencrypt, resetPassword, rotateSigningKey, setPlan, type AdminServices } from './admin-commands.ts';
+import {
+  addAccount,
+  addProject,
+  addUser,
+  AdminError,
+  createKey,
+  importLegacyKey,
+  listUsers,
+  reencrypt,
+  resetPassword,
+  rotateSigningKey,
+  setPlan,
+  type AdminServices,
+} from './admin-commands.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -93,19 +106,28 @@ async function main(argv: string[]): Promise<number> {
     if (typeof value !== 'string' || value === '') throw new AdminError(`${command} needs --${name}.\n\n${USAGE}`);
     return value;
   };
-  const optional = <K extends 'name' | 'password' | 'account' | 'project' | 'type' | 'scopes' | 'plan'>(name: K) => (values[name] === undefined ? {} : { [name]: values[name] });
+  const optional = <K extends 'name' | 'password' | 'account' | 'project' | 'type' | 'scopes' | 'plan'>(name: K) =>
+    values[name] === undefined ? {} : { [name]: values[name] };
   /** `--expires-at` as `expiresAt`. */
-  const optionalAs = <K extends 'expires-at' | 'owner-email' | 'owner-password', N extends string>(name: K, as: N) => (values[name] === undefined ? {} : ({ [as]: values[name] } as Record<N, string>));
+  const optionalAs = <K extends 'expires-at' | 'owner-email' | 'owner-password', N extends string>(name: K, as: N) =>
+    values[name] === undefined ? {} : ({ [as]: values[name] } as Record<N, string>);
 
   const config = loadConfig();
   const database = await openDatabase(config);
   // Bounded like the server's (src/dependencies/redis.ts): a Redis that does not answer fails the command instead of holding it.
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { ...redisOptions(config.dependencyTimeoutMs), enableOfflineQueue: true });
+  const redis =
+    config.redisUrl === null
+      ? null
+      : new Redis(config.redisUrl, { ...redisOptions(config.dependencyTimeoutMs), enableOfflineQueue: true });
   try {
     await migrateToLatest(database.db as never);
     const { db } = database;
     const secrets = resolveSecrets(config);
-    const guard = new BruteForceGuard({ config: loadRateLimitConfig(config.rateLimitConfigFile), store: new InMemoryRateLimitStore(), now: systemClock });
+    const guard = new BruteForceGuard({
+      config: loadRateLimitConfig(config.rateLimitConfigFile),
+      store: new InMemoryRateLimitStore(),
+      now: systemClock,
+    });
     const repositories = repositoriesOn(db);
     const transaction = transactionOn(db);
     const lastUsed = new LastUsedRecorder(repositories.apiKeys);
@@ -117,8 +139,23 @@ async function main(argv: string[]): Promise<number> {
       db,
       transaction,
       accounts: new AccountService(repositories.accounts, systemClock, transaction, invalidation),
-      apiKeys: new ApiKeyManagement(repositories.apiKeys, keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets), systemClock, lastUsed, invalidation),
-      identity: await createIdentity({ repositories, transaction, clock: systemClock, publicUrl: config.publicUrl, secrets, guard, contractDocument, invalidation }),
+      apiKeys: new ApiKeyManagement(
+        repositories.apiKeys,
+        keyedHasher(secrets.hashSecret, 'api-key', secrets.previousHashSecrets),
+        systemClock,
+        lastUsed,
+        invalidation,
+      ),
+      identity: await createIdentity({
+        repositories,
+        transaction,
+        clock: systemClock,
+        publicUrl: config.publicUrl,
+        secrets,
+        guard,
+        contractDocument,
+        invalidation,
+      }),
       encryptor: aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys),
       audit: new AuditLog(repositories.audit, systemClock),
       contractDocument,
@@ -126,16 +163,36 @@ async function main(argv: string[]): Promise<number> {
     let lines: string[];
     switch (command) {
       case 'create-key':
-        lines = await createKey(services, { name: need('name'), environment: need('environment'), ...optional('type'), ...optional('scopes'), ...optionalAs('expires-at', 'expiresAt'), ...optional('account'), ...optional('project') });
+        lines = await createKey(services, {
+          name: need('name'),
+          environment: need('environment'),
+          ...optional('type'),
+          ...optional('scopes'),
+          ...optionalAs('expires-at', 'expiresAt'),
+          ...optional('account'),
+          ...optional('project'),
+        });
         break;
       case 'add-account':
-        lines = await addAccount(services, { name: need('name'), ...optional('plan'), ...optionalAs('owner-email', 'ownerEmail'), ...optionalAs('owner-password', 'ownerPassword') });
+        lines = await addAccount(services, {
+          name: need('name'),
+          ...optional('plan'),
+          ...optionalAs('owner-email', 'ownerEmail'),
+          ...optionalAs('owner-password', 'ownerPassword'),
+        });
         break;
       case 'add-project':
         lines = await addProject(services, { name: need('name'), ...optional('account') });
         break;
       case 'add-user':
-        lines = await addUser(services, { email: need('email'), role: need('role'), ...optional('name'), ...optional('password'), ...optional('account'), ...optional('project') });
+        lines = await addUser(services, {
+          email: need('email'),
+          role: need('role'),
+          ...optional('name'),
+          ...optional('password'),
+          ...optional('account'),
+          ...optional('project'),
+        });
         break;
       case 'reset-password':
         lines = await resetPassword(services, { email: need('email'), ...optional('password') });
@@ -144,7 +201,13 @@ async function main(argv: string[]): Promise<number> {
         lines = await setPlan(services, { plan: need('plan'), ...optional('account') });
         break;
       case 'import-legacy-key':
-        lines = await importLegacyKey(services, { key: need('key'), name: need('name'), scopes: need('scopes'), ...optional('account'), ...optional('project') });
+        lines = await importLegacyKey(services, {
+          key: need('key'),
+          name: need('name'),
+          scopes: need('scopes'),
+          ...optional('account'),
+          ...optional('project'),
+        });
         break;
       case 'rotate-signing-key':
         lines = await rotateSigningKey(services, { now: values.now === true });
@@ -172,8 +235,12 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof AdminError || error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${error.message}\n\n${USAGE}`);
-    else process.stderr.write(`admin failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+      process.stderr.write(`${error.message}\n\n${USAGE}`);
+    else
+      process.stderr.write(
+        `admin failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     process.exitCode = 1;
   },
 );

@@ -23,10 +23,13 @@ try {
     allowPositionals: false,
   }));
 } catch (error) {
-  fail(`npm run mock: ${(error as Error).message}. Options: --port <port> (4010), --host <address> (127.0.0.1), --dynamic.`);
+  fail(
+    `npm run mock: ${(error as Error).message}. Options: --port <port> (4010), --host <address> (127.0.0.1), --dynamic.`,
+  );
 }
 const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`npm run mock: --port must be a port number (0-65535), got ${JSON.stringify(values.port)}.`);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail(`npm run mock: --port must be a port number (0-65535), got ${JSON.stringify(values.port)}.`);
 
 try {
   const mock = await startMock({
@@ -36,9 +39,14 @@ try {
     dynamic: values.dynamic,
     onCrash: (output) => fail(`npm run mock: Prism stopped unexpectedly; its last words:\n${output.slice(-4000)}`),
   });
-  process.stdout.write(`Mock of the AetherFlow API on ${mock.url}${values.dynamic ? ' (made-up data on every call)' : ''}. Ctrl-C stops it.\n`);
+  process.stdout.write(
+    `Mock of the AetherFlow API on ${mock.url}${values.dynamic ? ' (made-up data on every call)' : ''}. Ctrl-C stops it.\n`,
+  );
   const stop = (): void => {
-    mock.close().then(() => process.exit(0), () => process.exit(1));
+    mock.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

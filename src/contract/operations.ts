@@ -16,7 +16,10 @@ export type RateLimitCategory = 'read' | 'write' | 'execute' | 'events';
  * from the module's folder, which is src/contract/ when run from source and dist/
  * when run from the bundle (`npm run build`).
  */
-export const CONTRACT_FILE = findUp(path.dirname(fileURLToPath(import.meta.url)), path.join('generated', 'openapi.json'));
+export const CONTRACT_FILE = findUp(
+  path.dirname(fileURLToPath(import.meta.url)),
+  path.join('generated', 'openapi.json'),
+);
 
 function findUp(from: string, relative: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -90,7 +93,7 @@ export function indexContract(document: Record<string, unknown>): Contract {
       if (!raw.operationId) throw new Error(`${method.toUpperCase()} ${template} has no operationId`);
       const security = raw.security ?? [];
       const parameters = (raw.parameters ?? []).map((p) =>
-        p.$ref ? components.parameters?.[componentRef(p.$ref)?.name ?? ''] ?? {} : p,
+        p.$ref ? (components.parameters?.[componentRef(p.$ref)?.name ?? ''] ?? {}) : p,
       );
       const operation: ContractOperation = {
         operationId: raw.operationId as OperationId,
@@ -133,7 +136,9 @@ export function indexContract(document: Record<string, unknown>): Contract {
 function templateRegex(template: string, capture = false): RegExp {
   const source = template
     .split(/(\{[^}]+\})/)
-    .map((part) => (part.startsWith('{') ? (capture ? '([^/]+)' : '[^/]+') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) =>
+      part.startsWith('{') ? (capture ? '([^/]+)' : '[^/]+') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return new RegExp(`^${source}$`);
 }
@@ -145,7 +150,10 @@ function templateRegex(template: string, capture = false): RegExp {
  */
 export function componentRef(ref: string): { type: string; name: string } | null {
   if (!ref.startsWith('#/components/')) return null;
-  const parts = ref.slice('#/components/'.length).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = ref
+    .slice('#/components/'.length)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   return parts.length === 2 ? { type: parts[0]!, name: parts[1]! } : null;
 }
 

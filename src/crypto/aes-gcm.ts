@@ -37,13 +37,18 @@ export function aesGcmEncryptor(key: Buffer, previous: readonly Buffer[] = []): 
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return ['v2', current, ...[iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url'))].join('.');
+      return ['v2', current, ...[iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url'))].join(
+        '.',
+      );
     },
     decrypt(sealed, associatedData) {
       const parts = sealed.split('.');
       if (parts[0] === 'v2' && parts.length === 5) {
         const k = byId.get(parts[1]!);
-        if (!k) throw new Error(`sealed with an unknown key (${parts[1]}): configure it in AETHERFLOW_ENCRYPTION_KEY_PREVIOUS`);
+        if (!k)
+          throw new Error(
+            `sealed with an unknown key (${parts[1]}): configure it in AETHERFLOW_ENCRYPTION_KEY_PREVIOUS`,
+          );
         return open(k, parts[2]!, parts[3]!, parts[4]!, associatedData);
       }
       throw new Error('not an AES-GCM envelope');

@@ -85,11 +85,19 @@ parentPort.on('message', (message) => {
 });
 `;
 
-export function startBackgroundCheckpoints(file: string, options: BackgroundCheckpointOptions = {}): BackgroundCheckpoints {
+export function startBackgroundCheckpoints(
+  file: string,
+  options: BackgroundCheckpointOptions = {},
+): BackgroundCheckpoints {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { file, driver, minIntervalMs: options.minIntervalMs ?? 20, maxIntervalMs: options.maxIntervalMs ?? 500 },
+    workerData: {
+      file,
+      driver,
+      minIntervalMs: options.minIntervalMs ?? 20,
+      maxIntervalMs: options.maxIntervalMs ?? 500,
+    },
     // Its own small heap: it holds one connection and one statement.
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
   });

@@ -5,7 +5,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { startBackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.ts';
 import type { DatabaseHandle, PostgresDeadlines, QueryObserver } from './handle.ts';
 import type { Database } from './schema.ts';
@@ -37,7 +46,10 @@ export async function openDatabase(
  * SQLite re-prepares a cached statement by itself after a schema change.
  * Queries that read rows answer through `objectRows`.
  */
-export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1000): Pick<SqliteDatabase.Database, 'prepare' | 'close'> {
+export function withStatementCache(
+  sqlite: SqliteDatabase.Database,
+  capacity = 1000,
+): Pick<SqliteDatabase.Database, 'prepare' | 'close'> {
   // Query shapes are few: the bound (least recently used out) only holds off a pathological caller.
   const statements = new LRUCache<string, SqliteStatement>({ max: capacity });
   return {
@@ -46,7 +58,8 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 1
       if (statement === undefined) {
         const prepared = sqlite.prepare(source);
         // `*` anywhere (`select *`, `t.*`, `count(*)`) keeps better-sqlite3's objects: see objectRows.
-        statement = prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
+        statement =
+          prepared.reader && !source.includes('*') ? objectRows(prepared, sqlite.prepare(source).raw(true)) : prepared;
         statements.set(source, statement);
       }
       return statement;
@@ -79,7 +92,10 @@ export function objectRows(plain: SqliteDatabase.Statement, raw: SqliteDatabase.
   const make = rowMaker(raw.columns().map((column) => column.name));
   return {
     reader: true,
-    all: make === null ? (parameters) => plain.all(parameters) : (parameters) => (raw.all(parameters) as unknown[][]).map(make),
+    all:
+      make === null
+        ? (parameters) => plain.all(parameters)
+        : (parameters) => (raw.all(parameters) as unknown[][]).map(make),
     run: (parameters) => plain.run(parameters),
     iterate: (parameters) => plain.iterate(parameters),
   };
@@ -90,7 +106,10 @@ function rowMaker(names: readonly string[]): ((row: unknown[]) => unknown) | nul
   // One object literal per statement: every row gets the same shape at once. Names are
   // written as JSON string literals, so any column name is inert text.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('row', `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => unknown;
+  return new Function(
+    'row',
+    `return {${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')}};`,
+  ) as (row: unknown[]) => unknown;
 }
 
 /** How long a query waits for SQLite's one connection before it fails instead (see ServerSqliteDriver). */
@@ -98,7 +117,9 @@ export const CONNECTION_WAIT_MS = 30_000;
 
 export class ConnectionWaitTimeout extends Error {
   constructor(ms: number) {
-    super(`A query waited ${ms} ms for the SQLite connection: is a unit of work querying the database outside its own transaction?`);
+    super(
+      `A query waited ${ms} ms for the SQLite connection: is a unit of work querying the database outside its own transaction?`,
+    );
     this.name = 'ConnectionWaitTimeout';
   }
 }
@@ -150,10 +171,12 @@ class ServerSqliteDriver extends SqliteDriver {
       return connection;
     } catch (error) {
       // Still queued in the mutex: when its turn comes, it hands the connection straight back.
-      void acquiring.then(async () => {
-        this.#waiting -= 1;
-        await this.releaseConnection();
-      }).catch(() => undefined);
+      void acquiring
+        .then(async () => {
+          this.#waiting -= 1;
+          await this.releaseConnection();
+        })
+        .catch(() => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -187,7 +210,12 @@ class ServerSqliteDialect extends SqliteDialect {
   }
 }
 
-export function openSqlite(file: string, observe?: QueryObserver, backgroundCheckpoints?: BackgroundCheckpointOptions, connectionWaitMs = CONNECTION_WAIT_MS): DatabaseHandle {
+export function openSqlite(
+  file: string,
+  observe?: QueryObserver,
+  backgroundCheckpoints?: BackgroundCheckpointOptions,
+  connectionWaitMs = CONNECTION_WAIT_MS,
+): DatabaseHandle {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses no
@@ -205,7 +233,10 @@ export function openSqlite(file: string, observe?: QueryObserver, backgroundChec
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ServerSqliteDialect({ database: withStatementCache(sqlite) }, connectionWaitMs), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const db = new Kysely<Database>({
+    dialect: new ServerSqliteDialect({ database: withStatementCache(sqlite) }, connectionWaitMs),
+    ...(observe ? { log: (event) => observe(event.query.sql) } : {}),
+  });
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   const checkpoints = backgroundCheckpoints ? startBackgroundCheckpoints(file, backgroundCheckpoints) : null;
   return {

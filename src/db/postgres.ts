@@ -8,15 +8,25 @@
 // destroyed rather than handed to the next request, which would otherwise queue behind
 // the query still in flight on it. The server also cancels statements that outlive the
 // deadline (statement_timeout), and ends transactions whose client went away.
-import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from 'kysely';
 import pg from 'pg';
 import { Dependency } from '../dependencies/dependency.ts';
 import { postgresUnavailable } from '../dependencies/unavailable.ts';
 import type { DatabaseHandle, PostgresDeadlines, QueryObserver } from './handle.ts';
 import type { Database } from './schema.ts';
 
-
-export function openPostgres(databaseUrl: string, observe?: QueryObserver, deadlines?: PostgresDeadlines): DatabaseHandle {
+export function openPostgres(
+  databaseUrl: string,
+  observe?: QueryObserver,
+  deadlines?: PostgresDeadlines,
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 10,
@@ -43,7 +53,10 @@ export function openPostgres(databaseUrl: string, observe?: QueryObserver, deadl
         probe: async () => void (await pool.query('select 1')),
       })
     : null;
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: dependency ? guardedPool(pool, dependency) : pool }), ...(observe ? { log: (event) => observe(event.query.sql) } : {}) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: dependency ? guardedPool(pool, dependency) : pool }),
+    ...(observe ? { log: (event) => observe(event.query.sql) } : {}),
+  });
   return {
     db,
     dialect: 'postgres',
@@ -61,7 +74,16 @@ export function openPostgres(databaseUrl: string, observe?: QueryObserver, deadl
       const destroyed = db.destroy();
       destroyed.catch(() => undefined);
       try {
-        await Promise.race([destroyed, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the connections did not close within ${deadlines.timeoutMs} ms`)), deadlines.timeoutMs)))]);
+        await Promise.race([
+          destroyed,
+          new Promise(
+            (_, reject) =>
+              (timer = setTimeout(
+                () => reject(new Error(`the connections did not close within ${deadlines.timeoutMs} ms`)),
+                deadlines.timeoutMs,
+              )),
+          ),
+        ]);
       } finally {
         clearTimeout(timer);
       }
@@ -76,7 +98,11 @@ function guardedPool(pool: pg.Pool, dependency: Dependency): PostgresPool {
       const client = await dependency.call(
         () => pool.connect(),
         // Connected after all, too late: back to the pool, where the next request can use it.
-        (late) => void late.then((lateClient) => lateClient.release(), () => undefined),
+        (late) =>
+          void late.then(
+            (lateClient) => lateClient.release(),
+            () => undefined,
+          ),
       );
       return guardedClient(client, dependency);
     },
@@ -99,7 +125,8 @@ function guardedClient(client: pg.PoolClient, dependency: Dependency): PostgresP
       return (await dependency.call(() => client.query(text, [...parameters]))) as unknown as PostgresQueryResult<R>;
     } catch (error) {
       // A query that failed for its own reasons leaves the connection usable; any other failure does not.
-      if (!(error instanceof Error) || (error as { code?: unknown }).code === undefined || postgresUnavailable(error)) broken = error instanceof Error ? error : new Error(String(error));
+      if (!(error instanceof Error) || (error as { code?: unknown }).code === undefined || postgresUnavailable(error))
+        broken = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
   };

@@ -34,7 +34,9 @@ export function precompile<Values extends object, Row>(
 ): Precompiled<Values, Row> {
   const compiled = build((name) => `${MARKER}${name}` as never).compile();
   const slots: Slot[] = compiled.parameters.map((parameter) =>
-    typeof parameter === 'string' && parameter.startsWith(MARKER) ? { name: parameter.slice(MARKER.length) } : { constant: parameter },
+    typeof parameter === 'string' && parameter.startsWith(MARKER)
+      ? { name: parameter.slice(MARKER.length) }
+      : { constant: parameter },
   );
   const execute = async (values: Values, executor: Executor = db): Promise<Row[]> => {
     const parameters = slots.map((slot) => {
@@ -57,16 +59,23 @@ export function precompile<Values extends object, Row>(
  * with a given set of keys compiles it), so that a column added to the table later is
  * inserted without anyone updating a list here.
  */
-export function precompiledInsert<DB, Table extends keyof DB & string>(db: Kysely<DB>, table: Table): (row: DB[Table], executor?: Kysely<DB>) => Promise<void> {
+export function precompiledInsert<DB, Table extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: Table,
+): (row: DB[Table], executor?: Kysely<DB>) => Promise<void> {
   const byColumns = new Map<string, Precompiled<Record<string, unknown>, unknown>>();
   return async (row, executor) => {
     // As Kysely does, a column whose value is undefined is left out.
-    const columns = Object.keys(row as object).filter((column) => (row as Record<string, unknown>)[column] !== undefined);
+    const columns = Object.keys(row as object).filter(
+      (column) => (row as Record<string, unknown>)[column] !== undefined,
+    );
     const key = columns.join(',');
     let insert = byColumns.get(key);
     if (!insert) {
       insert = precompile<Record<string, unknown>, unknown>(db, (value) =>
-        db.insertInto(table).values(Object.fromEntries(columns.map((column) => [column, value(column)])) as InsertObject<DB, Table>),
+        db
+          .insertInto(table)
+          .values(Object.fromEntries(columns.map((column) => [column, value(column)])) as InsertObject<DB, Table>),
       );
       byColumns.set(key, insert);
     }

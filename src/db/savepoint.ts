@@ -10,7 +10,11 @@ import type { Database } from './schema.ts';
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** Runs `work` in a savepoint of `trx`: its value, or its failure with what it wrote undone. */
-export async function insideSavepoint<T>(trx: Kysely<Database>, name: string, work: () => Promise<T>): Promise<Outcome<T>> {
+export async function insideSavepoint<T>(
+  trx: Kysely<Database>,
+  name: string,
+  work: () => Promise<T>,
+): Promise<Outcome<T>> {
   const savepoint = sql.id(name);
   await sql`savepoint ${savepoint}`.execute(trx);
   let value: T;

@@ -23,7 +23,9 @@ export type Transaction = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 export function transactionOn(db: Kysely<Database>): Transaction {
   return async (work) => {
     const actions: (() => void | Promise<void>)[] = [];
-    const result = await db.transaction().execute((trx) => work({ trx, afterCommit: (action) => actions.push(action) }));
+    const result = await db
+      .transaction()
+      .execute((trx) => work({ trx, afterCommit: (action) => actions.push(action) }));
     for (const action of actions) await action();
     return result;
   };
@@ -80,7 +82,9 @@ export function groupCommitOn(db: Kysely<Database>): Transaction {
         const alone = units.length === 1;
         for (const unit of units) {
           const tx: Tx = { trx, afterCommit: (action) => unit.actions.push(action) };
-          unit.outcome = alone ? { ok: true, value: await unit.work(tx) } : await insideSavepoint(trx, 'unit', () => unit.work(tx));
+          unit.outcome = alone
+            ? { ok: true, value: await unit.work(tx) }
+            : await insideSavepoint(trx, 'unit', () => unit.work(tx));
           if (!unit.outcome.ok) unit.actions = [];
         }
       });

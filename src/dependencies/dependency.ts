@@ -88,7 +88,11 @@ export class Dependency {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, { reason: `no answer within ${this.timeoutMs} ms` }));
+        reject(
+          new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, {
+            reason: `no answer within ${this.timeoutMs} ms`,
+          }),
+        );
       }, this.timeoutMs);
     });
     try {
@@ -104,7 +108,10 @@ export class Dependency {
       if (error instanceof DependencyUnavailableError) throw error;
       if (!this.#options.isUnavailable(error)) throw error;
       this.markDown(error);
-      throw new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, { cause: error, reason: 'connection failed' });
+      throw new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, {
+        cause: error,
+        reason: 'connection failed',
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -127,7 +134,8 @@ export class Dependency {
 
   /** Probes now, within the deadline (for /health): resolves when the dependency answered. */
   async check(): Promise<void> {
-    if (!this.#available) throw new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, { reason: 'known to be down' });
+    if (!this.#available)
+      throw new DependencyUnavailableError(this.name, RETRY_AFTER_SECONDS, { reason: 'known to be down' });
     await this.call(() => this.#options.probe());
   }
 
@@ -158,7 +166,13 @@ export class Dependency {
     try {
       const running = this.#options.probe();
       running.catch(() => undefined);
-      await Promise.race([running, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs)))]);
+      await Promise.race([
+        running,
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs)),
+        ),
+      ]);
       answered = true;
     } catch (error) {
       failure = error;
@@ -197,7 +211,11 @@ function describe(error: unknown): string {
   if (error instanceof DependencyUnavailableError) return error.message;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.name} ${code}` : error.name === 'Error' ? error.message.slice(0, 120) : error.name;
+    return typeof code === 'string'
+      ? `${error.name} ${code}`
+      : error.name === 'Error'
+        ? error.message.slice(0, 120)
+        : error.name;
   }
   return typeof error;
 }

@@ -32,7 +32,10 @@ export function redisOptions(timeoutMs: number): RedisOptions {
   };
 }
 
-export async function connectRedis(url: string, options: { timeoutMs: number; logger: Logger }): Promise<RedisConnection> {
+export async function connectRedis(
+  url: string,
+  options: { timeoutMs: number; logger: Logger },
+): Promise<RedisConnection> {
   // ioredis is loaded only when it is used: it is a large module to load at every start.
   const { Redis } = await import('ioredis');
   const redis = new Redis(url, redisOptions(options.timeoutMs));
@@ -70,7 +73,10 @@ export async function connectRedis(url: string, options: { timeoutMs: number; lo
       closing = true;
       dependency.close();
       // QUIT waits for an answer a frozen Redis never sends; disconnect() does not wait.
-      await Promise.race([redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.timeoutMs).unref())]);
+      await Promise.race([
+        redis.quit().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, options.timeoutMs).unref()),
+      ]);
       redis.disconnect();
     },
   };

@@ -4,7 +4,18 @@
 // messages pg and ioredis give a lost connection.
 
 /** Socket errors: the host refuses, resets, or cannot be reached. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ENOTCONN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ENOTCONN',
+]);
 
 /**
  * PostgreSQL SQLSTATEs of an unavailable server: class 08 (connection exception),
@@ -14,7 +25,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const POSTGRES_STATES = /^(08...|57P0[123]|53300|57014)$/;
 
 /** What pg says when a connection ends or cannot be had in time. */
-const POSTGRES_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Query read timeout)/;
+const POSTGRES_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Query read timeout)/;
 
 export function postgresUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -28,7 +40,8 @@ export function postgresUnavailable(error: unknown): boolean {
  * off), when a command got no answer in time, and what a Redis that is starting, failing
  * over or stuck in a script answers.
  */
-const REDIS_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|LOADING|MASTERDOWN|READONLY|BUSY |TRYAGAIN|CLUSTERDOWN)/;
+const REDIS_MESSAGES =
+  /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|LOADING|MASTERDOWN|READONLY|BUSY |TRYAGAIN|CLUSTERDOWN)/;
 
 export function redisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

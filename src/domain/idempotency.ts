@@ -37,10 +37,16 @@ export class IdempotencyStore {
     private readonly clock: Clock,
   ) {}
 
-  async run(scope: IdempotencyScope, request: { method: string; path: string; body: unknown }, execute: () => Promise<StoredReply>): Promise<{ reply: StoredReply; replayed: boolean }> {
+  async run(
+    scope: IdempotencyScope,
+    request: { method: string; path: string; body: unknown },
+    execute: () => Promise<StoredReply>,
+  ): Promise<{ reply: StoredReply; replayed: boolean }> {
     const now = this.clock();
     await this.sweep(now);
-    const scopeHash = sha256(JSON.stringify([scope.projectId, scope.environment, scope.principalId, scope.operationId, scope.key]));
+    const scopeHash = sha256(
+      JSON.stringify([scope.projectId, scope.environment, scope.principalId, scope.operationId, scope.key]),
+    );
     const requestHash = sha256(JSON.stringify([request.method, request.path, canonical(request.body)]));
 
     // An expired row of this key no longer counts.
@@ -60,7 +66,10 @@ export class IdempotencyStore {
       const existing = await this.repository.find(scopeHash);
       if (!existing) return this.run(scope, request, execute); // released meanwhile: try to claim again
       if (existing.request_hash !== requestHash) {
-        throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request: use a new key for a new request.');
+        throw new ApiError(
+          'idempotency_conflict',
+          'This Idempotency-Key was already used with a different request: use a new key for a new request.',
+        );
       }
       if (existing.state !== 'done' || existing.response_status === null) {
         if (Date.parse(existing.created_at) <= now - IN_PROGRESS_LEASE_MS) {
@@ -68,7 +77,11 @@ export class IdempotencyStore {
           await this.repository.releaseAbandoned(scopeHash, existing.created_at);
           return this.run(scope, request, execute);
         }
-        throw new ApiError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed: retry after a short wait.', { headers: { 'Retry-After': '1' } });
+        throw new ApiError(
+          'idempotency_in_progress',
+          'A request with this Idempotency-Key is still being processed: retry after a short wait.',
+          { headers: { 'Retry-After': '1' } },
+        );
       }
       return {
         replayed: true,
@@ -88,7 +101,11 @@ export class IdempotencyStore {
       await this.repository.release(scopeHash).catch(() => undefined);
       throw error;
     }
-    await this.repository.complete(scopeHash, { response_status: reply.status, response_body: JSON.stringify(reply.body), response_headers: JSON.stringify(reply.headers) });
+    await this.repository.complete(scopeHash, {
+      response_status: reply.status,
+      response_body: JSON.stringify(reply.body),
+      response_headers: JSON.stringify(reply.headers),
+    });
     return { reply, replayed: false };
   }
 

@@ -21,17 +21,32 @@ export function decodeCursor(list: string, cursor: string | undefined): PagePosi
   if (cursor === undefined) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 3 && value[0] === list && typeof value[1] === 'string' && typeof value[2] === 'string') {
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      value[0] === list &&
+      typeof value[1] === 'string' &&
+      typeof value[2] === 'string'
+    ) {
       return { createdAt: value[1], id: value[2] };
     }
   } catch {
     // fall through: any malformed cursor is the same client error
   }
-  throw new ApiError('invalid_cursor', 'The cursor is malformed or belongs to another list: pass the next_cursor of the previous page unchanged.');
+  throw new ApiError(
+    'invalid_cursor',
+    'The cursor is malformed or belongs to another list: pass the next_cursor of the previous page unchanged.',
+  );
 }
 
 /** Rows fetched with limit + 1: the extra row only says whether another page exists. */
-export function toPage<Row, T>(list: string, rows: readonly Row[], limit: number, map: (row: Row) => T, positionOf: (row: Row) => PagePosition): Page<T> {
+export function toPage<Row, T>(
+  list: string,
+  rows: readonly Row[],
+  limit: number,
+  map: (row: Row) => T,
+  positionOf: (row: Row) => PagePosition,
+): Page<T> {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return {
@@ -40,4 +55,7 @@ export function toPage<Row, T>(list: string, rows: readonly Row[], limit: number
   };
 }
 
-export const byCreation = (row: { created_at: string; id: string }): PagePosition => ({ createdAt: row.created_at, id: row.id });
+export const byCreation = (row: { created_at: string; id: string }): PagePosition => ({
+  createdAt: row.created_at,
+  id: row.id,
+});

@@ -36,13 +36,16 @@ export class RunService {
   // the runner hears of the run only once it has committed.
   async runManually(tenant: Tenant, workflowId: string, input: Record<string, unknown>, tx: Tx): Promise<Run> {
     const workflow = await this.workflows.row(tenant, workflowId, {}, tx);
-    if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
+    if (workflow.status !== 'active')
+      throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to run it.');
     return this.start(tenant, workflow, { trigger: 'manual', input, event: null, retryOf: null }, tx);
   }
 
   /** The runs an accepted event starts, not yet written: the event names them first (see EventService). */
   newEventRuns(workflows: readonly WorkflowRow[], event: EventContext): NewRun[] {
-    return workflows.map((workflow) => this.newRow(workflow, { trigger: 'event', input: event.data, event, retryOf: null }));
+    return workflows.map((workflow) =>
+      this.newRow(workflow, { trigger: 'event', input: event.data, event, retryOf: null }),
+    );
   }
 
   /** Writes the runs of an accepted event in `tx`, its unit of work: the runner hears of them once it has committed. */
@@ -54,19 +57,29 @@ export class RunService {
   async retry(tenant: Tenant, runId: string, tx: Tx): Promise<Run> {
     const original = await this.rowIn(tenant, runId, tx);
     if (original.status !== 'failed' && original.status !== 'cancelled') {
-      throw new ApiError('run_not_retryable', `Only failed or cancelled runs can be retried; this one is ${original.status}.`);
+      throw new ApiError(
+        'run_not_retryable',
+        `Only failed or cancelled runs can be retried; this one is ${original.status}.`,
+      );
     }
     // Through the scoped lookup (deleted rows included): no query reaches a workflow by id alone.
     const workflow = await this.workflows.row(tenant, original.workflow_id, { includeDeleted: true }, tx);
-    if (workflow.deleted_at !== null) throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
-    if (workflow.status !== 'active') throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
-    return this.start(tenant, workflow, {
-      trigger: 'retry',
-      input: JSON.parse(original.input) as Record<string, unknown>,
-      event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
-      retryOf: original.id,
-      eventId: original.event_id,
-    }, tx);
+    if (workflow.deleted_at !== null)
+      throw new ApiError('run_not_retryable', 'The workflow of this run has been deleted.');
+    if (workflow.status !== 'active')
+      throw new ApiError('workflow_not_active', 'The workflow is paused: set its status to active to retry its runs.');
+    return this.start(
+      tenant,
+      workflow,
+      {
+        trigger: 'retry',
+        input: JSON.parse(original.input) as Record<string, unknown>,
+        event: original.event_data === null ? null : (JSON.parse(original.event_data) as EventContext),
+        retryOf: original.id,
+        eventId: original.event_id,
+      },
+      tx,
+    );
   }
 
   async cancel(tenant: Tenant, runId: string, tx: Tx): Promise<{ run: Run; changed: boolean }> {
@@ -84,9 +97,26 @@ export class RunService {
       const output = current.status === 'queued' ? '{}' : current.variables;
       const finishedAt = iso(this.clock());
       // Guarded by the status and step results we read: if the runner moved on meanwhile, read again.
-      if (await this.repository.cancel(tenant, runId, current, { step_results: JSON.stringify(results), output, finished_at: finishedAt }, tx)) {
+      if (
+        await this.repository.cancel(
+          tenant,
+          runId,
+          current,
+          { step_results: JSON.stringify(results), output, finished_at: finishedAt },
+          tx,
+        )
+      ) {
         tx.afterCommit(() => this.runner.interrupt(runId));
-        return { run: toRun({ ...current, status: 'cancelled', step_results: JSON.stringify(results), output, finished_at: finishedAt }), changed: true };
+        return {
+          run: toRun({
+            ...current,
+            status: 'cancelled',
+            step_results: JSON.stringify(results),
+            output,
+            finished_at: finishedAt,
+          }),
+          changed: true,
+        };
       }
     }
   }
@@ -97,7 +127,12 @@ export class RunService {
     return toRun(row);
   }
 
-  async list(tenant: Tenant, filters: { workflow_id?: string; status?: RunStatus }, limit: number, cursor?: string): Promise<Page<Run>> {
+  async list(
+    tenant: Tenant,
+    filters: { workflow_id?: string; status?: RunStatus },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<Run>> {
     const list = `runs:${filters.workflow_id ?? ''}:${filters.status ?? ''}`;
     const position = decodeCursor(list, cursor);
     const rows = await this.repository.page(tenant, filters, position, limit + 1);
@@ -112,7 +147,13 @@ export class RunService {
   private async start(
     tenant: Tenant,
     workflow: WorkflowRow,
-    how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
+    how: {
+      trigger: Row['trigger_type'];
+      input: Record<string, unknown>;
+      event: EventContext | null;
+      retryOf: string | null;
+      eventId?: string | null;
+    },
     tx: Tx,
   ): Promise<Run> {
     const [row] = await this.repository.insert(tenant, [this.newRow(workflow, how)], tx);
@@ -122,10 +163,24 @@ export class RunService {
 
   private newRow(
     workflow: WorkflowRow,
-    how: { trigger: Row['trigger_type']; input: Record<string, unknown>; event: EventContext | null; retryOf: string | null; eventId?: string | null },
+    how: {
+      trigger: Row['trigger_type'];
+      input: Record<string, unknown>;
+      event: EventContext | null;
+      retryOf: string | null;
+      eventId?: string | null;
+    },
   ): NewRun {
     const steps = JSON.parse(workflow.steps) as WorkflowStep[];
-    const results: StepResult[] = steps.map((step) => ({ step_id: step.id, type: step.type, status: 'pending', started_at: null, finished_at: null, error: null, output: null }));
+    const results: StepResult[] = steps.map((step) => ({
+      step_id: step.id,
+      type: step.type,
+      status: 'pending',
+      started_at: null,
+      finished_at: null,
+      error: null,
+      output: null,
+    }));
     return {
       id: newId('run'),
       workflow_id: workflow.id,

@@ -88,7 +88,11 @@ export class WorkflowService {
     options: { kept?: { textBudget: number; textPerEntry: number }; invalidation?: Invalidation } = {},
   ) {
     const kept = options.kept ?? KEPT;
-    this.#versions = new LRUCache({ maxSize: kept.textBudget, maxEntrySize: kept.textPerEntry, sizeCalculation: (workflow) => jsonText(workflow).length });
+    this.#versions = new LRUCache({
+      maxSize: kept.textBudget,
+      maxEntrySize: kept.textPerEntry,
+      sizeCalculation: (workflow) => jsonText(workflow).length,
+    });
     this.invalidation = options.invalidation ?? noCaching();
     this.#current = new TaggedCache(this.invalidation, CURRENT);
     this.#pagesKept = new TaggedCache(this.invalidation, PAGES);
@@ -99,7 +103,11 @@ export class WorkflowService {
   async create(tenant: Tenant, input: WorkflowInput, tx: Tx): Promise<Workflow> {
     checkConsistency(input);
     const now = iso(this.clock());
-    const row = await this.repository.insert(tenant, { id: newId('wf'), ...definitionColumns(input), version: 1, created_at: now, updated_at: now, deleted_at: null }, tx);
+    const row = await this.repository.insert(
+      tenant,
+      { id: newId('wf'), ...definitionColumns(input), version: 1, created_at: now, updated_at: now, deleted_at: null },
+      tx,
+    );
     this.#announce(tx, tenant);
     return this.#toWorkflow(row);
   }
@@ -119,11 +127,23 @@ export class WorkflowService {
    * snapshot (kept versions never change), so a replace or delete running meanwhile cannot
    * split a page.
    */
-  async list(tenant: Tenant, status: 'active' | 'paused' | undefined, limit: number, cursor?: string): Promise<Page<Workflow>> {
+  async list(
+    tenant: Tenant,
+    status: 'active' | 'paused' | undefined,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<Workflow>> {
     const list = `workflows:${status ?? ''}`;
     const position = decodeCursor(list, cursor);
     const request = { status, position, limit: limit + 1 };
-    const pageKey = [tenant.projectId, tenant.environment, status ?? '', position?.createdAt ?? '', position?.id ?? '', request.limit].join('\u0000');
+    const pageKey = [
+      tenant.projectId,
+      tenant.environment,
+      status ?? '',
+      position?.createdAt ?? '',
+      position?.id ?? '',
+      request.limit,
+    ].join('\u0000');
     let keys = this.#pagesKept.get(pageKey);
     if (keys === undefined) {
       const generation = this.#pagesKept.generation;
@@ -185,7 +205,11 @@ export class WorkflowService {
 function checkConsistency(input: WorkflowInput): void {
   const seen = new Set<string>();
   for (const step of input.steps) {
-    if (seen.has(step.id)) throw new ApiError('invalid_workflow_definition', `Step id "${step.id}" is used twice: step ids must be unique within a workflow.`);
+    if (seen.has(step.id))
+      throw new ApiError(
+        'invalid_workflow_definition',
+        `Step id "${step.id}" is used twice: step ids must be unique within a workflow.`,
+      );
     seen.add(step.id);
   }
 }
@@ -197,7 +221,9 @@ function definitionColumns(input: WorkflowInput) {
     status: input.status ?? 'active',
     trigger_type: input.trigger.type,
     event_type: input.trigger.type === 'event' ? input.trigger.event_type : null,
-    steps: JSON.stringify(input.steps.map((step) => (step.type === 'log' ? { ...step, level: step.level ?? 'info' } : step))),
+    steps: JSON.stringify(
+      input.steps.map((step) => (step.type === 'log' ? { ...step, level: step.level ?? 'info' } : step)),
+    ),
   } as const;
 }
 
@@ -207,7 +233,10 @@ export function toWorkflow(row: Row): Workflow {
     name: row.name,
     description: row.description,
     status: row.status,
-    trigger: row.trigger_type === 'event' && row.event_type ? { type: 'event', event_type: row.event_type } : { type: 'manual' },
+    trigger:
+      row.trigger_type === 'event' && row.event_type
+        ? { type: 'event', event_type: row.event_type }
+        : { type: 'manual' },
     steps: JSON.parse(row.steps) as WorkflowStep[],
     environment: row.environment,
     version: row.version,

@@ -5,17 +5,31 @@ import { rateLimitHeaders, type BruteForceGuard } from '../rate-limit/index.ts';
 import { DEFAULT_LIMIT, listOf, ok, tenantOf } from './envelope.ts';
 import type { Services } from './services.ts';
 
-type ApiKeyHandlers = Pick<Handlers, 'listApiKeys' | 'createApiKey' | 'getApiKey' | 'revokeApiKey' | 'rotateApiKey' | 'reportLeakedCredential'>;
+type ApiKeyHandlers = Pick<
+  Handlers,
+  'listApiKeys' | 'createApiKey' | 'getApiKey' | 'revokeApiKey' | 'rotateApiKey' | 'reportLeakedCredential'
+>;
 
 const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
 
 /** `guard` limits leaked-key reports per client address (a public operation has no principal to count). */
 // A change and its audit entry commit in one transaction; caches hear of it after the commit, before the answer.
-export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard: Pick<BruteForceGuard, 'consume'>): ApiKeyHandlers {
+export function apiKeyHandlers(
+  { apiKeys, audit, transaction }: Services,
+  guard: Pick<BruteForceGuard, 'consume'>,
+): ApiKeyHandlers {
   return {
     async listApiKeys({ query, context }) {
-      const filters = { ...(query.status ? { status: query.status } : {}), ...(query.type ? { type: query.type } : {}) };
-      return { status: 200, body: listOf(await apiKeys.list(tenantOf(principalOf(context)), filters, query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      const filters = {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.type ? { type: query.type } : {}),
+      };
+      return {
+        status: 200,
+        body: listOf(
+          await apiKeys.list(tenantOf(principalOf(context)), filters, query.limit ?? DEFAULT_LIMIT, query.cursor),
+        ),
+      };
     },
     async createApiKey({ body, context }) {
       const key = await transaction(async (tx) => {
@@ -26,7 +40,12 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
             action: 'api_key.created',
             outcome: 'success',
             resource: { type: 'api_key', id: created.id },
-            metadata: { type: created.type, scopes: created.scopes, environment: created.environment, expires_at: created.expires_at },
+            metadata: {
+              type: created.type,
+              scopes: created.scopes,
+              environment: created.environment,
+              expires_at: created.expires_at,
+            },
           },
           tx,
         );
@@ -40,7 +59,12 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
     async revokeApiKey({ params, context }) {
       const key = await transaction(async (tx) => {
         const { key: revoked, changed } = await apiKeys.revoke(principalOf(context), params.key_id, tx);
-        if (changed) await audit.recordIn(context, { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } }, tx);
+        if (changed)
+          await audit.recordIn(
+            context,
+            { action: 'api_key.revoked', outcome: 'success', resource: { type: 'api_key', id: revoked.id } },
+            tx,
+          );
         return revoked;
       });
       return { status: 200, body: ok(key) };
@@ -49,7 +73,16 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       const grace = body?.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
       const key = await transaction(async (tx) => {
         const rotated = await apiKeys.rotate(principalOf(context), params.key_id, grace, tx);
-        await audit.recordIn(context, { action: 'api_key.rotated', outcome: 'success', resource: { type: 'api_key', id: rotated.id }, metadata: { grace_period_seconds: grace } }, tx);
+        await audit.recordIn(
+          context,
+          {
+            action: 'api_key.rotated',
+            outcome: 'success',
+            resource: { type: 'api_key', id: rotated.id },
+            metadata: { grace_period_seconds: grace },
+          },
+          tx,
+        );
         return rotated;
       });
       return { status: 200, body: ok(key), headers: { 'Cache-Control': 'no-store' } };
@@ -61,7 +94,11 @@ export function apiKeyHandlers({ apiKeys, audit, transaction }: Services, guard:
       const decision = await guard.consume('leaked_key_reports', { clientIp: context.ip });
       const headers = rateLimitHeaders(decision);
       if (!decision.allowed) {
-        throw new ApiError('too_many_attempts', 'Too many leaked-key reports from this address: wait Retry-After seconds before reporting again.', { headers });
+        throw new ApiError(
+          'too_many_attempts',
+          'Too many leaked-key reports from this address: wait Retry-After seconds before reporting again.',
+          { headers },
+        );
       }
       await transaction(async (tx) => {
         const revoked = await apiKeys.revokeLeaked(body.credential, tx);

@@ -9,13 +9,27 @@ type ConnectionHandlers = Pick<Handlers, 'listConnections' | 'createConnection' 
 export function connectionHandlers({ connections, audit, transaction }: Services): ConnectionHandlers {
   return {
     async listConnections({ query, context }) {
-      return { status: 200, body: listOf(await connections.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      return {
+        status: 200,
+        body: listOf(
+          await connections.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor),
+        ),
+      };
     },
     async createConnection({ body, context }) {
       const connection = await transaction(async (tx) => {
         const created = await connections.create(tenantOf(principalOf(context)), body, tx);
         // The field names only: never the credentials.
-        await audit.recordIn(context, { action: 'connection.created', outcome: 'success', resource: { type: 'connection', id: created.id }, metadata: { provider: created.provider, auth_type: created.auth_type } }, tx);
+        await audit.recordIn(
+          context,
+          {
+            action: 'connection.created',
+            outcome: 'success',
+            resource: { type: 'connection', id: created.id },
+            metadata: { provider: created.provider, auth_type: created.auth_type },
+          },
+          tx,
+        );
         return created;
       });
       return { status: 201, body: ok(connection) };
@@ -26,7 +40,15 @@ export function connectionHandlers({ connections, audit, transaction }: Services
     async deleteConnection({ params, context }) {
       await transaction(async (tx) => {
         await connections.delete(tenantOf(principalOf(context)), params.connection_id, tx);
-        await audit.recordIn(context, { action: 'connection.deleted', outcome: 'success', resource: { type: 'connection', id: params.connection_id } }, tx);
+        await audit.recordIn(
+          context,
+          {
+            action: 'connection.deleted',
+            outcome: 'success',
+            resource: { type: 'connection', id: params.connection_id },
+          },
+          tx,
+        );
       });
       return { status: 200, body: ok({ id: params.connection_id, deleted: true as const }) };
     },

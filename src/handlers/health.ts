@@ -15,13 +15,19 @@ export interface HealthProbe {
   version: string;
 }
 
-async function check(probe: () => Promise<void>, timeoutMs: number): Promise<{ status: 'ok' | 'error'; latency_ms: number }> {
+async function check(
+  probe: () => Promise<void>,
+  timeoutMs: number,
+): Promise<{ status: 'ok' | 'error'; latency_ms: number }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const running = probe();
   running.catch(() => undefined);
   try {
-    await Promise.race([running, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
+    await Promise.race([
+      running,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
+    ]);
     return { status: 'ok', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
   } catch {
     return { status: 'error', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
@@ -33,9 +39,13 @@ async function check(probe: () => Promise<void>, timeoutMs: number): Promise<{ s
 export function healthHandlers(health: HealthProbe, now: () => number): Pick<Handlers, 'getHealth'> {
   return {
     async getHealth() {
-      const [database, redis] = await Promise.all([check(health.database, health.timeoutMs), health.redis ? check(health.redis, health.timeoutMs) : Promise.resolve(null)]);
+      const [database, redis] = await Promise.all([
+        check(health.database, health.timeoutMs),
+        health.redis ? check(health.redis, health.timeoutMs) : Promise.resolve(null),
+      ]);
       const shuttingDown = health.shuttingDown();
-      const status = database.status === 'error' || shuttingDown ? 'unavailable' : redis?.status === 'error' ? 'degraded' : 'ok';
+      const status =
+        database.status === 'error' || shuttingDown ? 'unavailable' : redis?.status === 'error' ? 'degraded' : 'ok';
       const body = {
         status,
         shutting_down: shuttingDown,

@@ -9,8 +9,20 @@ import { sessionHandlers } from './sessions.ts';
 import { wellKnownHandlers } from './well-known.ts';
 
 type IdentityOperation =
-  | 'login' | 'refreshSession' | 'logout' | 'authorize' | 'submitAuthorization' | 'issueToken' | 'revokeToken' | 'introspectToken'
-  | 'getAuthorizationServerMetadata' | 'getJwks' | 'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient';
+  | 'login'
+  | 'refreshSession'
+  | 'logout'
+  | 'authorize'
+  | 'submitAuthorization'
+  | 'issueToken'
+  | 'revokeToken'
+  | 'introspectToken'
+  | 'getAuthorizationServerMetadata'
+  | 'getJwks'
+  | 'listOAuthClients'
+  | 'createOAuthClient'
+  | 'getOAuthClient'
+  | 'deleteOAuthClient';
 
 export function identityHandlers(deps: IdentityHandlerDeps): Pick<Handlers, IdentityOperation> {
   return {

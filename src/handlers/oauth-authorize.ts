@@ -4,7 +4,12 @@
 import type { AuditEvent } from '../audit/audit-log.ts';
 import { OAuthError } from '../errors.ts';
 import type { Handlers } from '../http/handler.ts';
-import { checkAuthorizationRequest, identifyApp, redirectTo, type AuthorizationRequest } from '../identity/authorization-request.ts';
+import {
+  checkAuthorizationRequest,
+  identifyApp,
+  redirectTo,
+  type AuthorizationRequest,
+} from '../identity/authorization-request.ts';
 import { renderConsentPage, renderLoginPage } from '../identity/authorize-pages.ts';
 import type { Identity } from '../identity/identity.ts';
 import { recordLogin, recordLoginIn } from '../identity/login-audit.ts';
@@ -36,7 +41,12 @@ function held(user: User): string[] {
   return isRole(user.role) ? scopesOfRole(user.role) : [];
 }
 
-async function consentPage(identity: Identity, request: AuthorizationRequest, user: User, cookie: string): Promise<string> {
+async function consentPage(
+  identity: Identity,
+  request: AuthorizationRequest,
+  user: User,
+  cookie: string,
+): Promise<string> {
   const granted = coveredBy(held(user), request.scopes);
   return renderConsentPage({
     appName: request.client.name,
@@ -50,7 +60,13 @@ async function consentPage(identity: Identity, request: AuthorizationRequest, us
   });
 }
 
-function loginPage(identity: Identity, request: AuthorizationRequest, cookie: string, alert?: string, email?: string): string {
+function loginPage(
+  identity: Identity,
+  request: AuthorizationRequest,
+  cookie: string,
+  alert?: string,
+  email?: string,
+): string {
   return renderLoginPage({
     appName: request.client.name,
     csrfToken: identity.browserSessions.csrfToken(cookie),
@@ -61,7 +77,12 @@ function loginPage(identity: Identity, request: AuthorizationRequest, cookie: st
 }
 
 /** The entry of a consent: written on its own when denied, in the unit of the code it issues when granted. */
-function consentEvent(request: AuthorizationRequest, user: User | null, granted: boolean, extra: Record<string, unknown>): AuditEvent {
+function consentEvent(
+  request: AuthorizationRequest,
+  user: User | null,
+  granted: boolean,
+  extra: Record<string, unknown>,
+): AuditEvent {
   return {
     action: granted ? 'oauth.consent_granted' : 'oauth.consent_denied',
     outcome: granted ? 'success' : 'denied',
@@ -69,7 +90,13 @@ function consentEvent(request: AuthorizationRequest, user: User | null, granted:
     actor: user
       ? { type: 'user', id: user.id, keyId: null, userId: user.id, clientId: request.client.id }
       : { type: 'anonymous', id: null, keyId: null, userId: null, clientId: request.client.id },
-    tenant: user ? { accountId: user.account_id, projectId: (extra.project_id as string | undefined) ?? user.default_project_id, environment: null } : { accountId: request.client.accountId, projectId: request.client.projectId, environment: null },
+    tenant: user
+      ? {
+          accountId: user.account_id,
+          projectId: (extra.project_id as string | undefined) ?? user.default_project_id,
+          environment: null,
+        }
+      : { accountId: request.client.accountId, projectId: request.client.projectId, environment: null },
     metadata: { client_id: request.client.id, ...extra },
   };
 }
@@ -86,7 +113,12 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
       const cookie = session.cookie ?? browserSessions.newCookie();
       const user = session.userId === null ? null : await users.byId(session.userId);
       const html = user ? await consentPage(identity, request, user, cookie) : loginPage(identity, request, cookie);
-      return { status: 200, body: html, contentType: HTML, headers: pageHeaders(request, browserSessions.setCookieHeader(cookie)) };
+      return {
+        status: 200,
+        body: html,
+        contentType: HTML,
+        headers: pageHeaders(request, browserSessions.setCookieHeader(cookie)),
+      };
     },
 
     async submitAuthorization({ body, rawHeaders, context }) {
@@ -94,11 +126,18 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
       await identifyApp(identity.clients, body);
       const session = await browserSessions.read(rawHeaders.cookie);
       if (!browserSessions.csrfMatches(session.cookie, body.csrf_token)) {
-        throw new OAuthError('invalid_request', 'This form has expired or did not come from the AetherFlow sign-in page, so nothing was granted. Go back to the app and start again.', { status: 403 });
+        throw new OAuthError(
+          'invalid_request',
+          'This form has expired or did not come from the AetherFlow sign-in page, so nothing was granted. Go back to the app and start again.',
+          { status: 403 },
+        );
       }
       const cookie = session.cookie!;
       if (body.action !== 'login' && body.action !== 'approve' && body.action !== 'deny') {
-        throw new OAuthError('invalid_request', 'The form is malformed: unknown action. Go back to the app and start again.');
+        throw new OAuthError(
+          'invalid_request',
+          'The form is malformed: unknown action. Go back to the app and start again.',
+        );
       }
       const check = await checkAuthorizationRequest(identity.clients, body);
       if (!check.ok) return { status: 302, body: undefined, headers: { Location: check.location } };
@@ -107,22 +146,41 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
 
       if (body.action === 'deny') {
         await audit.record(context, consentEvent(request, signedIn, false, {}));
-        const location = redirectTo(request.redirectUri, { error: 'access_denied', error_description: 'The user denied the request.', state: request.state });
+        const location = redirectTo(request.redirectUri, {
+          error: 'access_denied',
+          error_description: 'The user denied the request.',
+          state: request.state,
+        });
         return { status: 302, body: undefined, headers: { Location: location } };
       }
 
       if (body.action === 'login') {
         const same = pageHeaders(request, browserSessions.setCookieHeader(cookie));
         if (!body.email || !body.password) {
-          return { status: 200, body: loginPage(identity, request, cookie, 'Enter your email and password.', body.email), contentType: HTML, headers: same };
+          return {
+            status: 200,
+            body: loginPage(identity, request, cookie, 'Enter your email and password.', body.email),
+            contentType: HTML,
+            headers: same,
+          };
         }
         const attempt = await identity.passwordLogin.attempt(body.email, body.password, context.ip);
-        if (attempt.outcome !== 'succeeded') await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id });
+        if (attempt.outcome !== 'succeeded')
+          await recordLogin(audit, context, attempt, 'consent_page', { client_id: request.client.id });
         if (attempt.outcome === 'blocked') {
-          throw new OAuthError('rate_limit_exceeded', 'For your security, sign-in is paused after too many failed attempts. Try again later.', { headers: rateLimitHeaders(attempt.decision) });
+          throw new OAuthError(
+            'rate_limit_exceeded',
+            'For your security, sign-in is paused after too many failed attempts. Try again later.',
+            { headers: rateLimitHeaders(attempt.decision) },
+          );
         }
         if (attempt.outcome === 'failed') {
-          return { status: 200, body: loginPage(identity, request, cookie, 'The email or password is incorrect.', body.email), contentType: HTML, headers: same };
+          return {
+            status: 200,
+            body: loginPage(identity, request, cookie, 'The email or password is incorrect.', body.email),
+            contentType: HTML,
+            headers: same,
+          };
         }
         // A new cookie for the signed-in session: a cookie planted before sign-in is worthless after it.
         // The browser session commits with the entry of its sign-in.
@@ -135,22 +193,40 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
           status: 200,
           body: await consentPage(identity, request, attempt.user, signedInCookie),
           contentType: HTML,
-          headers: { ...rateLimitHeaders(attempt.decision), ...pageHeaders(request, browserSessions.setCookieHeader(signedInCookie)) },
+          headers: {
+            ...rateLimitHeaders(attempt.decision),
+            ...pageHeaders(request, browserSessions.setCookieHeader(signedInCookie)),
+          },
         };
       }
 
       // approve
       if (!signedIn) {
-        return { status: 200, body: loginPage(identity, request, cookie, 'Sign in to continue.'), contentType: HTML, headers: pageHeaders(request, browserSessions.setCookieHeader(cookie)) };
+        return {
+          status: 200,
+          body: loginPage(identity, request, cookie, 'Sign in to continue.'),
+          contentType: HTML,
+          headers: pageHeaders(request, browserSessions.setCookieHeader(cookie)),
+        };
       }
       const projectId = body.project_id || signedIn.default_project_id;
       if (!(await users.mayActOn(signedIn, projectId))) {
-        throw new OAuthError('invalid_request', 'The chosen project is not one of your account. Go back to the app and start again.');
+        throw new OAuthError(
+          'invalid_request',
+          'The chosen project is not one of your account. Go back to the app and start again.',
+        );
       }
       const granted = coveredBy(held(signedIn), request.scopes);
       if (granted.length === 0) {
-        await audit.record(context, consentEvent(request, signedIn, false, { reason: 'no_scope_held', project_id: projectId }));
-        const location = redirectTo(request.redirectUri, { error: 'access_denied', error_description: 'The user holds none of the requested scopes.', state: request.state });
+        await audit.record(
+          context,
+          consentEvent(request, signedIn, false, { reason: 'no_scope_held', project_id: projectId }),
+        );
+        const location = redirectTo(request.redirectUri, {
+          error: 'access_denied',
+          error_description: 'The user holds none of the requested scopes.',
+          state: request.state,
+        });
         return { status: 302, body: undefined, headers: { Location: location } };
       }
       // The code and the consent's entry commit together.
@@ -169,10 +245,18 @@ export function authorizeHandlers({ identity, audit, transaction }: IdentityHand
           },
           tx,
         );
-        await audit.recordIn(context, consentEvent(request, signedIn, true, { scopes: granted, project_id: projectId }), tx);
+        await audit.recordIn(
+          context,
+          consentEvent(request, signedIn, true, { scopes: granted, project_id: projectId }),
+          tx,
+        );
         return issued;
       });
-      return { status: 302, body: undefined, headers: { Location: redirectTo(request.redirectUri, { code, state: request.state }) } };
+      return {
+        status: 302,
+        body: undefined,
+        headers: { Location: redirectTo(request.redirectUri, { code, state: request.state }) },
+      };
     },
   };
 }

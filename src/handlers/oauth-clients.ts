@@ -4,7 +4,10 @@ import { principalOf } from '../http/handler.ts';
 import { DEFAULT_LIMIT, listOf, ok, tenantOf } from './envelope.ts';
 import type { IdentityHandlerDeps } from './identity-deps.ts';
 
-type OAuthClientHandlers = Pick<Handlers, 'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient'>;
+type OAuthClientHandlers = Pick<
+  Handlers,
+  'listOAuthClients' | 'createOAuthClient' | 'getOAuthClient' | 'deleteOAuthClient'
+>;
 
 // An app's registration or deletion (with the revocation of its tokens) commits in one
 // transaction with its audit entry; caches hear of the revocations after the commit.
@@ -12,7 +15,10 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
   const { clients } = identity;
   return {
     async listOAuthClients({ query, context }) {
-      return { status: 200, body: listOf(await clients.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)) };
+      return {
+        status: 200,
+        body: listOf(await clients.list(tenantOf(principalOf(context)), query.limit ?? DEFAULT_LIMIT, query.cursor)),
+      };
     },
     async createOAuthClient({ body, context }) {
       const client = await transaction(async (tx) => {
@@ -45,7 +51,12 @@ export function oauthClientHandlers({ identity, audit, transaction }: IdentityHa
         const { revokedGrants } = await clients.delete(principalOf(context), params.client_id, tx);
         await audit.recordIn(
           context,
-          { action: 'oauth_client.deleted', outcome: 'success', resource: { type: 'oauth_client', id: params.client_id }, metadata: { revoked_grants: revokedGrants } },
+          {
+            action: 'oauth_client.deleted',
+            outcome: 'success',
+            resource: { type: 'oauth_client', id: params.client_id },
+            metadata: { revoked_grants: revokedGrants },
+          },
           tx,
         );
       });

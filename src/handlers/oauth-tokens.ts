@@ -29,7 +29,13 @@ function authorizationHeader(headers: RawHeaders): string | undefined {
 }
 
 function clientActor(client: OAuthClient, family: Family | null) {
-  return { type: 'oauth_client' as const, id: client.id, keyId: null, userId: family?.user_id ?? null, clientId: client.id };
+  return {
+    type: 'oauth_client' as const,
+    id: client.id,
+    keyId: null,
+    userId: family?.user_id ?? null,
+    clientId: client.id,
+  };
 }
 
 function clientTenant(client: OAuthClient, family: Family | null) {
@@ -38,23 +44,54 @@ function clientTenant(client: OAuthClient, family: Family | null) {
     : { accountId: client.accountId, projectId: client.projectId, environment: client.environment };
 }
 
-async function recordGrant(audit: AuditLog, context: RequestContext, client: OAuthClient, grantType: string, outcome: Extract<GrantOutcome, { ok: true }>, tx: Tx): Promise<void> {
-  await audit.recordIn(context, {
-    action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
-    outcome: 'success',
-    resource: { type: 'oauth_client', id: client.id },
-    actor: clientActor(client, outcome.family),
-    tenant: clientTenant(client, outcome.family),
-    metadata: { grant_type: grantType, grant_id: outcome.family.id, jti: outcome.jti, scope: outcome.response.scope, with_refresh: outcome.refreshId !== null },
-  }, tx);
+async function recordGrant(
+  audit: AuditLog,
+  context: RequestContext,
+  client: OAuthClient,
+  grantType: string,
+  outcome: Extract<GrantOutcome, { ok: true }>,
+  tx: Tx,
+): Promise<void> {
+  await audit.recordIn(
+    context,
+    {
+      action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+      outcome: 'success',
+      resource: { type: 'oauth_client', id: client.id },
+      actor: clientActor(client, outcome.family),
+      tenant: clientTenant(client, outcome.family),
+      metadata: {
+        grant_type: grantType,
+        grant_id: outcome.family.id,
+        jti: outcome.jti,
+        scope: outcome.response.scope,
+        with_refresh: outcome.refreshId !== null,
+      },
+    },
+    tx,
+  );
 }
 
-export function oauthTokenHandlers({ identity, audit, guard, transaction, clock }: IdentityHandlerDeps): OAuthTokenHandlers {
-  const failedCredential = (context: RequestContext) => guard.recordFailure('failed_credentials', { clientIp: context.ip });
+export function oauthTokenHandlers({
+  identity,
+  audit,
+  guard,
+  transaction,
+  clock,
+}: IdentityHandlerDeps): OAuthTokenHandlers {
+  const failedCredential = (context: RequestContext) =>
+    guard.recordFailure('failed_credentials', { clientIp: context.ip });
 
-  async function authenticate(context: RequestContext, headers: RawHeaders, body: { client_id?: unknown; client_secret?: unknown }, allowPublic: boolean): Promise<OAuthClient> {
+  async function authenticate(
+    context: RequestContext,
+    headers: RawHeaders,
+    body: { client_id?: unknown; client_secret?: unknown },
+    allowPublic: boolean,
+  ): Promise<OAuthClient> {
     try {
-      return await authenticateClient(identity.clients, presentedClient(authorizationHeader(headers), body), { allowPublic });
+      return await authenticateClient(identity.clients, presentedClient(authorizationHeader(headers), body), {
+        allowPublic,
+      });
     } catch (error) {
       if (error instanceof OAuthError && error.error === 'invalid_client') await failedCredential(context);
       throw error;
@@ -66,16 +103,26 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
       const client = await authenticate(context, rawHeaders, body, true);
       // An app registered by an address-bound key gets tokens only where that key could act.
       if (outsideFence(client.fence, context.ip, clock()) !== null) {
-        throw new OAuthError('unauthorized_client', "This app may request tokens only from the networks of the key that registered it; this address is not one of them.");
+        throw new OAuthError(
+          'unauthorized_client',
+          'This app may request tokens only from the networks of the key that registered it; this address is not one of them.',
+        );
       }
       const grantType = body.grant_type;
       const grants = identity.grants;
       const grant =
-        grantType === 'authorization_code' ? grants.authorizationCode.bind(grants)
-        : grantType === 'refresh_token' ? grants.refreshToken.bind(grants)
-        : grantType === 'client_credentials' ? grants.clientCredentials.bind(grants)
-        : null;
-      if (!grant) throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials.');
+        grantType === 'authorization_code'
+          ? grants.authorizationCode.bind(grants)
+          : grantType === 'refresh_token'
+            ? grants.refreshToken.bind(grants)
+            : grantType === 'client_credentials'
+              ? grants.clientCredentials.bind(grants)
+              : null;
+      if (!grant)
+        throw new OAuthError(
+          'unsupported_grant_type',
+          'grant_type must be authorization_code, refresh_token or client_credentials.',
+        );
 
       // The unit returns the outcome, refusals included, and the refusal is thrown only once
       // it has committed: what a detected theft revoked must not roll back.
@@ -126,7 +173,10 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
             resource: { type: 'oauth_client', id: client.id },
             actor: clientActor(client, family),
             tenant: clientTenant(client, family),
-            metadata: revoked.kind === 'access_token' ? { kind: 'access', jti: revoked.jti, grant_id: revoked.familyId } : { kind: 'refresh', grant_id: revoked.familyId },
+            metadata:
+              revoked.kind === 'access_token'
+                ? { kind: 'access', jti: revoked.jti, grant_id: revoked.familyId }
+                : { kind: 'refresh', grant_id: revoked.familyId },
           },
           tx,
         );
@@ -137,7 +187,11 @@ export function oauthTokenHandlers({ identity, audit, guard, transaction, clock 
 
     async introspectToken({ body, rawHeaders, context }) {
       const client = await authenticate(context, rawHeaders, body, false);
-      return { status: 200, body: await identity.introspection.introspect(client, body.token), headers: { 'Cache-Control': 'no-store' } };
+      return {
+        status: 200,
+        body: await identity.introspection.introspect(client, body.token),
+        headers: { 'Cache-Control': 'no-store' },
+      };
     },
   };
 }

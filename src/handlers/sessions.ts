@@ -24,9 +24,13 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
       if (attempt.outcome !== 'succeeded') {
         await recordLogin(audit, context, attempt, 'api');
         if (attempt.outcome === 'blocked') {
-          throw new ApiError('too_many_attempts', 'Too many failed logins for this account from this address: wait Retry-After seconds before trying again.', {
-            headers: rateLimitHeaders(attempt.decision),
-          });
+          throw new ApiError(
+            'too_many_attempts',
+            'Too many failed logins for this account from this address: wait Retry-After seconds before trying again.',
+            {
+              headers: rateLimitHeaders(attempt.decision),
+            },
+          );
         }
         throw new ApiError('invalid_credentials', 'The email or password is incorrect.');
       }
@@ -41,7 +45,14 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
       }
       const session = await transaction(async (tx) => {
         const started = await identity.sessions.start(user, projectId, tx);
-        await recordLoginIn(audit, context, attempt, 'api', { session_id: started.family.id, jti: started.jti, project_id: projectId }, tx);
+        await recordLoginIn(
+          audit,
+          context,
+          attempt,
+          'api',
+          { session_id: started.family.id, jti: started.jti, project_id: projectId },
+          tx,
+        );
         return started;
       });
       return { status: 200, body: ok(session.tokens), headers: { ...rateLimitHeaders(attempt.decision), ...NO_STORE } };
@@ -88,7 +99,10 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
       if (result.outcome !== 'refreshed') {
         await guard.recordFailure('failed_credentials', { clientIp: context.ip });
         if (entryFailure) throw entryFailure.error;
-        throw new ApiError('invalid_refresh_token', 'The refresh token is invalid, expired, revoked or was already used: log in again.');
+        throw new ApiError(
+          'invalid_refresh_token',
+          'The refresh token is invalid, expired, revoked or was already used: log in again.',
+        );
       }
       return { status: 200, body: ok(result.tokens), headers: NO_STORE };
     },
@@ -96,7 +110,10 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
     async logout({ body, context }) {
       const principal = principalOf(context);
       if (principal.method !== 'jwt') {
-        throw new ApiError('invalid_token', 'Logout takes a session token from POST /v1/auth/login: revoke API keys with DELETE /v1/auth/api-keys/{key_id}, and OAuth app tokens at /oauth/revoke.');
+        throw new ApiError(
+          'invalid_token',
+          'Logout takes a session token from POST /v1/auth/login: revoke API keys with DELETE /v1/auth/api-keys/{key_id}, and OAuth app tokens at /oauth/revoke.',
+        );
       }
       await transaction(async (tx) => {
         await identity.sessions.end(principal, body?.refresh_token, tx);
@@ -107,7 +124,11 @@ export function sessionHandlers({ identity, audit, guard, transaction }: Identit
             outcome: 'success',
             resource: { type: 'user', id: principal.userId },
             tenant: { accountId: principal.accountId, projectId: principal.projectId, environment: null },
-            metadata: { session_id: principal.sessionId, jti: principal.tokenId, also_revoked_refresh_family: body?.refresh_token !== undefined },
+            metadata: {
+              session_id: principal.sessionId,
+              jti: principal.tokenId,
+              also_revoked_refresh_family: body?.refresh_token !== undefined,
+            },
           },
           tx,
         );

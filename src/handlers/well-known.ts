@@ -11,7 +11,11 @@ const CACHEABLE = { 'Cache-Control': 'public, max-age=3600' };
 export function wellKnownHandlers({ identity }: IdentityHandlerDeps): WellKnownHandlers {
   return {
     getAuthorizationServerMetadata() {
-      return Promise.resolve({ status: 200, body: authorizationServerMetadata(identity.audience.issuer), headers: CACHEABLE });
+      return Promise.resolve({
+        status: 200,
+        body: authorizationServerMetadata(identity.audience.issuer),
+        headers: CACHEABLE,
+      });
     },
     async getJwks() {
       const keys = (await identity.signingKeys.publicKeys()).map((key) => key.jwk);

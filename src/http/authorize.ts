@@ -17,8 +17,18 @@ export function authorize(deps: { audit: AuditLog }): RequestHandler {
     const missing = missingScopes(principal.scopes, required);
     if (missing.length === 0) return next();
     try {
-      await deps.audit.record(context, { action: 'authorization.denied', outcome: 'denied', metadata: { code: 'insufficient_scope', required_scopes: required, operation: operation.operationId } });
-      next(new ApiError('insufficient_scope', `This operation needs the ${missing.join(', ')} scope${missing.length > 1 ? 's' : ''}, which this credential does not hold.`, { requiredScopes: required }));
+      await deps.audit.record(context, {
+        action: 'authorization.denied',
+        outcome: 'denied',
+        metadata: { code: 'insufficient_scope', required_scopes: required, operation: operation.operationId },
+      });
+      next(
+        new ApiError(
+          'insufficient_scope',
+          `This operation needs the ${missing.join(', ')} scope${missing.length > 1 ? 's' : ''}, which this credential does not hold.`,
+          { requiredScopes: required },
+        ),
+      );
     } catch (error) {
       next(error);
     }

@@ -25,6 +25,10 @@ export function depthOf(value: unknown, limit: number): number {
 export function refuseDeepBodies(limit = MAX_BODY_DEPTH): RequestHandler {
   return (req, _res, next) => {
     if (req.body === null || typeof req.body !== 'object' || depthOf(req.body, limit) <= limit) return next();
-    next(new ApiError('validation_failed', `body is nested more than ${limit} levels deep.`, { details: [{ location: 'body', message: `must not be nested more than ${limit} levels deep` }] }));
+    next(
+      new ApiError('validation_failed', `body is nested more than ${limit} levels deep.`, {
+        details: [{ location: 'body', message: `must not be nested more than ${limit} levels deep` }],
+      }),
+    );
   };
 }

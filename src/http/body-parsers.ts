@@ -4,13 +4,25 @@
 import express, { type RequestHandler } from 'express';
 
 /** Exactly type-is's hasBody, which both parsers ask first: a body is framed by Transfer-Encoding or a numeric Content-Length. */
-export function hasBody(headers: { 'transfer-encoding'?: string | undefined; 'content-length'?: string | undefined }): boolean {
+export function hasBody(headers: {
+  'transfer-encoding'?: string | undefined;
+  'content-length'?: string | undefined;
+}): boolean {
   return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length']));
 }
 
 export function bodyParsers(options: { limitBytes: number }): RequestHandler {
-  const json = express.json({ limit: options.limitBytes, strict: true, type: ['application/json', 'application/*+json'] });
-  const form = express.urlencoded({ limit: options.limitBytes, extended: false, parameterLimit: 100, type: 'application/x-www-form-urlencoded' });
+  const json = express.json({
+    limit: options.limitBytes,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
+  const form = express.urlencoded({
+    limit: options.limitBytes,
+    extended: false,
+    parameterLimit: 100,
+    type: 'application/x-www-form-urlencoded',
+  });
   return (req, res, next) => {
     if (!hasBody(req.headers)) {
       // What the parsers leave on a request without a body.

@@ -32,7 +32,12 @@ export function contractValidation(contract: Contract, options: { validateRespon
     ignoreUndocumented: false,
   }) as unknown as Step[];
   const explain = bodyExplainer(contract.document);
-  const bodySchemas = new Map(contract.operations.map((operation) => [operation, jsonBodySchema(contract.document, operation.path, operation.method)]));
+  const bodySchemas = new Map(
+    contract.operations.map((operation) => [
+      operation,
+      jsonBodySchema(contract.document, operation.path, operation.method),
+    ]),
+  );
 
   return (req, res, next) => {
     const operation = contextOf(res).operation;
@@ -47,7 +52,8 @@ export function contractValidation(contract: Contract, options: { validateRespon
       try {
         // A step that returns a promise and rejects it is answered like one that throws (never left unhandled).
         const returned = current(req, res, step);
-        if (returned instanceof Promise) returned.then(undefined, (reason: unknown) => step(reason ?? new Error('Rejected promise')));
+        if (returned instanceof Promise)
+          returned.then(undefined, (reason: unknown) => step(reason ?? new Error('Rejected promise')));
       } catch (thrown) {
         step(thrown);
       }
@@ -64,7 +70,10 @@ export function contractValidation(contract: Contract, options: { validateRespon
  * OpenAPI 3.1 makes `responses` optional and the validator skips operations without.
  */
 export function requestsOnlyDocument(contract: Contract): Record<string, unknown> {
-  const copy = structuredClone(contract.document) as { paths: Record<string, Record<string, { responses?: unknown }>>; components?: Record<string, Record<string, unknown>> };
+  const copy = structuredClone(contract.document) as {
+    paths: Record<string, Record<string, { responses?: unknown }>>;
+    components?: Record<string, Record<string, unknown>>;
+  };
   for (const operation of contract.operations) delete copy.paths[operation.path]![operation.method]!.responses;
   // Components reachable from the paths (`type/name`, decoded), following $refs through components.
   const reachable = new Set<string>();

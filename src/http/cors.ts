@@ -14,7 +14,15 @@ import { resolveRef as resolve } from '../contract/resolve.ts';
 import { contextOf } from './request-context.ts';
 
 /** Response headers a page may read without being told (the CORS-safelisted ones). */
-const SAFELISTED = new Set(['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma']);
+const SAFELISTED = new Set([
+  'cache-control',
+  'content-language',
+  'content-length',
+  'content-type',
+  'expires',
+  'last-modified',
+  'pragma',
+]);
 
 /** How long a browser may reuse a preflight answer, in seconds. */
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
@@ -33,7 +41,9 @@ export function corsPolicies(contract: Contract): Map<string, CorsPolicy> {
   const policies = new Map<string, CorsPolicy>();
   const document = contract.document as Json;
   for (const preflight of contract.operations.filter((operation) => operation.method === 'options')) {
-    const siblings = contract.operations.filter((operation) => operation.path === preflight.path && operation !== preflight);
+    const siblings = contract.operations.filter(
+      (operation) => operation.path === preflight.path && operation !== preflight,
+    );
     const requestHeaders = unique(siblings.flatMap((operation) => requestHeadersOf(document, operation)));
     const responseHeaders = unique(siblings.flatMap((operation) => responseHeadersOf(document, operation))).filter(
       (name) => !SAFELISTED.has(name.toLowerCase()) && !name.toLowerCase().startsWith('access-control-'),
@@ -61,7 +71,8 @@ export function corsHeaders(contract: Contract): RequestHandler {
     const operation = contextOf(res).operation;
     const policy = operation ? policies.get(operation.path) : undefined;
     if (policy && operation) {
-      for (const [name, value] of Object.entries(operation.method === 'options' ? policy.preflight : policy.response)) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(operation.method === 'options' ? policy.preflight : policy.response))
+        res.setHeader(name, value);
     }
     next();
   };
@@ -70,7 +81,10 @@ export function corsHeaders(contract: Contract): RequestHandler {
 /** The credential headers of the operation's schemes, `Content-Type` when it takes a body, and its header parameters. */
 function requestHeadersOf(document: Json, operation: ContractOperation): string[] {
   const raw = operationObject(document, operation);
-  const schemes = ((document.components as Json | undefined)?.securitySchemes ?? {}) as Record<string, { type?: string; in?: string; name?: string }>;
+  const schemes = ((document.components as Json | undefined)?.securitySchemes ?? {}) as Record<
+    string,
+    { type?: string; in?: string; name?: string }
+  >;
   const headers: string[] = [];
   for (const name of operation.schemes) {
     const scheme = schemes[name];
@@ -89,7 +103,9 @@ function requestHeadersOf(document: Json, operation: ContractOperation): string[
 /** Every header any response of the operation declares, in the contract's order. */
 function responseHeadersOf(document: Json, operation: ContractOperation): string[] {
   const raw = operationObject(document, operation);
-  return Object.values((raw.responses ?? {}) as Record<string, Json>).flatMap((response) => Object.keys((resolve(document, response).headers ?? {}) as Json));
+  return Object.values((raw.responses ?? {}) as Record<string, Json>).flatMap((response) =>
+    Object.keys((resolve(document, response).headers ?? {}) as Json),
+  );
 }
 
 function operationObject(document: Json, operation: ContractOperation): Json {

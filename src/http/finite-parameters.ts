@@ -9,11 +9,18 @@ import { ApiError } from '../errors.ts';
 
 export function refuseNonFiniteParameters(): RequestHandler {
   return (req, _res, next) => {
-    for (const [where, values] of [['query', req.query], ['path', req.params]] as const) {
+    for (const [where, values] of [
+      ['query', req.query],
+      ['path', req.params],
+    ] as const) {
       for (const [name, value] of Object.entries(values ?? {})) {
         const numbers = Array.isArray(value) ? value : [value];
         if (numbers.some((item) => typeof item === 'number' && !Number.isFinite(item))) {
-          return next(new ApiError('validation_failed', `${where}.${name} must be a finite number.`, { details: [{ location: `${where}.${name}`, message: 'must be a finite number' }] }));
+          return next(
+            new ApiError('validation_failed', `${where}.${name} must be a finite number.`, {
+              details: [{ location: `${where}.${name}`, message: 'must be a finite number' }],
+            }),
+          );
         }
       }
     }

@@ -12,15 +12,26 @@ type Operation<K extends OperationId> = operations[K];
 
 type Part<K extends OperationId, Where extends string> = Operation<K>['parameters'] extends infer P
   ? P extends Record<Where, infer V>
-    ? [V] extends [undefined] ? Record<string, never> : NonNullable<V>
+    ? [V] extends [undefined]
+      ? Record<string, never>
+      : NonNullable<V>
     : Record<string, never>
   : never;
 
-type BodyOf<K extends OperationId> = Operation<K> extends { requestBody: infer B }
-  ? B extends { content: infer C } ? C[keyof C] : B extends { content?: infer C } ? C extends object ? C[keyof C] | undefined : undefined : undefined
-  : Operation<K> extends { requestBody?: infer B }
-    ? B extends { content: infer C } ? C[keyof C] | undefined : undefined
-    : undefined;
+type BodyOf<K extends OperationId> =
+  Operation<K> extends { requestBody: infer B }
+    ? B extends { content: infer C }
+      ? C[keyof C]
+      : B extends { content?: infer C }
+        ? C extends object
+          ? C[keyof C] | undefined
+          : undefined
+        : undefined
+    : Operation<K> extends { requestBody?: infer B }
+      ? B extends { content: infer C }
+        ? C[keyof C] | undefined
+        : undefined
+      : undefined;
 
 type Responses<K extends OperationId> = Operation<K>['responses'];
 // 503 is an answer, not an error, for the health check.
@@ -55,6 +66,7 @@ export type Handlers = { [K in OperationId]: Handler<K> };
 
 /** The principal of a secured operation; authentication guarantees it is there. */
 export function principalOf(context: RequestContext): Principal {
-  if (!context.principal) throw new Error(`operation ${context.operation?.operationId ?? '?'} reached its handler without a principal`);
+  if (!context.principal)
+    throw new Error(`operation ${context.operation?.operationId ?? '?'} reached its handler without a principal`);
   return context.principal;
 }

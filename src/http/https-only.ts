@@ -14,8 +14,11 @@ export function httpsOnly(options: { allowLoopbackHttp: boolean }): RequestHandl
     const guarded = path.startsWith('/v1/') || path === '/v1' || path.startsWith('/oauth/');
     if (!guarded) return next();
     // Both the socket peer and the resolved client must be local: a proxy on loopback forwarding a remote client is not exempt.
-    if (options.allowLoopbackHttp && isLoopback(req.socket.remoteAddress ?? '') && isLoopback(req.ip ?? '')) return next();
+    if (options.allowLoopbackHttp && isLoopback(req.socket.remoteAddress ?? '') && isLoopback(req.ip ?? ''))
+      return next();
     const message = 'Requests must use HTTPS: plain HTTP is refused. Use https://.';
-    next(path.startsWith('/oauth/') ? new OAuthError('https_required', message) : new ApiError('https_required', message));
+    next(
+      path.startsWith('/oauth/') ? new OAuthError('https_required', message) : new ApiError('https_required', message),
+    );
   };
 }

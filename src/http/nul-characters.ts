@@ -26,6 +26,10 @@ export function refuseNulCharacters(): RequestHandler {
   return (req, _res, next) => {
     const where = /%00/i.test(req.path) ? 'path' : holdsNul(req.query) ? 'query' : holdsNul(req.body) ? 'body' : null;
     if (where === null) return next();
-    next(new ApiError('validation_failed', `The ${where} holds a NUL character (U+0000), which no field accepts.`, { details: [{ location: where, message: 'must not contain the NUL character (U+0000)' }] }));
+    next(
+      new ApiError('validation_failed', `The ${where} holds a NUL character (U+0000), which no field accepts.`, {
+        details: [{ location: where, message: 'must not contain the NUL character (U+0000)' }],
+      }),
+    );
   };
 }

@@ -11,9 +11,18 @@ export function matchOperation(contract: Contract): RequestHandler {
   return (req, res, next) => {
     const match = contract.match(req.method, req.path);
     // Messages never echo the path: it is client input, and may even hold a pasted secret.
-    if (match === null) return next(new ApiError('route_not_found', 'No operation has this path: check the URL against the API reference.'));
+    if (match === null)
+      return next(
+        new ApiError('route_not_found', 'No operation has this path: check the URL against the API reference.'),
+      );
     if ('allowed' in match) {
-      return next(new ApiError('method_not_allowed', `This path does not accept ${req.method}; it accepts ${match.allowed.join(', ')}.`, { headers: { Allow: match.allowed.join(', ') } }));
+      return next(
+        new ApiError(
+          'method_not_allowed',
+          `This path does not accept ${req.method}; it accepts ${match.allowed.join(', ')}.`,
+          { headers: { Allow: match.allowed.join(', ') } },
+        ),
+      );
     }
     contextOf(res).operation = match.operation;
     next();

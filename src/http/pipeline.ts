@@ -15,12 +15,14 @@ export function pipeline(stages: readonly RequestHandler[]): RequestHandler {
   return (req: Request, res: Response, done: NextFunction) => {
     let index = 0;
     const next = (error?: unknown): void => {
-      if (error !== undefined && error !== null) return done(error === 'route' || error === 'router' ? undefined : error);
+      if (error !== undefined && error !== null)
+        return done(error === 'route' || error === 'router' ? undefined : error);
       if (index >= count) return done();
       const stage = stages[index++]!;
       try {
         const returned = stage(req, res, next);
-        if (returned instanceof Promise) returned.then(undefined, (reason: unknown) => next(reason ?? new Error('Rejected promise')));
+        if (returned instanceof Promise)
+          returned.then(undefined, (reason: unknown) => next(reason ?? new Error('Rejected promise')));
       } catch (thrown) {
         next(thrown ?? new Error('A stage threw a nullish value'));
       }

@@ -40,7 +40,13 @@ export class RateLimitAudit {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.#writer = new BackgroundWriter({ name: 'rate-limit audit entries', logger, write: () => this.#write(false), pending: () => this.#tallies.size, everyMs: 10_000 });
+    this.#writer = new BackgroundWriter({
+      name: 'rate-limit audit entries',
+      logger,
+      write: () => this.#write(false),
+      pending: () => this.#tallies.size,
+      everyMs: 10_000,
+    });
   }
 
   rejected(context: RequestContext, policy: string): void {
@@ -54,11 +60,22 @@ export class RateLimitAudit {
     }
     if (this.#tallies.size >= MAX_TALLIES) {
       this.#dropped += 1;
-      if (this.#dropped === 1) this.logger.warn({ held: MAX_TALLIES }, 'rate-limit audit entries: too many held in memory; further refusals are not audited until they are written');
+      if (this.#dropped === 1)
+        this.logger.warn(
+          { held: MAX_TALLIES },
+          'rate-limit audit entries: too many held in memory; further refusals are not audited until they are written',
+        );
       return;
     }
     const { requestId, ip, userAgent, startedAt, operation, principal } = context;
-    this.#tallies.set(key, { minute, policy, count: 1, written: 0, context: { requestId, ip, userAgent, startedAt, operation, principal, rateLimit: null }, failures: 0 });
+    this.#tallies.set(key, {
+      minute,
+      policy,
+      count: 1,
+      written: 0,
+      context: { requestId, ip, userAgent, startedAt, operation, principal, rateLimit: null },
+      failures: 0,
+    });
     this.#writer.schedule(0);
   }
 
@@ -82,14 +99,20 @@ export class RateLimitAudit {
         if (error instanceof DependencyUnavailableError) throw error;
         tally.failures += 1;
         if (tally.failures < GIVE_UP_AFTER) throw error;
-        this.logger.error({ err: error, policy: tally.policy, count: tally.count }, 'rate-limit audit entry given up after repeated failures');
+        this.logger.error(
+          { err: error, policy: tally.policy, count: tally.count },
+          'rate-limit audit entry given up after repeated failures',
+        );
         this.#tallies.delete(key);
         continue;
       }
       if (finished && tally.written === tally.count) this.#tallies.delete(key);
     }
     if (this.#dropped > 0) {
-      this.logger.warn({ refusals: this.#dropped }, 'rate-limit audit entries: refusals not audited while too many were held');
+      this.logger.warn(
+        { refusals: this.#dropped },
+        'rate-limit audit entries: refusals not audited while too many were held',
+      );
       this.#dropped = 0;
     }
   }

@@ -13,7 +13,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Contract } from '../contract/operations.ts';
 import { principalId, type Principal } from '../auth/principal.ts';
 import { ApiError, OAuthError } from '../errors.ts';
-import { rateLimitHeaders, type BruteForceGuard, type RateLimitDecision, type RateLimiter, type RateLimitSubject } from '../rate-limit/index.ts';
+import {
+  rateLimitHeaders,
+  type BruteForceGuard,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitSubject,
+} from '../rate-limit/index.ts';
 import type { RateLimitAudit } from './rate-limit-audit.ts';
 import { contextOf, type RequestContext } from './request-context.ts';
 
@@ -43,7 +49,12 @@ export function rateLimit(deps: { limiter: RateLimiter; audit: RateLimitAudit })
       context.rateLimit = decision;
       if (decision.allowed) return next();
       deps.audit.rejected(context, decision.governing.name);
-      next(new ApiError('rate_limit_exceeded', `Rate limit "${decision.governing.name}" exceeded (${decision.governing.limit} per ${decision.governing.windowSeconds} s): retry after ${decision.retryAfterSeconds} s.`));
+      next(
+        new ApiError(
+          'rate_limit_exceeded',
+          `Rate limit "${decision.governing.name}" exceeded (${decision.governing.limit} per ${decision.governing.windowSeconds} s): retry after ${decision.retryAfterSeconds} s.`,
+        ),
+      );
     } catch (error) {
       next(error);
     }
@@ -60,7 +71,11 @@ export function publicGuard(deps: { guard: BruteForceGuard }): RequestHandler {
       applyRateLimitHeaders(res, decision);
       if (!decision.allowed) {
         const message = 'Too many failed attempts from this address: wait Retry-After seconds before trying again.';
-        return next(req.path.startsWith('/oauth/') ? new OAuthError('rate_limit_exceeded', message) : new ApiError('too_many_attempts', message));
+        return next(
+          req.path.startsWith('/oauth/')
+            ? new OAuthError('rate_limit_exceeded', message)
+            : new ApiError('too_many_attempts', message),
+        );
       }
       next();
     } catch (error) {
@@ -74,7 +89,11 @@ export function publicGuard(deps: { guard: BruteForceGuard }): RequestHandler {
  * reached: the caller's own limits when it authenticated (nothing counted), else its
  * address's failed-credentials guard. Null for operations that are not rate-limited.
  */
-export function rateLimitStanding(deps: { limiter: RateLimiter; guard: BruteForceGuard; contract: Contract }): (context: RequestContext, req: Request) => Promise<RateLimitDecision | null> {
+export function rateLimitStanding(deps: {
+  limiter: RateLimiter;
+  guard: BruteForceGuard;
+  contract: Contract;
+}): (context: RequestContext, req: Request) => Promise<RateLimitDecision | null> {
   return async (context, req) => {
     // Refused before its operation was matched (plain HTTP, a repeated header): matched here.
     const match = context.operation ? null : deps.contract.match(req.method, req.path);

@@ -22,12 +22,20 @@ export function refuseRepeatedHeaders(): RequestHandler {
     const hostMissing = req.httpVersion === '1.1' && !counts.has('host');
     if (repeated.length === 0 && !hostMissing) return next();
     if (repeated.includes('authorization') || repeated.includes('x-api-key')) {
-      return next(new ApiError('multiple_credentials', 'Send one credential, once: the request repeats a credential header.'));
+      return next(
+        new ApiError('multiple_credentials', 'Send one credential, once: the request repeats a credential header.'),
+      );
     }
     const details = [
       ...repeated.map((name) => ({ location: `header.${name}`, message: 'must be sent once, not repeated' })),
       ...(hostMissing ? [{ location: 'header.host', message: 'is required in HTTP/1.1' }] : []),
     ];
-    next(new ApiError('validation_failed', `${details[0]!.location} ${details[0]!.message}${details.length > 1 ? ' (and more, see details)' : ''}.`, { details }));
+    next(
+      new ApiError(
+        'validation_failed',
+        `${details[0]!.location} ${details[0]!.message}${details.length > 1 ? ' (and more, see details)' : ''}.`,
+        { details },
+      ),
+    );
   };
 }

@@ -10,7 +10,15 @@ export function requestId(clock: Clock): RequestHandler {
   return (req, res, next) => {
     const id = newId('req');
     res.setHeader('X-Request-Id', id);
-    initContext(res, { requestId: id, ip: req.ip ?? req.socket.remoteAddress ?? 'unknown', userAgent: userAgentOf(req), startedAt: clock(), operation: null, principal: null, rateLimit: null });
+    initContext(res, {
+      requestId: id,
+      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      userAgent: userAgentOf(req),
+      startedAt: clock(),
+      operation: null,
+      principal: null,
+      rateLimit: null,
+    });
     next();
   };
 }

@@ -12,7 +12,9 @@ import { sendJson } from './send-json.ts';
 export class HandlerRegistryError extends Error {}
 
 /** A handler seen from the router, which serves every operation alike. */
-type AnyHandler = (input: unknown) => Promise<{ status: number; body: unknown; headers?: Record<string, string>; contentType?: string }>;
+type AnyHandler = (
+  input: unknown,
+) => Promise<{ status: number; body: unknown; headers?: Record<string, string>; contentType?: string }>;
 
 export function checkHandlers(contract: Contract, handlers: Record<string, unknown>): void {
   const operations = new Set(contract.operations.map((operation) => operation.operationId as string));
@@ -34,7 +36,9 @@ export function checkHandlers(contract: Contract, handlers: Record<string, unkno
  */
 export function contractRoutes(contract: Contract, handlers: Handlers, idempotency: IdempotencyStore): RequestHandler {
   checkHandlers(contract, handlers);
-  const byOperation = new Map(contract.operations.map((operation) => [operation, handlers[operation.operationId] as unknown as AnyHandler]));
+  const byOperation = new Map(
+    contract.operations.map((operation) => [operation, handlers[operation.operationId] as unknown as AnyHandler]),
+  );
   return (req, res, next) => {
     const operation = contextOf(res).operation;
     const handler = operation ? byOperation.get(operation) : undefined;
@@ -64,19 +68,43 @@ function pathParameters(operation: ContractOperation, path: string): Record<stri
   return params;
 }
 
-async function answer(operation: ContractOperation, handler: AnyHandler, idempotency: IdempotencyStore, req: Request, res: Response): Promise<void> {
+async function answer(
+  operation: ContractOperation,
+  handler: AnyHandler,
+  idempotency: IdempotencyStore,
+  req: Request,
+  res: Response,
+): Promise<void> {
   const context = contextOf(res);
-  const input = { params: req.params, query: req.query, headers: req.headers, body: req.body as unknown, context, rawHeaders: req.headers };
+  const input = {
+    params: req.params,
+    query: req.query,
+    headers: req.headers,
+    body: req.body as unknown,
+    context,
+    rawHeaders: req.headers,
+  };
   const execute = async (): Promise<StoredReply & { contentType?: string }> => {
     const reply = await handler(input);
-    return { status: reply.status, body: reply.body, headers: reply.headers ?? {}, ...(reply.contentType ? { contentType: reply.contentType } : {}) };
+    return {
+      status: reply.status,
+      body: reply.body,
+      headers: reply.headers ?? {},
+      ...(reply.contentType ? { contentType: reply.contentType } : {}),
+    };
   };
 
   const key = req.get('idempotency-key');
   let reply: StoredReply & { contentType?: string };
   if (operation.idempotent && key !== undefined && context.principal) {
     const outcome = await idempotency.run(
-      { projectId: context.principal.projectId, environment: context.principal.environment, principalId: principalId(context.principal), operationId: operation.operationId, key },
+      {
+        projectId: context.principal.projectId,
+        environment: context.principal.environment,
+        principalId: principalId(context.principal),
+        operationId: operation.operationId,
+        key,
+      },
       { method: req.method, path: req.path, body: req.body },
       execute,
     );

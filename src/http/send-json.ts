@@ -13,7 +13,13 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
   res.statusCode = status;
   const wrapped = Object.hasOwn(res, 'json');
   const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
-  if (wrapped || conditional || req.method === 'HEAD' || res.getHeader('Content-Type') !== undefined || body === undefined) {
+  if (
+    wrapped ||
+    conditional ||
+    req.method === 'HEAD' ||
+    res.getHeader('Content-Type') !== undefined ||
+    body === undefined
+  ) {
     res.json(body);
     return;
   }

@@ -29,16 +29,31 @@ const MAX_CHECKS = 2000;
 
 // Keywords that the walk looks into itself; the rest of a schema (type, lengths,
 // counts, enum, if/then/else...) is checked on the part as a whole.
-const WALKED = ['properties', 'required', 'additionalProperties', 'unevaluatedProperties', 'items', 'prefixItems', 'oneOf', 'anyOf', 'allOf', '$ref'];
+const WALKED = [
+  'properties',
+  'required',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'items',
+  'prefixItems',
+  'oneOf',
+  'anyOf',
+  'allOf',
+  '$ref',
+];
 
-const isSchema = (value: unknown): value is Schema => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isSchema = (value: unknown): value is Schema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export type BodyExplainer = (schema: unknown, body: unknown) => BodyProblem[];
 
 /** An explainer for the request bodies of `document` (the bundled contract). */
 export function bodyExplainer(document: Record<string, unknown>): BodyExplainer {
-  const components = (isSchema(document.components) && isSchema(document.components.schemas) ? document.components.schemas : {}) as Record<string, Schema>;
+  const components = (
+    isSchema(document.components) && isSchema(document.components.schemas) ? document.components.schemas : {}
+  ) as Record<string, Schema>;
   // As express-openapi-validator configures its own Ajv for an OpenAPI 3.1 document.
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
   (addFormatsPlugin as unknown as (ajv: Ajv2020, options: object) => void)(ajv, { mode: 'fast' });
@@ -62,7 +77,11 @@ export function bodyExplainer(document: Record<string, unknown>): BodyExplainer 
   };
   const resolve = (schema: Schema): Schema => {
     let current = schema;
-    for (let hops = 0; hops < 20 && typeof current.$ref === 'string' && current.$ref.startsWith('#/components/schemas/'); hops++) {
+    for (
+      let hops = 0;
+      hops < 20 && typeof current.$ref === 'string' && current.$ref.startsWith('#/components/schemas/');
+      hops++
+    ) {
       const target = components[current.$ref.slice('#/components/schemas/'.length)];
       if (!target) break;
       current = target;
@@ -87,7 +106,8 @@ export function bodyExplainer(document: Record<string, unknown>): BodyExplainer 
       const last = errors.at(-1);
       const error = last && (last.keyword === 'oneOf' || last.keyword === 'anyOf') ? last : errors[0];
       if (!error) return;
-      const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
+      const missing =
+        error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
       if (missing) add([...path, ...pointer(error.instancePath), missing], 'is required');
       else add([...path, ...pointer(error.instancePath)], describe(error));
     };
@@ -105,14 +125,22 @@ export function bodyExplainer(document: Record<string, unknown>): BodyExplainer 
       const items = Array.isArray(value) ? value : null;
       const itemSchema = isSchema(schema.items) ? schema.items : null;
       const members = [schema, ...(Array.isArray(schema.allOf) ? schema.allOf.filter(isSchema).map(resolve) : [])];
-      const properties = Object.assign({}, ...members.map((member) => (isSchema(member.properties) ? member.properties : {}))) as Record<string, Schema>;
-      if (isPlainObject(value) && members.some((member) => isSchema(member.properties) || Array.isArray(member.required))) {
+      const properties = Object.assign(
+        {},
+        ...members.map((member) => (isSchema(member.properties) ? member.properties : {})),
+      ) as Record<string, Schema>;
+      if (
+        isPlainObject(value) &&
+        members.some((member) => isSchema(member.properties) || Array.isArray(member.required))
+      ) {
         for (const member of members) {
           for (const name of Array.isArray(member.required) ? member.required : []) {
             if (typeof name === 'string' && !Object.hasOwn(value, name)) add([...path, name], 'is required');
           }
         }
-        const closed = members.some((member) => member.additionalProperties === false || member.unevaluatedProperties === false);
+        const closed = members.some(
+          (member) => member.additionalProperties === false || member.unevaluatedProperties === false,
+        );
         const extra = members.map((member) => member.additionalProperties).find(isSchema);
         for (const name in value) {
           if (full()) break;
@@ -121,7 +149,8 @@ export function bodyExplainer(document: Record<string, unknown>): BodyExplainer 
           const declared = properties[name];
           if (isSchema(declared)) walk(declared, item, [...path, name]);
           else if (extra) walk(extra, item, [...path, name]);
-          else if (closed) add([...path, name], `is not a field here (the fields are ${Object.keys(properties).join(', ')})`);
+          else if (closed)
+            add([...path, name], `is not a field here (the fields are ${Object.keys(properties).join(', ')})`);
         }
         for (const member of members.slice(1)) {
           const rest = ownConstraints(member);
@@ -160,7 +189,12 @@ export function jsonBodySchema(document: Record<string, unknown>, path: string, 
 }
 
 /** The validator's error of a refused request, `errors` listing every problem of its body when there is one to list. */
-export function withEveryBodyProblem(error: unknown, explain: BodyExplainer, schema: Schema | null, body: unknown): unknown {
+export function withEveryBodyProblem(
+  error: unknown,
+  explain: BodyExplainer,
+  schema: Schema | null,
+  body: unknown,
+): unknown {
   const refused = error as { status?: unknown; errors?: unknown };
   if (!schema || refused?.status !== 400 || !Array.isArray(refused.errors)) return error;
   const errors = refused.errors as Array<{ path?: unknown }>;
@@ -200,12 +234,27 @@ function discriminated(branches: Schema[]): { property: string; branches: Map<st
 function constantOf(schema: unknown): string | null {
   if (!isSchema(schema)) return null;
   if (typeof schema.const === 'string') return schema.const;
-  if (Array.isArray(schema.enum) && schema.enum.length === 1 && typeof schema.enum[0] === 'string') return schema.enum[0];
+  if (Array.isArray(schema.enum) && schema.enum.length === 1 && typeof schema.enum[0] === 'string')
+    return schema.enum[0];
   return null;
 }
 
 function isAnnotation(keyword: string): boolean {
-  return ['title', 'description', 'example', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', '$comment', '$schema', '$id'].includes(keyword) || keyword.startsWith('x-');
+  return (
+    [
+      'title',
+      'description',
+      'example',
+      'examples',
+      'default',
+      'deprecated',
+      'readOnly',
+      'writeOnly',
+      '$comment',
+      '$schema',
+      '$id',
+    ].includes(keyword) || keyword.startsWith('x-')
+  );
 }
 
 function pointer(instancePath: string): string[] {
@@ -218,7 +267,9 @@ function pointer(instancePath: string): string[] {
 /** Ajv's message, naming the allowed values where Ajv only says there are some. */
 function describe(error: ErrorObject): string {
   const params = error.params as { allowedValues?: unknown[]; allowedValue?: unknown };
-  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) return `must be one of ${params.allowedValues.map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
-  if (error.keyword === 'const') return `must be ${typeof params.allowedValue === 'string' ? params.allowedValue : JSON.stringify(params.allowedValue)}`;
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues))
+    return `must be one of ${params.allowedValues.map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
+  if (error.keyword === 'const')
+    return `must be ${typeof params.allowedValue === 'string' ? params.allowedValue : JSON.stringify(params.allowedValue)}`;
   return error.message ?? 'is invalid';
 }

@@ -73,7 +73,11 @@ export class AccessTokens {
     const jti = `jti_${randomBase62(24)}`;
     const end = input.notAfterMs == null ? Infinity : Math.floor(input.notAfterMs / 1000);
     const exp = Math.min(now + ACCESS_TOKEN_SECONDS, end);
-    const claims: Record<string, unknown> = { scope: input.scopes.join(' '), project_id: input.projectId, sid: input.familyId };
+    const claims: Record<string, unknown> = {
+      scope: input.scopes.join(' '),
+      project_id: input.projectId,
+      sid: input.familyId,
+    };
     if (input.clientId !== undefined) claims.client_id = input.clientId;
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: TOKEN_TYPE })
@@ -107,7 +111,10 @@ export class AccessTokens {
     return validOnly(this.verifyWith(token, (kid) => this.keys.verificationKeyIn(kid, tx)));
   }
 
-  private async verifyWith(token: string, keyNamed: (kid: string) => Promise<PublicSigningKey | null>): Promise<AccessTokenClaims> {
+  private async verifyWith(
+    token: string,
+    keyNamed: (kid: string) => Promise<PublicSigningKey | null>,
+  ): Promise<AccessTokenClaims> {
     try {
       const { payload } = await jwtVerify(
         token,
@@ -131,7 +138,8 @@ export class AccessTokens {
     } catch (error) {
       // The signing keys could not be read: that says nothing about the token (a 503, not a 401).
       if (error instanceof DependencyUnavailableError) throw error;
-      if (error instanceof errors.JWTExpired) throw new ApiError('token_expired', 'The access token has expired: refresh it or log in again.');
+      if (error instanceof errors.JWTExpired)
+        throw new ApiError('token_expired', 'The access token has expired: refresh it or log in again.');
       throw new ApiError('invalid_token', 'The access token is invalid.', { cause: error });
     }
   }

@@ -26,7 +26,10 @@ export class AccountService {
     const projectId = newId('proj');
     await this.transaction(async (tx) => {
       await this.repository.insertAccount({ id: accountId, name, plan, created_at: now }, tx);
-      await this.repository.insertProject({ id: projectId, account_id: accountId, name: 'Default project', created_at: now }, tx);
+      await this.repository.insertProject(
+        { id: projectId, account_id: accountId, name: 'Default project', created_at: now },
+        tx,
+      );
     });
     return { accountId, projectId };
   }
@@ -37,7 +40,14 @@ export class AccountService {
     return id;
   }
 
-  async createUser(input: { accountId: string; projectId: string; email: string; name: string; password: string; role: Role }): Promise<string> {
+  async createUser(input: {
+    accountId: string;
+    projectId: string;
+    email: string;
+    name: string;
+    password: string;
+    role: Role;
+  }): Promise<string> {
     const id = newId('usr');
     const now = iso(this.clock());
     await this.repository.insertUser({

@@ -28,7 +28,8 @@ export interface ConsentPage extends PageBase {
   describe: ScopeDescriptions;
 }
 
-const STYLE = 'body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}label{display:block;margin:.75rem 0}input[type=email],input[type=password],select{display:block;width:100%;padding:.4rem;margin-top:.25rem}button{padding:.5rem 1rem;margin:1rem .5rem 0 0}[role=alert]{color:#a4000f}';
+const STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}label{display:block;margin:.75rem 0}input[type=email],input[type=password],select{display:block;width:100%;padding:.4rem;margin-top:.25rem}button{padding:.5rem 1rem;margin:1rem .5rem 0 0}[role=alert]{color:#a4000f}';
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -41,7 +42,8 @@ ${body}
 
 function hiddenFields(base: PageBase): string {
   const fields = [`<input type="hidden" name="csrf_token" value="${escapeHtml(base.csrfToken)}">`];
-  for (const [name, value] of Object.entries(base.echo)) fields.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`);
+  for (const [name, value] of Object.entries(base.echo))
+    fields.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`);
   return fields.join('\n');
 }
 
@@ -62,7 +64,10 @@ ${hiddenFields(view)}
 export function renderConsentPage(view: ConsentPage): string {
   const item = (scope: string) => `<li>${escapeHtml(view.describe(scope))} (${escapeHtml(scope)})</li>`;
   const options = view.projects
-    .map((project, index) => `<option value="${escapeHtml(project.id)}"${index === 0 ? ' selected' : ''}>${escapeHtml(project.name)}</option>`)
+    .map(
+      (project, index) =>
+        `<option value="${escapeHtml(project.id)}"${index === 0 ? ' selected' : ''}>${escapeHtml(project.name)}</option>`,
+    )
     .join('');
   const withheld = view.withheld.length
     ? `<p>It also asked for the following, which your role does not allow, so it will not get them:</p>\n<ul>${view.withheld.map(item).join('')}</ul>\n`

@@ -50,7 +50,12 @@ export class BrowserSessions {
     const now = this.clock();
     const cookie = this.newCookie();
     await this.repository.start(
-      { id: this.hash(cookie), user_id: userId, created_at: iso(now), expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000) },
+      {
+        id: this.hash(cookie),
+        user_id: userId,
+        created_at: iso(now),
+        expires_at: iso(now + BROWSER_SESSION_SECONDS * 1000),
+      },
       previous === null ? null : this.hash(previous),
       tx,
     );

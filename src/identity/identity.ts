@@ -33,7 +33,12 @@ export interface IdentityOptions {
   clock: Clock;
   /** The public URL: the issuer of tokens and the base of the OAuth endpoints. */
   publicUrl: string;
-  secrets: { hashSecret: Buffer; encryptionKey: Buffer; previousHashSecrets?: Buffer[]; previousEncryptionKeys?: Buffer[] };
+  secrets: {
+    hashSecret: Buffer;
+    encryptionKey: Buffer;
+    previousHashSecrets?: Buffer[];
+    previousEncryptionKeys?: Buffer[];
+  };
   guard: BruteForceGuard;
   /** The bundled contract, for the scopes' descriptions on the consent page. */
   contractDocument: Record<string, unknown>;
@@ -65,12 +70,23 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const hasher = (purpose: string) => keyedHasher(secrets.hashSecret, purpose, secrets.previousHashSecrets ?? []);
   const audience: TokenAudience = { issuer: options.publicUrl, audience: `${options.publicUrl}/v1` };
 
-  const signingKeys = new SigningKeys(repositories.signingKeys, aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []), clock, options.transaction);
+  const signingKeys = new SigningKeys(
+    repositories.signingKeys,
+    aesGcmEncryptor(secrets.encryptionKey, secrets.previousEncryptionKeys ?? []),
+    clock,
+    options.transaction,
+  );
   await signingKeys.ensureKey();
   const accessTokens = new AccessTokens(signingKeys, audience, clock);
   const invalidation = options.invalidation ?? noCaching();
   const revocations = new CachedRevocationList(new SqlRevocationList(repositories.revokedTokens, clock), invalidation);
-  const families = new TokenFamilies(repositories.tokenFamilies, hasher('refresh-token'), revocations, clock, invalidation);
+  const families = new TokenFamilies(
+    repositories.tokenFamilies,
+    hasher('refresh-token'),
+    revocations,
+    clock,
+    invalidation,
+  );
   const users = new UserDirectory(repositories.accounts);
   const clients = new OAuthClientService(repositories.oauthClients, hasher('oauth-client-secret'), families, clock);
   const codes = new AuthorizationCodes(repositories.authorizationCodes, hasher('authorization-code'), clock);
@@ -86,7 +102,12 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     sessions: new SessionService(families, accessTokens, revocations, users, clock),
     clients,
     codes,
-    browserSessions: new BrowserSessions(repositories.browserSessions, hasher('oauth-browser-session'), hasher('oauth-csrf'), clock),
+    browserSessions: new BrowserSessions(
+      repositories.browserSessions,
+      hasher('oauth-browser-session'),
+      hasher('oauth-csrf'),
+      clock,
+    ),
     grants: new OAuthGrants(families, codes, accessTokens, users),
     revocation: new OAuthRevocation(accessTokens, families, revocations),
     introspection: new OAuthIntrospection(accessTokens, families, revocations, users, audience),

@@ -8,12 +8,25 @@ import type { LoginAttempt } from './password-login.ts';
 export type LoginChannel = 'api' | 'consent_page';
 
 /** A refused login (or one refused after the password): its entry is written on its own. */
-export async function recordLogin(audit: AuditLog, context: AuditOrigin, attempt: LoginAttempt, channel: LoginChannel, extra: Record<string, unknown> = {}): Promise<void> {
+export async function recordLogin(
+  audit: AuditLog,
+  context: AuditOrigin,
+  attempt: LoginAttempt,
+  channel: LoginChannel,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await audit.record(context, loginEvent(attempt, channel, extra));
 }
 
 /** A successful login: its entry commits in `tx` with the session (or browser session) it starts. */
-export async function recordLoginIn(audit: AuditLog, context: AuditOrigin, attempt: LoginAttempt, channel: LoginChannel, extra: Record<string, unknown>, tx: Tx): Promise<void> {
+export async function recordLoginIn(
+  audit: AuditLog,
+  context: AuditOrigin,
+  attempt: LoginAttempt,
+  channel: LoginChannel,
+  extra: Record<string, unknown>,
+  tx: Tx,
+): Promise<void> {
   await audit.recordIn(context, loginEvent(attempt, channel, extra), tx);
 }
 
@@ -24,7 +37,12 @@ function loginEvent(attempt: LoginAttempt, channel: LoginChannel, extra: Record<
     user && attempt.outcome === 'succeeded'
       ? { type: 'user' as const, id: user.id, keyId: null, userId: user.id, clientId: null }
       : { type: 'anonymous' as const, id: null, keyId: null, userId: null, clientId: null };
-  const reason = attempt.outcome === 'blocked' ? 'too_many_attempts' : attempt.outcome === 'failed' ? 'invalid_credentials' : undefined;
+  const reason =
+    attempt.outcome === 'blocked'
+      ? 'too_many_attempts'
+      : attempt.outcome === 'failed'
+        ? 'invalid_credentials'
+        : undefined;
   return {
     action: attempt.outcome === 'succeeded' ? 'auth.login_succeeded' : 'auth.login_failed',
     outcome: attempt.outcome === 'succeeded' ? 'success' : attempt.outcome === 'blocked' ? 'denied' : 'failure',

@@ -72,12 +72,22 @@ export class OAuthClientService {
 
   // create and delete take the unit of work of their audit entry (handlers/oauth-clients.ts).
   async create(principal: Principal, input: OAuthClientCreate, tx: Tx): Promise<OAuthClientWithSecret> {
-    const grantTypes: GrantType[] = [...new Set<GrantType>(input.grant_types ?? ['authorization_code', 'refresh_token'])];
-    const authMethod = input.token_endpoint_auth_method ?? (input.client_type === 'public' ? 'none' : 'client_secret_basic');
-    if (input.client_type === 'public' && authMethod !== 'none') throw invalid('body.token_endpoint_auth_method', 'must be none for a public app');
-    if (input.client_type === 'confidential' && authMethod === 'none') throw invalid('body.token_endpoint_auth_method', 'must be client_secret_basic or client_secret_post for a confidential app');
-    if (input.client_type === 'public' && grantTypes.includes('client_credentials')) throw invalid('body.grant_types', 'must not include client_credentials for a public app');
-    if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code')) throw invalid('body.grant_types', 'must include authorization_code when it includes refresh_token');
+    const grantTypes: GrantType[] = [
+      ...new Set<GrantType>(input.grant_types ?? ['authorization_code', 'refresh_token']),
+    ];
+    const authMethod =
+      input.token_endpoint_auth_method ?? (input.client_type === 'public' ? 'none' : 'client_secret_basic');
+    if (input.client_type === 'public' && authMethod !== 'none')
+      throw invalid('body.token_endpoint_auth_method', 'must be none for a public app');
+    if (input.client_type === 'confidential' && authMethod === 'none')
+      throw invalid(
+        'body.token_endpoint_auth_method',
+        'must be client_secret_basic or client_secret_post for a confidential app',
+      );
+    if (input.client_type === 'public' && grantTypes.includes('client_credentials'))
+      throw invalid('body.grant_types', 'must not include client_credentials for a public app');
+    if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code'))
+      throw invalid('body.grant_types', 'must include authorization_code when it includes refresh_token');
     input.redirect_uris.forEach(checkRedirectUri);
     const scopes = [...new Set(input.scopes)];
     // The app reaches no further than its registering credential, and keeps its fence:
@@ -85,21 +95,25 @@ export class OAuthClientService {
     const reach = reachForNew(principal, { scopes });
 
     const secret = input.client_type === 'confidential' ? randomToken(32) : null;
-    const row = await this.repository.insert(principal, {
-      id: `cli_${randomBase62(24)}`,
-      account_id: principal.accountId,
-      name: input.name,
-      client_type: input.client_type,
-      redirect_uris: JSON.stringify([...new Set(input.redirect_uris)]),
-      scopes: JSON.stringify(scopes),
-      grant_types: JSON.stringify(grantTypes),
-      token_endpoint_auth_method: authMethod,
-      secret_hash: secret === null ? null : this.hash(secret),
-      allowed_ips: JSON.stringify(reach.allowedIps.map((cidr) => cidr.text)),
-      expires_at: reach.notAfter === null ? null : iso(reach.notAfter),
-      created_at: iso(this.clock()),
-      deleted_at: null,
-    }, tx);
+    const row = await this.repository.insert(
+      principal,
+      {
+        id: `cli_${randomBase62(24)}`,
+        account_id: principal.accountId,
+        name: input.name,
+        client_type: input.client_type,
+        redirect_uris: JSON.stringify([...new Set(input.redirect_uris)]),
+        scopes: JSON.stringify(scopes),
+        grant_types: JSON.stringify(grantTypes),
+        token_endpoint_auth_method: authMethod,
+        secret_hash: secret === null ? null : this.hash(secret),
+        allowed_ips: JSON.stringify(reach.allowedIps.map((cidr) => cidr.text)),
+        expires_at: reach.notAfter === null ? null : iso(reach.notAfter),
+        created_at: iso(this.clock()),
+        deleted_at: null,
+      },
+      tx,
+    );
     return { ...view(row), client_secret: secret };
   }
 
@@ -144,7 +158,13 @@ export class OAuthClientService {
   secretMatches(client: OAuthClient, secret: string): boolean {
     const stored = client.secretHash;
     // Every candidate is compared, so the time taken does not depend on which one matches.
-    return stored !== null && this.hash.candidates(secret).map((hash) => safeEqual(hash, stored)).includes(true);
+    return (
+      stored !== null &&
+      this.hash
+        .candidates(secret)
+        .map((hash) => safeEqual(hash, stored))
+        .includes(true)
+    );
   }
 }
 
@@ -165,7 +185,12 @@ function view(row: ClientRow): OAuthClientView {
 
 /** What a registered app reaches: what a caller must reach at least to delete it. */
 function reachOfApp(row: ClientRow): Reach {
-  return { projectId: row.project_id, environments: [row.environment], scopes: JSON.parse(row.scopes) as string[], ...fenceFromStored(row.allowed_ips, row.expires_at) };
+  return {
+    projectId: row.project_id,
+    environments: [row.environment],
+    scopes: JSON.parse(row.scopes) as string[],
+    ...fenceFromStored(row.allowed_ips, row.expires_at),
+  };
 }
 
 function toClient(row: ClientRow): OAuthClient {

@@ -36,7 +36,8 @@ export type GrantOutcome =
   | { ok: true; response: TokenResponse; family: Family; jti: string; refreshId: string | null }
   | { ok: false; error: OAuthError; theft?: TheftDetected };
 
-const refused = (error: OAuthError, theft?: TheftDetected): GrantOutcome => (theft ? { ok: false, error, theft } : { ok: false, error });
+const refused = (error: OAuthError, theft?: TheftDetected): GrantOutcome =>
+  theft ? { ok: false, error, theft } : { ok: false, error };
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 const BAD_CODE = 'The authorization code is invalid, expired, already used, or was issued to another app.';
 const BAD_REFRESH = 'The refresh token is invalid, expired, revoked, already used, or was issued to another app.';
@@ -55,8 +56,12 @@ export class OAuthGrants {
   ) {}
 
   async authorizationCode(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
-    if (!client.grantTypes.includes('authorization_code')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the authorization_code grant.'));
-    if (!p.code) return refused(new OAuthError('invalid_request', 'code is required with grant_type=authorization_code.'));
+    if (!client.grantTypes.includes('authorization_code'))
+      return refused(
+        new OAuthError('unauthorized_client', 'This app is not registered for the authorization_code grant.'),
+      );
+    if (!p.code)
+      return refused(new OAuthError('invalid_request', 'code is required with grant_type=authorization_code.'));
     const code = await this.codes.find(p.code, tx);
     // Another app's code is refused and left alone: its owner can still use it.
     if (!code || code.client_id !== client.id) return refused(invalidGrant(BAD_CODE));
@@ -66,8 +71,14 @@ export class OAuthGrants {
       return refused(invalidGrant('redirect_uri differs from the one of the authorization request.'));
     }
     if (code.code_challenge !== null) {
-      if (!p.code_verifier) return refused(new OAuthError('invalid_request', 'code_verifier is required: the authorization request used PKCE.'));
-      if (!verifierMatches(p.code_verifier, code.code_challenge)) return refused(invalidGrant('PKCE verification failed: SHA-256(code_verifier) does not match the code_challenge.'));
+      if (!p.code_verifier)
+        return refused(
+          new OAuthError('invalid_request', 'code_verifier is required: the authorization request used PKCE.'),
+        );
+      if (!verifierMatches(p.code_verifier, code.code_challenge))
+        return refused(
+          invalidGrant('PKCE verification failed: SHA-256(code_verifier) does not match the code_challenge.'),
+        );
     } else if (p.code_verifier !== undefined) {
       return refused(invalidGrant('code_verifier was sent, but the authorization request had no code_challenge.'));
     }
@@ -76,7 +87,15 @@ export class OAuthGrants {
 
     const scopes = JSON.parse(code.scopes) as Scope[];
     const family = await this.families.create(
-      { kind: 'authorization_code', accountId: code.account_id, projectId: code.project_id, environment: code.environment, userId: user.id, clientId: client.id, scopes },
+      {
+        kind: 'authorization_code',
+        accountId: code.account_id,
+        projectId: code.project_id,
+        environment: code.environment,
+        userId: user.id,
+        clientId: client.id,
+        scopes,
+      },
       tx,
     );
     if (!(await this.codes.markUsed(code, family.id, tx))) {
@@ -85,13 +104,17 @@ export class OAuthGrants {
       await this.families.discard(family.id, tx);
       return this.replayed((await this.codes.find(p.code, tx))?.family_id ?? null, tx);
     }
-    const refresh = client.grantTypes.includes('refresh_token') ? await this.families.issueRefreshToken(family.id, tx) : null;
+    const refresh = client.grantTypes.includes('refresh_token')
+      ? await this.families.issueRefreshToken(family.id, tx)
+      : null;
     return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
   async refreshToken(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
-    if (!client.grantTypes.includes('refresh_token')) return refused(new OAuthError('unauthorized_client', 'This app is not registered for the refresh_token grant.'));
-    if (!p.refresh_token) return refused(new OAuthError('invalid_request', 'refresh_token is required with grant_type=refresh_token.'));
+    if (!client.grantTypes.includes('refresh_token'))
+      return refused(new OAuthError('unauthorized_client', 'This app is not registered for the refresh_token grant.'));
+    if (!p.refresh_token)
+      return refused(new OAuthError('invalid_request', 'refresh_token is required with grant_type=refresh_token.'));
     const belongs = (family: Family) => family.kind === 'authorization_code' && family.client_id === client.id;
     let asked: Scope[] | null = null;
     if (p.scope !== undefined && p.scope.trim() !== '') {
@@ -100,7 +123,9 @@ export class OAuthGrants {
       // Checked before the token is used, so a refused request does not spend it.
       const found = await this.families.findRefreshTokenIn(p.refresh_token, tx);
       if (found && belongs(found.family) && coveredBy(familyScopes(found.family), asked).length !== asked.length) {
-        return refused(new OAuthError('invalid_scope', 'scope asks for more than the original grant; it may only narrow it.'));
+        return refused(
+          new OAuthError('invalid_scope', 'scope asks for more than the original grant; it may only narrow it.'),
+        );
       }
     }
     const redemption = await this.families.redeem(p.refresh_token, belongs, tx);
@@ -117,23 +142,33 @@ export class OAuthGrants {
     // Never more than the user holds now: a demoted user's apps lose what the user lost.
     const held = isRole(user.role) ? scopesOfRole(user.role) : [];
     const scopes = coveredBy(held, asked ?? (familyScopes(family) as Scope[]));
-    if (scopes.length === 0) return refused(new OAuthError('invalid_scope', 'The user no longer holds any of the scopes asked for.'));
+    if (scopes.length === 0)
+      return refused(new OAuthError('invalid_scope', 'The user no longer holds any of the scopes asked for.'));
     return this.respond(tx, client, family, scopes, user.id, refresh);
   }
 
   async clientCredentials(client: OAuthClient, p: TokenParameters, tx: Tx): Promise<GrantOutcome> {
     if (client.type !== 'confidential' || !client.grantTypes.includes('client_credentials')) {
-      return refused(new OAuthError('unauthorized_client', 'This app is not registered for the client_credentials grant.'));
+      return refused(
+        new OAuthError('unauthorized_client', 'This app is not registered for the client_credentials grant.'),
+      );
     }
     let scopes: Scope[] = client.scopes;
     if (p.scope !== undefined && p.scope.trim() !== '') {
       const asked = parseScopeParameter(p.scope);
       if (asked === null) return refused(new OAuthError('invalid_scope', 'scope names a scope that does not exist.'));
-      if (coveredBy(client.scopes, asked).length !== asked.length) return refused(new OAuthError('invalid_scope', 'scope asks for more than this app is registered for.'));
+      if (coveredBy(client.scopes, asked).length !== asked.length)
+        return refused(new OAuthError('invalid_scope', 'scope asks for more than this app is registered for.'));
       scopes = asked;
     }
     const family = await this.families.clientCredentialsFamily(
-      { clientId: client.id, accountId: client.accountId, projectId: client.projectId, environment: client.environment, scopes: client.scopes },
+      {
+        clientId: client.id,
+        accountId: client.accountId,
+        projectId: client.projectId,
+        environment: client.environment,
+        scopes: client.scopes,
+      },
       tx,
     );
     return this.respond(tx, client, family, scopes, client.id, null);
@@ -145,10 +180,24 @@ export class OAuthGrants {
     return refused(invalidGrant(BAD_CODE), { action: 'oauth.code_replayed', family });
   }
 
-  private async respond(tx: Tx, client: OAuthClient, family: Family, scopes: Scope[], subject: string, refresh: { token: string; id: string } | null): Promise<GrantOutcome> {
+  private async respond(
+    tx: Tx,
+    client: OAuthClient,
+    family: Family,
+    scopes: Scope[],
+    subject: string,
+    refresh: { token: string; id: string } | null,
+  ): Promise<GrantOutcome> {
     // The app's tokens carry its fence (src/auth/reach.ts): none outlives the key that registered it.
     const access = await this.accessTokens.issue(
-      { subject, scopes, projectId: family.project_id, familyId: family.id, clientId: client.id, notAfterMs: client.fence.notAfter },
+      {
+        subject,
+        scopes,
+        projectId: family.project_id,
+        familyId: family.id,
+        clientId: client.id,
+        notAfterMs: client.fence.notAfter,
+      },
       tx,
     );
     const response: TokenResponse = {

@@ -52,7 +52,13 @@ export class OAuthIntrospection {
 
   private async refreshToken(client: OAuthClient, token: string): Promise<IntrospectionResponse> {
     const found = await this.families.findRefreshToken(token);
-    if (!found || found.family.kind === 'session' || found.family.client_id !== client.id || !this.families.isActive(found)) return INACTIVE;
+    if (
+      !found ||
+      found.family.kind === 'session' ||
+      found.family.client_id !== client.id ||
+      !this.families.isActive(found)
+    )
+      return INACTIVE;
     const issuedAt = Math.floor(found.createdAtMs / 1000);
     return {
       active: true,

@@ -9,7 +9,8 @@ import type { RevocationList } from './revocation.ts';
 import type { TokenFamilies } from './token-families.ts';
 import { CLOCK_SKEW_SECONDS } from './token-lifetimes.ts';
 
-export type Revoked = { kind: 'access_token'; jti: string; familyId: string } | { kind: 'refresh_token'; familyId: string } | null;
+export type Revoked =
+  { kind: 'access_token'; jti: string; familyId: string } | { kind: 'refresh_token'; familyId: string } | null;
 
 /** JWTs have three dot-separated parts; refresh tokens are base64url without dots. */
 export const looksLikeJwt = (token: string): boolean => token.split('.').length === 3;

@@ -14,7 +14,15 @@ const EVERY_FINE_SCOPE: readonly Scope[] = ALL_SCOPES.filter((scope) => scope.in
 const SCOPES_OF_ROLE: Readonly<Record<Role, readonly Scope[]>> = {
   owner: EVERY_FINE_SCOPE,
   admin: EVERY_FINE_SCOPE,
-  member: ['workflows:read', 'workflows:write', 'workflows:execute', 'runs:read', 'connections:read', 'events:write', 'usage:read'],
+  member: [
+    'workflows:read',
+    'workflows:write',
+    'workflows:execute',
+    'runs:read',
+    'connections:read',
+    'events:write',
+    'usage:read',
+  ],
 };
 
 export function scopesOfRole(role: Role): Scope[] {

@@ -3,7 +3,8 @@
 export type ScopeDescriptions = (scope: string) => string;
 
 export function scopeDescriptions(document: Record<string, unknown>): ScopeDescriptions {
-  const components = document.components as { securitySchemes?: Record<string, { flows?: Record<string, { scopes?: Record<string, string> }> }> } | undefined;
+  const components = document.components as
+    { securitySchemes?: Record<string, { flows?: Record<string, { scopes?: Record<string, string> }> }> } | undefined;
   const flows = components?.securitySchemes?.OAuth2?.flows ?? {};
   const described: Record<string, string> = {};
   for (const flow of Object.values(flows)) Object.assign(described, flow.scopes ?? {});

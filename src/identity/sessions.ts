@@ -38,7 +38,15 @@ export class SessionService {
   async start(user: User, projectId: string, tx: Tx): Promise<{ tokens: SessionTokens; family: Family; jti: string }> {
     const scopes = isRole(user.role) ? scopesOfRole(user.role) : [];
     const family = await this.families.create(
-      { kind: 'session', accountId: user.account_id, projectId, environment: SESSION_ENVIRONMENT, userId: user.id, clientId: null, scopes },
+      {
+        kind: 'session',
+        accountId: user.account_id,
+        projectId,
+        environment: SESSION_ENVIRONMENT,
+        userId: user.id,
+        clientId: null,
+        scopes,
+      },
       tx,
     );
     const refresh = await this.families.issueRefreshToken(family.id, tx);
@@ -63,7 +71,11 @@ export class SessionService {
 
   /** Ends the session of `principal`, and the session of `refreshToken` too when it is the same user's. */
   async end(principal: UserPrincipal, refreshToken: string | undefined, tx: Tx): Promise<void> {
-    await this.revocations.revoke(principal.tokenId, (principal.expiresAt ?? this.clock()) + CLOCK_SKEW_SECONDS * 1000, tx);
+    await this.revocations.revoke(
+      principal.tokenId,
+      (principal.expiresAt ?? this.clock()) + CLOCK_SKEW_SECONDS * 1000,
+      tx,
+    );
     await this.families.revoke(principal.sessionId, 'logout', tx);
     if (refreshToken === undefined) return;
     const found = await this.families.findRefreshTokenIn(refreshToken, tx);
@@ -72,8 +84,17 @@ export class SessionService {
     }
   }
 
-  private async tokens(tx: Tx, family: Family, userId: string, scopes: Scope[], refresh: { token: string; expiresAtMs: number }): Promise<{ tokens: SessionTokens; jti: string }> {
-    const access = await this.accessTokens.issue({ subject: userId, scopes, projectId: family.project_id, familyId: family.id }, tx);
+  private async tokens(
+    tx: Tx,
+    family: Family,
+    userId: string,
+    scopes: Scope[],
+    refresh: { token: string; expiresAtMs: number },
+  ): Promise<{ tokens: SessionTokens; jti: string }> {
+    const access = await this.accessTokens.issue(
+      { subject: userId, scopes, projectId: family.project_id, familyId: family.id },
+      tx,
+    );
     return {
       jti: access.jti,
       tokens: {

@@ -93,7 +93,10 @@ export class SigningKeys {
     const now = this.clock();
     const key = (await loading()).find((k) => Date.parse(k.row.activates_at) <= now);
     if (!key) throw new Error('no active token signing key: the server must call ensureKey() at start-up');
-    key.privateKey ??= await importPKCS8(this.encryptor.decrypt(key.row.private_key_encrypted, associatedData(key.row.kid)), key.row.algorithm);
+    key.privateKey ??= await importPKCS8(
+      this.encryptor.decrypt(key.row.private_key_encrypted, associatedData(key.row.kid)),
+      key.row.algorithm,
+    );
     return { kid: key.row.kid, algorithm: key.row.algorithm, privateKey: key.privateKey };
   }
 
@@ -107,7 +110,10 @@ export class SigningKeys {
     return this.verificationKeyFrom(kid, (after) => this.repository.usableIn(after, tx));
   }
 
-  private async verificationKeyFrom(kid: string, read: (retiredAfter: string) => Promise<SigningKeysTable[]>): Promise<PublicSigningKey | null> {
+  private async verificationKeyFrom(
+    kid: string,
+    read: (retiredAfter: string) => Promise<SigningKeysTable[]>,
+  ): Promise<PublicSigningKey | null> {
     let found = (await this.load(false, read)).find((k) => k.row.kid === kid);
     if (!found && this.clock() - this.#lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
       this.#lastUnknownKidReload = this.clock();
@@ -118,7 +124,9 @@ export class SigningKeys {
 
   /** The JWKS: the signing key, the next one, and retired keys whose tokens may still be valid. */
   async publicKeys(): Promise<PublicSigningKey[]> {
-    return (await this.load(false, (after) => this.repository.usable(after))).filter((k) => this.stillVerifies(k.row)).map((k) => k.published);
+    return (await this.load(false, (after) => this.repository.usable(after)))
+      .filter((k) => this.stillVerifies(k.row))
+      .map((k) => k.published);
   }
 
   private stillVerifies(row: SigningKeysTable): boolean {
@@ -126,9 +134,13 @@ export class SigningKeys {
   }
 
   /** Every key that is or may again be useful, newest activation first. */
-  private async load(force: boolean, read: (retiredAfter: string) => Promise<SigningKeysTable[]>): Promise<LoadedKey[]> {
+  private async load(
+    force: boolean,
+    read: (retiredAfter: string) => Promise<SigningKeysTable[]>,
+  ): Promise<LoadedKey[]> {
     const now = this.clock();
-    if (!force && this.#loaded && now - this.#loaded.at < RELOAD_AFTER_MS && now >= this.#loaded.at) return this.#loaded.keys;
+    if (!force && this.#loaded && now - this.#loaded.at < RELOAD_AFTER_MS && now >= this.#loaded.at)
+      return this.#loaded.keys;
     const rows = await read(iso(now - ACCESS_TOKEN_AFTERLIFE_MS - RELOAD_AFTER_MS));
     const previous = new Map((this.#loaded?.keys ?? []).map((k) => [k.row.kid, k]));
     const keys: LoadedKey[] = [];
@@ -140,7 +152,15 @@ export class SigningKeys {
       }
       const jwk = JSON.parse(row.public_jwk) as { kty: 'EC'; crv: 'P-256'; x: string; y: string };
       const key = await importJWK({ ...jwk, alg: row.algorithm }, row.algorithm);
-      keys.push({ row, published: { kid: row.kid, algorithm: row.algorithm, jwk: { ...jwk, kid: row.kid, use: 'sig', alg: row.algorithm }, key } });
+      keys.push({
+        row,
+        published: {
+          kid: row.kid,
+          algorithm: row.algorithm,
+          jwk: { ...jwk, kid: row.kid, use: 'sig', alg: row.algorithm },
+          key,
+        },
+      });
     }
     this.#loaded = { at: now, keys };
     return keys;

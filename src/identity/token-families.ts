@@ -97,7 +97,10 @@ export class TokenFamilies {
   }
 
   /** The client-credentials family of an app: one per app, so its tokens count as one grant. */
-  async clientCredentialsFamily(input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string }, tx: Tx): Promise<Family> {
+  async clientCredentialsFamily(
+    input: Omit<NewFamily, 'kind' | 'userId'> & { clientId: string },
+    tx: Tx,
+  ): Promise<Family> {
     const existing = await this.repository.liveClientCredentials(input.clientId, tx);
     if (existing) return existing;
     return this.create({ ...input, kind: 'client_credentials', userId: null }, tx);
@@ -108,7 +111,17 @@ export class TokenFamilies {
     const now = this.clock();
     const expiresAtMs = now + REFRESH_TOKEN_SECONDS * 1000;
     const id = `rt_${randomBase62(24)}`;
-    await this.repository.insertRefreshToken({ id, hash: this.hash(token), family_id: familyId, created_at: iso(now), expires_at: iso(expiresAtMs), used_at: null }, tx);
+    await this.repository.insertRefreshToken(
+      {
+        id,
+        hash: this.hash(token),
+        family_id: familyId,
+        created_at: iso(now),
+        expires_at: iso(expiresAtMs),
+        used_at: null,
+      },
+      tx,
+    );
     return { token, id, expiresAtMs };
   }
 
@@ -183,5 +196,11 @@ export class TokenFamilies {
 
 function found(row: RefreshTokenWithFamily | undefined): FoundRefreshToken | null {
   if (!row) return null;
-  return { id: row.refresh.id, family: row.family, createdAtMs: Date.parse(row.refresh.created_at), expiresAtMs: Date.parse(row.refresh.expires_at), used: row.refresh.used_at !== null };
+  return {
+    id: row.refresh.id,
+    family: row.family,
+    createdAtMs: Date.parse(row.refresh.created_at),
+    expiresAtMs: Date.parse(row.refresh.expires_at),
+    used: row.refresh.used_at !== null,
+  };
 }

@@ -44,15 +44,24 @@ export class AccessTokenVerifier implements TokenVerifier {
   async verify(token: string): Promise<Principal> {
     const claims = await this.claims(token);
     if (await this.revocations.anyRevoked([claims.jti, claims.sid])) {
-      throw new ApiError('token_revoked', 'The access token has been revoked: log in again (or ask the user to authorize the app again).');
+      throw new ApiError(
+        'token_revoked',
+        'The access token has been revoked: log in again (or ask the user to authorize the app again).',
+      );
     }
     const family = this.#families.get(claims.sid) ?? (await this.family(claims.sid));
     const consistent =
       family !== undefined &&
       family.project_id === claims.project_id &&
-      (family.kind === 'session' ? claims.client_id === undefined && family.user_id === claims.sub : claims.client_id === family.client_id);
+      (family.kind === 'session'
+        ? claims.client_id === undefined && family.user_id === claims.sub
+        : claims.client_id === family.client_id);
     if (!consistent) throw new ApiError('invalid_token', 'The access token is invalid.');
-    if (family.revoked_at !== null) throw new ApiError('token_revoked', 'The access token has been revoked: log in again (or ask the user to authorize the app again).');
+    if (family.revoked_at !== null)
+      throw new ApiError(
+        'token_revoked',
+        'The access token has been revoked: log in again (or ask the user to authorize the app again).',
+      );
 
     const base = {
       accountId: family.account_id,
@@ -67,7 +76,14 @@ export class AccessTokenVerifier implements TokenVerifier {
     if (family.kind === 'session') {
       return { ...base, method: 'jwt', scheme: 'BearerAuth', userId: claims.sub, sessionId: claims.sid };
     }
-    return { ...base, method: 'oauth', scheme: 'OAuth2', clientId: family.client_id!, userId: family.user_id, grantId: claims.sid };
+    return {
+      ...base,
+      method: 'oauth',
+      scheme: 'OAuth2',
+      clientId: family.client_id!,
+      userId: family.user_id,
+      grantId: claims.sid,
+    };
   }
 
   /** The token family with its account's plan and its app's fence, from the database; remembered until invalidated. */
@@ -77,7 +93,10 @@ export class AccessTokenVerifier implements TokenVerifier {
     if (!row) return undefined;
     const { allowed_ips, expires_at, ...rest } = row;
     // A fence never changes once the app is registered, so it is cached with the family.
-    const family: FamilyRow = { ...rest, fence: allowed_ips === null ? UNFENCED : fenceFromStored(allowed_ips, expires_at) };
+    const family: FamilyRow = {
+      ...rest,
+      fence: allowed_ips === null ? UNFENCED : fenceFromStored(allowed_ips, expires_at),
+    };
     this.#families.set(id, family, [familyTag(id), accountTag(row.account_id)], generation);
     return family;
   }

@@ -29,7 +29,10 @@ export class UserDirectory {
   /** The projects a user may act on: those of their account, the default one first. */
   async projectsOf(user: User): Promise<ProjectChoice[]> {
     const rows = await this.repository.projectsOf(user.account_id);
-    return [...rows.filter((p) => p.id === user.default_project_id), ...rows.filter((p) => p.id !== user.default_project_id)];
+    return [
+      ...rows.filter((p) => p.id === user.default_project_id),
+      ...rows.filter((p) => p.id !== user.default_project_id),
+    ];
   }
 
   async mayActOn(user: User, projectId: string): Promise<boolean> {

@@ -11,9 +11,13 @@ export interface CredentialProblem {
   details?: ValidationIssue[];
 }
 
-const NO_CREDENTIAL = 'This operation needs a credential: send an API key or an access token as "Authorization: Bearer <credential>".';
+const NO_CREDENTIAL =
+  'This operation needs a credential: send an API key or an access token as "Authorization: Bearer <credential>".';
 
-export function credentialProblem(headers: { authorization?: string | undefined; 'x-api-key'?: string | undefined }): CredentialProblem | null {
+export function credentialProblem(headers: {
+  authorization?: string | undefined;
+  'x-api-key'?: string | undefined;
+}): CredentialProblem | null {
   try {
     if (presentedCredential({ authorization: headers.authorization, apiKey: headers['x-api-key'] }) === null) {
       return { code: 'authentication_required', message: NO_CREDENTIAL };

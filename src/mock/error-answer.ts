@@ -30,16 +30,29 @@ export function errorAnswer(
   options: { requestId: string; details?: ValidationIssue[]; headers?: Record<string, string> },
 ): MockAnswer {
   const { status, type } = ERROR_CATALOGUE[code];
-  const headers: Record<string, string> = { 'X-Request-Id': options.requestId, 'Cache-Control': 'no-store', ...options.headers };
+  const headers: Record<string, string> = {
+    'X-Request-Id': options.requestId,
+    'Cache-Control': 'no-store',
+    ...options.headers,
+  };
   if (path === '/oauth/authorize') {
-    return { status, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' }, body: renderErrorPage(message, options.requestId) };
+    return {
+      status,
+      headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' },
+      body: renderErrorPage(message, options.requestId),
+    };
   }
   const oauthForm = (path.startsWith('/oauth/') || path.startsWith('/.well-known/')) && code !== 'route_not_found';
   headers['Content-Type'] = 'application/json; charset=utf-8';
   if (oauthForm) {
-    return { status, headers, body: JSON.stringify({ error: OAUTH_CODES[code] ?? 'invalid_request', error_description: message }) };
+    return {
+      status,
+      headers,
+      body: JSON.stringify({ error: OAUTH_CODES[code] ?? 'invalid_request', error_description: message }),
+    };
   }
-  if (code === 'authentication_required' && !headers['WWW-Authenticate']) headers['WWW-Authenticate'] = bearerChallenge();
+  if (code === 'authentication_required' && !headers['WWW-Authenticate'])
+    headers['WWW-Authenticate'] = bearerChallenge();
   const error = {
     type,
     code,

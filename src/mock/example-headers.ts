@@ -29,7 +29,12 @@ export interface HeaderObject {
  * string, or null for "absent". With `onlyNamed`, only the headers whose value
  * depends on the example (the ones with named examples).
  */
-export function headersForExample(document: Json, response: Json, name: string, onlyNamed = false): Record<string, string | null> {
+export function headersForExample(
+  document: Json,
+  response: Json,
+  name: string,
+  onlyNamed = false,
+): Record<string, string | null> {
   const headers = (resolve(document, response).headers ?? {}) as Record<string, Json>;
   const values: Record<string, string | null> = {};
   for (const [headerName, raw] of Object.entries(headers)) {

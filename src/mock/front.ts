@@ -43,7 +43,17 @@ export interface MockFrontOptions {
 }
 
 /** Headers that belong to one hop, or that the front recomputes. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'host', 'expect', 'upgrade', 'proxy-connection']);
+const HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'date',
+  'host',
+  'expect',
+  'upgrade',
+  'proxy-connection',
+]);
 
 export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { contract } = options;
@@ -62,11 +72,22 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
 
     const match = contract.match(method, path);
     if (match === null) {
-      return send(res, errorAnswer(path, 'route_not_found', 'No operation has this path: check the URL against the API reference.', { requestId }));
+      return send(
+        res,
+        errorAnswer(path, 'route_not_found', 'No operation has this path: check the URL against the API reference.', {
+          requestId,
+        }),
+      );
     }
     if ('allowed' in match) {
       const allowed = match.allowed.join(', ');
-      return send(res, errorAnswer(path, 'method_not_allowed', `This path does not accept ${method}; it accepts ${allowed}.`, { requestId, headers: { Allow: allowed } }));
+      return send(
+        res,
+        errorAnswer(path, 'method_not_allowed', `This path does not accept ${method}; it accepts ${allowed}.`, {
+          requestId,
+          headers: { Allow: allowed },
+        }),
+      );
     }
     const operation = match.operation;
     const policy = cors.get(operation.path);
@@ -78,11 +99,21 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
     };
 
     const body = await readBody(req, limit);
-    if (body === null) return reply(errorAnswer(path, 'payload_too_large', 'The body is larger than the limit.', { requestId }));
+    if (body === null)
+      return reply(errorAnswer(path, 'payload_too_large', 'The body is larger than the limit.', { requestId }));
 
     if (!operation.isPublic) {
-      const problem = credentialProblem({ authorization: header(req.headers, 'authorization'), 'x-api-key': header(req.headers, 'x-api-key') });
-      if (problem) return reply(errorAnswer(path, problem.code, problem.message, { requestId, ...(problem.details ? { details: problem.details } : {}) }));
+      const problem = credentialProblem({
+        authorization: header(req.headers, 'authorization'),
+        'x-api-key': header(req.headers, 'x-api-key'),
+      });
+      if (problem)
+        return reply(
+          errorAnswer(path, problem.code, problem.message, {
+            requestId,
+            ...(problem.details ? { details: problem.details } : {}),
+          }),
+        );
     }
     if (body.length > 0 && /^application\/([\w.+-]+\+)?json\b/i.test(header(req.headers, 'content-type') ?? '')) {
       try {
@@ -93,7 +124,10 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
     }
     const unknown = undeclaredQueryParameters(document, operation, url.searchParams);
     if (unknown.length > 0) {
-      const details = unknown.map((name) => ({ location: `query.${name}`, message: `Unknown query parameter '${name}'` }));
+      const details = unknown.map((name) => ({
+        location: `query.${name}`,
+        message: `Unknown query parameter '${name}'`,
+      }));
       return reply(errorAnswer(path, 'validation_failed', describeIssues(details), { requestId, details }));
     }
 
@@ -104,31 +138,70 @@ export function mockFront(options: MockFrontOptions): (req: IncomingMessage, res
   return (req, res) => {
     handle(req, res).catch((error: unknown) => {
       const message = `The mock could not answer: ${error instanceof Error ? error.message : String(error)}`;
-      if (!res.headersSent) send(res, errorAnswer(new URL(req.url ?? '/', 'http://mock.invalid').pathname, 'internal_error', message, { requestId: newId('req') }));
+      if (!res.headersSent)
+        send(
+          res,
+          errorAnswer(new URL(req.url ?? '/', 'http://mock.invalid').pathname, 'internal_error', message, {
+            requestId: newId('req'),
+          }),
+        );
       else res.destroy();
     });
   };
 }
 
 /** Prism's answer as the server would give it. */
-function rewrite(document: Json, operation: ContractOperation, path: string, answer: MockAnswer, requestId: string, sent: { explain: BodyExplainer; body: Buffer }): MockAnswer {
-  const headers = Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !HOP_HEADERS.has(name) && name !== 'sl-violations' && name !== 'content-type'));
+function rewrite(
+  document: Json,
+  operation: ContractOperation,
+  path: string,
+  answer: MockAnswer,
+  requestId: string,
+  sent: { explain: BodyExplainer; body: Buffer },
+): MockAnswer {
+  const headers = Object.fromEntries(
+    Object.entries(answer.headers).filter(
+      ([name]) => !HOP_HEADERS.has(name) && name !== 'sl-violations' && name !== 'content-type',
+    ),
+  );
   // Prism also reports what it finds wrong with its own answer (location "response"): only the request's count.
-  const violations = parseViolations(answer.headers['sl-violations']).filter((violation) => violation.location[0] === 'request');
+  const violations = parseViolations(answer.headers['sl-violations']).filter(
+    (violation) => violation.location[0] === 'request',
+  );
   const contentType = answer.headers['content-type'] ?? '';
 
   if (answer.status >= 400 && violations.length > 0) {
     let refused: MockAnswer;
     if (answer.status === 401) {
-      refused = errorAnswer(path, 'authentication_required', 'This operation needs a credential: send an API key or an access token as "Authorization: Bearer <credential>".', { requestId });
+      refused = errorAnswer(
+        path,
+        'authentication_required',
+        'This operation needs a credential: send an API key or an access token as "Authorization: Bearer <credential>".',
+        { requestId },
+      );
     } else if (answer.status === 415) {
-      refused = errorAnswer(path, 'unsupported_media_type', "The body's Content-Type is not one this operation accepts: send application/json.", { requestId });
+      refused = errorAnswer(
+        path,
+        'unsupported_media_type',
+        "The body's Content-Type is not one this operation accepts: send application/json.",
+        { requestId },
+      );
     } else {
       const details = inServerWords(document, operation, violations, sent);
-      refused = errorAnswer(path, 'validation_failed', details.length > 0 ? describeIssues(details) : violations.map((v) => v.message).join('; ').slice(0, 1000), {
-        requestId,
-        ...(details.length > 0 ? { details } : {}),
-      });
+      refused = errorAnswer(
+        path,
+        'validation_failed',
+        details.length > 0
+          ? describeIssues(details)
+          : violations
+              .map((v) => v.message)
+              .join('; ')
+              .slice(0, 1000),
+        {
+          requestId,
+          ...(details.length > 0 ? { details } : {}),
+        },
+      );
     }
     return withExampleHeaders(document, operation, { ...refused, headers: merged(headers, refused.headers) });
   }
@@ -137,7 +210,9 @@ function rewrite(document: Json, operation: ContractOperation, path: string, ans
     // Prism's own errors (a schema it cannot make data from, with `Prefer: dynamic=true`).
     const problem = safeJson(answer.body) as { title?: string; detail?: string } | undefined;
     const reason = [problem?.title, problem?.detail].filter(Boolean).join(': ') || `Prism answered ${answer.status}`;
-    return errorAnswer(path, 'internal_error', `The mock could not make up this answer: ${reason}`.slice(0, 1000), { requestId });
+    return errorAnswer(path, 'internal_error', `The mock could not make up this answer: ${reason}`.slice(0, 1000), {
+      requestId,
+    });
   }
 
   const served = { ...answer, headers: { ...headers, ...(contentType ? { 'content-type': contentType } : {}) } };
@@ -148,7 +223,12 @@ function rewrite(document: Json, operation: ContractOperation, path: string, ans
  * The problems of a refused request as the server lists them: the body's walked by the
  * server's own explainer (every problem, in its wording), the rest from Prism's reasons.
  */
-function inServerWords(document: Json, operation: ContractOperation, violations: Violation[], sent: { explain: BodyExplainer; body: Buffer }): ValidationIssue[] {
+function inServerWords(
+  document: Json,
+  operation: ContractOperation,
+  violations: Violation[],
+  sent: { explain: BodyExplainer; body: Buffer },
+): ValidationIssue[] {
   const issues = issuesOf(violations);
   const schema = jsonBodySchema(document, operation.path, operation.method);
   const body = sent.body.length > 0 ? safeJson(sent.body.toString('utf8')) : undefined;
@@ -201,7 +281,8 @@ export function insufficientScopeMessage(scopes: string[]): string {
 function responseObject(document: Json, operation: ContractOperation, status: number): Json | undefined {
   const raw = ((document.paths as Json)[operation.path] as Json)[operation.method] as { responses?: Json };
   const responses = raw.responses ?? {};
-  const response = (responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default) as Json | undefined;
+  const response = (responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default) as
+    Json | undefined;
   return response ? resolveRef(document, response) : undefined;
 }
 
@@ -219,19 +300,28 @@ function undeclaredQueryParameters(document: Json, operation: ContractOperation,
 
 function forward(prism: URL, req: IncomingMessage, method: string, body: Buffer): Promise<MockAnswer> {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value;
   if (body.length > 0) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: prism.hostname, port: prism.port, method, path: req.url, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const answerHeaders: Record<string, string> = {};
-        for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
-        resolve({ status: response.statusCode ?? 502, headers: answerHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const request = http.request(
+      { host: prism.hostname, port: prism.port, method, path: req.url, headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const answerHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers))
+            if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({
+            status: response.statusCode ?? 502,
+            headers: answerHeaders,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -257,7 +347,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 function merged(base: Record<string, string>, overrides: Record<string, string | null>): Record<string, string> {
   const result = { ...base };
   for (const [name, value] of Object.entries(overrides)) {
-    for (const existing of Object.keys(result)) if (existing.toLowerCase() === name.toLowerCase()) delete result[existing];
+    for (const existing of Object.keys(result))
+      if (existing.toLowerCase() === name.toLowerCase()) delete result[existing];
     if (value !== null) result[name] = value;
   }
   return result;

@@ -33,7 +33,13 @@ export async function startMock(options: MockOptions): Promise<RunningMock> {
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${options.port} on ${host} is already in use: stop what runs there, or pick another port with npm run mock -- --port <port>.`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(
+              `Port ${options.port} on ${host} is already in use: stop what runs there, or pick another port with npm run mock -- --port <port>.`,
+            )
+          : error,
+      ),
     );
     server.listen(options.port, host, () => resolve());
   });

@@ -48,8 +48,22 @@ export async function startPrism(options: PrismOptions): Promise<PrismProcess> {
 }
 
 async function startOn(bin: string, spec: string, port: number, options: PrismOptions): Promise<PrismProcess> {
-  const args = ['mock', spec, '--host', HOST, '--port', String(port), '--cors=false', '--multiprocess=false', ...(options.dynamic ? ['--dynamic'] : [])];
-  const child = spawn(bin, args, { cwd: options.root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    'mock',
+    spec,
+    '--host',
+    HOST,
+    '--port',
+    String(port),
+    '--cors=false',
+    '--multiprocess=false',
+    ...(options.dynamic ? ['--dynamic'] : []),
+  ];
+  const child = spawn(bin, args, {
+    cwd: options.root,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const capture = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);

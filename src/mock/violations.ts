@@ -23,13 +23,20 @@ export function parseViolations(header: string | null | undefined): Violation[] 
     if (!Array.isArray(value)) return [];
     return value.flatMap((item: unknown) => {
       // Prism's fields: `code` a string or a number, `message` a string.
-      const v = item as { location?: unknown; code?: string | number | null; message?: string | null; severity?: unknown };
+      const v = item as {
+        location?: unknown;
+        code?: string | number | null;
+        message?: string | null;
+        severity?: unknown;
+      };
       if (v.severity !== undefined && v.severity !== 'Error') return [];
-      return [{
-        location: Array.isArray(v.location) ? v.location.map(String) : [],
-        code: typeof v.code === 'number' ? v.code : String(v.code ?? ''),
-        message: String(v.message ?? ''),
-      }];
+      return [
+        {
+          location: Array.isArray(v.location) ? v.location.map(String) : [],
+          code: typeof v.code === 'number' ? v.code : String(v.code ?? ''),
+          message: String(v.message ?? ''),
+        },
+      ];
     });
   } catch {
     return [];
@@ -51,7 +58,8 @@ export function issuesOf(violations: Violation[]): ValidationIssue[] {
     // The validator reports a missing property at its parent; the server names the property itself.
     const missing = violation.code === 'required' ? /required property '([^']+)'/.exec(message)?.[1] : undefined;
     if (missing !== undefined) segments.push(missing);
-    const location = PLACES[place]! + segments.map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`)).join('');
+    const location =
+      PLACES[place]! + segments.map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`)).join('');
     message = message.slice(0, 500);
     const key = `${location}\u0000${message}`;
     if (seen.has(key)) continue;

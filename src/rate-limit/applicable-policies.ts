@@ -52,7 +52,11 @@ function planPolicies(config: RateLimitConfig, subject: UsageSubject): Applicabl
 
 function eventsPolicy(config: RateLimitConfig, subject: UsageSubject): ApplicablePolicy {
   const policy = config.eventsPerClientIp;
-  return { policy, appliesTo: 'client_ip', counter: counterSpec(config, policy, clientIpCounterKey(policy.name, subject.clientIp)) };
+  return {
+    policy,
+    appliesTo: 'client_ip',
+    counter: counterSpec(config, policy, clientIpCounterKey(policy.name, subject.clientIp)),
+  };
 }
 
 function authMethodPolicy(config: RateLimitConfig, subject: UsageSubject): ApplicablePolicy {

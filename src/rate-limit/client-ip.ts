@@ -6,7 +6,10 @@
 import { isIP } from 'node:net';
 
 export function clientIpKey(address: string): string {
-  const bare = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const bare = address
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const family = isIP(bare);
   if (family === 4) return bare;
   if (family !== 6) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
@@ -15,7 +18,10 @@ export function clientIpKey(address: string): string {
     const [high = 0, low = 0] = hextets.slice(6);
     return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
   }
-  return `${hextets.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+  return `${hextets
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (isIP has checked it). */

@@ -9,7 +9,8 @@ const PREFIX = 'rl';
 
 function counterKey(policyName: string, ...parts: string[]): string {
   for (const part of parts) {
-    if (part === '') throw new TypeError(`rate-limit counter "${policyName}": an empty id would pool unrelated clients`);
+    if (part === '')
+      throw new TypeError(`rate-limit counter "${policyName}": an empty id would pool unrelated clients`);
   }
   return [PREFIX, policyName, ...parts.map(encodeURIComponent)].join(':');
 }

@@ -38,7 +38,9 @@ export function compareTightness(a: PolicyStanding, b: PolicyStanding): number {
   );
 }
 
-export function byTightness<Scope extends PolicyScope>(standings: readonly PolicyStanding<Scope>[]): PolicyStanding<Scope>[] {
+export function byTightness<Scope extends PolicyScope>(
+  standings: readonly PolicyStanding<Scope>[],
+): PolicyStanding<Scope>[] {
   return [...standings].sort(compareTightness);
 }
 

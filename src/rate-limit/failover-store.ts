@@ -19,7 +19,10 @@ export class FailoverRateLimitStore implements RateLimitStore {
   ) {
     const say = (available: boolean) => {
       if (available) logger.info('rate limits: shared counters in Redis again');
-      else logger.warn('rate limits: Redis unavailable, counting in this instance\'s memory (limits hold per instance until Redis answers)');
+      else
+        logger.warn(
+          "rate limits: Redis unavailable, counting in this instance's memory (limits hold per instance until Redis answers)",
+        );
     };
     // Down already at start (a server starts without Redis): said at once.
     if (!redis.available) say(false);

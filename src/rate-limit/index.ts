@@ -33,4 +33,11 @@ export type { CounterBucket, CounterSpec } from './sliding-window.ts';
 export { bucketExpiresAtMs, bucketStartMs, isBucketLive } from './sliding-window.ts';
 export type { ConsumeResult, CounterSnapshot, RateLimitStore, StoreReading } from './store.ts';
 export { AUTH_METHODS, PLANS, PRINCIPAL_CATEGORIES, REQUEST_CATEGORIES } from './subject.ts';
-export type { AuthMethod, Plan, PrincipalCategory, RateLimitSubject, RequestCategory, UsageSubject } from './subject.ts';
+export type {
+  AuthMethod,
+  Plan,
+  PrincipalCategory,
+  RateLimitSubject,
+  RequestCategory,
+  UsageSubject,
+} from './subject.ts';

@@ -2,7 +2,13 @@
 // here completes synchronously before its promise resolves, so concurrent consume()
 // calls are serialised: the check-then-count over several counters is atomic.
 
-import { bucketExpiresAtMs, bucketStartMs, isBucketLive, type CounterBucket, type CounterSpec } from './sliding-window.ts';
+import {
+  bucketExpiresAtMs,
+  bucketStartMs,
+  isBucketLive,
+  type CounterBucket,
+  type CounterSpec,
+} from './sliding-window.ts';
 import type { ConsumeResult, CounterSnapshot, RateLimitStore, StoreReading } from './store.ts';
 
 interface Counter {

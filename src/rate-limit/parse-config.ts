@@ -34,7 +34,12 @@ export function parseRateLimitConfig(document: unknown, source = 'rate-limit con
   const bucketsPerWindow = section('sliding_window', (value) => {
     const fields = readMapping(value, 'sliding_window', ['buckets_per_window'], log);
     if (fields === null || !('buckets_per_window' in fields)) return null;
-    return readPositiveInteger(fields['buckets_per_window'], 'sliding_window.buckets_per_window', MAX_BUCKETS_PER_WINDOW, log);
+    return readPositiveInteger(
+      fields['buckets_per_window'],
+      'sliding_window.buckets_per_window',
+      MAX_BUCKETS_PER_WINDOW,
+      log,
+    );
   });
   const categories = section('categories', (value) => readPolicyTable(value, 'categories', PRINCIPAL_CATEGORIES, log));
   const eventsPerClientIp = section('events_per_client_ip', (value) => readPolicy(value, 'events_per_client_ip', log));
@@ -65,7 +70,10 @@ function readPolicy(value: unknown, path: string, log: IssueLog): PolicyConfig |
   const name = fields['name'];
   const nameIsValid = typeof name === 'string' && POLICY_NAME_PATTERN.test(name);
   if (!nameIsValid) {
-    log.add(join(path, 'name'), `must match ${POLICY_NAME_PATTERN.source} (lower case, digits, hyphens), got ${describeValue(name)}`);
+    log.add(
+      join(path, 'name'),
+      `must match ${POLICY_NAME_PATTERN.source} (lower case, digits, hyphens), got ${describeValue(name)}`,
+    );
   }
   const limit = readPositiveInteger(fields['limit'], join(path, 'limit'), MAX_LIMIT, log);
   const windowSeconds = readWindowSeconds(fields['window'], join(path, 'window'), log);
@@ -122,7 +130,8 @@ function checkNamesAreDistinct(config: RateLimitConfig, log: IssueLog): void {
   for (const plan of PLANS) {
     const seenInPlan = new Set<string>();
     config.plans[plan].forEach((policy, index) => {
-      if (seenInPlan.has(policy.name)) log.add(join(join('plans', plan), index), `policy name "${policy.name}" appears twice in this plan`);
+      if (seenInPlan.has(policy.name))
+        log.add(join(join('plans', plan), index), `policy name "${policy.name}" appears twice in this plan`);
       seenInPlan.add(policy.name);
       claim(policy.name, 'plans');
     });

@@ -103,20 +103,35 @@ export class RedisRateLimitStore implements RateLimitStore {
   async release(specs: readonly CounterSpec[], consumedAtMs: number, nowMs: number): Promise<void> {
     if (specs.length === 0) return;
     const args = specs.flatMap((spec) => [spec.windowMs, spec.bucketMs]);
-    await this.redis.eval(RELEASE, specs.length, ...specs.map((spec) => this.prefix + spec.key), consumedAtMs, nowMs, ...args);
+    await this.redis.eval(
+      RELEASE,
+      specs.length,
+      ...specs.map((spec) => this.prefix + spec.key),
+      consumedAtMs,
+      nowMs,
+      ...args,
+    );
   }
 
   private async run(mode: 'consume' | 'peek', specs: readonly CounterSpec[], nowMs: number): Promise<Reply> {
     if (specs.length === 0) return [mode === 'consume' ? 1 : 0];
     const args = specs.flatMap((spec) => [spec.limit, spec.windowMs, spec.bucketMs]);
-    return (await this.redis.eval(SCRIPT, specs.length, ...specs.map((spec) => this.prefix + spec.key), nowMs, mode, ...args)) as Reply;
+    return (await this.redis.eval(
+      SCRIPT,
+      specs.length,
+      ...specs.map((spec) => this.prefix + spec.key),
+      nowMs,
+      mode,
+      ...args,
+    )) as Reply;
   }
 
   private snapshots(specs: readonly CounterSpec[], reply: Reply): CounterSnapshot[] {
     return specs.map((spec, index) => {
       const flat = (reply[index + 1] ?? []) as Array<string | number>;
       const buckets: CounterBucket[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) buckets.push({ startMs: Number(flat[i]), count: Number(flat[i + 1]) });
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        buckets.push({ startMs: Number(flat[i]), count: Number(flat[i + 1]) });
       return { key: spec.key, buckets: buckets.sort((a, b) => a.startMs - b.startMs) };
     });
   }

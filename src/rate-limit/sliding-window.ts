@@ -51,7 +51,11 @@ export function bucketExpiresAtMs(startMs: number, spec: Pick<CounterSpec, 'wind
   return startMs + spec.bucketMs + spec.windowMs;
 }
 
-export function isBucketLive(startMs: number, spec: Pick<CounterSpec, 'windowMs' | 'bucketMs'>, nowMs: number): boolean {
+export function isBucketLive(
+  startMs: number,
+  spec: Pick<CounterSpec, 'windowMs' | 'bucketMs'>,
+  nowMs: number,
+): boolean {
   return bucketExpiresAtMs(startMs, spec) > nowMs;
 }
 

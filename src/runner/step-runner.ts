@@ -127,7 +127,13 @@ export class StepRunner {
   /** Claims running runs whose lease has expired (or every unfinished run, when `everything`), and stranded queued runs. */
   private async takeOver(everything: boolean): Promise<number> {
     const now = this.clock();
-    const { running, queued: stranded } = await this.runs.takeOver(this.#owner, everything, iso(now), iso(now + LEASE_MS), everything ? null : iso(now - STRANDED_AFTER_MS));
+    const { running, queued: stranded } = await this.runs.takeOver(
+      this.#owner,
+      everything,
+      iso(now),
+      iso(now + LEASE_MS),
+      everything ? null : iso(now - STRANDED_AFTER_MS),
+    );
     const fresh = running.filter((id) => !this.#active.has(id));
     for (const id of fresh) this.schedule(id, true);
     for (const id of stranded) this.schedule(id);
@@ -195,7 +201,8 @@ export class StepRunner {
       const finishedAt = iso(this.clock());
       if (failure !== null) {
         results[index] = { ...results[index]!, status: 'failed', finished_at: finishedAt, error: failure };
-        for (let later = index + 1; later < results.length; later++) results[later] = { ...results[later]!, status: 'skipped' };
+        for (let later = index + 1; later < results.length; later++)
+          results[later] = { ...results[later]!, status: 'skipped' };
         await this.finish(runId, 'failed', results, vars, { step_id: step.id, message: failure });
         return;
       }
@@ -207,10 +214,19 @@ export class StepRunner {
 
   /** False when the run is no longer ours to write (cancelled meanwhile). */
   private async save(runId: string, results: StepResult[], vars: Record<string, unknown>): Promise<boolean> {
-    return this.runs.save(this.#owner, runId, { step_results: JSON.stringify(results), variables: JSON.stringify(vars) });
+    return this.runs.save(this.#owner, runId, {
+      step_results: JSON.stringify(results),
+      variables: JSON.stringify(vars),
+    });
   }
 
-  private async finish(runId: string, status: 'succeeded' | 'failed', results: StepResult[], vars: Record<string, unknown>, error: { step_id: string; message: string } | null): Promise<void> {
+  private async finish(
+    runId: string,
+    status: 'succeeded' | 'failed',
+    results: StepResult[],
+    vars: Record<string, unknown>,
+    error: { step_id: string; message: string } | null,
+  ): Promise<void> {
     await this.runs.finish(this.#owner, runId, {
       status,
       step_results: JSON.stringify(results),

@@ -39,7 +39,13 @@ export function renderValue(value: unknown, scope: TemplateScope): unknown {
   if (Array.isArray(value)) return value.map((item) => renderValue(item, scope));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) Object.defineProperty(out, key, { value: renderValue(item, scope), enumerable: true, writable: true, configurable: true });
+    for (const [key, item] of Object.entries(value))
+      Object.defineProperty(out, key, {
+        value: renderValue(item, scope),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;

@@ -2,7 +2,16 @@
 // figure and ratio, ratios are taken round by round, and the targets of issue 28 are judged
 // from those figures. No timing here: the samples are made up.
 import { describe, expect, it } from 'vitest';
-import { bigOverSmall, buildRows, formatReport, judge, type Measured, type Round, type ScenarioId, type ServerName } from '../../bench/support/report.ts';
+import {
+  bigOverSmall,
+  buildRows,
+  formatReport,
+  judge,
+  type Measured,
+  type Round,
+  type ScenarioId,
+  type ServerName,
+} from '../../bench/support/report.ts';
 
 const sample = (rps: number, p99 = 10, cpuUs = 100): Round => ({ rps, p50: 5, p99, cpuUs });
 const failed: Round = { failed: '3 non-2xx answers, 0 errors, 0 timeouts ({"429":3})' };
@@ -16,7 +25,11 @@ describe('the rows of latest.json', () => {
 
   it('leaves a failed round out of the medians and lists it', () => {
     const rows = buildRows([of('ours', 'post', [sample(100), failed, sample(300)])], {});
-    expect(rows[0]).toMatchObject({ rps: 200, rps_rounds: [100, null, 300], failed_rounds: [{ round: 2, reason: failed.failed }] });
+    expect(rows[0]).toMatchObject({
+      rps: 200,
+      rps_rounds: [100, null, 300],
+      failed_rounds: [{ round: 2, reason: failed.failed }],
+    });
   });
 
   it('takes each ratio round by round, only where both rounds are good', () => {
@@ -41,7 +54,11 @@ describe('the rows of latest.json', () => {
 
 describe('the targets of issue 28', () => {
   const all = (ours: number, floor: number, assembly: number, p99 = 10): Measured[] =>
-    (['get', 'jwt', 'list', 'post'] as const).flatMap((s) => [of('floor', s, [sample(floor)]), of('assembly', s, [sample(assembly)]), of('ours', s, [sample(ours, p99)])]);
+    (['get', 'jwt', 'list', 'post'] as const).flatMap((s) => [
+      of('floor', s, [sample(floor)]),
+      of('assembly', s, [sample(assembly)]),
+      of('ours', s, [sample(ours, p99)]),
+    ]);
 
   it('holds when ours is 2.5x the assembly and 0.9x the floor with a p99 within 1.2x', () => {
     const measured = [...all(900, 1000, 360, 12), of('ours', 'big', [sample(810)])];
@@ -54,14 +71,18 @@ describe('the targets of issue 28', () => {
   it('misses each one that is not held, and one with no figure', () => {
     const measured = [...all(890, 1000, 360, 13), of('ours', 'big', [sample(700)])];
     const rows = buildRows(measured, { ours: [500] });
-    const missed = judge(rows, measured).filter((t) => !t.ok).map((t) => t.target);
+    const missed = judge(rows, measured)
+      .filter((t) => !t.ok)
+      .map((t) => t.target);
     expect(missed).toContain('ours >= 0.9x the floor: GET by id (API key)');
     expect(missed).not.toContain('ours >= 0.85x the floor: POST');
     expect(missed).toContain("ours' p99 <= 1.2x the floor's: POST");
     expect(missed).toContain('ours: start-up to first successful request < 500 ms (median, server on one core)');
     expect(missed).toContain('ours: list of 20 at 100k within 10 % of 1k (req/s, 100k / 1k)');
     const unmeasured = [of('assembly', 'get', [failed]), of('ours', 'get', [sample(900)])];
-    expect(judge(buildRows(unmeasured, {}), unmeasured)).toEqual([{ target: 'ours >= 2.5x the assembly: GET by id (API key)', value: null, ok: false }]);
+    expect(judge(buildRows(unmeasured, {}), unmeasured)).toEqual([
+      { target: 'ours >= 2.5x the assembly: GET by id (API key)', value: null, ok: false },
+    ]);
   });
 
   it('compares the list at 100k with the list at 1k round by round', () => {

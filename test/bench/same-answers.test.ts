@@ -28,12 +28,25 @@ const security = { 'X-Frame-Options': 'DENY', 'Strict-Transport-Security': 'max-
 /** Ours: a request id and a remaining count that change per request, a new id and time per POST. */
 const ours: Answer = (req, res) => {
   counter += 1;
-  res.writeHead(req.method === 'POST' ? 201 : 200, { ...security, 'X-Request-Id': `req_${counter}`, 'X-RateLimit-Remaining': String(1000 - counter), 'Content-Type': 'application/json; charset=utf-8' });
-  res.end(req.method === 'POST' ? `{"data":{"id":"wf_${counter}","name":"n","created_at":"${new Date(counter).toISOString()}"}}` : '{"data":{"id":"wf_1"}}');
+  res.writeHead(req.method === 'POST' ? 201 : 200, {
+    ...security,
+    'X-Request-Id': `req_${counter}`,
+    'X-RateLimit-Remaining': String(1000 - counter),
+    'Content-Type': 'application/json; charset=utf-8',
+  });
+  res.end(
+    req.method === 'POST'
+      ? `{"data":{"id":"wf_${counter}","name":"n","created_at":"${new Date(counter).toISOString()}"}}`
+      : '{"data":{"id":"wf_1"}}',
+  );
 };
 const exchanges: Exchange[] = [
   { name: 'GET', path: '/v1/workflows/wf_1', options: { headers: {} } },
-  { name: 'POST', path: '/v1/workflows', options: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' } },
+  {
+    name: 'POST',
+    path: '/v1/workflows',
+    options: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' },
+  },
 ];
 
 describe('a baseline answers what ours does', () => {
@@ -44,16 +57,31 @@ describe('a baseline answers what ours does', () => {
   it('finds a body that differs, a missing header and another status', async () => {
     const other = await serve((req, res) => {
       res.writeHead(200, { 'X-Frame-Options': 'DENY', 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(req.method === 'POST' ? '{"data":{"id":"wf_9","name":"other","created_at":"x"}}' : '{"data":{"id":"wf_2"}}');
+      res.end(
+        req.method === 'POST' ? '{"data":{"id":"wf_9","name":"other","created_at":"x"}}' : '{"data":{"id":"wf_2"}}',
+      );
     });
     const found = await differences(await serve(ours), other, exchanges, 'names');
-    expect(found.map((line) => line.split('\n')[0])).toEqual(['GET: headers', 'GET: body', 'POST: status 200, ours 201', 'POST: headers', 'POST: body']);
+    expect(found.map((line) => line.split('\n')[0])).toEqual([
+      'GET: headers',
+      'GET: body',
+      'POST: status 200, ours 201',
+      'POST: headers',
+      'POST: body',
+    ]);
   });
 
   it('compares header values for the floor but names only for the assembly, which may add an ETag', async () => {
     const helmetLike = await serve((req, res) => {
       counter += 1;
-      res.writeHead(req.method === 'POST' ? 201 : 200, { 'X-Frame-Options': 'SAMEORIGIN', 'Strict-Transport-Security': 'max-age=31536000', 'X-Request-Id': 'r', 'X-RateLimit-Remaining': '1', ETag: 'W/"1"', 'Content-Type': 'application/json; charset=utf-8' });
+      res.writeHead(req.method === 'POST' ? 201 : 200, {
+        'X-Frame-Options': 'SAMEORIGIN',
+        'Strict-Transport-Security': 'max-age=31536000',
+        'X-Request-Id': 'r',
+        'X-RateLimit-Remaining': '1',
+        ETag: 'W/"1"',
+        'Content-Type': 'application/json; charset=utf-8',
+      });
       res.end(req.method === 'POST' ? `{"data":{"id":"wf_x","name":"n","created_at":"t"}}` : '{"data":{"id":"wf_1"}}');
     });
     const url = await serve(ours);

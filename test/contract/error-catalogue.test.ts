@@ -47,7 +47,12 @@ describe('error catalogue', () => {
       if (typeof entry.type !== 'string' || !types.includes(entry.type)) {
         found.push(`${code}: type ${JSON.stringify(entry.type)} is not an ErrorType (${types.join(', ')})`);
       }
-      if (typeof entry.status !== 'number' || !Number.isInteger(entry.status) || entry.status < 400 || entry.status > 599) {
+      if (
+        typeof entry.status !== 'number' ||
+        !Number.isInteger(entry.status) ||
+        entry.status < 400 ||
+        entry.status > 599
+      ) {
         found.push(`${code}: status ${JSON.stringify(entry.status)} is not a 4xx/5xx`);
       }
       return found;
@@ -64,10 +69,12 @@ describe('error catalogue', () => {
         if (!Number.isInteger(status) || status < 400) continue;
         const where = `${operation.operationId} ${statusKey}`;
         const content = Object.entries(response.content ?? {});
-        if (onV1 && content.length === 0) problems.push(`${where}: no content (every /v1 error answers the Error envelope)`);
+        if (onV1 && content.length === 0)
+          problems.push(`${where}: no content (every /v1 error answers the Error envelope)`);
         for (const [mediaType, media] of content) {
           // Outside /v1 (OAuth, /health) only the responses that use the envelope are checked.
-          if (!onV1 && (media.schema === undefined || contract.resolve(media.schema).pointer !== errorPointer)) continue;
+          if (!onV1 && (media.schema === undefined || contract.resolve(media.schema).pointer !== errorPointer))
+            continue;
           const examples = Object.entries(media.examples ?? {});
           if (examples.length === 0) problems.push(`${where} ${mediaType}: no named examples (one per error code)`);
           for (const [name, exampleOrRef] of examples) {
@@ -86,9 +93,18 @@ describe('error catalogue', () => {
             }
             const entry = catalogue[code];
             if (!entry) continue; // reported by the enum/catalogue test
-            if (error?.type !== entry.type) problems.push(`${at}: type ${JSON.stringify(error?.type)}, the catalogue says ${JSON.stringify(entry.type)}`);
-            if (error?.status !== entry.status) problems.push(`${at}: error.status ${JSON.stringify(error?.status)}, the catalogue says ${JSON.stringify(entry.status)}`);
-            if (entry.status !== status) problems.push(`${at}: sits under ${statusKey}, the catalogue gives ${code} status ${JSON.stringify(entry.status)}`);
+            if (error?.type !== entry.type)
+              problems.push(
+                `${at}: type ${JSON.stringify(error?.type)}, the catalogue says ${JSON.stringify(entry.type)}`,
+              );
+            if (error?.status !== entry.status)
+              problems.push(
+                `${at}: error.status ${JSON.stringify(error?.status)}, the catalogue says ${JSON.stringify(entry.status)}`,
+              );
+            if (entry.status !== status)
+              problems.push(
+                `${at}: sits under ${statusKey}, the catalogue gives ${code} status ${JSON.stringify(entry.status)}`,
+              );
           }
         }
       }
@@ -106,7 +122,8 @@ describe('error catalogue', () => {
         continue;
       }
       const headers = Object.keys(unauthorized.headers ?? {}).map((name) => name.toLowerCase());
-      if (!headers.includes('www-authenticate')) problems.push(`${operation.operationId}: its 401 does not declare WWW-Authenticate`);
+      if (!headers.includes('www-authenticate'))
+        problems.push(`${operation.operationId}: its 401 does not declare WWW-Authenticate`);
     }
     expect(problems).toEqual([]);
   });

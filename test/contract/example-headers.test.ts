@@ -9,7 +9,12 @@
 // example).
 import { describe, expect, test } from 'vitest';
 import { errorExampleName, headersForExample } from '../../src/mock/example-headers.ts';
-import { basicChallenge, bearerChallenge, insufficientScopeChallenge, invalidTokenChallenge } from '../../src/auth/www-authenticate.ts';
+import {
+  basicChallenge,
+  bearerChallenge,
+  insufficientScopeChallenge,
+  invalidTokenChallenge,
+} from '../../src/auth/www-authenticate.ts';
 import { loadContractDocument } from '../support/contract-document.ts';
 
 const contract = loadContractDocument();
@@ -41,7 +46,13 @@ for (const operation of contract.operations()) {
       for (const [name, example] of Object.entries(content.examples ?? {})) {
         const body = contract.resolve<{ value?: unknown }>(example).value.value;
         if (errorExampleName(body) === undefined) continue; // not an error body (the health check's 503)
-        cases.push({ where: `${operation.operationId} ${status} ${name}`, status: Number(status), name, body, headers: headersForExample(document, raw, name) });
+        cases.push({
+          where: `${operation.operationId} ${status} ${name}`,
+          status: Number(status),
+          name,
+          body,
+          headers: headersForExample(document, raw, name),
+        });
       }
     }
   }
@@ -49,7 +60,8 @@ for (const operation of contract.operations()) {
 
 describe("every error example's headers agree with its body", () => {
   test('there are examples of each kind to check', () => {
-    for (const status of [401, 403, 429]) expect(cases.filter((one) => one.status === status).length, `${status} examples`).toBeGreaterThan(10);
+    for (const status of [401, 403, 429])
+      expect(cases.filter((one) => one.status === status).length, `${status} examples`).toBeGreaterThan(10);
   });
 
   test.each(cases.map((one) => [one.where, one] as const))('%s', (_where, one) => {
@@ -57,15 +69,22 @@ describe("every error example's headers agree with its body", () => {
     const code = errorExampleName(one.body);
     expect(code, 'the example is named after its error').toBe(one.name);
     const isEnvelope = typeof envelope === 'object';
-    const message = isEnvelope ? (envelope.message ?? '') : ((one.body as { error_description?: string }).error_description ?? '');
+    const message = isEnvelope
+      ? (envelope.message ?? '')
+      : ((one.body as { error_description?: string }).error_description ?? '');
 
-    if (isEnvelope && envelope.request_id) expect(header(one.headers, 'X-Request-Id'), 'X-Request-Id is the body\'s request_id').toBe(envelope.request_id);
+    if (isEnvelope && envelope.request_id)
+      expect(header(one.headers, 'X-Request-Id'), "X-Request-Id is the body's request_id").toBe(envelope.request_id);
 
     const challenge = header(one.headers, 'WWW-Authenticate');
     if (one.status === 401) {
-      if (!isEnvelope) expect(challenge, 'an OAuth 401 asks for the client\'s Basic credentials').toBe(basicChallenge());
-      else if (WITHOUT_ERROR_CODE.has(one.name)) expect(challenge, 'no credential was presented: the bare challenge').toBe(bearerChallenge());
-      else expect(challenge, 'the challenge names the error and describes it with the body\'s message').toBe(invalidTokenChallenge(message));
+      if (!isEnvelope) expect(challenge, "an OAuth 401 asks for the client's Basic credentials").toBe(basicChallenge());
+      else if (WITHOUT_ERROR_CODE.has(one.name))
+        expect(challenge, 'no credential was presented: the bare challenge').toBe(bearerChallenge());
+      else
+        expect(challenge, "the challenge names the error and describes it with the body's message").toBe(
+          invalidTokenChallenge(message),
+        );
     }
     if (one.status === 403 && isEnvelope) {
       if (one.name === 'insufficient_scope') {

@@ -9,7 +9,9 @@ import { defineContractSuite, type StartedTarget } from './suite.ts';
 
 async function serverTarget(throughPrism: boolean): Promise<StartedTarget> {
   const server = await startTestServer();
-  const prism = throughPrism ? await startPrism({ spec: 'generated/openapi.json', mode: 'proxy', upstream: server.baseUrl, errors: true }) : null;
+  const prism = throughPrism
+    ? await startPrism({ spec: 'generated/openapi.json', mode: 'proxy', upstream: server.baseUrl, errors: true })
+    : null;
   const baseUrl = prism?.baseUrl ?? server.baseUrl;
   return {
     name: throughPrism ? 'prism-proxy' : 'server',
@@ -27,4 +29,10 @@ async function serverTarget(throughPrism: boolean): Promise<StartedTarget> {
 }
 
 defineContractSuite({ name: 'real server', mock: false, scenarios, start: () => serverTarget(false) });
-defineContractSuite({ name: 'real server behind prism proxy --errors', mock: false, forwardsUnauthenticated: false, scenarios, start: () => serverTarget(true) });
+defineContractSuite({
+  name: 'real server behind prism proxy --errors',
+  mock: false,
+  forwardsUnauthenticated: false,
+  scenarios,
+  start: () => serverTarget(true),
+});

@@ -12,7 +12,12 @@ interface Operation {
 }
 interface Document {
   paths: Record<string, Record<string, Operation>>;
-  components: { responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, unknown> }> }> };
+  components: {
+    responses: Record<
+      string,
+      { headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, unknown> }> }
+    >;
+  };
 }
 
 const document = JSON.parse(readFileSync(contractDocumentPath(), 'utf8')) as Document;
@@ -20,20 +25,28 @@ const document = JSON.parse(readFileSync(contractDocumentPath(), 'utf8')) as Doc
 /** The shared 503 each kind of path answers with, and its example. */
 function expected(path: string): { response: string; mediaType: string; example: string } | null {
   if (path === '/health') return null;
-  if (path === '/oauth/authorize') return { response: 'ServiceUnavailablePage', mediaType: 'text/html', example: 'temporarily_unavailable' };
-  if (path.startsWith('/oauth/') || path.startsWith('/.well-known/')) return { response: 'OAuthServiceUnavailable', mediaType: 'application/json', example: 'temporarily_unavailable' };
+  if (path === '/oauth/authorize')
+    return { response: 'ServiceUnavailablePage', mediaType: 'text/html', example: 'temporarily_unavailable' };
+  if (path.startsWith('/oauth/') || path.startsWith('/.well-known/'))
+    return { response: 'OAuthServiceUnavailable', mediaType: 'application/json', example: 'temporarily_unavailable' };
   return { response: 'ServiceUnavailable', mediaType: 'application/json', example: 'service_unavailable' };
 }
 
 describe('503 when a dependency is down', () => {
-  const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.values(item).filter((op) => typeof op === 'object' && op.responses).map((op) => ({ path, op })));
+  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.values(item)
+      .filter((op) => typeof op === 'object' && op.responses)
+      .map((op) => ({ path, op })),
+  );
 
   test('every operation but /health lists the shared 503 of its form', () => {
     const wrong = operations.flatMap(({ path, op }) => {
       const want = expected(path);
       if (!want) return [];
       const ref = op.responses['503']?.$ref;
-      return ref === `#/components/responses/${want.response}` ? [] : [`${op.operationId}: 503 is ${ref ?? 'missing'}, not ${want.response}`];
+      return ref === `#/components/responses/${want.response}`
+        ? []
+        : [`${op.operationId}: 503 is ${ref ?? 'missing'}, not ${want.response}`];
     });
     expect(operations.length).toBeGreaterThan(30);
     expect(wrong).toEqual([]);

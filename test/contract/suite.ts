@@ -11,7 +11,13 @@
 //   defineContractSuite({ name: 'prism mock', start: async () => ({ ...target, close }), scenarios });
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { contractDocumentPath, essenceOf, isJsonMediaType, loadContractDocument, type ContractDocument } from '../support/contract-document.ts';
+import {
+  contractDocumentPath,
+  essenceOf,
+  isJsonMediaType,
+  loadContractDocument,
+  type ContractDocument,
+} from '../support/contract-document.ts';
 import { insufficientScopeMessage } from '../../src/mock/front.ts';
 import { createApiClient, exchangeOf } from './clients.ts';
 import type { ApiClient, CallResult, ContractTarget, Scenario, ScenarioContext } from './scenario.ts';
@@ -89,7 +95,13 @@ export function defineContractSuite(options: ContractSuiteOptions): void {
   });
 }
 
-function defineScenarioTests(contract: ContractDocument, scenario: Scenario, target: () => StartedTarget, mock: boolean, unauthenticated: boolean): void {
+function defineScenarioTests(
+  contract: ContractDocument,
+  scenario: Scenario,
+  target: () => StartedTarget,
+  mock: boolean,
+  unauthenticated: boolean,
+): void {
   const operation = contract.operation(scenario.operationId);
   const operationId = scenario.operationId;
 
@@ -106,15 +118,20 @@ function defineScenarioTests(contract: ContractDocument, scenario: Scenario, tar
   if (operation.secured && unauthenticated) {
     test('without a credential -> 401 authentication_required', async () => {
       const t = target();
-      const result = await run(`${operationId}: the call without a credential`, () => scenario.call(scenarioContext(t, t.anonymous)));
+      const result = await run(`${operationId}: the call without a credential`, () =>
+        scenario.call(scenarioContext(t, t.anonymous)),
+      );
       const problems = responseProblems(contract, operationId, result, 401);
       if (result.response.status === 401) {
-        if (!result.response.headers.get('www-authenticate')) problems.push('a 401 must carry WWW-Authenticate (RFC 6750)');
+        if (!result.response.headers.get('www-authenticate'))
+          problems.push('a 401 must carry WWW-Authenticate (RFC 6750)');
         const body = parsedBody(result);
         if (operation.path.startsWith('/v1/')) {
           const code = (body.value as { error?: { code?: unknown } } | undefined)?.error?.code;
           if (code !== 'authentication_required') {
-            problems.push(`a request without any credential must get error.code authentication_required, got ${JSON.stringify(code)}`);
+            problems.push(
+              `a request without any credential must get error.code authentication_required, got ${JSON.stringify(code)}`,
+            );
           }
         }
       }
@@ -126,7 +143,9 @@ function defineScenarioTests(contract: ContractDocument, scenario: Scenario, tar
     if (mock && invalid.notOnMock) continue;
     test(`invalid: ${invalid.name} -> ${invalid.status ?? 'a documented 4xx'}`, async () => {
       const t = target();
-      const result = await run(`${operationId}: invalid call "${invalid.name}"`, () => invalid.call(scenarioContext(t, t.client)));
+      const result = await run(`${operationId}: invalid call "${invalid.name}"`, () =>
+        invalid.call(scenarioContext(t, t.client)),
+      );
       const status = result.response.status;
       const problems: string[] = [];
       if (invalid.status === undefined && (status < 400 || status > 499)) {
@@ -159,7 +178,9 @@ function defineScenarioTests(contract: ContractDocument, scenario: Scenario, tar
       failOn(responseProblems(contract, operationId, result, status), what, result);
       const body = parsedBody(result);
       if (isJsonMediaType(example.mediaType)) {
-        expect(body.value, `${what}: the body must be the example's value`).toEqual(servedExample(contract, operationId, example.value));
+        expect(body.value, `${what}: the body must be the example's value`).toEqual(
+          servedExample(contract, operationId, example.value),
+        );
       } else {
         expect(body.text, `${what}: the body must be the example's text`).toBe(example.value);
       }
@@ -189,12 +210,14 @@ async function run(what: string, call: () => Promise<CallResult>): Promise<CallR
     const message = error instanceof Error ? error.message : String(error);
     const hint =
       error instanceof SyntaxError
-        ? ' (openapi-fetch parses 2XX bodies as JSON: pass `parseAs: \'text\'` for HTML or other non-JSON responses)'
+        ? " (openapi-fetch parses 2XX bodies as JSON: pass `parseAs: 'text'` for HTML or other non-JSON responses)"
         : '';
     throw new Error(`${what}: the call threw ${message}${hint}`, { cause: error });
   }
   if (typeof result?.response?.status !== 'number') {
-    throw new Error(`${what}: the call must return what openapi-fetch returns ({ data, error, response }), got ${inspect(result, { depth: 1 })}`);
+    throw new Error(
+      `${what}: the call must return what openapi-fetch returns ({ data, error, response }), got ${inspect(result, { depth: 1 })}`,
+    );
   }
   return result;
 }
@@ -215,7 +238,8 @@ export function parsedBody(result: CallResult): ParsedBody {
   // Clients not built by createApiClient: fall back on what openapi-fetch parsed.
   const fallback = result.data ?? result.error;
   const text =
-    exchange?.text ?? (fallback === undefined ? '' : typeof fallback === 'string' ? fallback : JSON.stringify(fallback));
+    exchange?.text ??
+    (fallback === undefined ? '' : typeof fallback === 'string' ? fallback : JSON.stringify(fallback));
   if (text === '') return { text, contentType, value: undefined };
   if (contentType && isJsonMediaType(contentType)) {
     try {
@@ -252,7 +276,12 @@ export function responseProblems(
 }
 
 /** The request must reach the scenario's own operation, or the suite checks the wrong thing. */
-function calledOperationProblems(contract: ContractDocument, operationId: string, baseUrl: string, result: CallResult): string[] {
+function calledOperationProblems(
+  contract: ContractDocument,
+  operationId: string,
+  baseUrl: string,
+  result: CallResult,
+): string[] {
   const exchange = exchangeOf(result.response);
   if (!exchange) return [];
   const basePath = new URL(baseUrl).pathname.replace(/\/$/, '');
@@ -276,7 +305,9 @@ function failOn(problems: string[], what: string, result: CallResult): void {
     lines.push(`request:  ${exchange.method} ${exchange.url}`);
     if (exchange.requestBody) lines.push(`          ${truncate(exchange.requestBody, 500)}`);
   }
-  lines.push(`response: ${result.response.status} ${body.contentType ? essenceOf(body.contentType) : '(no Content-Type)'}`);
+  lines.push(
+    `response: ${result.response.status} ${body.contentType ? essenceOf(body.contentType) : '(no Content-Type)'}`,
+  );
   const violations = result.response.headers.get('sl-violations');
   if (violations) lines.push(`sl-violations: ${truncate(violations, 1_000)}`);
   lines.push(body.text ? truncate(body.text, SHOWN_BODY) : '(empty body)');

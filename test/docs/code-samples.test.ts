@@ -36,7 +36,11 @@ interface Output {
 
 function run(command: string, args: string[], env: Record<string, string>, input?: string): Promise<Output> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -47,10 +51,20 @@ function run(command: string, args: string[], env: Record<string, string>, input
 }
 
 function environment(world: ExampleWorld, prepared: Prepared): Record<string, string> {
-  const env: Record<string, string> = { AETHERFLOW_API_URL: world.server.baseUrl, PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1', NO_COLOR: '1' };
+  const env: Record<string, string> = {
+    AETHERFLOW_API_URL: world.server.baseUrl,
+    PYTHONPATH: path.join(root, 'clients', 'python'),
+    PYTHONDONTWRITEBYTECODE: '1',
+    NO_COLOR: '1',
+  };
   const credential = prepared.credential;
-  if (credential?.scheme === 'bearer') env[credential.kind === 'session' ? 'AETHERFLOW_ACCESS_TOKEN' : 'AETHERFLOW_API_KEY'] = credential.token;
-  if (credential?.scheme === 'basic') Object.assign(env, { AETHERFLOW_CLIENT_ID: credential.clientId, AETHERFLOW_CLIENT_SECRET: credential.clientSecret });
+  if (credential?.scheme === 'bearer')
+    env[credential.kind === 'session' ? 'AETHERFLOW_ACCESS_TOKEN' : 'AETHERFLOW_API_KEY'] = credential.token;
+  if (credential?.scheme === 'basic')
+    Object.assign(env, {
+      AETHERFLOW_CLIENT_ID: credential.clientId,
+      AETHERFLOW_CLIENT_SECRET: credential.clientSecret,
+    });
   if (prepared.cookie) env.AETHERFLOW_BROWSER_COOKIE = prepared.cookie;
   return env;
 }
@@ -63,12 +77,17 @@ function parseBatch(result: Output, files: string[]): Map<string, Output> {
     const entry = JSON.parse(line) as { file: string; code: number; output: string };
     outputs.set(entry.file, { code: entry.code, output: entry.output });
   }
-  for (const file of files) if (!outputs.has(file)) outputs.set(file, { code: null, output: `the runner stopped before this sample (exit ${result.code}):\n${result.output.slice(-4000)}` });
+  for (const file of files)
+    if (!outputs.has(file))
+      outputs.set(file, {
+        code: null,
+        output: `the runner stopped before this sample (exit ${result.code}):\n${result.output.slice(-4000)}`,
+      });
   return outputs;
 }
 
 // curl as written, and the HTTP status it got.
-const CURL_WRAPPER = "curl() { command curl -sS -w '\\nHTTP_STATUS %{http_code}\\n' \"$@\"; }\n";
+const CURL_WRAPPER = 'curl() { command curl -sS -w \'\\nHTTP_STATUS %{http_code}\\n\' "$@"; }\n';
 
 let world: ExampleWorld;
 const results = new Map<string, Output>();
@@ -84,9 +103,21 @@ beforeAll(async () => {
     if (!requests) continue;
     for (const sample of list) {
       // Each sample gets a world of its own making: a deleted workflow, a used code cannot serve twice.
-      const prepared = await world.prepare(sample.label === 'curl' ? requests.shell : sample.label === 'TypeScript' ? requests.typescript : requests.python);
+      const prepared = await world.prepare(
+        sample.label === 'curl'
+          ? requests.shell
+          : sample.label === 'TypeScript'
+            ? requests.typescript
+            : requests.python,
+      );
       const extension = sample.label === 'curl' ? 'sh' : sample.label === 'TypeScript' ? 'ts' : 'py';
-      jobs.push({ operationId, sample, source: substitute(prepared.substitutions, sample.source), env: environment(world, prepared), file: path.join(scratch, `${operationId}.${extension}`) });
+      jobs.push({
+        operationId,
+        sample,
+        source: substitute(prepared.substitutions, sample.source),
+        env: environment(world, prepared),
+        file: path.join(scratch, `${operationId}.${extension}`),
+      });
     }
   }
   for (const job of jobs) writeFileSync(job.file, job.source);
@@ -96,7 +127,8 @@ beforeAll(async () => {
     const queue = [...bash];
     await Promise.all(
       Array.from({ length: 4 }, async () => {
-        for (let job = queue.shift(); job; job = queue.shift()) results.set(job.file, await run('bash', ['-e', '-o', 'pipefail', '-s'], job.env, CURL_WRAPPER + job.source));
+        for (let job = queue.shift(); job; job = queue.shift())
+          results.set(job.file, await run('bash', ['-e', '-o', 'pipefail', '-s'], job.env, CURL_WRAPPER + job.source));
       }),
     );
   })();
@@ -104,16 +136,39 @@ beforeAll(async () => {
     const list = jobs.filter((job) => job.sample.label === label);
     const jobsFile = path.join(scratch, `${name}-jobs.json`);
     writeFileSync(jobsFile, JSON.stringify(list.map((job) => ({ file: job.file, env: job.env }))));
-    const outputs = parseBatch(await run(command, [...args, jobsFile], { PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1' }), list.map((job) => job.file));
+    const outputs = parseBatch(
+      await run(command, [...args, jobsFile], {
+        PYTHONPATH: path.join(root, 'clients', 'python'),
+        PYTHONDONTWRITEBYTECODE: '1',
+      }),
+      list.map((job) => job.file),
+    );
     for (const [file, output] of outputs) results.set(file, output);
   };
   // The TypeScript samples also type-check against the SDK (each a module of its own).
   const tsFiles = jobs.filter((job) => job.sample.label === 'TypeScript').map((job) => path.basename(job.file));
-  writeFileSync(path.join(scratch, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { moduleDetection: 'force' }, include: tsFiles }));
+  writeFileSync(
+    path.join(scratch, 'tsconfig.json'),
+    JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { moduleDetection: 'force' }, include: tsFiles }),
+  );
   [typeCheck] = await Promise.all([
-    run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', path.join(scratch, 'tsconfig.json')], {}),
+    run(
+      process.execPath,
+      [
+        path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '-p',
+        path.join(scratch, 'tsconfig.json'),
+      ],
+      {},
+    ),
     bashRuns,
-    batch('TypeScript', process.execPath, ['--import', 'tsx', path.join(root, 'test', 'docs', 'runners', 'typescript.ts')], 'ts'),
+    batch(
+      'TypeScript',
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'test', 'docs', 'runners', 'typescript.ts')],
+      'ts',
+    ),
     batch('Python', 'python3', [path.join(root, 'test', 'docs', 'runners', 'python.py')], 'python'),
   ]);
 }, 240_000);
@@ -126,19 +181,28 @@ afterAll(async () => {
 
 describe('code samples', () => {
   test('every operation has a curl, a TypeScript and a Python sample', () => {
-    const operations = contract.operations().map((operation) => operation.operationId).sort();
+    const operations = contract
+      .operations()
+      .map((operation) => operation.operationId)
+      .sort();
     expect([...samples.keys()].sort()).toEqual(operations);
-    for (const list of samples.values()) expect(list.map((sample) => sample.label)).toEqual(['curl', 'TypeScript', 'Python']);
+    for (const list of samples.values())
+      expect(list.map((sample) => sample.label)).toEqual(['curl', 'TypeScript', 'Python']);
   });
 
   test('the TypeScript samples type-check against the SDK and the contract', () => {
     expect(typeCheck.code, typeCheck.output).toBe(0);
   });
 
-  const all = [...samples].flatMap(([operationId, list]) => list.map((sample) => [`${operationId} (${sample.label})`, operationId, sample] as const));
+  const all = [...samples].flatMap(([operationId, list]) =>
+    list.map((sample) => [`${operationId} (${sample.label})`, operationId, sample] as const),
+  );
   test.each(all)('%s runs against the server', (_name, operationId, sample) => {
     const extension = sample.label === 'curl' ? 'sh' : sample.label === 'TypeScript' ? 'ts' : 'py';
-    const { code, output } = results.get(path.join(scratch, `${operationId}.${extension}`)) ?? { code: null, output: 'not run' };
+    const { code, output } = results.get(path.join(scratch, `${operationId}.${extension}`)) ?? {
+      code: null,
+      output: 'not run',
+    };
     expect(code, output).toBe(0);
     if (sample.label === 'curl') {
       const status = Number(/HTTP_STATUS (\d+)\s*$/.exec(output)?.[1]);

@@ -31,7 +31,11 @@ interface Output {
 
 function run(command: string, args: string[], env: Record<string, string>, input?: string): Promise<Output> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -48,7 +52,13 @@ async function json(response: Response): Promise<any> {
 }
 
 async function post(pathname: string, body: unknown, key = server.secretKey): Promise<any> {
-  return json(await fetch(`${server.baseUrl}${pathname}`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+  return json(
+    await fetch(`${server.baseUrl}${pathname}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 /** What the guides ask readers to export, plus the values a step refers to (`$KEY_ID`...), made fresh for each example. */
@@ -106,7 +116,12 @@ function parseBatch(result: Output, files: string[]): Map<string, Output> {
     outputs.set(entry.file, { code: entry.code, output: entry.output });
   }
   // An example that killed the runner leaves the rest without an answer: say so.
-  for (const file of files) if (!outputs.has(file)) outputs.set(file, { code: null, output: `the runner stopped before this example (exit ${result.code}):\n${result.output.slice(-4000)}` });
+  for (const file of files)
+    if (!outputs.has(file))
+      outputs.set(file, {
+        code: null,
+        output: `the runner stopped before this example (exit ${result.code}):\n${result.output.slice(-4000)}`,
+      });
   return outputs;
 }
 
@@ -128,7 +143,10 @@ async function runAll(list: GuideExample[]): Promise<Map<GuideExample, Output>> 
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (let example = queue.shift(); example; example = queue.shift()) {
-          results.set(example, await run('bash', ['-e', '-o', 'pipefail', '-s'], envs.get(example) ?? {}, example.code));
+          results.set(
+            example,
+            await run('bash', ['-e', '-o', 'pipefail', '-s'], envs.get(example) ?? {}, example.code),
+          );
         }
       }),
     );
@@ -144,13 +162,22 @@ async function runAll(list: GuideExample[]): Promise<Map<GuideExample, Output>> 
     const jobsFile = path.join(scratch, `${language}-jobs.json`);
     writeFileSync(jobsFile, JSON.stringify(jobs));
     const processEnv = { PYTHONPATH: path.join(root, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1' };
-    const outputs = parseBatch(await run(command, [...args, jobsFile], processEnv), jobs.map((job) => job.file));
-    examples.forEach((example, index) => results.set(example, outputs.get(jobs[index]?.file ?? '') ?? { code: null, output: 'no result' }));
+    const outputs = parseBatch(
+      await run(command, [...args, jobsFile], processEnv),
+      jobs.map((job) => job.file),
+    );
+    examples.forEach((example, index) =>
+      results.set(example, outputs.get(jobs[index]?.file ?? '') ?? { code: null, output: 'no result' }),
+    );
   };
 
   await Promise.all([
     bashRuns,
-    batch('ts', 'ts', process.execPath, ['--import', 'tsx', path.join(root, 'test', 'docs', 'runners', 'typescript.ts')]),
+    batch('ts', 'ts', process.execPath, [
+      '--import',
+      'tsx',
+      path.join(root, 'test', 'docs', 'runners', 'typescript.ts'),
+    ]),
     batch('python', 'py', 'python3', [path.join(root, 'test', 'docs', 'runners', 'python.py')]),
   ]);
   return results;
@@ -165,8 +192,15 @@ function startTypeCheck(): Promise<Output> {
   const files = typescript.map((example) => fileOf(example, 'check.ts'));
   typescript.forEach((example, index) => writeFileSync(files[index] ?? '', `${example.code}\nexport {};\n`));
   const config = path.join(scratch, 'tsconfig.json');
-  writeFileSync(config, JSON.stringify({ extends: '../../tsconfig.json', include: files.map((file) => path.basename(file)) }));
-  return run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', config], {});
+  writeFileSync(
+    config,
+    JSON.stringify({ extends: '../../tsconfig.json', include: files.map((file) => path.basename(file)) }),
+  );
+  return run(
+    process.execPath,
+    [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', config],
+    {},
+  );
 }
 
 beforeAll(async () => {
@@ -174,10 +208,7 @@ beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
   typeCheck = startTypeCheck();
   const needsMock = runnable.some((example) => example.target === 'mock');
-  [server, mock] = await Promise.all([
-    startIdentityServer(),
-    needsMock ? startTestMock() : Promise.resolve(null),
-  ]);
+  [server, mock] = await Promise.all([startIdentityServer(), needsMock ? startTestMock() : Promise.resolve(null)]);
   const registered = await post('/v1/oauth/clients', {
     name: 'Docs examples',
     client_type: 'confidential',
@@ -186,7 +217,13 @@ beforeAll(async () => {
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
   });
   app = { clientId: registered.data.client_id, clientSecret: registered.data.client_secret };
-  workflowId = (await post('/v1/workflows', { name: 'Docs example', trigger: { type: 'manual' }, steps: [{ id: 'hello', type: 'log', message: 'Hello' }] })).data.id;
+  workflowId = (
+    await post('/v1/workflows', {
+      name: 'Docs example',
+      trigger: { type: 'manual' },
+      steps: [{ id: 'hello', type: 'log', message: 'Hello' }],
+    })
+  ).data.id;
   results = await runAll(runnable);
 }, 120_000);
 
@@ -199,23 +236,26 @@ test('every example block of the guides says whether it runs, and most do', () =
   const notRun = examples.filter((example) => !example.run);
   expect(notRun.every((example) => (example.reason ?? '').length > 5)).toBe(true);
   expect(runnable.length).toBeGreaterThan(notRun.length * 3);
-  for (const language of ['bash', 'ts', 'python'] as const) expect(runnable.some((example) => example.language === language)).toBe(true);
+  for (const language of ['bash', 'ts', 'python'] as const)
+    expect(runnable.some((example) => example.language === language)).toBe(true);
 });
 
 describe('guide examples run', () => {
-  test.each(runnable.map((example) => [`${example.where} (${example.language}${example.target === 'mock' ? ', mock' : ''})`, example] as const))(
-    '%s',
-    (_name, example) => {
-      const { code, output } = results.get(example) ?? { code: null, output: 'not run' };
-      expect(code, output).toBe(0);
-      if (example.expect) {
-        expect(output, `expected the error ${example.expect}`).toMatch(new RegExp(`"code":\\s*"${example.expect}"`));
-      } else {
-        expect(output, 'an error envelope').not.toMatch(/"success":\s*false/);
-        expect(output, 'an OAuth error').not.toMatch(/"error":\s*"[a-z_]+"/);
-      }
-    },
-  );
+  test.each(
+    runnable.map(
+      (example) =>
+        [`${example.where} (${example.language}${example.target === 'mock' ? ', mock' : ''})`, example] as const,
+    ),
+  )('%s', (_name, example) => {
+    const { code, output } = results.get(example) ?? { code: null, output: 'not run' };
+    expect(code, output).toBe(0);
+    if (example.expect) {
+      expect(output, `expected the error ${example.expect}`).toMatch(new RegExp(`"code":\\s*"${example.expect}"`));
+    } else {
+      expect(output, 'an error envelope').not.toMatch(/"success":\s*false/);
+      expect(output, 'an OAuth error').not.toMatch(/"error":\s*"[a-z_]+"/);
+    }
+  });
 });
 
 test('the TypeScript examples type-check against the SDK and the contract', async () => {

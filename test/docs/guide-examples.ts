@@ -26,7 +26,15 @@ export interface GuideExample {
   reason: string | null;
 }
 
-const LANGUAGES: Record<string, Language> = { bash: 'bash', sh: 'bash', shell: 'bash', ts: 'ts', typescript: 'ts', python: 'python', py: 'python' };
+const LANGUAGES: Record<string, Language> = {
+  bash: 'bash',
+  sh: 'bash',
+  shell: 'bash',
+  ts: 'ts',
+  typescript: 'ts',
+  python: 'python',
+  py: 'python',
+};
 
 /** Every runnable-language block of every guide; throws on a block without a marker. */
 export function guideExamples(): GuideExample[] {
@@ -50,10 +58,17 @@ export function examplesOf(file: string): GuideExample[] {
     const where = `${file}:${startLine}`;
     const run = /^<!-- run(?::\s*([^>]*?))?\s*-->$/.exec(marker);
     const skip = /^<!-- not run: (.+?)\s*-->$/.exec(marker);
-    if (!run && !skip) throw new Error(`${where}: a ${language} example needs a marker on the line before it: <!-- run -->, <!-- run: mock -->, <!-- run: expect=<code> --> or <!-- not run: <reason> -->`);
-    const options = (run?.[1] ?? '').split(',').map((option) => option.trim()).filter(Boolean);
+    if (!run && !skip)
+      throw new Error(
+        `${where}: a ${language} example needs a marker on the line before it: <!-- run -->, <!-- run: mock -->, <!-- run: expect=<code> --> or <!-- not run: <reason> -->`,
+      );
+    const options = (run?.[1] ?? '')
+      .split(',')
+      .map((option) => option.trim())
+      .filter(Boolean);
     for (const option of options) {
-      if (option !== 'mock' && !/^expect=[a-z_]+$/.test(option)) throw new Error(`${where}: unknown marker option "${option}"`);
+      if (option !== 'mock' && !/^expect=[a-z_]+$/.test(option))
+        throw new Error(`${where}: unknown marker option "${option}"`);
     }
     examples.push({
       where,

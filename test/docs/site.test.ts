@@ -39,10 +39,16 @@ interface Operation {
   tag: string;
 }
 
-const operations: Operation[] = Object.values(contract.paths as Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[] }>>).flatMap((item) =>
+const operations: Operation[] = Object.values(
+  contract.paths as Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[] }>>,
+).flatMap((item) =>
   Object.values(item)
     .filter((operation) => typeof operation === 'object' && operation?.operationId)
-    .map((operation) => ({ operationId: operation.operationId ?? '', summary: operation.summary ?? '', tag: operation.tags?.[0] ?? '' })),
+    .map((operation) => ({
+      operationId: operation.operationId ?? '',
+      summary: operation.summary ?? '',
+      tag: operation.tags?.[0] ?? '',
+    })),
 );
 
 let browser: Browser;
@@ -70,14 +76,19 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
   buildDocs();
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   // Offline: the site must render from its one file.
   page = await openSite(1280, 900);
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  console.log(`docs site: ${(statSync(path.join(SITE_DIR, 'index.html')).size / 1024 / 1024).toFixed(1)} MB; browser test ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `docs site: ${(statSync(path.join(SITE_DIR, 'index.html')).size / 1024 / 1024).toFixed(1)} MB; browser test ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 });
 
 /**
@@ -93,13 +104,17 @@ async function open(hash: string, id: string, on: Page = page): Promise<string> 
       const element = document.getElementById(target);
       return element ? Math.round(element.getBoundingClientRect().top) : null;
     }, id);
-  await expect.poll(top, { timeout: 10_000, interval: 25, message: `${hash} shows #${id} at the top` }).toSatisfy((value: number | null) => value !== null && value > -10 && value < 150);
+  await expect
+    .poll(top, { timeout: 10_000, interval: 25, message: `${hash} shows #${id} at the top` })
+    .toSatisfy((value: number | null) => value !== null && value > -10 && value < 150);
   return on.evaluate((target) => document.getElementById(target)?.textContent ?? '', id);
 }
 
 /** A screenshot once the view has painted (virtualized sections mount a frame after they scroll in). */
 async function shot(name: string, on: Page = page): Promise<void> {
-  await on.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await on.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+  );
   await on.waitForTimeout(300);
   await on.screenshot({ path: path.join(shots, `${name}.png`) });
 }
@@ -166,7 +181,11 @@ describe('the docs site', () => {
     await page.goto(pathToFileURL(path.join(SITE_DIR, 'errors', 'index.html')).href + '#insufficient_scope');
     await expect.poll(() => page.url()).toContain('#/section/errors/authorization_error');
     const section = 'section/errors/authorization_error-(403)';
-    await expect.poll(() => page.evaluate((id) => Math.round(document.getElementById(id)?.getBoundingClientRect().top ?? -1000), section)).toSatisfy((top: number) => top > -10 && top < 150);
+    await expect
+      .poll(() =>
+        page.evaluate((id) => Math.round(document.getElementById(id)?.getBoundingClientRect().top ?? -1000), section),
+      )
+      .toSatisfy((top: number) => top > -10 && top < 150);
     expect(await page.getByText('insufficient_scope', { exact: true }).first().isVisible()).toBe(true);
     await shot('errors-insufficient_scope');
   });
@@ -174,7 +193,10 @@ describe('the docs site', () => {
   const samples = codeSamples(contract);
   const normalized = (text: string) => text.replace(/\s+/g, ' ').trim();
 
-  for (const [device, width, height] of [['desktop', 1280, 900], ['phone', 390, 844]] as const) {
+  for (const [device, width, height] of [
+    ['desktop', 1280, 900],
+    ['phone', 390, 844],
+  ] as const) {
     test(`${device} (${width} px): every operation shows its curl, TypeScript and Python samples whole; nothing is wider than the screen`, async () => {
       const view = await openSite(width, height);
       const problems: string[] = [];
@@ -183,7 +205,10 @@ describe('the docs site', () => {
           const id = `${redocSlug(operation.tag)}/${operation.operationId.toLowerCase()}`;
           await open(`#/${id}`, id, view);
           const section = view.locator(`[id="${id}"]`);
-          const chooser = section.locator('button[aria-haspopup="menu"]').filter({ hasText: new RegExp(`^(${CODE_SAMPLE_LANGUAGES.join('|')})$`) }).first();
+          const chooser = section
+            .locator('button[aria-haspopup="menu"]')
+            .filter({ hasText: new RegExp(`^(${CODE_SAMPLE_LANGUAGES.join('|')})$`) })
+            .first();
           if ((await chooser.innerText()).trim() !== language) {
             await chooser.click();
             await view.getByRole('menuitem', { name: language, exact: true }).click();
@@ -200,7 +225,14 @@ describe('the docs site', () => {
               const box = block.getBoundingClientRect();
               // Any code block of the operation (examples, schemas) wider than its box hides part of itself.
               const clippedElsewhere = blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).length;
-              return { clipped: block.scrollWidth > block.clientWidth + 1, clippedElsewhere, left: box.left, right: box.right, pageWidth: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth };
+              return {
+                clipped: block.scrollWidth > block.clientWidth + 1,
+                clippedElsewhere,
+                left: box.left,
+                right: box.right,
+                pageWidth: document.documentElement.scrollWidth,
+                viewport: document.documentElement.clientWidth,
+              };
             },
             { target: id, expected: normalized(source) },
           );
@@ -210,9 +242,16 @@ describe('the docs site', () => {
           if (!shown) problems.push(`${where}: the sample is not shown`);
           else {
             if (shown.clipped) problems.push(`${where}: the code block is wider than its box`);
-            if (shown.clippedElsewhere > 0) problems.push(`${where}: ${shown.clippedElsewhere} code block(s) of the operation are wider than their box`);
-            if (shown.left < 0 || shown.right > width) problems.push(`${where}: the code block reaches outside the screen (${Math.round(shown.left)}..${Math.round(shown.right)})`);
-            if (shown.pageWidth > shown.viewport) problems.push(`${where}: the page is ${shown.pageWidth} px wide on a ${shown.viewport} px screen`);
+            if (shown.clippedElsewhere > 0)
+              problems.push(
+                `${where}: ${shown.clippedElsewhere} code block(s) of the operation are wider than their box`,
+              );
+            if (shown.left < 0 || shown.right > width)
+              problems.push(
+                `${where}: the code block reaches outside the screen (${Math.round(shown.left)}..${Math.round(shown.right)})`,
+              );
+            if (shown.pageWidth > shown.viewport)
+              problems.push(`${where}: the page is ${shown.pageWidth} px wide on a ${shown.viewport} px screen`);
           }
         }
       }

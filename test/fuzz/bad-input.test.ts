@@ -51,7 +51,8 @@ async function runAll(cases: FuzzCase[]): Promise<Array<{ fuzz: FuzzCase; answer
       try {
         const started = Date.now();
         const answer = await rawRequest(server.baseUrl, fuzz.request);
-        if (process.env.FUZZ_TIMING && Date.now() - started > Number(process.env.FUZZ_TIMING)) console.log(`slow: ${Date.now() - started} ms ${fuzz.name}`);
+        if (process.env.FUZZ_TIMING && Date.now() - started > Number(process.env.FUZZ_TIMING))
+          console.log(`slow: ${Date.now() - started} ms ${fuzz.name}`);
         if (answer.status >= 500) tally.fiveHundreds += 1;
         results[index] = { fuzz, answer };
       } catch (error) {
@@ -71,7 +72,8 @@ function problemsOf(results: Awaited<ReturnType<typeof runAll>>, mustReject: boo
       continue;
     }
     const found = answerProblems(document, fuzz.request, answer, fuzz.forbiddenHeaders);
-    if (mustReject && !isRejection(fuzz.request, answer)) found.push(`was accepted (${answer.status}) but must be refused`);
+    if (mustReject && !isRejection(fuzz.request, answer))
+      found.push(`was accepted (${answer.status}) but must be refused`);
     for (const problem of found) problems.push(`${fuzz.name} -> ${answer.status}: ${problem}`);
   }
   return problems;
@@ -86,43 +88,63 @@ describe('the bad-input corpus', () => {
   test('covers every operation of the contract', () => {
     const corpus = buildCorpus(document, target, { thorough: THOROUGH });
     const covered = new Set(corpus.map((c) => c.operationId));
-    expect(document.operations().map((o) => o.operationId).filter((id) => !covered.has(id))).toEqual([]);
+    expect(
+      document
+        .operations()
+        .map((o) => o.operationId)
+        .filter((id) => !covered.has(id)),
+    ).toEqual([]);
   });
 
-  test('requests the server must refuse are refused in the endpoint\'s error form, and change nothing but the audit log', { timeout: 300_000 }, async () => {
-    const cases = buildCorpus(document, target, { thorough: THOROUGH }).filter((c) => c.expect === 'reject');
-    await server.server.runner.idle();
-    await server.server.flush();
-    const snapshotOptions = { excludeTables: ['audit_logs'], excludeColumns: ['api_keys.last_used_at', 'api_keys.last_used_ip'] };
-    const before = await snapshotDatabase(server.server.database.db, snapshotOptions);
-    const auditBefore = new Set((await server.server.database.db.selectFrom('audit_logs').select('id').execute()).map((row) => row.id));
+  test(
+    "requests the server must refuse are refused in the endpoint's error form, and change nothing but the audit log",
+    { timeout: 300_000 },
+    async () => {
+      const cases = buildCorpus(document, target, { thorough: THOROUGH }).filter((c) => c.expect === 'reject');
+      await server.server.runner.idle();
+      await server.server.flush();
+      const snapshotOptions = {
+        excludeTables: ['audit_logs'],
+        excludeColumns: ['api_keys.last_used_at', 'api_keys.last_used_ip'],
+      };
+      const before = await snapshotDatabase(server.server.database.db, snapshotOptions);
+      const auditBefore = new Set(
+        (await server.server.database.db.selectFrom('audit_logs').select('id').execute()).map((row) => row.id),
+      );
 
-    const results = await runAll(cases);
-    tally.cases += cases.length;
-    tally.rejected += cases.length;
-    await server.server.runner.idle();
-    await server.server.flush();
+      const results = await runAll(cases);
+      tally.cases += cases.length;
+      tally.rejected += cases.length;
+      await server.server.runner.idle();
+      await server.server.flush();
 
-    expect(problemsOf(results, true)).toEqual([]);
-    const after = await snapshotDatabase(server.server.database.db, snapshotOptions);
-    expect(diffSnapshots(before, after)).toEqual([]);
-    // The only intended writes: audit entries of refused credentials, denials and limits.
-    const added = (await server.server.database.db.selectFrom('audit_logs').select(['id', 'action', 'outcome']).execute()).filter((row) => !auditBefore.has(row.id));
-    expect(added.filter((row) => row.outcome === 'success')).toEqual([]);
-    expect(added.length).toBeGreaterThan(0);
-    await expectServerUp();
-  });
+      expect(problemsOf(results, true)).toEqual([]);
+      const after = await snapshotDatabase(server.server.database.db, snapshotOptions);
+      expect(diffSnapshots(before, after)).toEqual([]);
+      // The only intended writes: audit entries of refused credentials, denials and limits.
+      const added = (
+        await server.server.database.db.selectFrom('audit_logs').select(['id', 'action', 'outcome']).execute()
+      ).filter((row) => !auditBefore.has(row.id));
+      expect(added.filter((row) => row.outcome === 'success')).toEqual([]);
+      expect(added.length).toBeGreaterThan(0);
+      await expectServerUp();
+    },
+  );
 
-  test('requests the server may accept (injection strings in free text, unicode, deep and polluting JSON) never get a 5xx', { timeout: 300_000 }, async () => {
-    const cases = buildCorpus(document, target, { thorough: THOROUGH }).filter((c) => c.expect === 'any');
-    const results = await runAll(cases);
-    tally.cases += cases.length;
-    tally.accepted += results.filter((r) => r.answer && r.answer.status < 400).length;
-    tally.rejected += results.filter((r) => r.answer && r.answer.status >= 400).length;
-    // Not waiting for the runs these started: the contract's examples wait 30 s and more.
-    expect(problemsOf(results, false)).toEqual([]);
-    await expectServerUp();
-  });
+  test(
+    'requests the server may accept (injection strings in free text, unicode, deep and polluting JSON) never get a 5xx',
+    { timeout: 300_000 },
+    async () => {
+      const cases = buildCorpus(document, target, { thorough: THOROUGH }).filter((c) => c.expect === 'any');
+      const results = await runAll(cases);
+      tally.cases += cases.length;
+      tally.accepted += results.filter((r) => r.answer && r.answer.status < 400).length;
+      tally.rejected += results.filter((r) => r.answer && r.answer.status >= 400).length;
+      // Not waiting for the runs these started: the contract's examples wait 30 s and more.
+      expect(problemsOf(results, false)).toEqual([]);
+      await expectServerUp();
+    },
+  );
 
   test('property-based requests derived from the schemas never get a 5xx', { timeout: 600_000 }, async () => {
     const problems: string[] = [];

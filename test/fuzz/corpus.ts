@@ -84,13 +84,28 @@ export const UNICODE = [
 ];
 
 /** One of each kind, for the CI-sized corpus of `npm test`. */
-const SAMPLE = [INJECTIONS[1]!, INJECTIONS[5]!, INJECTIONS[10]!, INJECTIONS[16]!, INJECTIONS[18]!, UNICODE[1]!, UNICODE[7]!, UNICODE[9]!];
+const SAMPLE = [
+  INJECTIONS[1]!,
+  INJECTIONS[5]!,
+  INJECTIONS[10]!,
+  INJECTIONS[16]!,
+  INJECTIONS[18]!,
+  UNICODE[1]!,
+  UNICODE[7]!,
+  UNICODE[9]!,
+];
 
 const LONG = (n: number) => 'a'.repeat(n);
 
 /** encodeURIComponent for any string, lone surrogates included (sent as their UTF-8 replacement). */
 export function encode(value: string): string {
-  return [...Buffer.from(value, 'utf8')].map((byte) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(value, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }
 
 function resolve(document: ContractDocument, value: unknown): Schema {
@@ -137,7 +152,11 @@ function outOfBounds(schema: Schema): string[] {
   const out: string[] = [];
   const types = typesOf(schema);
   if (Array.isArray(schema.enum) || schema.const !== undefined) {
-    out.push('"not_a_documented_value"', '""', JSON.stringify(`${String((schema.enum as unknown[] | undefined)?.[0] ?? schema.const)} `));
+    out.push(
+      '"not_a_documented_value"',
+      '""',
+      JSON.stringify(`${String((schema.enum as unknown[] | undefined)?.[0] ?? schema.const)} `),
+    );
     return out;
   }
   if (types.includes('integer') || types.includes('number')) {
@@ -159,12 +178,16 @@ function outOfBounds(schema: Schema): string[] {
     if (schema.format === 'uri') out.push('"not a uri"', '"javascript:alert(1)x y"');
   }
   if (types.includes('array')) {
-    if (typeof schema.maxItems === 'number') out.push(JSON.stringify(Array.from({ length: schema.maxItems + 1 }, (_, i) => `item${i}`)));
+    if (typeof schema.maxItems === 'number')
+      out.push(JSON.stringify(Array.from({ length: schema.maxItems + 1 }, (_, i) => `item${i}`)));
     if (typeof schema.minItems === 'number' && schema.minItems > 0) out.push('[]');
     if (schema.uniqueItems === true) out.push('["a","a"]');
   }
   if (types.includes('object')) {
-    if (typeof schema.maxProperties === 'number') out.push(JSON.stringify(Object.fromEntries(Array.from({ length: schema.maxProperties + 1 }, (_, i) => [`k${i}`, 1]))));
+    if (typeof schema.maxProperties === 'number')
+      out.push(
+        JSON.stringify(Object.fromEntries(Array.from({ length: schema.maxProperties + 1 }, (_, i) => [`k${i}`, 1]))),
+      );
     if (typeof schema.minProperties === 'number' && schema.minProperties > 0) out.push('{}');
   }
   return out;
@@ -193,13 +216,20 @@ interface BodyMedia {
   example: Record<string, unknown> | undefined;
 }
 
-function bodyMedia(document: ContractDocument, operation: ContractOperation): { required: boolean; media: BodyMedia[] } | null {
+function bodyMedia(
+  document: ContractDocument,
+  operation: ContractOperation,
+): { required: boolean; media: BodyMedia[] } | null {
   const raw = document.at(`${operation.pointer}/requestBody`);
   if (raw === undefined) return null;
-  const body = document.resolve<{ required?: boolean; content?: Record<string, { schema?: unknown; examples?: Record<string, unknown>; example?: unknown }> }>(raw).value;
+  const body = document.resolve<{
+    required?: boolean;
+    content?: Record<string, { schema?: unknown; examples?: Record<string, unknown>; example?: unknown }>;
+  }>(raw).value;
   const media = Object.entries(body.content ?? {}).map(([mediaType, entry]) => {
     const first = Object.values(entry.examples ?? {})[0];
-    const example = (first === undefined ? entry.example : document.resolve<{ value?: unknown }>(first).value.value) as Record<string, unknown> | undefined;
+    const example = (first === undefined ? entry.example : document.resolve<{ value?: unknown }>(first).value.value) as
+      Record<string, unknown> | undefined;
     return { mediaType, schema: resolve(document, entry.schema ?? {}), example };
   });
   return { required: body.required === true, media };
@@ -213,12 +243,16 @@ function parametersOf(document: ContractDocument, operation: ContractOperation):
 const isForm = (mediaType: string) => mediaType.startsWith('application/x-www-form-urlencoded');
 
 function formText(value: Record<string, unknown>): string {
-  return new URLSearchParams(Object.entries(value).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+  return new URLSearchParams(
+    Object.entries(value).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  ).toString();
 }
 
 /** The valid request of an operation, from the target's real resources and the contract's examples. */
 function baseRequest(document: ContractDocument, operation: ContractOperation, target: FuzzTarget) {
-  const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encode((target.ids as Record<string, string>)[name] ?? 'unknown'));
+  const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+    encode((target.ids as Record<string, string>)[name] ?? 'unknown'),
+  );
   const query: Array<[string, string]> = [];
   if (operation.operationId === 'authorize') {
     query.push(
@@ -231,8 +265,12 @@ function baseRequest(document: ContractDocument, operation: ContractOperation, t
       ['code_challenge_method', 'S256'],
     );
   }
-  const bearerOnly = operation.secured && operation.security.every((requirement) => Object.keys(requirement).every((scheme) => scheme === 'BearerAuth'));
-  const credential: Array<[string, string]> = operation.secured ? [['Authorization', `Bearer ${bearerOnly ? target.sessionToken : target.secretKey}`]] : [];
+  const bearerOnly =
+    operation.secured &&
+    operation.security.every((requirement) => Object.keys(requirement).every((scheme) => scheme === 'BearerAuth'));
+  const credential: Array<[string, string]> = operation.secured
+    ? [['Authorization', `Bearer ${bearerOnly ? target.sessionToken : target.secretKey}`]]
+    : [];
   const body = bodyMedia(document, operation);
   const first = body?.media[0];
   return { path, query, credential, body, first };
@@ -248,7 +286,11 @@ function target(path: string, query: Array<[string, string]>): string {
  * unicode string in every place; otherwise one of each kind (same families, same
  * places, about half the requests).
  */
-export function buildCorpus(document: ContractDocument, fuzz: FuzzTarget, options: { thorough: boolean } = { thorough: true }): FuzzCase[] {
+export function buildCorpus(
+  document: ContractDocument,
+  fuzz: FuzzTarget,
+  options: { thorough: boolean } = { thorough: true },
+): FuzzCase[] {
   const cases: FuzzCase[] = [];
   const strings = options.thorough ? [...INJECTIONS, ...UNICODE] : SAMPLE;
   for (const operation of document.operations()) cases.push(...operationCases(document, operation, fuzz, strings));
@@ -256,13 +298,27 @@ export function buildCorpus(document: ContractDocument, fuzz: FuzzTarget, option
   return cases;
 }
 
-function operationCases(document: ContractDocument, operation: ContractOperation, fuzz: FuzzTarget, strings: string[]): FuzzCase[] {
+function operationCases(
+  document: ContractDocument,
+  operation: ContractOperation,
+  fuzz: FuzzTarget,
+  strings: string[],
+): FuzzCase[] {
   const cases: FuzzCase[] = [];
   const { path, query, credential, body, first } = baseRequest(document, operation, fuzz);
   const method = operation.method.toUpperCase();
-  const validBody = first?.example ? (isForm(first.mediaType) ? formText(first.example) : JSON.stringify(first.example)) : undefined;
+  const validBody = first?.example
+    ? isForm(first.mediaType)
+      ? formText(first.example)
+      : JSON.stringify(first.example)
+    : undefined;
   const contentType: Array<[string, string]> = first ? [['Content-Type', first.mediaType]] : [];
-  const add = (name: string, expect: Expectation, request: Partial<RawRequest> & { target?: string }, forbiddenHeaders?: string[]) =>
+  const add = (
+    name: string,
+    expect: Expectation,
+    request: Partial<RawRequest> & { target?: string },
+    forbiddenHeaders?: string[],
+  ) =>
     cases.push({
       name: `${operation.operationId} ${name}`,
       operationId: operation.operationId,
@@ -276,15 +332,24 @@ function operationCases(document: ContractDocument, operation: ContractOperation
       },
       ...(forbiddenHeaders ? { forbiddenHeaders } : {}),
     });
-  const withBody = (name: string, expect: Expectation, text: string | Buffer, headers: Array<[string, string]> = [...credential, ...contentType]) =>
-    add(name, expect, { headers, body: text });
+  const withBody = (
+    name: string,
+    expect: Expectation,
+    text: string | Buffer,
+    headers: Array<[string, string]> = [...credential, ...contentType],
+  ) => add(name, expect, { headers, body: text });
   const parameters = parametersOf(document, operation);
   const strictQuery = operation.operationId !== 'authorize';
 
   // --- query parameters -------------------------------------------------------
-  if (strictQuery) add('query: an unknown parameter', 'reject', { target: target(path, [...query, ['unexpected', '1']]) });
-  add('query: a huge unknown parameter', strictQuery ? 'reject' : 'any', { target: target(path, [...query, ['x', LONG(8000)]]) });
-  add('query: prototype pollution', strictQuery ? 'reject' : 'any', { target: `${target(path, query)}${query.length ? '&' : '?'}__proto__[polluted]=1&constructor[prototype][polluted]=1` });
+  if (strictQuery)
+    add('query: an unknown parameter', 'reject', { target: target(path, [...query, ['unexpected', '1']]) });
+  add('query: a huge unknown parameter', strictQuery ? 'reject' : 'any', {
+    target: target(path, [...query, ['x', LONG(8000)]]),
+  });
+  add('query: prototype pollution', strictQuery ? 'reject' : 'any', {
+    target: `${target(path, query)}${query.length ? '&' : '?'}__proto__[polluted]=1&constructor[prototype][polluted]=1`,
+  });
   for (const parameter of parameters.filter((p) => p.in === 'query')) {
     const schema = resolve(document, parameter.schema ?? {});
     const others = query.filter(([k]) => k !== parameter.name);
@@ -301,21 +366,42 @@ function operationCases(document: ContractDocument, operation: ContractOperation
     // Strings are what a query carries: only those that break the schema as strings.
     const typed = typesOf(schema);
     for (const value of bad) {
-      if (typed.includes('string') && !schema.enum && !schema.pattern && !schema.format && value.length <= ((schema.maxLength as number | undefined) ?? Infinity) && value !== '') continue;
-      add(`query ${parameter.name}=${JSON.stringify(value.slice(0, 30))}`, 'reject', { target: target(path, [...others, [parameter.name, value]]) });
+      if (
+        typed.includes('string') &&
+        !schema.enum &&
+        !schema.pattern &&
+        !schema.format &&
+        value.length <= ((schema.maxLength as number | undefined) ?? Infinity) &&
+        value !== ''
+      )
+        continue;
+      add(`query ${parameter.name}=${JSON.stringify(value.slice(0, 30))}`, 'reject', {
+        target: target(path, [...others, [parameter.name, value]]),
+      });
     }
     for (const value of strings) {
-      add(`query ${parameter.name}: ${JSON.stringify(value.slice(0, 30))}`, schema.pattern || schema.enum || typed.includes('integer') ? 'reject' : 'any', { target: target(path, [...others, [parameter.name, value]]) });
+      add(
+        `query ${parameter.name}: ${JSON.stringify(value.slice(0, 30))}`,
+        schema.pattern || schema.enum || typed.includes('integer') ? 'reject' : 'any',
+        { target: target(path, [...others, [parameter.name, value]]) },
+      );
     }
-    add(`query ${parameter.name} repeated`, 'any', { target: target(path, [...others, [parameter.name, 'a'], [parameter.name, 'b']]) });
-    add(`query ${parameter.name} as an array`, 'any', { target: `${target(path, others)}${others.length ? '&' : '?'}${parameter.name}[]=1&${parameter.name}[x]=2` });
+    add(`query ${parameter.name} repeated`, 'any', {
+      target: target(path, [...others, [parameter.name, 'a'], [parameter.name, 'b']]),
+    });
+    add(`query ${parameter.name} as an array`, 'any', {
+      target: `${target(path, others)}${others.length ? '&' : '?'}${parameter.name}[]=1&${parameter.name}[x]=2`,
+    });
     if (parameter.required) add(`query ${parameter.name} missing`, 'reject', { target: target(path, others) });
   }
 
   // --- path parameters --------------------------------------------------------
   for (const parameter of parameters.filter((p) => p.in === 'path')) {
     const real = (fuzz.ids as Record<string, string>)[parameter.name] ?? 'x';
-    const at = (value: string) => operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => (name === parameter.name ? value : encode((fuzz.ids as Record<string, string>)[name] ?? 'x')));
+    const at = (value: string) =>
+      operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+        name === parameter.name ? value : encode((fuzz.ids as Record<string, string>)[name] ?? 'x'),
+      );
     const prefix = real.slice(0, real.indexOf('_') + 1);
     const rejected = [
       ...strings,
@@ -327,50 +413,95 @@ function operationCases(document: ContractDocument, operation: ContractOperation
       real.toUpperCase(),
       `${prefix === 'wf_' ? 'run_' : 'wf_'}000000000000000000000000`,
     ];
-    for (const value of rejected) add(`path ${parameter.name}: ${JSON.stringify(value.slice(0, 30))}`, 'reject', { target: target(at(encode(value)), query) });
+    for (const value of rejected)
+      add(`path ${parameter.name}: ${JSON.stringify(value.slice(0, 30))}`, 'reject', {
+        target: target(at(encode(value)), query),
+      });
     // Raw (unencoded) traversal: the path no longer matches, or matches another template.
-    for (const raw of ['..', '%2e%2e', '..%2f..%2fhealth', '.%2e/.%2e/v1/usage', '%252e%252e%252f']) add(`path ${parameter.name} raw ${raw}`, 'reject', { target: target(at(raw), query) });
-    add(`path ${parameter.name}: a well-formed id nobody holds`, 'reject', { target: target(at(`${prefix}${'Z'.repeat(24)}`), query) });
+    for (const raw of ['..', '%2e%2e', '..%2f..%2fhealth', '.%2e/.%2e/v1/usage', '%252e%252e%252f'])
+      add(`path ${parameter.name} raw ${raw}`, 'reject', { target: target(at(raw), query) });
+    add(`path ${parameter.name}: a well-formed id nobody holds`, 'reject', {
+      target: target(at(`${prefix}${'Z'.repeat(24)}`), query),
+    });
   }
 
   // --- headers ------------------------------------------------------------------
   const idempotencyKey = parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
   if (idempotencyKey) {
     for (const value of ['', LONG(256), 'caf\u00e9', 'a b', '\u0001']) {
-      add(`header Idempotency-Key ${JSON.stringify(value.slice(0, 20))}`, 'reject', { headers: [...credential, ...contentType, ['Idempotency-Key', value]] });
+      add(`header Idempotency-Key ${JSON.stringify(value.slice(0, 20))}`, 'reject', {
+        headers: [...credential, ...contentType, ['Idempotency-Key', value]],
+      });
     }
-    add('header Idempotency-Key twice', 'any', { headers: [...credential, ...contentType, ['Idempotency-Key', 'fuzz-a'], ['Idempotency-Key', 'fuzz-b']] });
+    add('header Idempotency-Key twice', 'any', {
+      headers: [...credential, ...contentType, ['Idempotency-Key', 'fuzz-a'], ['Idempotency-Key', 'fuzz-b']],
+    });
   }
   add('header: 20 KB of headers', 'reject', { headers: [...credential, ...contentType, ['X-Padding', LONG(20_000)]] });
   add('header: a control character', 'reject', { headers: [...credential, ...contentType, ['X-Fuzz', 'a\u0001b']] });
-  add('header: a bare LF', 'reject', { headers: [...credential, ...contentType, ['X-Fuzz', 'a\nX-Injected: 1']] }, ['x-injected']);
+  add('header: a bare LF', 'reject', { headers: [...credential, ...contentType, ['X-Fuzz', 'a\nX-Injected: 1']] }, [
+    'x-injected',
+  ]);
   add('header: latin-1 bytes', 'any', { headers: [...credential, ...contentType, ['X-Fuzz', '\u00e9\u00ff']] });
-  add('header: X-Forwarded-For and -Proto from an untrusted peer', 'any', { headers: [...credential, ...contentType, ['X-Forwarded-For', '203.0.113.9'], ['X-Forwarded-Proto', 'https']] });
-  add('header: 300 extra headers', 'any', { headers: [...credential, ...contentType, ...Array.from({ length: 300 }, (_, i) => [`X-Many-${i}`, 'x'] as [string, string])] });
+  add('header: X-Forwarded-For and -Proto from an untrusted peer', 'any', {
+    headers: [...credential, ...contentType, ['X-Forwarded-For', '203.0.113.9'], ['X-Forwarded-Proto', 'https']],
+  });
+  add('header: 300 extra headers', 'any', {
+    headers: [
+      ...credential,
+      ...contentType,
+      ...Array.from({ length: 300 }, (_, i) => [`X-Many-${i}`, 'x'] as [string, string]),
+    ],
+  });
 
   // --- credentials (secured operations) -------------------------------------------
   if (operation.secured) {
     const token = credential[0]![1].slice('Bearer '.length);
-    const auth = (name: string, headers: Array<[string, string]>, expect: Expectation = 'reject') => add(`auth: ${name}`, expect, { headers: [...headers, ...contentType] });
+    const auth = (name: string, headers: Array<[string, string]>, expect: Expectation = 'reject') =>
+      add(`auth: ${name}`, expect, { headers: [...headers, ...contentType] });
     auth('none', []);
     auth('Basic', [['Authorization', 'Basic dXNlcjpwYXNzd29yZA==']]);
     auth('Bearer without a credential', [['Authorization', 'Bearer']]);
     auth('Bearer with two credentials', [['Authorization', `Bearer ${token} ${token}`]]);
     auth('Bearer with a comma list', [['Authorization', `Bearer ${token}, Bearer x`]]);
-    auth('Authorization and X-API-Key together', [['Authorization', `Bearer ${token}`], ['X-API-Key', fuzz.secretKey]]);
-    auth('Authorization twice, valid first', [['Authorization', `Bearer ${token}`], ['Authorization', 'Bearer sk_test_0000000000000000000000000000000000000000']]);
-    auth('Authorization twice, valid last', [['Authorization', 'Bearer sk_test_0000000000000000000000000000000000000000'], ['Authorization', `Bearer ${token}`]]);
-    auth('X-API-Key twice', [['X-API-Key', fuzz.secretKey], ['X-API-Key', fuzz.secretKey]]);
+    auth('Authorization and X-API-Key together', [
+      ['Authorization', `Bearer ${token}`],
+      ['X-API-Key', fuzz.secretKey],
+    ]);
+    auth('Authorization twice, valid first', [
+      ['Authorization', `Bearer ${token}`],
+      ['Authorization', 'Bearer sk_test_0000000000000000000000000000000000000000'],
+    ]);
+    auth('Authorization twice, valid last', [
+      ['Authorization', 'Bearer sk_test_0000000000000000000000000000000000000000'],
+      ['Authorization', `Bearer ${token}`],
+    ]);
+    auth('X-API-Key twice', [
+      ['X-API-Key', fuzz.secretKey],
+      ['X-API-Key', fuzz.secretKey],
+    ]);
     auth('X-API-Key empty', [['X-API-Key', '']]);
-    auth('a key with a wrong checksum', [['Authorization', `Bearer ${fuzz.secretKey.slice(0, -1)}${fuzz.secretKey.endsWith('A') ? 'B' : 'A'}`]]);
-    auth('a key of the right shape nobody holds', [['Authorization', 'Bearer sk_test_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000']]);
+    auth('a key with a wrong checksum', [
+      ['Authorization', `Bearer ${fuzz.secretKey.slice(0, -1)}${fuzz.secretKey.endsWith('A') ? 'B' : 'A'}`],
+    ]);
+    auth('a key of the right shape nobody holds', [
+      ['Authorization', 'Bearer sk_test_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000'],
+    ]);
     auth('a truncated key', [['Authorization', `Bearer ${fuzz.secretKey.slice(0, 20)}`]]);
     auth('a legacy key shape', [['X-API-Key', `wfk_${'a'.repeat(32)}`]]);
     auth('an unsigned JWT (alg none)', [['Authorization', `Bearer ${unsignedJwt()}`]]);
-    auth('an HS256 JWT', [['Authorization', 'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfMSIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.c2lnbmF0dXJl']]);
-    auth('a session token with a flipped signature', [['Authorization', `Bearer ${fuzz.sessionToken.slice(0, -4)}AAAA`]]);
+    auth('an HS256 JWT', [
+      [
+        'Authorization',
+        'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfMSIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.c2lnbmF0dXJl',
+      ],
+    ]);
+    auth('a session token with a flipped signature', [
+      ['Authorization', `Bearer ${fuzz.sessionToken.slice(0, -4)}AAAA`],
+    ]);
     auth('a JWT of 8 KB', [['Authorization', `Bearer eyJ${'A'.repeat(8000)}.eyJ.sig`]]);
-    for (const value of strings.slice(0, 6)) auth(`Bearer ${JSON.stringify(value.slice(0, 20))}`, [['Authorization', `Bearer ${value}`]]);
+    for (const value of strings.slice(0, 6))
+      auth(`Bearer ${JSON.stringify(value.slice(0, 20))}`, [['Authorization', `Bearer ${value}`]]);
     auth('Bearer with latin-1 bytes', [['Authorization', 'Bearer sk_test_\u00e9\u00e9']]);
     auth('X-API-Key with an SQL injection', [['X-API-Key', "' OR 1=1 --"]]);
     if (operation.method !== 'get' && operation.scopes.some((scope) => !scope.endsWith(':read'))) {
@@ -391,70 +522,205 @@ function operationCases(document: ContractDocument, operation: ContractOperation
       const tag = body.media.length > 1 ? ` (${media.mediaType})` : '';
       const serialise = (value: Record<string, unknown>) => (form ? formText(value) : JSON.stringify(value));
 
-      for (const name of required) withBody(`body${tag}: without required ${name}`, 'reject', serialise(Object.fromEntries(Object.entries(example).filter(([k]) => k !== name))), headers);
+      for (const name of required)
+        withBody(
+          `body${tag}: without required ${name}`,
+          'reject',
+          serialise(Object.fromEntries(Object.entries(example).filter(([k]) => k !== name))),
+          headers,
+        );
       if (closed) {
         withBody(`body${tag}: an unknown field`, 'reject', serialise({ ...example, unexpected_field: 'x' }), headers);
         if (!form) {
-          withBody(`body${tag}: __proto__ member`, 'reject', prependMember(JSON.stringify(example), '"__proto__":{"polluted":"yes","isAdmin":true}'), headers);
-          withBody(`body${tag}: constructor.prototype member`, 'reject', prependMember(JSON.stringify(example), '"constructor":{"prototype":{"polluted":"yes"}}'), headers);
+          withBody(
+            `body${tag}: __proto__ member`,
+            'reject',
+            prependMember(JSON.stringify(example), '"__proto__":{"polluted":"yes","isAdmin":true}'),
+            headers,
+          );
+          withBody(
+            `body${tag}: constructor.prototype member`,
+            'reject',
+            prependMember(JSON.stringify(example), '"constructor":{"prototype":{"polluted":"yes"}}'),
+            headers,
+          );
         } else {
-          withBody(`body${tag}: __proto__ field`, 'reject', `${serialise(example)}&__proto__=polluted&constructor[prototype][polluted]=yes`, headers);
+          withBody(
+            `body${tag}: __proto__ field`,
+            'reject',
+            `${serialise(example)}&__proto__=polluted&constructor[prototype][polluted]=yes`,
+            headers,
+          );
         }
       } else if (!form) {
-        withBody(`body${tag}: __proto__ member`, 'any', prependMember(JSON.stringify(example), '"__proto__":{"polluted":"yes"}'), headers);
+        withBody(
+          `body${tag}: __proto__ member`,
+          'any',
+          prependMember(JSON.stringify(example), '"__proto__":{"polluted":"yes"}'),
+          headers,
+        );
       }
       for (const [name, propertySchema] of Object.entries(properties)) {
         const property = resolve(document, propertySchema);
-        const values = form ? outOfBounds(property).filter((t) => t.startsWith('"')) : [...wrongTypes(property), ...outOfBounds(property)];
+        const values = form
+          ? outOfBounds(property).filter((t) => t.startsWith('"'))
+          : [...wrongTypes(property), ...outOfBounds(property)];
         for (const text of values) {
-          const rendered = form ? `${formText(Object.fromEntries(Object.entries(example).filter(([k]) => k !== name)))}&${encode(name)}=${encode(JSON.parse(text) as string)}` : withProperty(example, name, text);
+          const rendered = form
+            ? `${formText(Object.fromEntries(Object.entries(example).filter(([k]) => k !== name)))}&${encode(name)}=${encode(JSON.parse(text) as string)}`
+            : withProperty(example, name, text);
           withBody(`body${tag}: ${name} = ${text.slice(0, 40)}`, 'reject', rendered, headers);
         }
         if (typesOf(property).includes('string') && !form) {
-          for (const value of strings) withBody(`body${tag}: ${name} = ${JSON.stringify(value.slice(0, 30))}`, 'any', withProperty(example, name, JSON.stringify(value)), headers);
+          for (const value of strings)
+            withBody(
+              `body${tag}: ${name} = ${JSON.stringify(value.slice(0, 30))}`,
+              'any',
+              withProperty(example, name, JSON.stringify(value)),
+              headers,
+            );
         }
-        if (form) withBody(`body${tag}: ${name} repeated`, 'any', `${serialise(example)}&${encode(name)}=a&${encode(name)}=b`, headers);
+        if (form)
+          withBody(
+            `body${tag}: ${name} repeated`,
+            'any',
+            `${serialise(example)}&${encode(name)}=a&${encode(name)}=b`,
+            headers,
+          );
         // Free-form objects (run input, event data, set values) take any JSON: deep and polluting ones too.
         if (!form && typesOf(property).includes('object') && !property.properties) {
-          withBody(`body${tag}: ${name} nested 2000 deep`, 'any', withProperty(example, name, `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`), headers);
-          withBody(`body${tag}: ${name} nested 100000 deep`, 'any', withProperty(example, name, `{"a":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`), headers);
-          withBody(`body${tag}: ${name} with __proto__`, 'any', withProperty(example, name, '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}'), headers);
+          withBody(
+            `body${tag}: ${name} nested 2000 deep`,
+            'any',
+            withProperty(example, name, `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`),
+            headers,
+          );
+          withBody(
+            `body${tag}: ${name} nested 100000 deep`,
+            'any',
+            withProperty(example, name, `{"a":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`),
+            headers,
+          );
+          withBody(
+            `body${tag}: ${name} with __proto__`,
+            'any',
+            withProperty(
+              example,
+              name,
+              '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}',
+            ),
+            headers,
+          );
         }
       }
       if (!form) {
-        for (const text of ['[]', '"a string"', '42', 'null', 'true', '[{}]']) withBody(`body${tag}: ${text}`, 'reject', text, headers);
-        for (const text of ['{', '{"a":}', "{'a':1}", '{"a":1,}', '{"a":NaN}', '{"a":undefined}', '\u0000', '{"a":"\u0000"', `${'['.repeat(200_000)}`, `${'['.repeat(100_000)}${']'.repeat(100_000)}`, '{"a":1}{"b":2}', 'nul', '{"a":1} trailing']) {
+        for (const text of ['[]', '"a string"', '42', 'null', 'true', '[{}]'])
+          withBody(`body${tag}: ${text}`, 'reject', text, headers);
+        for (const text of [
+          '{',
+          '{"a":}',
+          "{'a':1}",
+          '{"a":1,}',
+          '{"a":NaN}',
+          '{"a":undefined}',
+          '\u0000',
+          '{"a":"\u0000"',
+          `${'['.repeat(200_000)}`,
+          `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+          '{"a":1}{"b":2}',
+          'nul',
+          '{"a":1} trailing',
+        ]) {
           withBody(`body${tag}: malformed ${JSON.stringify(text.slice(0, 20))}`, 'reject', text, headers);
         }
         // RFC 8259 lets a parser ignore a byte order mark: accepted or not, never a 5xx.
         withBody(`body${tag}: a byte order mark`, 'any', `\ufeff${JSON.stringify(example)}`, headers);
-        withBody(`body${tag}: invalid UTF-8`, 'reject', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers);
+        withBody(
+          `body${tag}: invalid UTF-8`,
+          'reject',
+          Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+          headers,
+        );
         if (required.length > 0) withBody(`body${tag}: {}`, 'reject', '{}', headers);
-        withBody(`body${tag}: a duplicated key`, 'any', prependMember(JSON.stringify(example), `"${Object.keys(example)[0] ?? 'a'}":{"dup":1}`), headers);
+        withBody(
+          `body${tag}: a duplicated key`,
+          'any',
+          prependMember(JSON.stringify(example), `"${Object.keys(example)[0] ?? 'a'}":{"dup":1}`),
+          headers,
+        );
       } else {
-        for (const text of ['%', '%ZZ=1', '=&=&=', '&&&', 'a[b][c][d]=1', Array.from({ length: 150 }, (_, i) => `p${i}=1`).join('&')]) {
+        for (const text of [
+          '%',
+          '%ZZ=1',
+          '=&=&=',
+          '&&&',
+          'a[b][c][d]=1',
+          Array.from({ length: 150 }, (_, i) => `p${i}=1`).join('&'),
+        ]) {
           withBody(`body${tag}: form ${JSON.stringify(text.slice(0, 20))}`, 'reject', text, headers);
         }
       }
     }
     const sample = validBody ?? '{}';
     const ct = (value: string | null, expect: Expectation = 'reject') =>
-      withBody(`content-type ${value ?? 'missing'}`, expect, sample, [...credential, ...(value === null ? [] : ([['Content-Type', value]] as Array<[string, string]>))]);
-    for (const value of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'image/png', '*/*', 'application/json\u00e9']) ct(value);
+      withBody(`content-type ${value ?? 'missing'}`, expect, sample, [
+        ...credential,
+        ...(value === null ? [] : ([['Content-Type', value]] as Array<[string, string]>)),
+      ]);
+    for (const value of [
+      'text/plain',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/octet-stream',
+      'application/json; charset=latin1',
+      'application/json; charset=utf-16',
+      'image/png',
+      '*/*',
+      'application/json\u00e9',
+    ])
+      ct(value);
     ct(null, body.required ? 'reject' : 'any');
     if (!body.media.some((m) => isForm(m.mediaType))) ct('application/x-www-form-urlencoded');
     if (!body.media.some((m) => m.mediaType === 'application/json')) ct('application/json');
-    withBody('content-encoding gzip (not gzip)', 'reject', sample, [...credential, ...contentType, ['Content-Encoding', 'gzip']]);
+    withBody('content-encoding gzip (not gzip)', 'reject', sample, [
+      ...credential,
+      ...contentType,
+      ['Content-Encoding', 'gzip'],
+    ]);
     withBody('content-encoding br', 'reject', sample, [...credential, ...contentType, ['Content-Encoding', 'br']]);
-    withBody('content-encoding unknown', 'reject', sample, [...credential, ...contentType, ['Content-Encoding', 'x-fuzz']]);
+    withBody('content-encoding unknown', 'reject', sample, [
+      ...credential,
+      ...contentType,
+      ['Content-Encoding', 'x-fuzz'],
+    ]);
     withBody('body: 2 MB', 'reject', `{"a":"${LONG(2 * 1024 * 1024)}"}`, [...credential, ...contentType]);
-    add('body: 2 MB chunked', 'reject', { headers: [...credential, ...contentType, ['Transfer-Encoding', 'chunked']], body: chunked(`{"a":"${LONG(2 * 1024 * 1024)}"}`) });
-    add('body: Content-Length and Transfer-Encoding both', 'reject', { headers: [...credential, ...contentType, ['Content-Length', '2'], ['Transfer-Encoding', 'chunked']], body: chunked(sample) });
-    add('body: negative Content-Length', 'reject', { headers: [...credential, ...contentType, ['Content-Length', '-1']], body: sample });
-    add('body: Content-Length twice, conflicting', 'reject', { headers: [...credential, ...contentType, ['Content-Length', String(Buffer.byteLength(sample))], ['Content-Length', '1']], body: sample });
+    add('body: 2 MB chunked', 'reject', {
+      headers: [...credential, ...contentType, ['Transfer-Encoding', 'chunked']],
+      body: chunked(`{"a":"${LONG(2 * 1024 * 1024)}"}`),
+    });
+    add('body: Content-Length and Transfer-Encoding both', 'reject', {
+      headers: [...credential, ...contentType, ['Content-Length', '2'], ['Transfer-Encoding', 'chunked']],
+      body: chunked(sample),
+    });
+    add('body: negative Content-Length', 'reject', {
+      headers: [...credential, ...contentType, ['Content-Length', '-1']],
+      body: sample,
+    });
+    add('body: Content-Length twice, conflicting', 'reject', {
+      headers: [
+        ...credential,
+        ...contentType,
+        ['Content-Length', String(Buffer.byteLength(sample))],
+        ['Content-Length', '1'],
+      ],
+      body: sample,
+    });
     if (body.required) add('body: empty', 'reject', { headers: [...credential, ...contentType], body: '' });
   } else if (operation.method !== 'get') {
-    withBody('a body where none is documented', 'any', '{"unexpected":true}', [...credential, ['Content-Type', 'application/json']]);
+    withBody('a body where none is documented', 'any', '{"unexpected":true}', [
+      ...credential,
+      ['Content-Type', 'application/json'],
+    ]);
   } else {
     withBody('a GET with a body', 'any', '{"a":1}', [...credential, ['Content-Type', 'application/json']]);
   }
@@ -466,11 +732,43 @@ function transportCases(fuzz: FuzzTarget): FuzzCase[] {
   const auth: Array<[string, string]> = [['Authorization', `Bearer ${fuzz.secretKey}`]];
   const cases: FuzzCase[] = [];
   const add = (name: string, request: RawRequest, forbiddenHeaders?: string[], expect: Expectation = 'reject') =>
-    cases.push({ name: `transport: ${name}`, operationId: null, expect, request, ...(forbiddenHeaders ? { forbiddenHeaders } : {}) });
-  for (const target of ['/v1/../health', '/v1/workflows/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '//v1/workflows', '/v1//workflows', '/v1/workflows/', '/v1/workflows%00', '/V1/WORKFLOWS', '/v1/workflows;jsessionid=1', '/v1/workflows%2f', '/v2/workflows', '/v1', '/', '/oauth/nope', '/.well-known/../v1/usage', '/.well-known/nope', '/health/../v1/usage', '/v1/workflows/%ZZ', '/v1/%F0%9F%92%A3', `/v1/${'a/'.repeat(3000)}`]) {
+    cases.push({
+      name: `transport: ${name}`,
+      operationId: null,
+      expect,
+      request,
+      ...(forbiddenHeaders ? { forbiddenHeaders } : {}),
+    });
+  for (const target of [
+    '/v1/../health',
+    '/v1/workflows/../../etc/passwd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '//v1/workflows',
+    '/v1//workflows',
+    '/v1/workflows/',
+    '/v1/workflows%00',
+    '/V1/WORKFLOWS',
+    '/v1/workflows;jsessionid=1',
+    '/v1/workflows%2f',
+    '/v2/workflows',
+    '/v1',
+    '/',
+    '/oauth/nope',
+    '/.well-known/../v1/usage',
+    '/.well-known/nope',
+    '/health/../v1/usage',
+    '/v1/workflows/%ZZ',
+    '/v1/%F0%9F%92%A3',
+    `/v1/${'a/'.repeat(3000)}`,
+  ]) {
     add(`GET ${target.slice(0, 40)}`, { method: 'GET', target, headers: auth });
   }
-  for (const method of ['PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'CONNECT']) add(`${method} /v1/workflows`, { method, target: method === 'CONNECT' ? '127.0.0.1:1' : '/v1/workflows', headers: auth });
+  for (const method of ['PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'CONNECT'])
+    add(`${method} /v1/workflows`, {
+      method,
+      target: method === 'CONNECT' ? '127.0.0.1:1' : '/v1/workflows',
+      headers: auth,
+    });
   add('a method Node does not know', { method: 'FUZZ', target: '/v1/workflows', headers: auth });
   add('a lower-case method', { method: 'get', target: '/v1/workflows', headers: auth });
   add('an absolute-form target', { method: 'GET', target: 'http://evil.example/v1/workflows', headers: auth });
@@ -478,14 +776,54 @@ function transportCases(fuzz: FuzzTarget): FuzzCase[] {
   add('a target with a control character', { method: 'GET', target: '/v1/workflows\u0001', headers: auth });
   add('a query of 20 KB', { method: 'GET', target: `/v1/workflows?limit=${'1'.repeat(20_000)}`, headers: auth });
   add('no Host header', { method: 'GET', target: '/v1/workflows', headers: auth, noHost: true });
-  add('two Host headers', { method: 'GET', target: '/v1/workflows', headers: [['Host', 'a.example'], ['Host', 'b.example'], ...auth] });
-  add('an upgrade to WebSocket', { method: 'GET', target: '/v1/workflows', headers: [...auth, ['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Sec-WebSocket-Version', '13']] }, [], 'any');
-  add('an upgrade to h2c', { method: 'GET', target: '/v1/nope', headers: [...auth, ['Upgrade', 'h2c'], ['Connection', 'Upgrade, HTTP2-Settings'], ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA']] });
+  add('two Host headers', {
+    method: 'GET',
+    target: '/v1/workflows',
+    headers: [['Host', 'a.example'], ['Host', 'b.example'], ...auth],
+  });
+  add(
+    'an upgrade to WebSocket',
+    {
+      method: 'GET',
+      target: '/v1/workflows',
+      headers: [
+        ...auth,
+        ['Upgrade', 'websocket'],
+        ['Connection', 'Upgrade'],
+        ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+        ['Sec-WebSocket-Version', '13'],
+      ],
+    },
+    [],
+    'any',
+  );
+  add('an upgrade to h2c', {
+    method: 'GET',
+    target: '/v1/nope',
+    headers: [
+      ...auth,
+      ['Upgrade', 'h2c'],
+      ['Connection', 'Upgrade, HTTP2-Settings'],
+      ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA'],
+    ],
+  });
   add('an empty Host header', { method: 'GET', target: '/v1/workflows', headers: [['Host', ''], ...auth] }, [], 'any');
-  add('a header without a colon', { method: 'GET', target: '/v1/workflows', headers: [...auth, ['X-Broken\r\nno-colon-here', 'x']] });
+  add('a header without a colon', {
+    method: 'GET',
+    target: '/v1/workflows',
+    headers: [...auth, ['X-Broken\r\nno-colon-here', 'x']],
+  });
   add('a header name with a space', { method: 'GET', target: '/v1/workflows', headers: [...auth, ['X Fuzz', '1']] });
-  add('an obsolete folded header', { method: 'GET', target: '/v1/workflows', headers: [...auth, ['X-Fold', 'a\r\n b']] });
-  add('a response-splitting attempt in a header', { method: 'GET', target: '/v1/nope', headers: [...auth, ['X-Request-Id', 'abc\r\nX-Injected: 1']] }, ['x-injected']);
+  add('an obsolete folded header', {
+    method: 'GET',
+    target: '/v1/workflows',
+    headers: [...auth, ['X-Fold', 'a\r\n b']],
+  });
+  add(
+    'a response-splitting attempt in a header',
+    { method: 'GET', target: '/v1/nope', headers: [...auth, ['X-Request-Id', 'abc\r\nX-Injected: 1']] },
+    ['x-injected'],
+  );
   return cases;
 }
 

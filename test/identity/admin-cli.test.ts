@@ -12,12 +12,25 @@ const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** `npm run admin -- ...args` against `server`'s database, as a separate process. */
-async function adminOf(server: IdentityServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), NODE_ENV: 'test', DATA_DIR: server.dataDir, PUBLIC_URL: server.issuer, LOG_LEVEL: 'silent' };
+async function adminOf(
+  server: IdentityServer,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: 'test',
+    DATA_DIR: server.dataDir,
+    PUBLIC_URL: server.issuer,
+    LOG_LEVEL: 'silent',
+  };
   delete env.DATABASE_URL;
   if (server.server.config.databaseUrl) env.DATABASE_URL = server.server.config.databaseUrl;
   try {
-    const { stdout, stderr } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'admin.ts'), ...args], { cwd: ROOT, env });
+    const { stdout, stderr } = await run(
+      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [path.join(ROOT, 'src', 'cli', 'admin.ts'), ...args],
+      { cwd: ROOT, env },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -32,7 +45,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
 
   const admin = (...args: string[]) => adminOf(api.server, ...args);
 
-  test('add-user prints a generated password once; the user logs in with the role\'s scopes', async () => {
+  test("add-user prints a generated password once; the user logs in with the role's scopes", async () => {
     const result = await admin('add-user', '--email', 'Dana@Example.com', '--name', 'Dana', '--role', 'member');
     expect(result.code).toBe(0);
     const password = /Password \(shown once\): (\S+)/.exec(result.stdout)?.[1];
@@ -45,20 +58,30 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(again.stderr).toContain('already exists');
   });
 
-  test('reset-password sets the new password and ends the user\'s sessions', async () => {
+  test("reset-password sets the new password and ends the user's sessions", async () => {
     await admin('add-user', '--email', 'erin@example.com', '--role', 'admin', '--password', 'first password 123');
     const session = await login(api.server.baseUrl, 'erin@example.com', 'first password 123');
     const result = await admin('reset-password', '--email', 'erin@example.com', '--password', 'second password 456');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('1 session');
     expect((await api.as(session.token).GET('/v1/auth/verify')).error?.error.code).toBe('token_revoked');
-    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })).status).toBe(401);
-    expect((await api.as(null).POST('/v1/auth/login', { body: { email: 'erin@example.com', password: 'first password 123' } })).status).toBe(401);
-    expect((await login(api.server.baseUrl, 'erin@example.com', 'second password 456')).token).toEqual(expect.any(String));
+    expect(
+      (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })).status,
+    ).toBe(401);
+    expect(
+      (
+        await api
+          .as(null)
+          .POST('/v1/auth/login', { body: { email: 'erin@example.com', password: 'first password 123' } })
+      ).status,
+    ).toBe(401);
+    expect((await login(api.server.baseUrl, 'erin@example.com', 'second password 456')).token).toEqual(
+      expect.any(String),
+    );
     expect((await admin('reset-password', '--email', 'erin@example.com', '--password', 'short')).code).toBe(1);
   });
 
-  test('set-plan changes the account\'s plan', async () => {
+  test("set-plan changes the account's plan", async () => {
     expect((await admin('set-plan', '--plan', 'pro')).code).toBe(0);
     const usage = await api.client.GET('/v1/usage');
     expect(usage.data?.data.plan).toBe('pro');
@@ -67,13 +90,23 @@ describe('npm run admin', { timeout: 60_000 }, () => {
 
   test('import-legacy-key makes an old wfk_ key work through X-API-Key, deprecated', async () => {
     const legacy = `wfk_${'a1B2c3D4'.repeat(4)}`;
-    const result = await admin('import-legacy-key', '--key', legacy, '--name', 'Old integration', '--scopes', 'workflows:read,runs:read');
+    const result = await admin(
+      'import-legacy-key',
+      '--key',
+      legacy,
+      '--name',
+      'Old integration',
+      '--scopes',
+      'workflows:read,runs:read',
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain(legacy);
     const response = await api.as(null).GET('/v1/workflows', { headers: { 'X-API-Key': legacy } });
     expect(response.status).toBe(200);
     expect(response.headers.get('deprecation')).toBeTruthy();
-    expect((await admin('import-legacy-key', '--key', 'wfk_short', '--name', 'x', '--scopes', 'workflows:read')).code).toBe(1);
+    expect(
+      (await admin('import-legacy-key', '--key', 'wfk_short', '--name', 'x', '--scopes', 'workflows:read')).code,
+    ).toBe(1);
   });
 
   test('rotate-signing-key --now: the running server signs with the new key once it rereads the key set', async () => {
@@ -101,7 +134,11 @@ describe('npm run admin', { timeout: 60_000 }, () => {
 describe('npm run admin: keys, accounts and projects by command', { timeout: 60_000 }, () => {
   const admin = (...args: string[]) => adminOf(api.server, ...args);
   const keyIn = (stdout: string) => /Key \(shown once, stored only as a hash\): (\S+)/.exec(stdout)?.[1];
-  const workflow = { name: 'Tenant check', trigger: { type: 'manual' as const }, steps: [{ id: 'hello', type: 'log' as const, message: 'Hello' }] };
+  const workflow = {
+    name: 'Tenant check',
+    trigger: { type: 'manual' as const },
+    steps: [{ id: 'hello', type: 'log' as const, message: 'Hello' }],
+  };
 
   const api = useIdentityServer();
 
@@ -122,17 +159,35 @@ describe('npm run admin: keys, accounts and projects by command', { timeout: 60_
     expect(listed.data?.data.map((item: { id: string }) => item.id)).toContain(created.data?.data.id);
 
     const keyId = /key (key_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
-    const audit = await api.as(key).GET('/v1/audit-logs', { params: { query: { action: 'api_key.created', resource_id: keyId } } });
+    const audit = await api
+      .as(key)
+      .GET('/v1/audit-logs', { params: { query: { action: 'api_key.created', resource_id: keyId } } });
     expect(audit.status).toBe(200);
     expect(audit.data?.data).toHaveLength(1);
     const entry = audit.data!.data[0];
-    expect(entry).toMatchObject({ action: 'api_key.created', outcome: 'success', environment: 'test', actor: { type: 'system', id: null }, resource: { type: 'api_key', id: keyId } });
+    expect(entry).toMatchObject({
+      action: 'api_key.created',
+      outcome: 'success',
+      environment: 'test',
+      actor: { type: 'system', id: null },
+      resource: { type: 'api_key', id: keyId },
+    });
     expect(entry?.metadata).toMatchObject({ type: 'secret', environment: 'test', via: 'npm run admin -- create-key' });
     expect(JSON.stringify(entry)).not.toContain(key);
   });
 
   test('create-key --environment live --type restricted: a read-only key that sees the live data only', async () => {
-    const result = await admin('create-key', '--name', 'Live dashboard', '--environment', 'live', '--type', 'restricted', '--expires-at', '2099-01-01T00:00:00Z');
+    const result = await admin(
+      'create-key',
+      '--name',
+      'Live dashboard',
+      '--environment',
+      'live',
+      '--type',
+      'restricted',
+      '--expires-at',
+      '2099-01-01T00:00:00Z',
+    );
     expect(result.code, result.stderr).toBe(0);
     const key = keyIn(result.stdout);
     expect(key).toMatch(/^rk_live_/);
@@ -145,19 +200,46 @@ describe('npm run admin: keys, accounts and projects by command', { timeout: 60_
   });
 
   test('create-key refuses what the API refuses, naming the option, and creates nothing', async () => {
-    const count = async () => (await api.server.server.database.db.selectFrom('api_keys').select('id').execute()).length;
+    const count = async () =>
+      (await api.server.server.database.db.selectFrom('api_keys').select('id').execute()).length;
     const before = await count();
     const environment = await admin('create-key', '--name', 'x', '--environment', 'staging');
     expect(environment.code).toBe(1);
     expect(environment.stderr).toContain('--environment: must be one of live, test');
-    const several = await admin('create-key', '--name', 'x'.repeat(101), '--environment', 'test', '--scopes', 'workflows:read,nope');
+    const several = await admin(
+      'create-key',
+      '--name',
+      'x'.repeat(101),
+      '--environment',
+      'test',
+      '--scopes',
+      'workflows:read,nope',
+    );
     expect(several.code).toBe(1);
     expect(several.stderr).toContain('--name: must NOT have more than 100 characters');
     expect(several.stderr).toContain('--scopes (item 2): must be one of');
-    const clientWrite = await admin('create-key', '--name', 'x', '--environment', 'test', '--type', 'client', '--scopes', 'workflows:write');
+    const clientWrite = await admin(
+      'create-key',
+      '--name',
+      'x',
+      '--environment',
+      'test',
+      '--type',
+      'client',
+      '--scopes',
+      'workflows:write',
+    );
     expect(clientWrite.code).toBe(1);
     expect(clientWrite.stderr).toMatch(/client/i);
-    const past = await admin('create-key', '--name', 'x', '--environment', 'test', '--expires-at', '2020-01-01T00:00:00Z');
+    const past = await admin(
+      'create-key',
+      '--name',
+      'x',
+      '--environment',
+      'test',
+      '--expires-at',
+      '2020-01-01T00:00:00Z',
+    );
     expect(past.code).toBe(1);
     expect(past.stderr).toContain('expires_at must be in the future');
     expect((await admin('create-key', '--environment', 'test')).stderr).toContain('--name');
@@ -166,7 +248,15 @@ describe('npm run admin: keys, accounts and projects by command', { timeout: 60_
 
   test('add-account makes a second tenant: its key and its owner see nothing of the first', async () => {
     const theirs = await api.client.POST('/v1/workflows', { body: workflow });
-    const result = await admin('add-account', '--name', 'Second tenant', '--plan', 'pro', '--owner-email', 'owner@second.example');
+    const result = await admin(
+      'add-account',
+      '--name',
+      'Second tenant',
+      '--plan',
+      'pro',
+      '--owner-email',
+      'owner@second.example',
+    );
     expect(result.code, result.stderr).toBe(0);
     const accountId = /Created account (acct_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
     const password = /Password \(shown once\): (\S+)/.exec(result.stdout)?.[1];
@@ -178,12 +268,26 @@ describe('npm run admin: keys, accounts and projects by command', { timeout: 60_
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr).toContain('several accounts');
 
-    const key = keyIn((await admin('create-key', '--account', accountId!, '--name', 'First key', '--environment', 'test')).stdout);
+    const key = keyIn(
+      (await admin('create-key', '--account', accountId!, '--name', 'First key', '--environment', 'test')).stdout,
+    );
     expect((await api.as(key).GET('/v1/workflows')).data?.data).toEqual([]);
-    expect((await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: theirs.data!.data.id } } })).status).toBe(404);
+    expect(
+      (
+        await api
+          .as(key)
+          .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: theirs.data!.data.id } } })
+      ).status,
+    ).toBe(404);
     expect((await api.as(key).GET('/v1/usage')).data?.data.plan).toBe('pro');
     const session = await login(api.server.baseUrl, 'owner@second.example', password!);
-    expect((await api.as(session.token).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: theirs.data!.data.id } } })).status).toBe(404);
+    expect(
+      (
+        await api
+          .as(session.token)
+          .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: theirs.data!.data.id } } })
+      ).status,
+    ).toBe(404);
   });
 
   test('add-project adds a project whose keys see only it', async () => {
@@ -192,10 +296,25 @@ describe('npm run admin: keys, accounts and projects by command', { timeout: 60_
     expect(result.code, result.stderr).toBe(0);
     const projectId = /Created project (proj_[0-9A-Za-z]{24})/.exec(result.stdout)?.[1];
     expect(projectId).toBeDefined();
-    const key = keyIn((await admin('create-key', '--account', accountId, '--project', projectId!, '--name', 'Mobile', '--environment', 'test')).stdout);
+    const key = keyIn(
+      (
+        await admin(
+          'create-key',
+          '--account',
+          accountId,
+          '--project',
+          projectId!,
+          '--name',
+          'Mobile',
+          '--environment',
+          'test',
+        )
+      ).stdout,
+    );
     expect((await api.as(key).GET('/v1/workflows')).data?.data).toEqual([]);
     expect((await admin('add-project', '--name', '', '--account', accountId)).code).toBe(1);
-    expect((await admin('add-project', '--name', 'x', '--account', 'acct_000000000000000000000000')).stderr).toContain('No account');
+    expect((await admin('add-project', '--name', 'x', '--account', 'acct_000000000000000000000000')).stderr).toContain(
+      'No account',
+    );
   });
 });
-

@@ -17,7 +17,8 @@ describe('access tokens: attacks and broken tokens are refused', () => {
 
   const call = (token: string) => api.as(token).GET('/v1/auth/verify');
   const parts = (token: string) => token.split('.') as [string, string, string];
-  const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const decode = (part: string) =>
+    JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
   const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
 
   /** The claims of the real session token, to reuse in forgeries. */
@@ -25,9 +26,14 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   const realHeader = () => decode(parts(session.token)[0]);
 
   /** Signs `claims` with the server's own active key: a genuine signature. */
-  async function signedByServer(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  async function signedByServer(
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+  ): Promise<string> {
     const key = await api.server.server.identity.signingKeys.active();
-    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...header })
+      .sign(key.privateKey);
   }
 
   async function expectRefused(token: string, code: string) {
@@ -40,9 +46,16 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   test('the genuine token is accepted (the control)', async () => {
     const response = await call(session.token);
     expect(response.status).toBe(200);
-    expect(response.data?.data).toMatchObject({ auth_method: 'jwt', environment: 'live', key_id: null, client_id: null });
+    expect(response.data?.data).toMatchObject({
+      auth_method: 'jwt',
+      environment: 'live',
+      key_id: null,
+      client_id: null,
+    });
     expect(realHeader()).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
-    expect(Object.keys(realClaims()).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'project_id', 'scope', 'sid', 'sub'].sort());
+    expect(Object.keys(realClaims()).sort()).toEqual(
+      ['aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'project_id', 'scope', 'sid', 'sub'].sort(),
+    );
     expect(realClaims()).toMatchObject({ iss: api.server.issuer, aud: `${api.server.issuer}/v1` });
     expect((realClaims().exp as number) - (realClaims().iat as number)).toBe(3600);
   });
@@ -68,9 +81,13 @@ describe('access tokens: attacks and broken tokens are refused', () => {
 
   test('a token signed with another key, under an unknown kid or the real kid, is refused', async () => {
     const { privateKey } = await generateKeyPair('ES256');
-    const unknownKid = await new SignJWT(realClaims()).setProtectedHeader({ alg: 'ES256', kid: 'attacker-key', typ: 'at+jwt' }).sign(privateKey);
+    const unknownKid = await new SignJWT(realClaims())
+      .setProtectedHeader({ alg: 'ES256', kid: 'attacker-key', typ: 'at+jwt' })
+      .sign(privateKey);
     await expectRefused(unknownKid, 'invalid_token');
-    const realKid = await new SignJWT(realClaims()).setProtectedHeader({ alg: 'ES256', kid: realHeader().kid as string, typ: 'at+jwt' }).sign(privateKey);
+    const realKid = await new SignJWT(realClaims())
+      .setProtectedHeader({ alg: 'ES256', kid: realHeader().kid as string, typ: 'at+jwt' })
+      .sign(privateKey);
     await expectRefused(realKid, 'invalid_token');
     const noKid = await signedByServer(realClaims(), { kid: undefined });
     await expectRefused(noKid, 'invalid_token');
@@ -78,28 +95,53 @@ describe('access tokens: attacks and broken tokens are refused', () => {
 
   test('a tampered payload (more scopes, another project) breaks the signature', async () => {
     const [header, , signature] = parts(session.token);
-    await expectRefused(`${header}.${encode({ ...realClaims(), scope: `${realClaims().scope as string} keys:write` })}.${signature}`, 'invalid_token');
-    await expectRefused(`${header}.${encode({ ...realClaims(), project_id: 'proj_000000000000000000000000' })}.${signature}`, 'invalid_token');
+    await expectRefused(
+      `${header}.${encode({ ...realClaims(), scope: `${realClaims().scope as string} keys:write` })}.${signature}`,
+      'invalid_token',
+    );
+    await expectRefused(
+      `${header}.${encode({ ...realClaims(), project_id: 'proj_000000000000000000000000' })}.${signature}`,
+      'invalid_token',
+    );
     await expectRefused(`${header}.${parts(session.token)[1]}.${signature.slice(0, -4)}AAAA`, 'invalid_token');
   });
 
   test('wrong issuer or audience is refused, even with a genuine signature', async () => {
     await expectRefused(await signedByServer({ ...realClaims(), iss: 'https://evil.example.com' }), 'invalid_token');
-    await expectRefused(await signedByServer({ ...realClaims(), aud: 'https://other-api.example.com' }), 'invalid_token');
+    await expectRefused(
+      await signedByServer({ ...realClaims(), aud: 'https://other-api.example.com' }),
+      'invalid_token',
+    );
     await expectRefused(await signedByServer({ ...realClaims(), aud: api.server.issuer }), 'invalid_token');
     await expectRefused(await signedByServer(realClaims(), { typ: 'JWT' }), 'invalid_token');
     const { sid: _, ...withoutSid } = realClaims();
     await expectRefused(await signedByServer(withoutSid), 'invalid_token');
-    await expectRefused(await signedByServer({ ...realClaims(), sid: 'sess_000000000000000000000000' }), 'invalid_token');
-    await expectRefused(await signedByServer({ ...realClaims(), sub: 'usr_000000000000000000000000' }), 'invalid_token');
+    await expectRefused(
+      await signedByServer({ ...realClaims(), sid: 'sess_000000000000000000000000' }),
+      'invalid_token',
+    );
+    await expectRefused(
+      await signedByServer({ ...realClaims(), sub: 'usr_000000000000000000000000' }),
+      'invalid_token',
+    );
   });
 
   test('expired is token_expired; not yet valid is invalid_token; 30 s of clock skew is tolerated', async () => {
     const now = Math.floor(time.now() / 1000);
-    await expectRefused(await signedByServer({ ...realClaims(), iat: now - 2 * 3600, nbf: now - 2 * 3600, exp: now - 31 }), 'token_expired');
-    expect((await call(await signedByServer({ ...realClaims(), iat: now - 3600, nbf: now - 3600, exp: now - 20 }))).status).toBe(200);
-    await expectRefused(await signedByServer({ ...realClaims(), iat: now, nbf: now + 120, exp: now + 3600 }), 'invalid_token');
-    expect((await call(await signedByServer({ ...realClaims(), iat: now + 20, nbf: now + 20, exp: now + 3600 }))).status).toBe(200);
+    await expectRefused(
+      await signedByServer({ ...realClaims(), iat: now - 2 * 3600, nbf: now - 2 * 3600, exp: now - 31 }),
+      'token_expired',
+    );
+    expect(
+      (await call(await signedByServer({ ...realClaims(), iat: now - 3600, nbf: now - 3600, exp: now - 20 }))).status,
+    ).toBe(200);
+    await expectRefused(
+      await signedByServer({ ...realClaims(), iat: now, nbf: now + 120, exp: now + 3600 }),
+      'invalid_token',
+    );
+    expect(
+      (await call(await signedByServer({ ...realClaims(), iat: now + 20, nbf: now + 20, exp: now + 3600 }))).status,
+    ).toBe(200);
   });
 
   test('a real token expires after one hour (the clock moves), and a cached verification does not outlive it', async () => {
@@ -125,7 +167,14 @@ describe('access tokens: attacks and broken tokens are refused', () => {
   });
 
   test('garbage in the Authorization header is invalid_token, never a 500', async () => {
-    for (const token of ['abc', 'a.b.c', `${encode({ alg: 'ES256' })}.x.y`, 'eyJ.eyJ.', '...', `${parts(session.token)[0]}..`]) {
+    for (const token of [
+      'abc',
+      'a.b.c',
+      `${encode({ alg: 'ES256' })}.x.y`,
+      'eyJ.eyJ.',
+      '...',
+      `${parts(session.token)[0]}..`,
+    ]) {
       await expectRefused(token, 'invalid_token');
     }
   });

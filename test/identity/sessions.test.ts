@@ -13,14 +13,29 @@ describe('sessions', () => {
   const api = useIdentityServer(() => {
     const limits = generousRateLimits();
     // Small login limits, so the brute-force test is quick; failed_credentials stays generous.
-    return { clock: time.clock, rateLimitConfig: { ...limits, guards: { ...limits.guards, login: { name: 'login', limit: 3, windowSeconds: 900 } } } };
+    return {
+      clock: time.clock,
+      rateLimitConfig: {
+        ...limits,
+        guards: { ...limits.guards, login: { name: 'login', limit: 3, windowSeconds: 900 } },
+      },
+    };
   });
   beforeAll(async () => {
-    await api.server.server.services.accounts.createUser({ accountId: api.server.accountId, projectId: api.server.projectId, email: MEMBER.email, name: 'Member', password: MEMBER.password, role: 'member' });
+    await api.server.server.services.accounts.createUser({
+      accountId: api.server.accountId,
+      projectId: api.server.projectId,
+      email: MEMBER.email,
+      name: 'Member',
+      password: MEMBER.password,
+      role: 'member',
+    });
   });
 
-  test('login returns a session: a JWT, a refresh token, their expiries and the role\'s scopes, never cached', async () => {
-    const response = await api.as(null).POST('/v1/auth/login', { body: { email: 'OWNER@Example.com', password: api.server.owner.password } });
+  test("login returns a session: a JWT, a refresh token, their expiries and the role's scopes, never cached", async () => {
+    const response = await api
+      .as(null)
+      .POST('/v1/auth/login', { body: { email: 'OWNER@Example.com', password: api.server.owner.password } });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('pragma')).toBe('no-cache');
@@ -31,12 +46,22 @@ describe('sessions', () => {
     expect(Date.parse(session.refresh_token_expires_at) - time.now()).toBeGreaterThan(29 * 24 * 3600_000);
     expect(session.scopes).toContain('keys:write');
     const verify = await api.as(session.token).GET('/v1/auth/verify');
-    expect(verify.data?.data).toMatchObject({ authenticated: true, auth_method: 'jwt', account_id: api.server.accountId, project_id: api.server.projectId, expires_at: session.expires_at });
+    expect(verify.data?.data).toMatchObject({
+      authenticated: true,
+      auth_method: 'jwt',
+      account_id: api.server.accountId,
+      project_id: api.server.projectId,
+      expires_at: session.expires_at,
+    });
   });
 
   test('a wrong password and an unknown email get the same answer, in comparable time', async () => {
-    const wrong = await api.as(null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: 'not the password' } });
-    const unknown = await api.as(null).POST('/v1/auth/login', { body: { email: 'nobody@example.com', password: 'not the password' } });
+    const wrong = await api
+      .as(null)
+      .POST('/v1/auth/login', { body: { email: api.server.owner.email, password: 'not the password' } });
+    const unknown = await api
+      .as(null)
+      .POST('/v1/auth/login', { body: { email: 'nobody@example.com', password: 'not the password' } });
     for (const response of [wrong, unknown]) {
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer realm="aetherflow"');
@@ -57,7 +82,14 @@ describe('sessions', () => {
     const none: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       const email = `timing-${i}@example.com`;
-      await api.server.server.services.accounts.createUser({ accountId: api.server.accountId, projectId: api.server.projectId, email, name: 'Timing', password: 'timing password 12345', role: 'member' });
+      await api.server.server.services.accounts.createUser({
+        accountId: api.server.accountId,
+        projectId: api.server.projectId,
+        email,
+        name: 'Timing',
+        password: 'timing password 12345',
+        role: 'member',
+      });
       known.push(await timed(email));
       none.push(await timed(`nobody-${i}@example.com`));
     }
@@ -66,8 +98,18 @@ describe('sessions', () => {
 
   test('after too many failures for one email from one address, even the right password gets 429; others are not affected', async () => {
     const victim = { email: 'victim@example.com', password: 'victim password 12345' };
-    await api.server.server.services.accounts.createUser({ accountId: api.server.accountId, projectId: api.server.projectId, email: victim.email, name: 'Victim', password: victim.password, role: 'member' });
-    for (let i = 0; i < 3; i += 1) expect((await api.as(null).POST('/v1/auth/login', { body: { email: victim.email, password: `guess ${i}` } })).status).toBe(401);
+    await api.server.server.services.accounts.createUser({
+      accountId: api.server.accountId,
+      projectId: api.server.projectId,
+      email: victim.email,
+      name: 'Victim',
+      password: victim.password,
+      role: 'member',
+    });
+    for (let i = 0; i < 3; i += 1)
+      expect(
+        (await api.as(null).POST('/v1/auth/login', { body: { email: victim.email, password: `guess ${i}` } })).status,
+      ).toBe(401);
     const blocked = await api.as(null).POST('/v1/auth/login', { body: victim });
     expect(blocked.status).toBe(429);
     expect(blocked.error?.error.code).toBe('too_many_attempts');
@@ -79,16 +121,26 @@ describe('sessions', () => {
     time.advance(16 * MINUTE);
     expect((await api.as(null).POST('/v1/auth/login', { body: victim })).status).toBe(200);
     const entries = await auditEntries(api.server, 'auth.login_failed');
-    expect(entries.some((e) => JSON.parse(e.metadata).reason === 'too_many_attempts' && e.actor_id === null)).toBe(true);
+    expect(entries.some((e) => JSON.parse(e.metadata).reason === 'too_many_attempts' && e.actor_id === null)).toBe(
+      true,
+    );
   });
 
   test('a project of another account, or unknown, is refused after the password check', async () => {
     const other = await api.server.server.services.accounts.createAccount('Other', 'free');
-    const response = await api.as(null).POST('/v1/auth/login', { body: { ...api.server.owner, project_id: other.projectId } });
+    const response = await api
+      .as(null)
+      .POST('/v1/auth/login', { body: { ...api.server.owner, project_id: other.projectId } });
     expect(response.status).toBe(400);
     expect(response.error?.error.details?.[0]?.location).toBe('body.project_id');
     // With a wrong password the project is never looked at.
-    expect((await api.as(null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: 'wrong', project_id: other.projectId } })).status).toBe(401);
+    expect(
+      (
+        await api.as(null).POST('/v1/auth/login', {
+          body: { email: api.server.owner.email, password: 'wrong', project_id: other.projectId },
+        })
+      ).status,
+    ).toBe(401);
     const second = await api.server.server.services.accounts.createProject(api.server.accountId, 'Second');
     const chosen = await api.as(null).POST('/v1/auth/login', { body: { ...api.server.owner, project_id: second } });
     expect(chosen.status).toBe(200);
@@ -102,7 +154,9 @@ describe('sessions', () => {
     expect(second.headers.get('cache-control')).toBe('no-store');
     expect(second.data?.data.refresh_token).not.toBe(first.refresh_token);
     expect(second.data?.data.token).not.toBe(first.token);
-    const third = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: second.data!.data.refresh_token } });
+    const third = await api
+      .as(null)
+      .POST('/v1/auth/refresh', { body: { refresh_token: second.data!.data.refresh_token } });
     expect(third.status).toBe(200);
     expect((await api.as(third.data?.data.token).GET('/v1/workflows')).status).toBe(200);
     for (const unknown of ['not-a-refresh-token', 'x'.repeat(43)]) {
@@ -114,14 +168,18 @@ describe('sessions', () => {
 
   test('refresh-token reuse revokes the whole family and is audited', async () => {
     const first = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const second = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: first.refresh_token } })).data!.data;
-    const third = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: second.refresh_token } })).data!.data;
+    const second = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: first.refresh_token } })).data!
+      .data;
+    const third = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: second.refresh_token } })).data!
+      .data;
     // An attacker replays the first refresh token.
     const replay = await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: first.refresh_token } });
     expect(replay.status).toBe(401);
     expect(replay.error?.error.code).toBe('invalid_refresh_token');
     // Every descendant is dead: the newest refresh token and every access token.
-    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: third.refresh_token } })).status).toBe(401);
+    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: third.refresh_token } })).status).toBe(
+      401,
+    );
     for (const token of [first.token, second.token, third.token]) {
       expect((await api.as(token).GET('/v1/auth/verify')).error?.error.code).toBe('token_revoked');
     }
@@ -132,20 +190,25 @@ describe('sessions', () => {
 
   test('concurrent refreshes with one token: one wins, the other is a reuse', async () => {
     const session = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const answers = await Promise.all([1, 2].map(() => api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })));
+    const answers = await Promise.all(
+      [1, 2].map(() => api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
   });
 
   test('logout revokes the access token and its session; other sessions live on', async () => {
     const a = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
     const b = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const refreshedA = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: a.refresh_token } })).data!.data;
+    const refreshedA = (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: a.refresh_token } })).data!
+      .data;
     const out = await api.as(refreshedA.token).POST('/v1/auth/logout');
     expect(out.status).toBe(200);
     expect(out.data?.data).toEqual({ revoked: true });
     expect((await api.as(refreshedA.token).GET('/v1/auth/verify')).error?.error.code).toBe('token_revoked');
     expect((await api.as(a.token).GET('/v1/auth/verify')).error?.error.code).toBe('token_revoked');
-    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: refreshedA.refresh_token } })).status).toBe(401);
+    expect(
+      (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: refreshedA.refresh_token } })).status,
+    ).toBe(401);
     // Logging out again: token_revoked, which a client can take as done.
     const again = await api.as(refreshedA.token).POST('/v1/auth/logout', { body: {} });
     expect(again.status).toBe(401);
@@ -159,12 +222,20 @@ describe('sessions', () => {
     const a = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
     const other = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
     const member = await login(api.server.baseUrl, MEMBER.email, MEMBER.password);
-    expect((await api.as(a.token).POST('/v1/auth/logout', { body: { refresh_token: other.refresh_token } })).status).toBe(200);
-    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: other.refresh_token } })).status).toBe(401);
+    expect(
+      (await api.as(a.token).POST('/v1/auth/logout', { body: { refresh_token: other.refresh_token } })).status,
+    ).toBe(200);
+    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: other.refresh_token } })).status).toBe(
+      401,
+    );
     // Someone else's refresh token is ignored.
     const b = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    expect((await api.as(b.token).POST('/v1/auth/logout', { body: { refresh_token: member.refresh_token } })).status).toBe(200);
-    expect((await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: member.refresh_token } })).status).toBe(200);
+    expect(
+      (await api.as(b.token).POST('/v1/auth/logout', { body: { refresh_token: member.refresh_token } })).status,
+    ).toBe(200);
+    expect(
+      (await api.as(null).POST('/v1/auth/refresh', { body: { refresh_token: member.refresh_token } })).status,
+    ).toBe(200);
   });
 
   test('logout takes only session tokens: an API key or an OAuth token gets 401 invalid_token', async () => {
@@ -174,7 +245,10 @@ describe('sessions', () => {
     const app = await registerApp(api.server);
     const tokenAnswer = await fetch(`${api.server.baseUrl}/oauth/token`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}` },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     });
     const { access_token } = (await tokenAnswer.json()) as { access_token: string };
@@ -184,14 +258,18 @@ describe('sessions', () => {
     expect((await api.as(access_token).GET('/v1/auth/verify')).status).toBe(200);
   });
 
-  test('roles: an owner\'s session manages API keys (keys:write); a member\'s does not', async () => {
+  test("roles: an owner's session manages API keys (keys:write); a member's does not", async () => {
     const owner = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const created = await api.as(owner.token).POST('/v1/auth/api-keys', { body: { name: 'From a session', type: 'secret', scopes: ['workflows:read'] } });
+    const created = await api
+      .as(owner.token)
+      .POST('/v1/auth/api-keys', { body: { name: 'From a session', type: 'secret', scopes: ['workflows:read'] } });
     expect(created.status).toBe(201);
     expect(created.data?.data.environment).toBe('live');
     const member = await login(api.server.baseUrl, MEMBER.email, MEMBER.password);
     expect(member.scopes).not.toContain('keys:write');
-    const refused = await api.as(member.token).POST('/v1/auth/api-keys', { body: { name: 'Nope', type: 'secret', scopes: ['workflows:read'] } });
+    const refused = await api
+      .as(member.token)
+      .POST('/v1/auth/api-keys', { body: { name: 'Nope', type: 'secret', scopes: ['workflows:read'] } });
     expect(refused.status).toBe(403);
     expect(refused.error?.error.code).toBe('insufficient_scope');
     expect((await api.as(member.token).GET('/v1/workflows')).status).toBe(200);
@@ -199,19 +277,38 @@ describe('sessions', () => {
 
   test('every login is audited, successful or not, and no password or token reaches the audit log or the logs', async () => {
     const session = await login(api.server.baseUrl, api.server.owner.email, api.server.owner.password);
-    const wrong = await api.as(null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: 'a-wrong-password-in-the-logs?' } });
+    const wrong = await api
+      .as(null)
+      .POST('/v1/auth/login', { body: { email: api.server.owner.email, password: 'a-wrong-password-in-the-logs?' } });
     const ok = await auditEntries(api.server, 'auth.login_succeeded');
     // The clock is frozen, so entries share occurred_at: find this attempt's entry by its request id.
-    const failed = (await auditEntries(api.server, 'auth.login_failed')).filter((entry) => entry.request_id === wrong.headers.get('x-request-id'));
+    const failed = (await auditEntries(api.server, 'auth.login_failed')).filter(
+      (entry) => entry.request_id === wrong.headers.get('x-request-id'),
+    );
     expect(ok.at(-1)).toMatchObject({ actor_type: 'user', outcome: 'success', account_id: api.server.accountId });
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ actor_type: 'anonymous', resource_type: 'user', outcome: 'failure', account_id: api.server.accountId });
-    const everything = JSON.stringify(await api.server.server.database.db.selectFrom('audit_logs').selectAll().execute()) + api.server.logs.join('');
-    for (const secret of [api.server.owner.password, 'a-wrong-password-in-the-logs?', session.token, session.refresh_token, MEMBER.password]) {
+    expect(failed[0]).toMatchObject({
+      actor_type: 'anonymous',
+      resource_type: 'user',
+      outcome: 'failure',
+      account_id: api.server.accountId,
+    });
+    const everything =
+      JSON.stringify(await api.server.server.database.db.selectFrom('audit_logs').selectAll().execute()) +
+      api.server.logs.join('');
+    for (const secret of [
+      api.server.owner.password,
+      'a-wrong-password-in-the-logs?',
+      session.token,
+      session.refresh_token,
+      MEMBER.password,
+    ]) {
       expect(everything).not.toContain(secret);
     }
     // Refresh tokens are stored only as keyed hashes.
-    const stored = JSON.stringify(await api.server.server.database.db.selectFrom('refresh_tokens').selectAll().execute());
+    const stored = JSON.stringify(
+      await api.server.server.database.db.selectFrom('refresh_tokens').selectAll().execute(),
+    );
     expect(stored).not.toContain(session.refresh_token);
   });
 });

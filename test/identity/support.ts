@@ -44,7 +44,12 @@ async function asJson(response: Response): Promise<Json> {
 }
 
 /** A form post to an OAuth endpoint, with HTTP Basic client credentials when given. */
-export async function oauthForm(base: string, path: string, form: Record<string, string | undefined>, basic?: { id: string; secret: string }): Promise<Json> {
+export async function oauthForm(
+  base: string,
+  path: string,
+  form: Record<string, string | undefined>,
+  basic?: { id: string; secret: string },
+): Promise<Json> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(form)) if (value !== undefined) body.append(name, value);
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -65,7 +70,12 @@ export interface Session {
   scopes: string[];
 }
 
-export async function login(base: string, email: string, password: string, extra: Record<string, string> = {}): Promise<Session> {
+export async function login(
+  base: string,
+  email: string,
+  password: string,
+  extra: Record<string, string> = {},
+): Promise<Session> {
   const response = await createApiClient(base, null).POST('/v1/auth/login', { body: { email, password, ...extra } });
   if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
   return response.data!.data;
@@ -81,7 +91,11 @@ export interface App {
 export const REDIRECT_URI = 'https://app.example-reports.com/oauth/callback';
 
 /** Registers an app with the server's all-scopes test key (or `credential`). */
-export async function registerApp(server: TestServer, input: Partial<components['schemas']['OAuthClientCreate']> = {}, credential = server.secretKey): Promise<App> {
+export async function registerApp(
+  server: TestServer,
+  input: Partial<components['schemas']['OAuthClientCreate']> = {},
+  credential = server.secretKey,
+): Promise<App> {
   const response = await createApiClient(server.baseUrl, credential).POST('/v1/oauth/clients', {
     body: {
       name: 'Example Reports',
@@ -136,7 +150,12 @@ export class Browser {
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(fields)) if (value !== undefined) body.append(name, value);
     return this.keep(
-      await fetch(this.url(path), { method: 'POST', headers: { ...this.cookieHeader(), 'Content-Type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' }),
+      await fetch(this.url(path), {
+        method: 'POST',
+        headers: { ...this.cookieHeader(), 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      }),
     );
   }
 
@@ -183,14 +202,21 @@ export async function authorizeInBrowser(
   if (page.status !== 200) throw new Error(`authorization page answered ${page.status}: ${loginHtml.slice(0, 500)}`);
   let consentHtml = loginHtml;
   if (loginHtml.includes('name="password"')) {
-    const signedIn = await browser.post('/oauth/authorize', { ...formFields(loginHtml), email: user.email, password: user.password, action: 'login' });
+    const signedIn = await browser.post('/oauth/authorize', {
+      ...formFields(loginHtml),
+      email: user.email,
+      password: user.password,
+      action: 'login',
+    });
     consentHtml = await signedIn.text();
-    if (signedIn.status !== 200 || !consentHtml.includes('value="approve"')) throw new Error(`sign-in did not lead to the consent page: ${signedIn.status} ${consentHtml.slice(0, 800)}`);
+    if (signedIn.status !== 200 || !consentHtml.includes('value="approve"'))
+      throw new Error(`sign-in did not lead to the consent page: ${signedIn.status} ${consentHtml.slice(0, 800)}`);
   }
   const fields = formFields(consentHtml);
   if (options.projectId) fields.project_id = options.projectId;
   const answer = await browser.post('/oauth/authorize', { ...fields, action: options.action ?? 'approve' });
-  if (answer.status !== 302) throw new Error(`consent answered ${answer.status}: ${(await answer.text()).slice(0, 500)}`);
+  if (answer.status !== 302)
+    throw new Error(`consent answered ${answer.status}: ${(await answer.text()).slice(0, 500)}`);
   return { location: new URL(answer.headers.get('location')!), browser };
 }
 
@@ -201,7 +227,11 @@ export function authorizationUrl(base: string, params: Record<string, string | u
 }
 
 /** Code and PKCE verifier of a completed authorization of `app` by `user` (the owner by default). */
-export async function authorizationCode(server: IdentityServer, app: App, options: { scope?: string; user?: { email: string; password: string } } = {}) {
+export async function authorizationCode(
+  server: IdentityServer,
+  app: App,
+  options: { scope?: string; user?: { email: string; password: string } } = {},
+) {
   const pkce = pkcePair();
   const state = randomBytes(12).toString('base64url');
   const url = authorizationUrl(server.baseUrl, {
@@ -220,11 +250,27 @@ export async function authorizationCode(server: IdentityServer, app: App, option
 }
 
 /** Exchanges a code with client_secret_basic; returns the raw answer. */
-export function exchangeCode(server: IdentityServer, app: App, code: string, verifier: string | undefined, redirectUri = app.redirect_uris[0]) {
-  return oauthForm(server.baseUrl, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }, { id: app.client_id, secret: app.client_secret! });
+export function exchangeCode(
+  server: IdentityServer,
+  app: App,
+  code: string,
+  verifier: string | undefined,
+  redirectUri = app.redirect_uris[0],
+) {
+  return oauthForm(
+    server.baseUrl,
+    '/oauth/token',
+    { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+    { id: app.client_id, secret: app.client_secret! },
+  );
 }
 
 /** The audit entries of the server's database with `action`, newest last. */
 export async function auditEntries(server: TestServer, action: string) {
-  return server.server.database.db.selectFrom('audit_logs').selectAll().where('action', '=', action).orderBy('occurred_at').execute();
+  return server.server.database.db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('action', '=', action)
+    .orderBy('occurred_at')
+    .execute();
 }

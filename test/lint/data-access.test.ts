@@ -35,11 +35,21 @@ describe('data access', () => {
 
   it('builds queries only in src/db/', () => {
     expect(all.length).toBeGreaterThan(100);
-    expect(offending(all.filter((file) => !file.startsWith('src/db/')), BUILDS_A_QUERY)).toEqual([]);
+    expect(
+      offending(
+        all.filter((file) => !file.startsWith('src/db/')),
+        BUILDS_A_QUERY,
+      ),
+    ).toEqual([]);
   });
 
   it('filters by tenant only in src/db/repositories/tenant-query.ts', () => {
-    expect(offending(all.filter((file) => file !== 'src/db/repositories/tenant-query.ts'), FILTERS_BY_TENANT)).toEqual([]);
+    expect(
+      offending(
+        all.filter((file) => file !== 'src/db/repositories/tenant-query.ts'),
+        FILTERS_BY_TENANT,
+      ),
+    ).toEqual([]);
     expect(offending(['src/db/repositories/tenant-query.ts'], FILTERS_BY_TENANT).length).toBeGreaterThanOrEqual(3);
   });
 

@@ -30,7 +30,6 @@ const expectedProblems: Record<string, number> = {
   'rule/response-x-request-id': 2,
 };
 
-
 interface LintLocation {
   source: { ref: string };
   pointer?: string;
@@ -116,7 +115,16 @@ const reports = new Map<string, LintReport>();
 let lintRun: RunResult;
 
 beforeAll(async () => {
-  lintRun = await run(['lint', ...fixtureFiles, '--config', 'redocly.yaml', '--format', 'json', '--max-problems', '100000']);
+  lintRun = await run([
+    'lint',
+    ...fixtureFiles,
+    '--config',
+    'redocly.yaml',
+    '--format',
+    'json',
+    '--max-problems',
+    '100000',
+  ]);
   const parsed = parseReports(lintRun.stdout);
   if (parsed.length !== fixtureFiles.length) {
     throw new Error(

@@ -101,14 +101,19 @@ function mutated(document: Json, remove: (string | number)[]): Json {
   let node: unknown = copy;
   for (const key of remove.slice(0, -1)) node = (node as Json)[key];
   const last = remove.at(-1)!;
-  if (!(node !== null && typeof node === 'object' && last in node)) throw new Error(`the fixture has nothing at ${remove.join('.')}`);
+  if (!(node !== null && typeof node === 'object' && last in node))
+    throw new Error(`the fixture has nothing at ${remove.join('.')}`);
   delete (node as Json)[last];
   return copy;
 }
 
 function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(spectral, args, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(spectral, args, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
@@ -122,10 +127,21 @@ const fixture = parse(readFileSync(validFixture, 'utf8')) as Json;
 let results: SpectralResult[] = [];
 
 beforeAll(async () => {
-  for (const [name, { remove }] of Object.entries(mutations)) writeFileSync(fileOf(name), JSON.stringify(mutated(fixture, remove), null, 2));
+  for (const [name, { remove }] of Object.entries(mutations))
+    writeFileSync(fileOf(name), JSON.stringify(mutated(fixture, remove), null, 2));
   const report = path.join(dir, 'report.json');
   const files = [contract, validFixture, ...Object.keys(mutations).map(fileOf)];
-  const { status, stderr } = await run(['lint', ...files, '--ruleset', '.spectral.yaml', '--format', 'json', '--output', report, '--quiet']);
+  const { status, stderr } = await run([
+    'lint',
+    ...files,
+    '--ruleset',
+    '.spectral.yaml',
+    '--format',
+    'json',
+    '--output',
+    report,
+    '--quiet',
+  ]);
   // 1 = findings at or above the fail severity (the mutations have some); 2 = Spectral itself failed.
   expect(status, stderr).toBe(1);
   results = JSON.parse(readFileSync(report, 'utf8')) as SpectralResult[];
@@ -135,7 +151,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const failing = (r: SpectralResult) => r.severity <= 1;
 const resultsFor = (file: string) => results.filter((r) => r.source === file);
-const lines = (rs: SpectralResult[]) => rs.map((r) => `${r.code} (severity ${r.severity}) at ${r.path.join('.')}: ${r.message}`);
+const lines = (rs: SpectralResult[]) =>
+  rs.map((r) => `${r.code} (severity ${r.severity}) at ${r.path.join('.')}: ${r.message}`);
 
 describe('generated/openapi.json', () => {
   it('has no error or warning (npm run lint:owasp passes)', () => {
@@ -152,7 +169,11 @@ describe('test/fixtures/owasp/valid.yaml', () => {
 describe.each(Object.entries(mutations))('%s', (name, { rule, at }) => {
   it(`fails ${rule}, once, at ${at}`, () => {
     const found = resultsFor(fileOf(name));
-    expect(lines(found)).toEqual([expect.stringMatching(new RegExp(`^${rule} \\(severity [01]\\) at ${at.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:`))]);
+    expect(lines(found)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${rule} \\(severity [01]\\) at ${at.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:`),
+      ),
+    ]);
   });
 });
 
@@ -167,7 +188,10 @@ describe('.spectral.yaml', () => {
       .filter((file) => {
         const [source, pointer = ''] = file.split('#');
         if (source !== 'generated/openapi.json') return true;
-        const keys = pointer.split('/').slice(1).map((k) => decodeURIComponent(k).replaceAll('~1', '/').replaceAll('~0', '~'));
+        const keys = pointer
+          .split('/')
+          .slice(1)
+          .map((k) => decodeURIComponent(k).replaceAll('~1', '/').replaceAll('~0', '~'));
         let node: unknown = document;
         for (const key of keys) node = node !== null && typeof node === 'object' ? (node as Json)[key] : undefined;
         return node === undefined;

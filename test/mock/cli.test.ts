@@ -12,7 +12,10 @@ const started: ChildProcess[] = [];
 
 /** The mock's command line as npm runs it, with its output collected. */
 function mock(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'mock.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'mock.ts'), ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -30,7 +33,9 @@ describe('npm run mock', () => {
     const port = await freePort();
     const run = mock(['--port', String(port)]);
     await expect.poll(run.output, { timeout: 30_000, interval: 100 }).toContain(`on http://127.0.0.1:${port}`);
-    const response = await fetch(`http://127.0.0.1:${port}/v1/workflows`, { headers: { Authorization: 'Bearer sk_test_anything' } });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/workflows`, {
+      headers: { Authorization: 'Bearer sk_test_anything' },
+    });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { success: boolean }).success).toBe(true);
     run.child.kill('SIGTERM');
@@ -40,11 +45,15 @@ describe('npm run mock', () => {
 
   test('a port in use: one clear line, exit code 1', async () => {
     const blocker = net.createServer();
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
     try {
       const run = mock(['--port', String(port)]);
       expect(await run.exited).toBe(1);
-      expect(run.output().trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: stop what runs there, or pick another port with npm run mock -- --port <port>.`);
+      expect(run.output().trim()).toBe(
+        `Port ${port} on 127.0.0.1 is already in use: stop what runs there, or pick another port with npm run mock -- --port <port>.`,
+      );
     } finally {
       blocker.close();
     }

@@ -16,7 +16,9 @@ import { exampleBody, examplePath, exampleRequests } from '../support/example-re
 import { startTestMock } from '../support/mock.ts';
 
 const contract = loadContractDocument();
-const firstOfEach = exampleRequests(contract).filter((request, index, all) => all.findIndex((other) => other.operationId === request.operationId) === index);
+const firstOfEach = exampleRequests(contract).filter(
+  (request, index, all) => all.findIndex((other) => other.operationId === request.operationId) === index,
+);
 
 let mock: RunningMock;
 beforeAll(async () => {
@@ -28,36 +30,49 @@ afterAll(async () => {
 
 describe('Prefer: dynamic=true', () => {
   test('covers every operation', () => {
-    expect(firstOfEach.map((request) => request.operationId).sort()).toEqual(contract.operations().map((operation) => operation.operationId).sort());
+    expect(firstOfEach.map((request) => request.operationId).sort()).toEqual(
+      contract
+        .operations()
+        .map((operation) => operation.operationId)
+        .sort(),
+    );
   });
 
-  test.each(firstOfEach.map((request) => [request.operationId, request] as const))('%s: made-up answers that keep the contract', async (_id, request) => {
-    for (let call = 0; call < 3; call++) {
-      const body = exampleBody(request);
-      const response = await fetch(`${mock.url}${examplePath(request)}`, {
-        method: request.method.toUpperCase(),
-        headers: {
-          ...request.headers,
-          ...(request.secured ? { Authorization: 'Bearer sk_test_anything' } : {}),
-          ...(request.body ? { 'Content-Type': request.body.mediaType } : {}),
-          Prefer: 'dynamic=true',
-        },
-        redirect: 'manual',
-        ...(body !== undefined ? { body } : {}),
-      });
-      const text = await response.text();
-      expect(response.status, text.slice(0, 500)).toBeLessThan(400);
-      const contentType = response.headers.get('content-type');
-      const value = contentType?.includes('json') ? (JSON.parse(text) as unknown) : text === '' ? undefined : text;
-      expect(contract.validateBody(request.operationId, response.status, contentType, withinDocumentedLimits(value)), text.slice(0, 500)).toEqual([]);
-    }
-  });
+  test.each(firstOfEach.map((request) => [request.operationId, request] as const))(
+    '%s: made-up answers that keep the contract',
+    async (_id, request) => {
+      for (let call = 0; call < 3; call++) {
+        const body = exampleBody(request);
+        const response = await fetch(`${mock.url}${examplePath(request)}`, {
+          method: request.method.toUpperCase(),
+          headers: {
+            ...request.headers,
+            ...(request.secured ? { Authorization: 'Bearer sk_test_anything' } : {}),
+            ...(request.body ? { 'Content-Type': request.body.mediaType } : {}),
+            Prefer: 'dynamic=true',
+          },
+          redirect: 'manual',
+          ...(body !== undefined ? { body } : {}),
+        });
+        const text = await response.text();
+        expect(response.status, text.slice(0, 500)).toBeLessThan(400);
+        const contentType = response.headers.get('content-type');
+        const value = contentType?.includes('json') ? (JSON.parse(text) as unknown) : text === '' ? undefined : text;
+        expect(
+          contract.validateBody(request.operationId, response.status, contentType, withinDocumentedLimits(value)),
+          text.slice(0, 500),
+        ).toEqual([]);
+      }
+    },
+  );
 });
 
 /** The answer with the two documented json-schema-faker limits undone (see the top of this file). */
 function withinDocumentedLimits(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
-    return key === 'redirect_uris' ? value.map((_, index) => `https://app.acme-reports.com/oauth/callback/${index}`) : value.map((item) => withinDocumentedLimits(item));
+    return key === 'redirect_uris'
+      ? value.map((_, index) => `https://app.acme-reports.com/oauth/callback/${index}`)
+      : value.map((item) => withinDocumentedLimits(item));
   }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).map(([name, item]) => [name, withinDocumentedLimits(item, name)] as const);

@@ -14,7 +14,17 @@ describe('parseCidr', () => {
     expect(cidr('2001:DB8::/32').text).toBe('2001:db8::/32');
   });
   it('refuses what is not a network', () => {
-    for (const text of ['203.0.113.0', '203.0.113.0/33', '2001:db8::/129', '10.0.0.0/8/1', 'localhost/8', '010.0.0.0/8', '10.0.0.0/-1', '', '/24']) {
+    for (const text of [
+      '203.0.113.0',
+      '203.0.113.0/33',
+      '2001:db8::/129',
+      '10.0.0.0/8/1',
+      'localhost/8',
+      '010.0.0.0/8',
+      '10.0.0.0/-1',
+      '',
+      '/24',
+    ]) {
       expect(parseCidr(text), text).toBeNull();
     }
   });
@@ -50,7 +60,8 @@ describe('cidrWithin', () => {
 
 describe('isLoopback', () => {
   it('knows 127/8 and ::1, mapped or not', () => {
-    for (const address of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) expect(isLoopback(address), address).toBe(true);
+    for (const address of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1'])
+      expect(isLoopback(address), address).toBe(true);
     for (const address of ['10.0.0.1', '::2', 'nope']) expect(isLoopback(address), address).toBe(false);
   });
 });

@@ -72,9 +72,13 @@ describe('failed-credentials guard: per address', () => {
   it('blocks an address after 20 failures a minute, and no other', async () => {
     const { guard, clock } = setup();
     const attacker = { clientIp: '192.0.2.66' };
-    for (let i = 0; i < 20; i += 1) expect((await guard.recordFailure('failed_credentials', attacker)).allowed).toBe(true);
+    for (let i = 0; i < 20; i += 1)
+      expect((await guard.recordFailure('failed_credentials', attacker)).allowed).toBe(true);
     const refused = await guard.recordFailure('failed_credentials', attacker);
-    expect(refused).toMatchObject({ allowed: false, governing: { name: 'failed-credentials', appliesTo: 'client_ip', used: 20 } });
+    expect(refused).toMatchObject({
+      allowed: false,
+      governing: { name: 'failed-credentials', appliesTo: 'client_ip', used: 20 },
+    });
     expect((await guard.check('failed_credentials', attacker)).allowed).toBe(false);
     expect((await guard.check('failed_credentials', { clientIp: '192.0.2.67' })).allowed).toBe(true);
     clock.advance((refused.retryAfterSeconds ?? 0) * 1000);

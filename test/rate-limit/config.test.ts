@@ -102,20 +102,24 @@ describe('parseRateLimitConfig', () => {
 
   it.each(['60', 60, '1 minute', '0m', '1.5h', '90', '1w', '-1m', ''])('refuses the window %j', (window) => {
     const [issue] = issuesOf(edited(['events_per_client_ip.window', window]));
-    expect(issue).toMatch(/^events_per_client_ip\.window: must be a duration such as "30s", "1m", "15m", "1h" or "1d", got /);
+    expect(issue).toMatch(
+      /^events_per_client_ip\.window: must be a duration such as "30s", "1m", "15m", "1h" or "1d", got /,
+    );
   });
 
   it('refuses a window longer than a week', () => {
-    expect(issuesOf(edited(['plans.pro.1.window', '8d']))).toEqual(['plans.pro[1].window: must be at most 7d, got "8d"']);
+    expect(issuesOf(edited(['plans.pro.1.window', '8d']))).toEqual([
+      'plans.pro[1].window: must be at most 7d, got "8d"',
+    ]);
   });
 
   it('accepts every unit', () => {
     const config = parseRateLimitConfig(
       edited(['categories.read.window', '45s'], ['categories.write.window', '2h'], ['categories.execute.window', '1d']),
     );
-    expect([config.categories.read, config.categories.write, config.categories.execute].map((p) => p.windowSeconds)).toEqual([
-      45, 7200, 86_400,
-    ]);
+    expect(
+      [config.categories.read, config.categories.write, config.categories.execute].map((p) => p.windowSeconds),
+    ).toEqual([45, 7200, 86_400]);
   });
 
   it.each(['Read', 'read_only', '1read', '-read', 'a'.repeat(65), 'réad'])('refuses the policy name %j', (name) => {
@@ -137,7 +141,9 @@ describe('parseRateLimitConfig', () => {
   });
 
   it('lets plans share policy names, and plans differ in how many windows they have', () => {
-    const config = parseRateLimitConfig(edited(['plans.enterprise', [{ name: 'plan-minute', limit: 1000, window: '1m' }]]));
+    const config = parseRateLimitConfig(
+      edited(['plans.enterprise', [{ name: 'plan-minute', limit: 1000, window: '1m' }]]),
+    );
     expect(config.plans.enterprise).toEqual([minute('plan-minute', 1000)]);
     expect(config.plans.free.map((p) => p.name)).toEqual(['plan-minute', 'plan-hour']);
   });
@@ -195,14 +201,20 @@ describe('loadRateLimitConfig', () => {
   };
 
   it('names a file it cannot read', () => {
-    expect(() => loadRateLimitConfig(join(directory, 'absent.yaml'))).toThrowError(/absent\.yaml\):\n {2}- cannot read the file: ENOENT/);
+    expect(() => loadRateLimitConfig(join(directory, 'absent.yaml'))).toThrowError(
+      /absent\.yaml\):\n {2}- cannot read the file: ENOENT/,
+    );
   });
 
   it('refuses YAML that does not parse, with its line', () => {
-    expect(() => loadRateLimitConfig(file('broken.yaml', 'version: 1\ncategories: [\n'))).toThrowError(/not valid YAML: .*line 3/s);
+    expect(() => loadRateLimitConfig(file('broken.yaml', 'version: 1\ncategories: [\n'))).toThrowError(
+      /not valid YAML: .*line 3/s,
+    );
   });
 
   it('refuses a key written twice, where the second would silently win', () => {
-    expect(() => loadRateLimitConfig(file('twice.yaml', 'version: 1\nversion: 1\n'))).toThrowError(/not valid YAML: Map keys must be unique/);
+    expect(() => loadRateLimitConfig(file('twice.yaml', 'version: 1\nversion: 1\n'))).toThrowError(
+      /not valid YAML: Map keys must be unique/,
+    );
   });
 });

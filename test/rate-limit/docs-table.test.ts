@@ -2,7 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { AUTH_METHODS, GUARD_KINDS, loadRateLimitConfig, PLANS, PRINCIPAL_CATEGORIES, type PolicyConfig } from '../../src/rate-limit/index.ts';
+import {
+  AUTH_METHODS,
+  GUARD_KINDS,
+  loadRateLimitConfig,
+  PLANS,
+  PRINCIPAL_CATEGORIES,
+  type PolicyConfig,
+} from '../../src/rate-limit/index.ts';
 import { CONFIG_PATH, DOCS_PATH } from './support.ts';
 
 /** The guide lists credentials from the most to the least common. */
@@ -12,11 +19,22 @@ type Row = [name: string, plan: string, limit: string, window: string];
 
 function windowText(seconds: number): string {
   const [amount, unit] =
-    seconds % 86_400 === 0 ? [seconds / 86_400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+    seconds % 86_400 === 0
+      ? [seconds / 86_400, 'day']
+      : seconds % 3600 === 0
+        ? [seconds / 3600, 'hour']
+        : seconds % 60 === 0
+          ? [seconds / 60, 'minute']
+          : [seconds, 'second'];
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
-const row = (policy: PolicyConfig, plan = 'any'): Row => [policy.name, plan, policy.limit.toLocaleString('en-US'), windowText(policy.windowSeconds)];
+const row = (policy: PolicyConfig, plan = 'any'): Row => [
+  policy.name,
+  plan,
+  policy.limit.toLocaleString('en-US'),
+  windowText(policy.windowSeconds),
+];
 
 function documentedRows(): Row[] {
   const rows: Row[] = [];

@@ -28,7 +28,8 @@ export function failoverOverMemory(state: 'up' | 'down'): StoreUnderTest {
   const locals = [new InMemoryRateLimitStore(), new InMemoryRateLimitStore()] as const;
   // Down, the two instances do not share counters: both handles are then one instance.
   const instances = locals.map((local) => new FailoverRateLimitStore(shared, local, dependency, logger));
-  const handles: readonly [RateLimitStore, RateLimitStore] = state === 'up' ? [instances[0]!, instances[1]!] : [instances[0]!, instances[0]!];
+  const handles: readonly [RateLimitStore, RateLimitStore] =
+    state === 'up' ? [instances[0]!, instances[1]!] : [instances[0]!, instances[0]!];
   return {
     handles,
     counterCount: () => (state === 'up' ? shared.size : locals[0].size),

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rateLimitHeaders } from '../../src/rate-limit/index.ts';
 import { send, setup, subject, T0 } from './support.ts';
 
-const POLICY_FREE_API_KEY = '"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600';
+const POLICY_FREE_API_KEY =
+  '"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600';
 
 describe('rateLimitHeaders', () => {
   it('carries the governing policy in both styles and every applicable policy in RateLimit-Policy', async () => {
@@ -57,7 +58,10 @@ describe('rateLimitHeaders', () => {
     await send(limiter, subject(), 60);
     const refused = await limiter.consume(subject());
     expect(rateLimitHeaders(refused)).toMatchObject({ RateLimit: '"plan-minute";r=0;t=61', 'Retry-After': '61' });
-    expect(rateLimitHeaders(refused, T0 + 60_500)).toMatchObject({ RateLimit: '"plan-minute";r=0;t=1', 'Retry-After': '1' });
+    expect(rateLimitHeaders(refused, T0 + 60_500)).toMatchObject({
+      RateLimit: '"plan-minute";r=0;t=1',
+      'Retry-After': '1',
+    });
   });
 
   it('are the numbers of what happens next: Remaining more requests pass, then Retry-After', async () => {

@@ -24,7 +24,9 @@ describe('InMemoryRateLimitStore', () => {
   it('forgets idle counters: memory shrinks back once their windows have passed', async () => {
     const { limiter, store, clock } = setup();
     for (let i = 0; i < 500; i += 1) {
-      await limiter.consume(subject({ accountId: `acc_${i}`, principalId: `key_${i}`, clientIp: `10.0.${i >> 8}.${i & 255}` }));
+      await limiter.consume(
+        subject({ accountId: `acc_${i}`, principalId: `key_${i}`, clientIp: `10.0.${i >> 8}.${i & 255}` }),
+      );
     }
     // Per request: plan-minute, plan-hour, read, api-key.
     expect(store.size).toBe(2000);

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { RateLimitSubject, RequestPolicyScope } from '../../src/rate-limit/index.ts';
 import { configWithLimits, send, setup, subject, T0 } from './support.ts';
 
-const standingOf = (decision: { policies: readonly { name: string; used: number; remaining: number }[] }, name: string) =>
-  decision.policies.find((policy) => policy.name === name);
+const standingOf = (
+  decision: { policies: readonly { name: string; used: number; remaining: number }[] },
+  name: string,
+) => decision.policies.find((policy) => policy.name === name);
 
 describe('each kind of policy: the N-th request passes, the N+1-th is refused', () => {
   const cases: [string, string, Partial<RateLimitSubject>, RequestPolicyScope][] = [
@@ -62,10 +64,14 @@ describe('each kind of policy: the N-th request passes, the N+1-th is refused', 
       subject({ category: 'events', plan: 'enterprise', accountId: `acc_${i}`, principalId: `key_${i}` }),
     );
     let admitted = 0;
-    for (let n = 0; n < 10_000; n += 1) if ((await limiter.consume(senders[n % 20] as RateLimitSubject)).allowed) admitted += 1;
+    for (let n = 0; n < 10_000; n += 1)
+      if ((await limiter.consume(senders[n % 20] as RateLimitSubject)).allowed) admitted += 1;
     expect(admitted).toBe(10_000);
     const fresh = subject({ category: 'events', plan: 'enterprise', accountId: 'acc_new', principalId: 'key_new' });
-    expect(await limiter.consume(fresh)).toMatchObject({ allowed: false, governing: { name: 'events-ip', appliesTo: 'client_ip' } });
+    expect(await limiter.consume(fresh)).toMatchObject({
+      allowed: false,
+      governing: { name: 'events-ip', appliesTo: 'client_ip' },
+    });
     expect((await limiter.consume({ ...fresh, clientIp: '198.51.100.7' })).allowed).toBe(true);
   });
 });
@@ -76,7 +82,10 @@ describe('composition', () => {
     const who = subject();
     expect(await send(limiter, who, 60)).toBe(60);
     const refused = await limiter.consume(who);
-    expect(refused).toMatchObject({ allowed: false, governing: { name: 'plan-minute', appliesTo: 'plan', limit: 60, remaining: 0 } });
+    expect(refused).toMatchObject({
+      allowed: false,
+      governing: { name: 'plan-minute', appliesTo: 'plan', limit: 60, remaining: 0 },
+    });
     expect(standingOf(refused, 'read')).toMatchObject({ used: 60, remaining: 940 });
   });
 
@@ -131,7 +140,8 @@ describe('composition', () => {
 
   it('event ingestion is counted per client address, and not per category of the key', async () => {
     const { limiter } = setup(configWithLimits({ events_per_client_ip: 3 }));
-    const fromOneIp = (i: number) => subject({ category: 'events', accountId: `acc_${i}`, principalId: `key_${i}`, clientIp: '192.0.2.1' });
+    const fromOneIp = (i: number) =>
+      subject({ category: 'events', accountId: `acc_${i}`, principalId: `key_${i}`, clientIp: '192.0.2.1' });
     for (let i = 0; i < 3; i += 1) expect((await limiter.consume(fromOneIp(i))).allowed).toBe(true);
     expect((await limiter.consume(fromOneIp(9))).allowed).toBe(false);
     // The same client seen through a dual-stack socket is the same address.
@@ -143,7 +153,8 @@ describe('composition', () => {
 
   it('an IPv6 client counts per /64', async () => {
     const { limiter } = setup(configWithLimits({ events_per_client_ip: 2 }));
-    const at = (clientIp: string, i: number) => subject({ category: 'events', clientIp, accountId: `acc_${i}`, principalId: `key_${i}` });
+    const at = (clientIp: string, i: number) =>
+      subject({ category: 'events', clientIp, accountId: `acc_${i}`, principalId: `key_${i}` });
     expect((await limiter.consume(at('2001:db8:1:2::1', 1))).allowed).toBe(true);
     expect((await limiter.consume(at('2001:db8:1:2:ffff::9', 2))).allowed).toBe(true);
     expect((await limiter.consume(at('2001:db8:1:2:abcd:1:2:3', 3))).allowed).toBe(false);
@@ -280,9 +291,14 @@ describe('standing and usage count nothing', () => {
     const { limiter } = setup();
     const who = subject();
     await send(limiter, who, 59);
-    for (let i = 0; i < 20; i += 1) expect(await limiter.standing(who)).toMatchObject({ allowed: true, governing: { remaining: 1 } });
+    for (let i = 0; i < 20; i += 1)
+      expect(await limiter.standing(who)).toMatchObject({ allowed: true, governing: { remaining: 1 } });
     await send(limiter, who, 1);
-    expect(await limiter.standing(who)).toMatchObject({ allowed: false, retryAfterSeconds: 61, governing: { remaining: 0 } });
+    expect(await limiter.standing(who)).toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 61,
+      governing: { remaining: 0 },
+    });
   });
 
   it('usage() lists every policy of the caller, tightest first', async () => {
@@ -321,8 +337,12 @@ describe('concurrency', () => {
 
   it('concurrent requests of several keys of one account admit exactly the account limit', async () => {
     const { limiter } = setup();
-    const keys = Array.from({ length: 7 }, (_, i) => subject({ principalId: `key_${i}`, category: i % 2 ? 'write' : 'read' }));
-    const decisions = await Promise.all(Array.from({ length: 140 }, (_, i) => limiter.consume(keys[i % 7] as RateLimitSubject)));
+    const keys = Array.from({ length: 7 }, (_, i) =>
+      subject({ principalId: `key_${i}`, category: i % 2 ? 'write' : 'read' }),
+    );
+    const decisions = await Promise.all(
+      Array.from({ length: 140 }, (_, i) => limiter.consume(keys[i % 7] as RateLimitSubject)),
+    );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(60);
   });
 });

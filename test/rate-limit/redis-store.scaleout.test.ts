@@ -48,7 +48,13 @@ describeStoreContract('FailoverRateLimitStore over Redis', {
     // Two instances: each its own connection (and Dependency) and its own memory.
     const connections = await Promise.all([0, 1].map(() => connectRedis(testRedisUrl!, { timeoutMs: 2_000, logger })));
     const stores = connections.map(
-      (connection) => new FailoverRateLimitStore(new RedisRateLimitStore(connection.redis, prefix), new InMemoryRateLimitStore(), connection.dependency, logger),
+      (connection) =>
+        new FailoverRateLimitStore(
+          new RedisRateLimitStore(connection.redis, prefix),
+          new InMemoryRateLimitStore(),
+          connection.dependency,
+          logger,
+        ),
     );
     return {
       handles: [stores[0]!, stores[1]!],

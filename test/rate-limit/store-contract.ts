@@ -23,7 +23,12 @@ export interface StoreContractOptions {
   reference?: boolean;
 }
 
-export const spec = (key: string, limit: number, windowMs = 60_000, bucketMs = 1000): CounterSpec => ({ key, limit, windowMs, bucketMs });
+export const spec = (key: string, limit: number, windowMs = 60_000, bucketMs = 1000): CounterSpec => ({
+  key,
+  limit,
+  windowMs,
+  bucketMs,
+});
 
 export function describeStoreContract(name: string, options: StoreContractOptions): void {
   describe(`${name}: the store contract`, () => {
@@ -60,7 +65,10 @@ export function describeStoreContract(name: string, options: StoreContractOption
         { startMs: T0 + 2000, count: 1 },
         { startMs: T0 + 5000, count: 1 },
       ]);
-      expect((await store.peek([counter], T0 + 6000)).counters[0]?.buckets.map((b) => b.startMs)).toEqual([T0 + 2000, T0 + 5000]);
+      expect((await store.peek([counter], T0 + 6000)).counters[0]?.buckets.map((b) => b.startMs)).toEqual([
+        T0 + 2000,
+        T0 + 5000,
+      ]);
     });
 
     it('keeps at most one bucket per bucket length of the window, plus one', async () => {
@@ -90,7 +98,9 @@ export function describeStoreContract(name: string, options: StoreContractOption
     it('admits exactly the limit when two handles race', async () => {
       const { handles } = await fresh();
       const limit = spec('race', 50);
-      const results = await Promise.all(Array.from({ length: 400 }, (_, i) => handles[i % 2]!.consume([limit], T0 + (i % 10))));
+      const results = await Promise.all(
+        Array.from({ length: 400 }, (_, i) => handles[i % 2]!.consume([limit], T0 + (i % 10))),
+      );
       expect(results.filter((r) => r.admitted)).toHaveLength(50);
     });
 
@@ -101,7 +111,11 @@ export function describeStoreContract(name: string, options: StoreContractOption
         const specs = [spec('minute', 7), spec('hour', 20, 3_600_000, 60_000)];
         let now = T0;
         const trace = async (target: RateLimitStore, at: number, op: number) =>
-          op === 2 ? target.peek(specs, at) : op === 1 ? (await target.release(specs, at - 500, at), target.peek(specs, at)) : target.consume(specs, at);
+          op === 2
+            ? target.peek(specs, at)
+            : op === 1
+              ? (await target.release(specs, at - 500, at), target.peek(specs, at))
+              : target.consume(specs, at);
         for (let i = 0; i < 120; i++) {
           now += [250, 1000, 4000, 20_000][i % 4]!;
           const op = i % 11 === 5 ? 1 : i % 7 === 3 ? 2 : 0;

@@ -6,14 +6,30 @@ import { describe, expect, it } from 'vitest';
 import { renderString, renderValue, type TemplateScope } from '../../src/runner/templates.ts';
 
 const scope: TemplateScope = {
-  input: { region: 'EMEA', count: 3, ratio: 0.5, flag: true, nothing: null, items: [{ sku: 'SKU-1' }, { sku: 'SKU-2' }], nested: { a: [1, 'x'] }, 'with-dash': 'dashed' },
+  input: {
+    region: 'EMEA',
+    count: 3,
+    ratio: 0.5,
+    flag: true,
+    nothing: null,
+    items: [{ sku: 'SKU-1' }, { sku: 'SKU-2' }],
+    nested: { a: [1, 'x'] },
+    'with-dash': 'dashed',
+  },
   vars: { order_id: 'ord_10482', secret: 'sk-very-secret', zero: 0, empty: '' },
-  event: { id: 'evt_rgjWgnSE06SY3Z6xSh3wMjjr', type: 'order.created', occurred_at: '2026-04-20T08:14:58Z', data: { customer: { email: 'maya@example.com' } } },
+  event: {
+    id: 'evt_rgjWgnSE06SY3Z6xSh3wMjjr',
+    type: 'order.created',
+    occurred_at: '2026-04-20T08:14:58Z',
+    data: { customer: { email: 'maya@example.com' } },
+  },
 };
 
 describe('renderString', () => {
   it('replaces input, vars and event paths', () => {
-    expect(renderString('{{input.region}}/{{vars.order_id}}/{{event.data.customer.email}}/{{event.type}}', scope)).toBe('EMEA/ord_10482/maya@example.com/order.created');
+    expect(renderString('{{input.region}}/{{vars.order_id}}/{{event.data.customer.email}}/{{event.type}}', scope)).toBe(
+      'EMEA/ord_10482/maya@example.com/order.created',
+    );
   });
 
   it('allows spaces inside the braces', () => {
@@ -29,7 +45,9 @@ describe('renderString', () => {
   });
 
   it('renders numbers, booleans and null as JSON text, objects and arrays as compact JSON', () => {
-    expect(renderString('{{input.count}}|{{input.ratio}}|{{input.flag}}|{{input.nothing}}|{{vars.zero}}', scope)).toBe('3|0.5|true|null|0');
+    expect(renderString('{{input.count}}|{{input.ratio}}|{{input.flag}}|{{input.nothing}}|{{vars.zero}}', scope)).toBe(
+      '3|0.5|true|null|0',
+    );
     expect(renderString('{{input.nested}}', scope)).toBe('{"a":[1,"x"]}');
     expect(renderString('{{input.items}}', scope)).toBe('[{"sku":"SKU-1"},{"sku":"SKU-2"}]');
   });
@@ -52,7 +70,9 @@ describe('renderString', () => {
   });
 
   it('does not reach inherited properties', () => {
-    expect(renderString('<{{input.__proto__}}|{{input.constructor}}|{{vars.toString}}|{{input.items.length}}>', scope)).toBe('<|||>');
+    expect(
+      renderString('<{{input.__proto__}}|{{input.constructor}}|{{vars.toString}}|{{input.items.length}}>', scope),
+    ).toBe('<|||>');
   });
 
   it('is a single pass: inserted text is never rendered again', () => {
@@ -63,7 +83,16 @@ describe('renderString', () => {
   });
 
   it('leaves text that is not a complete template as it is', () => {
-    for (const text of ['{{vars.order_id', 'vars.order_id}}', '{vars.order_id}', '{{ }}', '{{vars..order_id}}', '{{vars.order id}}', '{{.vars}}', 'plain text']) {
+    for (const text of [
+      '{{vars.order_id',
+      'vars.order_id}}',
+      '{vars.order_id}',
+      '{{ }}',
+      '{{vars..order_id}}',
+      '{{vars.order id}}',
+      '{{.vars}}',
+      'plain text',
+    ]) {
       expect(renderString(text, scope)).toBe(text);
     }
   });
@@ -75,7 +104,16 @@ describe('renderString', () => {
 
 describe('renderValue', () => {
   it('renders every string at any depth and keeps other values as they are', () => {
-    const rendered = renderValue({ id: '{{vars.order_id}}', list: ['{{input.region}}', 7, { deep: 'x-{{input.count}}' }], n: 5, b: false, z: null }, scope);
+    const rendered = renderValue(
+      {
+        id: '{{vars.order_id}}',
+        list: ['{{input.region}}', 7, { deep: 'x-{{input.count}}' }],
+        n: 5,
+        b: false,
+        z: null,
+      },
+      scope,
+    );
     expect(rendered).toEqual({ id: 'ord_10482', list: ['EMEA', 7, { deep: 'x-3' }], n: 5, b: false, z: null });
   });
 

@@ -11,9 +11,14 @@ import { startCluster, type Cluster } from '../support/instances.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const auth = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
-const workflow = (name: string) => JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
+const workflow = (name: string) =>
+  JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
 
-async function query<Row extends Record<string, unknown>>(cluster: Cluster, sql: string, params: unknown[] = []): Promise<Row[]> {
+async function query<Row extends Record<string, unknown>>(
+  cluster: Cluster,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
   const client = new pg.Client({ connectionString: cluster.databaseUrl });
   await client.connect();
   try {
@@ -33,7 +38,11 @@ describe('a burst split across two instances', () => {
   test('admits exactly the limit', { timeout: 60_000 }, async () => {
     // The bootstrap account is on the free plan: 60 requests a minute for the whole account.
     const [a, b] = cluster.instances;
-    const statuses = await Promise.all(Array.from({ length: 150 }, (_, i) => fetch(`${(i % 2 ? a! : b!).url}/v1/usage`, { headers: auth(cluster.key) }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        fetch(`${(i % 2 ? a! : b!).url}/v1/usage`, { headers: auth(cluster.key) }).then((r) => r.status),
+      ),
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(60);
     expect(statuses.filter((s) => s === 429)).toHaveLength(90);
   });
@@ -50,16 +59,28 @@ describe('two instances', () => {
 
   test('/health reports the database and Redis on both', async () => {
     for (const instance of cluster.instances) {
-      const health = (await (await fetch(`${instance.url}/health`)).json()) as { status: string; checks: { database: { status: string }; redis: { status: string } | null } };
+      const health = (await (await fetch(`${instance.url}/health`)).json()) as {
+        status: string;
+        checks: { database: { status: string }; redis: { status: string } | null };
+      };
       expect(health).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' }, redis: { status: 'ok' } } });
     }
   });
 
   test('a key revoked through A is refused by B on the next request', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
-    const created = await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'short-lived', type: 'secret', scopes: ['workflows:read'] }) })).json() as { data: { id: string; secret: string } };
+    const created = (await (
+      await fetch(`${a.url}/v1/auth/api-keys`, {
+        method: 'POST',
+        headers: auth(cluster.key),
+        body: JSON.stringify({ name: 'short-lived', type: 'secret', scopes: ['workflows:read'] }),
+      })
+    ).json()) as { data: { id: string; secret: string } };
     expect((await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) })).status).toBe(200);
-    expect((await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) })).status).toBe(200);
+    expect(
+      (await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) }))
+        .status,
+    ).toBe(200);
     const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
@@ -67,26 +88,51 @@ describe('two instances', () => {
 
   // Authentication caches keys, sessions and plans (src/cache/): each of these warms B first.
   const warm = async (url: string, credential: string) => {
-    for (let i = 0; i < 5; i++) expect((await fetch(`${url}/v1/workflows`, { headers: auth(credential) })).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await fetch(`${url}/v1/workflows`, { headers: auth(credential) })).status).toBe(200);
   };
 
   test('a workflow replaced, then deleted, through A is answered as such by B on the next request', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
-    const created = (await (await fetch(`${a.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: workflow('first') })).json()) as { data: { id: string } };
+    const created = (await (
+      await fetch(`${a.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: workflow('first') })
+    ).json()) as { data: { id: string } };
     const read = async (url: string) => fetch(`${url}/v1/workflows/${created.data.id}`, { headers: auth(cluster.key) });
     // B keeps version 1 as what GET answers (src/domain/workflows.ts).
-    for (let i = 0; i < 3; i++) expect(((await (await read(b.url)).json()) as { data: { version: number } }).data.version).toBe(1);
-    expect((await fetch(`${a.url}/v1/workflows/${created.data.id}`, { method: 'PUT', headers: auth(cluster.key), body: workflow('second') })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect(((await (await read(b.url)).json()) as { data: { version: number } }).data.version).toBe(1);
+    expect(
+      (
+        await fetch(`${a.url}/v1/workflows/${created.data.id}`, {
+          method: 'PUT',
+          headers: auth(cluster.key),
+          body: workflow('second'),
+        })
+      ).status,
+    ).toBe(200);
     expect(await (await read(b.url)).json()).toMatchObject({ data: { name: 'second', version: 2 } });
-    expect((await fetch(`${a.url}/v1/workflows/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) })).status).toBe(200);
+    expect(
+      (await fetch(`${a.url}/v1/workflows/${created.data.id}`, { method: 'DELETE', headers: auth(cluster.key) }))
+        .status,
+    ).toBe(200);
     expect((await read(b.url)).status).toBe(404);
   });
 
   test('a key rotated on A without grace is refused by B on the next request', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
-    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'to rotate', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string; secret: string } };
+    const created = (await (
+      await fetch(`${a.url}/v1/auth/api-keys`, {
+        method: 'POST',
+        headers: auth(cluster.key),
+        body: JSON.stringify({ name: 'to rotate', type: 'secret', scopes: ['workflows:read'] }),
+      })
+    ).json()) as { data: { id: string; secret: string } };
     await warm(b.url, created.data.secret);
-    const rotated = await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}/rotate`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ grace_period_seconds: 0 }) });
+    const rotated = await fetch(`${a.url}/v1/auth/api-keys/${created.data.id}/rotate`, {
+      method: 'POST',
+      headers: auth(cluster.key),
+      body: JSON.stringify({ grace_period_seconds: 0 }),
+    });
     expect(rotated.status).toBe(200);
     const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
     expect(refused.status).toBe(401);
@@ -95,20 +141,35 @@ describe('two instances', () => {
 
   test('a leaked key reported to A is refused by B on the next request', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
-    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'leaked', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { secret: string } };
+    const created = (await (
+      await fetch(`${a.url}/v1/auth/api-keys`, {
+        method: 'POST',
+        headers: auth(cluster.key),
+        body: JSON.stringify({ name: 'leaked', type: 'secret', scopes: ['workflows:read'] }),
+      })
+    ).json()) as { data: { secret: string } };
     await warm(b.url, created.data.secret);
-    const reported = await fetch(`${a.url}/v1/credentials/revoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ credential: created.data.secret }) });
+    const reported = await fetch(`${a.url}/v1/credentials/revoke`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ credential: created.data.secret }),
+    });
     expect(reported.status).toBeLessThan(300);
     const refused = await fetch(`${b.url}/v1/workflows`, { headers: auth(created.data.secret) });
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked_api_key');
   });
 
   test('a plan changed by npm run admin reaches both instances on the next request', { timeout: 60_000 }, async () => {
-    const policy = async (url: string) => (await fetch(`${url}/v1/workflows`, { headers: auth(cluster.key) })).headers.get('ratelimit-policy') ?? '';
+    const policy = async (url: string) =>
+      (await fetch(`${url}/v1/workflows`, { headers: auth(cluster.key) })).headers.get('ratelimit-policy') ?? '';
     for (const instance of cluster.instances) await warm(instance.url, cluster.key);
     const admin = (plan: string) =>
       new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'set-plan', '--plan', plan], { cwd: ROOT, env: cluster.env, stdio: 'ignore' });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'set-plan', '--plan', plan], {
+          cwd: ROOT,
+          env: cluster.env,
+          stdio: 'ignore',
+        });
         child.once('exit', resolve);
       });
     expect(await admin('pro')).toBe(0);
@@ -122,27 +183,55 @@ describe('two instances', () => {
 
   test('concurrent rotations of one key on both instances leave exactly one current secret', async () => {
     const [a, b] = cluster.instances as unknown as [{ url: string }, { url: string }];
-    const created = (await (await fetch(`${a.url}/v1/auth/api-keys`, { method: 'POST', headers: auth(cluster.key), body: JSON.stringify({ name: 'rotated', type: 'secret', scopes: ['workflows:read'] }) })).json()) as { data: { id: string } };
+    const created = (await (
+      await fetch(`${a.url}/v1/auth/api-keys`, {
+        method: 'POST',
+        headers: auth(cluster.key),
+        body: JSON.stringify({ name: 'rotated', type: 'secret', scopes: ['workflows:read'] }),
+      })
+    ).json()) as { data: { id: string } };
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/v1/auth/api-keys/${created.data.id}/rotate`, { method: 'POST', headers: auth(cluster.key), body: '{}' })),
+      Array.from({ length: 10 }, (_, i) =>
+        fetch(`${(i % 2 ? a : b).url}/v1/auth/api-keys/${created.data.id}/rotate`, {
+          method: 'POST',
+          headers: auth(cluster.key),
+          body: '{}',
+        }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
-    expect(statuses.every((s) => s === 200 || s === 409), statuses.join(',')).toBe(true);
-    const current = await query(cluster, 'SELECT hash FROM api_key_secrets WHERE key_id = $1 AND expires_at IS NULL', [created.data.id]);
+    expect(
+      statuses.every((s) => s === 200 || s === 409),
+      statuses.join(','),
+    ).toBe(true);
+    const current = await query(cluster, 'SELECT hash FROM api_key_secrets WHERE key_id = $1 AND expires_at IS NULL', [
+      created.data.id,
+    ]);
     expect(current).toHaveLength(1);
     // The last successful rotation's secret is the one that works without X-Key-Expires-At.
-    const secrets = await Promise.all(responses.filter((r) => r.status === 200).map(async (r) => ((await r.json()) as { data: { secret: string } }).data.secret));
-    const uses = await Promise.all(secrets.map(async (secret) => fetch(`${a.url}/v1/workflows`, { headers: auth(secret) })));
+    const secrets = await Promise.all(
+      responses
+        .filter((r) => r.status === 200)
+        .map(async (r) => ((await r.json()) as { data: { secret: string } }).data.secret),
+    );
+    const uses = await Promise.all(
+      secrets.map(async (secret) => fetch(`${a.url}/v1/workflows`, { headers: auth(secret) })),
+    );
     expect(uses.filter((r) => r.status === 200 && r.headers.get('x-key-expires-at') === null)).toHaveLength(1);
   });
 
   /** What the identity test helpers need of a server, for instance `i` of the cluster. */
-  const on = (i: number) => ({ baseUrl: cluster.instances[i]!.url, secretKey: cluster.key, owner: cluster.owner }) as unknown as IdentityServer;
+  const on = (i: number) =>
+    ({ baseUrl: cluster.instances[i]!.url, secretKey: cluster.key, owner: cluster.owner }) as unknown as IdentityServer;
 
   test('a session logged out on A is refused by B on the next request', async () => {
     const session = await login(on(0).baseUrl, cluster.owner.email, cluster.owner.password);
     expect((await fetch(`${on(1).baseUrl}/v1/auth/verify`, { headers: auth(session.token) })).status).toBe(200);
-    const logout = await fetch(`${on(0).baseUrl}/v1/auth/logout`, { method: 'POST', headers: auth(session.token), body: '{}' });
+    const logout = await fetch(`${on(0).baseUrl}/v1/auth/logout`, {
+      method: 'POST',
+      headers: auth(session.token),
+      body: '{}',
+    });
     expect(logout.status).toBe(200);
     const refused = await fetch(`${on(1).baseUrl}/v1/auth/verify`, { headers: auth(session.token) });
     expect(refused.status).toBe(401);
@@ -167,12 +256,25 @@ describe('two instances', () => {
     const name = `Raced ${Date.now()}`;
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        fetch(`${(i % 2 ? a : b).url}/v1/workflows`, { method: 'POST', headers: { ...auth(cluster.key), 'Idempotency-Key': `race-${name.replace(/ /g, '-')}` }, body: workflow(name) }),
+        fetch(`${(i % 2 ? a : b).url}/v1/workflows`, {
+          method: 'POST',
+          headers: { ...auth(cluster.key), 'Idempotency-Key': `race-${name.replace(/ /g, '-')}` },
+          body: workflow(name),
+        }),
       ),
     );
     const statuses = responses.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 409), statuses.join(',')).toBe(true);
-    const ids = new Set(await Promise.all(responses.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { data: { id: string } }).data.id)));
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(','),
+    ).toBe(true);
+    const ids = new Set(
+      await Promise.all(
+        responses
+          .filter((r) => r.status === 201)
+          .map(async (r) => ((await r.json()) as { data: { id: string } }).data.id),
+      ),
+    );
     expect(ids.size).toBe(1);
     expect(await query(cluster, 'SELECT id FROM workflows WHERE name = $1', [name])).toHaveLength(1);
   });
@@ -186,7 +288,11 @@ describe('two instances', () => {
       for (;;) {
         sent += 1;
         try {
-          const response = await fetch(`${victim.url}/v1/workflows`, { method: 'POST', headers: auth(cluster.key), body: workflow(`Burst ${sent}`) });
+          const response = await fetch(`${victim.url}/v1/workflows`, {
+            method: 'POST',
+            headers: auth(cluster.key),
+            body: workflow(`Burst ${sent}`),
+          });
           if (response.status !== 201) continue;
           acknowledged.push(((await response.json()) as { data: { id: string } }).data.id);
         } catch {
@@ -199,9 +305,15 @@ describe('two instances', () => {
     await victim.kill();
     await Promise.all(writers);
     expect(acknowledged.length).toBeGreaterThan(20);
-    const stored = new Set((await query<{ id: string }>(cluster, 'SELECT id FROM workflows WHERE id = ANY($1)', [acknowledged])).map((row) => row.id));
+    const stored = new Set(
+      (await query<{ id: string }>(cluster, 'SELECT id FROM workflows WHERE id = ANY($1)', [acknowledged])).map(
+        (row) => row.id,
+      ),
+    );
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
     // And the survivor serves them.
-    expect((await fetch(`${survivor.url}/v1/workflows/${acknowledged.at(-1)}`, { headers: auth(cluster.key) })).status).toBe(200);
+    expect(
+      (await fetch(`${survivor.url}/v1/workflows/${acknowledged.at(-1)}`, { headers: auth(cluster.key) })).status,
+    ).toBe(200);
   });
 });

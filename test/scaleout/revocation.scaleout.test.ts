@@ -7,7 +7,10 @@ import pg from 'pg';
 import { startCluster, type Cluster, type Instance } from '../support/instances.ts';
 import { redisClient } from '../support/services.ts';
 
-const json = (credential?: string) => ({ 'Content-Type': 'application/json', ...(credential ? { Authorization: `Bearer ${credential}` } : {}) });
+const json = (credential?: string) => ({
+  'Content-Type': 'application/json',
+  ...(credential ? { Authorization: `Bearer ${credential}` } : {}),
+});
 
 async function status(instance: Instance, token: string): Promise<{ status: number; code: string | undefined }> {
   const response = await fetch(`${instance.url}/v1/auth/verify`, { headers: json(token) });
@@ -49,21 +52,45 @@ describe('revocations survive Redis losing everything and every instance restart
       await fetch(`${a.url}/v1/oauth/clients`, {
         method: 'POST',
         headers: json(cluster.key),
-        body: JSON.stringify({ name: 'Sync', client_type: 'confidential', redirect_uris: ['https://sync.example.com/cb'], scopes: ['workflows:read'], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }),
+        body: JSON.stringify({
+          name: 'Sync',
+          client_type: 'confidential',
+          redirect_uris: ['https://sync.example.com/cb'],
+          scopes: ['workflows:read'],
+          grant_types: ['client_credentials'],
+          token_endpoint_auth_method: 'client_secret_post',
+        }),
       })
     ).json()) as { data: { client_id: string; client_secret: string } };
-    const form = (fields: Record<string, string>) => ({ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
     const credentials = { client_id: app.data.client_id, client_secret: app.data.client_secret };
-    const issued = (await (await fetch(`${a.url}/oauth/token`, form({ grant_type: 'client_credentials', ...credentials }))).json()) as { access_token: string };
+    const issued = (await (
+      await fetch(`${a.url}/oauth/token`, form({ grant_type: 'client_credentials', ...credentials }))
+    ).json()) as { access_token: string };
     const accessToken = issued.access_token;
     expect(await status(b, accessToken)).toMatchObject({ status: 200 });
 
-    const session = (await (await fetch(`${a.url}/v1/auth/login`, { method: 'POST', headers: json(), body: JSON.stringify(cluster.owner) })).json()) as { data: { token: string } };
+    const session = (await (
+      await fetch(`${a.url}/v1/auth/login`, { method: 'POST', headers: json(), body: JSON.stringify(cluster.owner) })
+    ).json()) as { data: { token: string } };
     const sessionToken = session.data.token;
     expect(await status(b, sessionToken)).toMatchObject({ status: 200 });
 
-    expect((await fetch(`${a.url}/oauth/revoke`, form({ token: accessToken, token_type_hint: 'access_token', ...credentials }))).status).toBe(200);
-    expect((await fetch(`${a.url}/v1/auth/logout`, { method: 'POST', headers: json(sessionToken), body: '{}' })).status).toBe(200);
+    expect(
+      (
+        await fetch(
+          `${a.url}/oauth/revoke`,
+          form({ token: accessToken, token_type_hint: 'access_token', ...credentials }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${a.url}/v1/auth/logout`, { method: 'POST', headers: json(sessionToken), body: '{}' })).status,
+    ).toBe(200);
     expect(await status(b, accessToken)).toMatchObject({ status: 401, code: 'token_revoked' });
     expect(await status(b, sessionToken)).toMatchObject({ status: 401, code: 'token_revoked' });
 

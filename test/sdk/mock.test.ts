@@ -23,7 +23,15 @@ describe('SDK against the mock', () => {
     const list = await unwrap(aetherflow.GET('/v1/workflows'));
     expect(list.data.length).toBeGreaterThan(0);
     expect(list.data[0]?.id).toMatch(/^wf_/);
-    const created = await unwrap(aetherflow.POST('/v1/workflows', { body: { name: 'From the mock', trigger: { type: 'manual' }, steps: [{ id: 'log', type: 'log', message: 'hi' }] } }));
+    const created = await unwrap(
+      aetherflow.POST('/v1/workflows', {
+        body: {
+          name: 'From the mock',
+          trigger: { type: 'manual' },
+          steps: [{ id: 'log', type: 'log', message: 'hi' }],
+        },
+      }),
+    );
     expect(created.data.id).toMatch(/^wf_/);
   });
 
@@ -31,28 +39,48 @@ describe('SDK against the mock', () => {
     const origin = 'http://localhost:5173';
     const preflight = await fetch(`${mock.baseUrl}/v1/events`, {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe('*');
-    expect(preflight.headers.get('Access-Control-Allow-Headers')).toBe('Authorization, X-API-Key, Content-Type, Idempotency-Key');
-    const aetherflow = createAetherFlowClient({ baseUrl: mock.baseUrl, apiKey: 'ck_test_anything', headers: { Origin: origin } });
-    const { response } = await aetherflow.POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_1' } } });
+    expect(preflight.headers.get('Access-Control-Allow-Headers')).toBe(
+      'Authorization, X-API-Key, Content-Type, Idempotency-Key',
+    );
+    const aetherflow = createAetherFlowClient({
+      baseUrl: mock.baseUrl,
+      apiKey: 'ck_test_anything',
+      headers: { Origin: origin },
+    });
+    const { response } = await aetherflow.POST('/v1/events', {
+      body: { type: 'order.created', data: { order_id: 'ord_1' } },
+    });
     expect(response.status).toBe(202);
     expect(response.headers.get('Access-Control-Allow-Origin')).toBe('*');
     expect(response.headers.get('Access-Control-Expose-Headers')).toMatch(/X-RateLimit-Remaining/);
 
-    const elsewhere = await fetch(`${mock.baseUrl}/v1/workflows`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
+    const elsewhere = await fetch(`${mock.baseUrl}/v1/workflows`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+    });
     expect(elsewhere.status).toBe(405);
     expect(elsewhere.headers.get('Access-Control-Allow-Origin')).toBeNull();
-    const answer = await fetch(`${mock.baseUrl}/v1/workflows`, { headers: { Origin: origin, Authorization: 'Bearer sk_test_anything' } });
+    const answer = await fetch(`${mock.baseUrl}/v1/workflows`, {
+      headers: { Origin: origin, Authorization: 'Bearer sk_test_anything' },
+    });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 
   test('errors come back typed: no credential (401), and any example with Prefer', async () => {
     const anonymous = createAetherFlowClient({ baseUrl: mock.baseUrl });
-    await expect(unwrap(anonymous.GET('/v1/workflows'))).rejects.toMatchObject({ status: 401, code: 'authentication_required' });
+    await expect(unwrap(anonymous.GET('/v1/workflows'))).rejects.toMatchObject({
+      status: 401,
+      code: 'authentication_required',
+    });
 
     for (const [status, example] of [
       [401, 'revoked_api_key'],
@@ -60,8 +88,16 @@ describe('SDK against the mock', () => {
       [403, 'ip_not_allowed'],
       [404, 'not_found'],
     ] as const) {
-      const aetherflow = createAetherFlowClient({ baseUrl: mock.baseUrl, apiKey: 'sk_test_anything', headers: { Prefer: `code=${status}, example=${example}` } });
-      const error = await unwrap(aetherflow.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_8YR4gJzvRZgYZocv0h3DdJlU' } } })).catch((caught: unknown) => caught);
+      const aetherflow = createAetherFlowClient({
+        baseUrl: mock.baseUrl,
+        apiKey: 'sk_test_anything',
+        headers: { Prefer: `code=${status}, example=${example}` },
+      });
+      const error = await unwrap(
+        aetherflow.GET('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: 'wf_8YR4gJzvRZgYZocv0h3DdJlU' } },
+        }),
+      ).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AetherFlowError);
       expect(error).toMatchObject({ status, code: example });
       expect((error as AetherFlowError).envelope?.error.request_id).toMatch(/^req_/);
@@ -81,7 +117,10 @@ describe('SDK against the mock', () => {
       apiKey: 'sk_test_anything',
       headers: { Prefer: 'code=429' },
       fetch: recording,
-      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
     });
     const error = await unwrap(aetherflow.GET('/v1/workflows')).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded', retryAfterSeconds: 18 });
@@ -91,14 +130,26 @@ describe('SDK against the mock', () => {
 
   test('503 on /health (Prefer: code=503): exponential backoff, then the 503', async () => {
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: mock.baseUrl, headers: { Prefer: 'code=503' }, random: () => 0, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
+    const aetherflow = createAetherFlowClient({
+      baseUrl: mock.baseUrl,
+      headers: { Prefer: 'code=503' },
+      random: () => 0,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+    });
     const { response } = await aetherflow.GET('/health');
     expect(response.status).toBe(503);
     expect(sleeps).toEqual([250, 500]);
   });
 
   test('pagination: a last page ends it; the mock repeating its example cursor stops it with an error', async () => {
-    const paused = createAetherFlowClient({ baseUrl: mock.baseUrl, apiKey: 'sk_test_anything', headers: { Prefer: 'example=paused_only' } });
+    const paused = createAetherFlowClient({
+      baseUrl: mock.baseUrl,
+      apiKey: 'sk_test_anything',
+      headers: { Prefer: 'example=paused_only' },
+    });
     const items = [];
     for await (const item of paused.paginate('/v1/workflows')) items.push(item);
     expect(items.length).toBeGreaterThan(0);

@@ -38,12 +38,18 @@ async function run(command: string, args: string[], cwd: string): Promise<string
     return `${stdout}${stderr}`;
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`,
+    );
   }
 }
 
 async function pack(args: string[], destination: string): Promise<Packed[]> {
-  const output = await run(npm, ['pack', ...args, '--pack-destination', destination, '--json', '--loglevel=error'], root);
+  const output = await run(
+    npm,
+    ['pack', ...args, '--pack-destination', destination, '--json', '--loglevel=error'],
+    root,
+  );
   // npm prints the prepack script's banner before the JSON.
   return JSON.parse(output.slice(output.indexOf('['), output.lastIndexOf(']') + 1)) as Packed[];
 }
@@ -54,17 +60,25 @@ function installedPackages(names: string[]): string[] {
   const visit = (name: string) => {
     if (found.has(name)) return;
     found.add(name);
-    const manifest = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency);
   };
   names.forEach(visit);
   return [...found].map((name) => path.join(root, 'node_modules', name));
 }
 
-const sdkManifest = JSON.parse(readFileSync(path.join(sdkDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const sdkManifest = JSON.parse(readFileSync(path.join(sdkDir, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 const readmeExamples = examplesOf('sdk/typescript/README.md').filter((example) => example.language === 'ts');
 
-const WORKFLOW = { name: 'From the package', trigger: { type: 'manual' }, steps: [{ id: 'greet', type: 'log', message: 'Hello {{input.name}}' }] };
+const WORKFLOW = {
+  name: 'From the package',
+  trigger: { type: 'manual' },
+  steps: [{ id: 'greet', type: 'log', message: 'Hello {{input.name}}' }],
+};
 const MISSING_WORKFLOW = 'wf_000000000000000000000000';
 
 /** Plain JavaScript, as a Node user without TypeScript writes it. */
@@ -85,7 +99,10 @@ console.log(JSON.stringify({ id: workflow.id, names, missing }));
 `;
 
 /** Strict TypeScript: the contract's types must reach the consumer, or the expected errors below are not errors. */
-const typedProgram = (baseUrl: string, apiKey: string) => `import { createAetherFlowClient, isAetherFlowError, unwrap, type AetherFlowError, type ErrorCode, type Schema } from '@aetherflow/sdk';
+const typedProgram = (
+  baseUrl: string,
+  apiKey: string,
+) => `import { createAetherFlowClient, isAetherFlowError, unwrap, type AetherFlowError, type ErrorCode, type Schema } from '@aetherflow/sdk';
 
 const aetherflow = createAetherFlowClient({ baseUrl: ${JSON.stringify(baseUrl)}, apiKey: ${JSON.stringify(apiKey)} });
 const input: Schema<'WorkflowInput'> = ${JSON.stringify(WORKFLOW)};
@@ -152,12 +169,26 @@ describe('the SDK as a package', () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'aetherflow-sdk-package-'));
     project = path.join(scratch, 'consumer');
     mkdirSync(project);
-    const [sdk, dependencies, started] = await Promise.all([pack(['-w', '@aetherflow/sdk'], scratch), pack(['--ignore-scripts', ...installedPackages([...Object.keys(sdkManifest.dependencies), '@types/node'])], scratch), startTestServer()]);
+    const [sdk, dependencies, started] = await Promise.all([
+      pack(['-w', '@aetherflow/sdk'], scratch),
+      pack(
+        ['--ignore-scripts', ...installedPackages([...Object.keys(sdkManifest.dependencies), '@types/node'])],
+        scratch,
+      ),
+      startTestServer(),
+    ]);
     server = started;
     packed = sdk[0] as Packed;
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2),
+    );
     const tarballs = [packed, ...dependencies].map((entry) => path.join(scratch, entry.filename));
-    await run(npm, ['install', ...tarballs, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], project);
+    await run(
+      npm,
+      ['install', ...tarballs, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+      project,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -167,14 +198,25 @@ describe('the SDK as a package', () => {
 
   test('the tarball holds JavaScript, declarations and the contract types, not the TypeScript sources', () => {
     const files = packed.files.map((file) => file.path).sort();
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/client.js', 'dist/types.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/api.d.ts',
+        'dist/client.js',
+        'dist/types.d.ts',
+      ]),
+    );
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     const installed = path.join(project, 'node_modules', '@aetherflow', 'sdk');
     const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(manifest.private).toBeUndefined();
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     // The declarations stand alone: nothing points back into this repository.
-    for (const file of files.filter((name) => name.endsWith('.d.ts'))) expect(readFileSync(path.join(installed, file), 'utf8')).not.toMatch(/\.\.\/\.\.\/|generated\/api/);
+    for (const file of files.filter((name) => name.endsWith('.d.ts')))
+      expect(readFileSync(path.join(installed, file), 'utf8')).not.toMatch(/\.\.\/\.\.\/|generated\/api/);
   });
 
   const expectOutcome = (output: string) => {
@@ -191,29 +233,43 @@ describe('the SDK as a package', () => {
     expect(JSON.parse(output.trim()).missing.requestId).toMatch(/^req_/);
   });
 
-  test.each(['node16', 'bundler'] as const)('strict TypeScript with %s module resolution type-checks, compiles and runs', async (resolution) => {
-    writeFileSync(path.join(project, 'index.ts'), typedProgram(server.baseUrl, server.secretKey));
-    const config = `tsconfig.${resolution}.json`;
-    writeFileSync(path.join(project, config), JSON.stringify(tsconfig(resolution), null, 2));
-    await run(process.execPath, [tsc, '-p', config], project);
-    expectOutcome(await run(process.execPath, [path.join(`out-${resolution}`, 'index.js')], project));
-  }, 60_000);
+  test.each(['node16', 'bundler'] as const)(
+    'strict TypeScript with %s module resolution type-checks, compiles and runs',
+    async (resolution) => {
+      writeFileSync(path.join(project, 'index.ts'), typedProgram(server.baseUrl, server.secretKey));
+      const config = `tsconfig.${resolution}.json`;
+      writeFileSync(path.join(project, config), JSON.stringify(tsconfig(resolution), null, 2));
+      await run(process.execPath, [tsc, '-p', config], project);
+      expectOutcome(await run(process.execPath, [path.join(`out-${resolution}`, 'index.js')], project));
+    },
+    60_000,
+  );
 
   test("the README's examples type-check and run against the installed package", async () => {
     const runnable = readmeExamples.filter((example) => example.run);
     expect(runnable.length).toBeGreaterThanOrEqual(4);
     const files = runnable.map((example) => `readme-${example.line}.ts`);
-    runnable.forEach((example, index) => writeFileSync(path.join(project, files[index] ?? ''), `${example.code}\nexport {};\n`));
+    runnable.forEach((example, index) =>
+      writeFileSync(path.join(project, files[index] ?? ''), `${example.code}\nexport {};\n`),
+    );
     const config = { ...tsconfig('node16'), files };
     config.compilerOptions.outDir = 'out-readme';
     writeFileSync(path.join(project, 'tsconfig.readme.json'), JSON.stringify(config, null, 2));
     await run(process.execPath, [tsc, '-p', 'tsconfig.readme.json'], project);
-    const env = { ...process.env, AETHERFLOW_API_URL: server.baseUrl, AETHERFLOW_API_KEY: server.secretKey, AETHERFLOW_EMAIL: server.owner.email, AETHERFLOW_PASSWORD: server.owner.password };
+    const env = {
+      ...process.env,
+      AETHERFLOW_API_URL: server.baseUrl,
+      AETHERFLOW_API_KEY: server.secretKey,
+      AETHERFLOW_EMAIL: server.owner.email,
+      AETHERFLOW_PASSWORD: server.owner.password,
+    };
     for (const [index, example] of runnable.entries()) {
       const file = path.join('out-readme', (files[index] ?? '').replace(/\.ts$/, '.js'));
-      const { stdout, stderr } = await execFileAsync(process.execPath, [file], { cwd: project, env }).catch((error: { stdout: string; stderr: string; message: string }) => {
-        throw new Error(`${example.where} failed: ${error.message}\n${error.stdout}${error.stderr}`);
-      });
+      const { stdout, stderr } = await execFileAsync(process.execPath, [file], { cwd: project, env }).catch(
+        (error: { stdout: string; stderr: string; message: string }) => {
+          throw new Error(`${example.where} failed: ${error.message}\n${error.stdout}${error.stderr}`);
+        },
+      );
       expect(`${stdout}${stderr}`, example.where).not.toMatch(/"success":\s*false/);
     }
   }, 60_000);

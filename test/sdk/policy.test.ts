@@ -29,27 +29,45 @@ describe('how long to wait', () => {
     const clock = { now: () => NOW, random: () => 0.5 };
     expect(retryDelayMs(respond(429, { 'Retry-After': '61' }), 1, DEFAULT_RETRY, clock)).toBe(61_000);
     expect(retryDelayMs(respond(429, { 'Retry-After': '3600' }), 1, DEFAULT_RETRY, clock)).toBeNull();
-    expect(retryDelayMs(respond(429, { 'Retry-After': '1' }), DEFAULT_RETRY.maxAttempts, DEFAULT_RETRY, clock)).toBeNull();
+    expect(
+      retryDelayMs(respond(429, { 'Retry-After': '1' }), DEFAULT_RETRY.maxAttempts, DEFAULT_RETRY, clock),
+    ).toBeNull();
     expect(retryDelayMs(respond(503), 2, DEFAULT_RETRY, clock)).toBe(750);
-    for (const status of [400, 401, 403, 404, 409, 500, 502]) expect(retryDelayMs(respond(status), 1, DEFAULT_RETRY, clock)).toBeNull();
+    for (const status of [400, 401, 403, 404, 409, 500, 502])
+      expect(retryDelayMs(respond(status), 1, DEFAULT_RETRY, clock)).toBeNull();
   });
 });
 
 describe('which requests get an Idempotency-Key', () => {
-  const request = (method: string, url: string) => new Request(url, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+  const request = (method: string, url: string) =>
+    new Request(url, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
 
   test('the POSTs that declare the header, under any base path; nothing else', () => {
     expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/workflows'))).toBe(true);
-    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/workflows/wf_8YR4gJzvRZgYZocv0h3DdJlU/run'))).toBe(true);
-    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/runs/run_35gnryj5h9ZI97wYlUGtELxG/retry'))).toBe(true);
+    expect(
+      acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/workflows/wf_8YR4gJzvRZgYZocv0h3DdJlU/run')),
+    ).toBe(true);
+    expect(
+      acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/runs/run_35gnryj5h9ZI97wYlUGtELxG/retry')),
+    ).toBe(true);
     expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/connections'))).toBe(true);
-    expect(acceptsIdempotencyKey(request('POST', 'https://gateway.example/aetherflow/v1/events'), '/aetherflow')).toBe(true);
+    expect(acceptsIdempotencyKey(request('POST', 'https://gateway.example/aetherflow/v1/events'), '/aetherflow')).toBe(
+      true,
+    );
 
     expect(acceptsIdempotencyKey(request('GET', 'https://api.aetherflow.com/v1/workflows'))).toBe(false);
-    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/runs/run_35gnryj5h9ZI97wYlUGtELxG/cancel'))).toBe(false);
+    expect(
+      acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/runs/run_35gnryj5h9ZI97wYlUGtELxG/cancel')),
+    ).toBe(false);
     expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/auth/api-keys'))).toBe(false);
-    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/auth/api-keys/key_hBaKBGlPDNLoQ8V8kCS2RSSm/rotate'))).toBe(false);
+    expect(
+      acceptsIdempotencyKey(
+        request('POST', 'https://api.aetherflow.com/v1/auth/api-keys/key_hBaKBGlPDNLoQ8V8kCS2RSSm/rotate'),
+      ),
+    ).toBe(false);
     expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/oauth/token'))).toBe(false);
-    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/workflows/wf_1/run/extra'))).toBe(false);
+    expect(acceptsIdempotencyKey(request('POST', 'https://api.aetherflow.com/v1/workflows/wf_1/run/extra'))).toBe(
+      false,
+    );
   });
 });

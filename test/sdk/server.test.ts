@@ -32,7 +32,12 @@ function recordingFetch() {
   const exchanges: { method: string; path: string; headers: Headers; status: number }[] = [];
   const fetcher: Fetch = async (request) => {
     const response = await fetch(request);
-    exchanges.push({ method: request.method, path: new URL(request.url).pathname, headers: request.headers, status: response.status });
+    exchanges.push({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      headers: request.headers,
+      status: response.status,
+    });
     return response;
   };
   return { exchanges, fetch: fetcher };
@@ -45,19 +50,32 @@ describe('SDK against the real server', () => {
 
   test('an API key: create, read, list, typed results; Bearer by default, X-API-Key on request', async () => {
     const wire = recordingFetch();
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch });
+    const aetherflow = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
+      fetch: wire.fetch,
+    });
     const created = await unwrap(aetherflow.POST('/v1/workflows', { body: workflow('SDK hello') }));
     expectTypeOf(created.data).toEqualTypeOf<Schema<'Workflow'>>();
     expect(created.data).toMatchObject({ name: 'SDK hello', status: 'active' });
 
-    const { data, error, response } = await aetherflow.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.data.id } } });
+    const { data, error, response } = await aetherflow.GET('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: created.data.id } },
+    });
     expect(error).toBeUndefined();
     expect(response.status).toBe(200);
     expect(data?.data.id).toBe(created.data.id);
-    expect(wire.exchanges.every((exchange) => exchange.headers.get('Authorization') === `Bearer ${api.server.secretKey}`)).toBe(true);
+    expect(
+      wire.exchanges.every((exchange) => exchange.headers.get('Authorization') === `Bearer ${api.server.secretKey}`),
+    ).toBe(true);
 
     const viaHeader = recordingFetch();
-    const other = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, apiKeyHeader: 'x-api-key', fetch: viaHeader.fetch });
+    const other = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
+      apiKeyHeader: 'x-api-key',
+      fetch: viaHeader.fetch,
+    });
     const verified = await unwrap(other.GET('/v1/auth/verify'));
     expect(verified.data).toMatchObject({ authenticated: true, auth_method: 'api_key', key_type: 'secret' });
     expect(viaHeader.exchanges[0]?.headers.get('X-API-Key')).toBe(api.server.secretKey);
@@ -68,7 +86,8 @@ describe('SDK against the real server', () => {
     const key = await mainTenant(api.server).key({ name: 'pagination' });
     const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: key.secret });
     const made: string[] = [];
-    for (let index = 0; index < 5; index++) made.push((await unwrap(aetherflow.POST('/v1/workflows', { body: workflow(`Page ${index}`) }))).data.id);
+    for (let index = 0; index < 5; index++)
+      made.push((await unwrap(aetherflow.POST('/v1/workflows', { body: workflow(`Page ${index}`) }))).data.id);
 
     const seen: string[] = [];
     for await (const item of aetherflow.paginate('/v1/workflows', { query: { limit: 2 } })) {
@@ -91,20 +110,33 @@ describe('SDK against the real server', () => {
     expect(missing).toBeInstanceOf(AetherFlowError);
     expect(missing).toMatchObject({ status: 401, code: 'authentication_required', type: 'authentication_error' });
 
-    const readOnly = await mainTenant(api.server).key({ name: 'read only', type: 'restricted', scopes: ['workflows:read'] });
+    const readOnly = await mainTenant(api.server).key({
+      name: 'read only',
+      type: 'restricted',
+      scopes: ['workflows:read'],
+    });
     const reader = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: readOnly.secret });
-    const refused = await unwrap(reader.POST('/v1/workflows', { body: workflow('not allowed') })).catch((error: unknown) => error);
-    if (!isAetherFlowError(refused, 'insufficient_scope')) throw new Error(`expected insufficient_scope, got ${String(refused)}`);
+    const refused = await unwrap(reader.POST('/v1/workflows', { body: workflow('not allowed') })).catch(
+      (error: unknown) => error,
+    );
+    if (!isAetherFlowError(refused, 'insufficient_scope'))
+      throw new Error(`expected insufficient_scope, got ${String(refused)}`);
     expectTypeOf(refused.code).toEqualTypeOf<AetherFlowError['code']>();
     expectTypeOf<ErrorCode>().toMatchTypeOf<AetherFlowError['code']>();
     expect(refused.status).toBe(403);
-    expect(refused.envelope?.error).toMatchObject({ type: 'authorization_error', code: 'insufficient_scope', status: 403 });
+    expect(refused.envelope?.error).toMatchObject({
+      type: 'authorization_error',
+      code: 'insufficient_scope',
+      status: 403,
+    });
     expect(refused.requestId).toMatch(/^req_/);
     expect(refused.requestId).toBe(refused.response.headers.get('X-Request-Id'));
     expect(refused.docUrl).toContain('#insufficient_scope');
 
     const owner = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey });
-    const notFound = await unwrap(owner.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } } })).catch((error: unknown) => error);
+    const notFound = await unwrap(
+      owner.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } } }),
+    ).catch((error: unknown) => error);
     expect(notFound).toMatchObject({ status: 404, code: 'not_found' });
 
     // The openapi-fetch result types the error body as the envelope, without throwing.
@@ -115,7 +147,11 @@ describe('SDK against the real server', () => {
   });
 
   test('an access token from login works as it is', async () => {
-    const login = await unwrap(createAetherFlowClient({ baseUrl: api.server.baseUrl }).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } }));
+    const login = await unwrap(
+      createAetherFlowClient({ baseUrl: api.server.baseUrl }).POST('/v1/auth/login', {
+        body: { email: api.server.owner.email, password: api.server.owner.password },
+      }),
+    );
     const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, accessToken: login.data.token });
     const verified = await unwrap(aetherflow.GET('/v1/auth/verify'));
     expect(verified.data).toMatchObject({ auth_method: 'jwt', authenticated: true });
@@ -123,7 +159,11 @@ describe('SDK against the real server', () => {
 
   test('a token provider: called once for concurrent requests, renewed before expiry, and once when the server says token_expired', async () => {
     let calls = 0;
-    const session = sessionTokenProvider({ baseUrl: api.server.baseUrl, email: api.server.owner.email, password: api.server.owner.password });
+    const session = sessionTokenProvider({
+      baseUrl: api.server.baseUrl,
+      email: api.server.owner.email,
+      password: api.server.owner.password,
+    });
     const counted = async (): Promise<AccessToken> => {
       calls += 1;
       return (await session()) as AccessToken;
@@ -131,7 +171,12 @@ describe('SDK against the real server', () => {
 
     // The SDK reads the same clock as the server: it renews the token before it expires.
     const wire = recordingFetch();
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, tokenProvider: counted, now: time.now, fetch: wire.fetch });
+    const aetherflow = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      tokenProvider: counted,
+      now: time.now,
+      fetch: wire.fetch,
+    });
     const first = await Promise.all(Array.from({ length: 5 }, () => unwrap(aetherflow.GET('/v1/auth/verify'))));
     expect(calls).toBe(1);
     expect(new Set(first.map((result) => result.data.expires_at)).size).toBe(1);
@@ -143,7 +188,11 @@ describe('SDK against the real server', () => {
 
     // A client whose clock says the token is still good learns otherwise from the server.
     let reactiveCalls = 0;
-    const reactiveSession = sessionTokenProvider({ baseUrl: api.server.baseUrl, email: api.server.owner.email, password: api.server.owner.password });
+    const reactiveSession = sessionTokenProvider({
+      baseUrl: api.server.baseUrl,
+      email: api.server.owner.email,
+      password: api.server.owner.password,
+    });
     const seen = recordingFetch();
     const reactive = createAetherFlowClient({
       baseUrl: api.server.baseUrl,
@@ -156,7 +205,9 @@ describe('SDK against the real server', () => {
     });
     await unwrap(reactive.GET('/v1/auth/verify'));
     time.advance(2 * HOUR);
-    const after = await Promise.all(Array.from({ length: 5 }, () => unwrap(reactive.GET('/v1/workflows', { params: { query: { limit: 1 } } }))));
+    const after = await Promise.all(
+      Array.from({ length: 5 }, () => unwrap(reactive.GET('/v1/workflows', { params: { query: { limit: 1 } } }))),
+    );
     expect(after).toHaveLength(5);
     expect(reactiveCalls).toBe(2);
     expect(seen.exchanges.filter((exchange) => exchange.status === 401).length).toBeGreaterThanOrEqual(1);
@@ -167,20 +218,41 @@ describe('SDK against the real server', () => {
     const owner = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey });
     const app = await unwrap(
       owner.POST('/v1/oauth/clients', {
-        body: { name: 'SDK reports', client_type: 'confidential', redirect_uris: ['http://127.0.0.1:8765/callback'], scopes: ['workflows:read'], grant_types: ['client_credentials'] },
+        body: {
+          name: 'SDK reports',
+          client_type: 'confidential',
+          redirect_uris: ['http://127.0.0.1:8765/callback'],
+          scopes: ['workflows:read'],
+          grant_types: ['client_credentials'],
+        },
       }),
     );
     const secret = app.data.client_secret;
     if (!secret) throw new Error('a confidential app has a secret');
     const aetherflow = createAetherFlowClient({
       baseUrl: api.server.baseUrl,
-      tokenProvider: clientCredentialsTokenProvider({ baseUrl: api.server.baseUrl, clientId: app.data.client_id, clientSecret: secret, scope: 'workflows:read', now: time.now }),
+      tokenProvider: clientCredentialsTokenProvider({
+        baseUrl: api.server.baseUrl,
+        clientId: app.data.client_id,
+        clientSecret: secret,
+        scope: 'workflows:read',
+        now: time.now,
+      }),
       now: time.now,
     });
     const verified = await unwrap(aetherflow.GET('/v1/auth/verify'));
-    expect(verified.data).toMatchObject({ auth_method: 'oauth', client_id: app.data.client_id, scopes: ['workflows:read'] });
+    expect(verified.data).toMatchObject({
+      auth_method: 'oauth',
+      client_id: app.data.client_id,
+      scopes: ['workflows:read'],
+    });
 
-    const wrong = clientCredentialsTokenProvider({ baseUrl: api.server.baseUrl, clientId: app.data.client_id, clientSecret: 'wrong', now: time.now });
+    const wrong = clientCredentialsTokenProvider({
+      baseUrl: api.server.baseUrl,
+      clientId: app.data.client_id,
+      clientSecret: 'wrong',
+      now: time.now,
+    });
     const failure = await wrong().catch((error: unknown) => error);
     expect(failure).toMatchObject({ status: 401, code: 'invalid_client', type: 'oauth_error' });
   });
@@ -199,7 +271,16 @@ describe('SDK against the real server', () => {
       return response;
     };
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: lossy, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); }, random: () => 0 });
+    const aetherflow = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
+      fetch: lossy,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+      random: () => 0,
+    });
     const name = `Exactly once ${Date.now()}`;
     const { data, response } = await aetherflow.POST('/v1/workflows', { body: workflow(name) });
     expect(response.status).toBe(201);
@@ -211,22 +292,35 @@ describe('SDK against the real server', () => {
     expect(posts[1]?.headers.get('Idempotency-Key')).toBe(key);
     expect(sleeps).toEqual([250]); // backoff: half of 500 ms with random() = 0
     const named: string[] = [];
-    for await (const item of aetherflow.paginate('/v1/workflows', { query: { limit: 100 } })) if (item.name === name) named.push(item.id);
+    for await (const item of aetherflow.paginate('/v1/workflows', { query: { limit: 100 } }))
+      if (item.name === name) named.push(item.id);
     expect(named).toEqual([data?.data.id]);
 
     // Operations that do not declare the header never get one; a key the caller sets is kept.
-    await unwrap(aetherflow.POST('/v1/auth/api-keys', { body: { name: 'no idempotency', type: 'secret', scopes: ['workflows:read'] } }));
-    await unwrap(aetherflow.POST('/v1/workflows', { body: workflow('own key'), headers: { 'Idempotency-Key': 'my-own-key-1' } }));
+    await unwrap(
+      aetherflow.POST('/v1/auth/api-keys', {
+        body: { name: 'no idempotency', type: 'secret', scopes: ['workflows:read'] },
+      }),
+    );
+    await unwrap(
+      aetherflow.POST('/v1/workflows', { body: workflow('own key'), headers: { 'Idempotency-Key': 'my-own-key-1' } }),
+    );
     const later = wire.exchanges.slice(-2);
     expect(later[0]).toMatchObject({ path: '/v1/auth/api-keys' });
     expect(later[0]?.headers.has('Idempotency-Key')).toBe(false);
     expect(later[1]?.headers.get('Idempotency-Key')).toBe('my-own-key-1');
-    expect(wire.exchanges.filter((exchange) => exchange.method === 'GET').every((exchange) => !exchange.headers.has('Idempotency-Key'))).toBe(true);
+    expect(
+      wire.exchanges
+        .filter((exchange) => exchange.method === 'GET')
+        .every((exchange) => !exchange.headers.has('Idempotency-Key')),
+    ).toBe(true);
 
     // A POST without an Idempotency-Key is not repeated after a lost answer.
     dropNext = true;
     const before = wire.exchanges.length;
-    await expect(aetherflow.POST('/v1/auth/api-keys', { body: { name: 'once', type: 'secret', scopes: ['workflows:read'] } })).rejects.toThrow(/connection reset/);
+    await expect(
+      aetherflow.POST('/v1/auth/api-keys', { body: { name: 'once', type: 'secret', scopes: ['workflows:read'] } }),
+    ).rejects.toThrow(/connection reset/);
     expect(wire.exchanges.length - before).toBe(1);
   });
 
@@ -253,7 +347,10 @@ describe('SDK retries on a real 429 and a real 503', () => {
     const limits = generousRateLimits();
     return {
       clock: time.clock,
-      rateLimitConfig: { ...limits, categories: { ...limits.categories, read: { name: 'read', limit: 2, windowSeconds: 60 } } },
+      rateLimitConfig: {
+        ...limits,
+        categories: { ...limits.categories, read: { name: 'read', limit: 2, windowSeconds: 60 } },
+      },
     };
   });
 
@@ -286,7 +383,16 @@ describe('SDK retries on a real 429 and a real 503', () => {
     time.advance(2 * MINUTE);
     const wire = recordingFetch();
     const sleeps: number[] = [];
-    const aetherflow = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: wire.fetch, retry: { maxAttempts: 4 }, sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
+    const aetherflow = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
+      fetch: wire.fetch,
+      retry: { maxAttempts: 4 },
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+    });
     await unwrap(aetherflow.GET('/v1/workflows'));
     await unwrap(aetherflow.GET('/v1/workflows'));
     const limited = await unwrap(aetherflow.GET('/v1/workflows')).catch((error: unknown) => error);
@@ -296,7 +402,13 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toHaveLength(3);
 
     const impatient = recordingFetch();
-    const quick = createAetherFlowClient({ baseUrl: api.server.baseUrl, apiKey: api.server.secretKey, fetch: impatient.fetch, retry: { maxRetryAfterMs: 500 }, sleep: () => expect.fail('must not wait') });
+    const quick = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      apiKey: api.server.secretKey,
+      fetch: impatient.fetch,
+      retry: { maxRetryAfterMs: 500 },
+      sleep: () => expect.fail('must not wait'),
+    });
     const { response } = await quick.GET('/v1/workflows');
     expect(response.status).toBe(429);
     expect(impatient.exchanges).toHaveLength(1);
@@ -311,7 +423,10 @@ describe('SDK retries on a real 429 and a real 503', () => {
       fetch: wire.fetch,
       retry: { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 3000 },
       random: () => 1,
-      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); },
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
     });
     const { data, error, response } = await aetherflow.GET('/health');
     expect(response.status).toBe(503);
@@ -320,7 +435,15 @@ describe('SDK retries on a real 429 and a real 503', () => {
     expect(sleeps).toEqual([1000, 2000, 3000, 3000]);
 
     const jittered: number[] = [];
-    const withJitter = createAetherFlowClient({ baseUrl: api.server.baseUrl, retry: { maxAttempts: 3 }, random: () => 0.5, sleep: (ms) => { jittered.push(ms); return Promise.resolve(); } });
+    const withJitter = createAetherFlowClient({
+      baseUrl: api.server.baseUrl,
+      retry: { maxAttempts: 3 },
+      random: () => 0.5,
+      sleep: (ms) => {
+        jittered.push(ms);
+        return Promise.resolve();
+      },
+    });
     await withJitter.GET('/health');
     expect(jittered).toEqual([375, 750]);
   });

@@ -28,20 +28,27 @@ async function create(body: Record<string, unknown>, creator = api.server.secret
 }
 
 async function rotate(keyId: string, body: Record<string, unknown> = {}) {
-  const response = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: keyId } }, body });
+  const response = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', {
+    params: { path: { key_id: keyId } },
+    body,
+  });
   if (response.status === 200) issued.push(response.data!.data.secret);
   return response;
 }
 
-const getKey = async (keyId: string) => (await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: keyId } } })).data!.data;
+const getKey = async (keyId: string) =>
+  (await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: keyId } } })).data!.data;
 const statusWith = async (secret: string | undefined) => api.as(secret).GET('/v1/workflows');
 
 /** The stored row, read from the database itself rather than through the API. */
-const storedRow = (keyId: string) => api.server.server.database.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+const storedRow = (keyId: string) =>
+  api.server.server.database.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
 
 describe('creating a key', () => {
   it('returns the secret once, with prefix = its first 12 characters and last4 = its last 4', async () => {
-    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Billing backend', type: 'secret', scopes: ['workflows:read', 'runs:read'] } });
+    const response = await api.client.POST('/v1/auth/api-keys', {
+      body: { name: 'Billing backend', type: 'secret', scopes: ['workflows:read', 'runs:read'] },
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const key = response.data!.data;
@@ -49,7 +56,15 @@ describe('creating a key', () => {
     expect(key.secret).toMatch(/^sk_test_[0-9A-Za-z]{38}$/);
     expect(key.prefix).toBe(key.secret.slice(0, 12));
     expect(key.last4).toBe(key.secret.slice(-4));
-    expect(key).toMatchObject({ name: 'Billing backend', type: 'secret', environment: 'test', status: 'active', last_used_at: null, last_used_ip: null, revoked_at: null });
+    expect(key).toMatchObject({
+      name: 'Billing backend',
+      type: 'secret',
+      environment: 'test',
+      status: 'active',
+      last_used_at: null,
+      last_used_ip: null,
+      revoked_at: null,
+    });
 
     const fetched = await api.client.GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     const listed = await api.client.GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } });
@@ -62,9 +77,15 @@ describe('creating a key', () => {
 
   it('records api_key.created with the type and scopes, never the secret', async () => {
     const key = await create({ type: 'restricted', scopes: ['workflows:read'] });
-    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.created', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'api_key.created', resource_id: key.id } },
+    });
     expect(audit.data?.data).toHaveLength(1);
-    expect(audit.data?.data[0]).toMatchObject({ outcome: 'success', resource: { type: 'api_key', id: key.id }, metadata: { type: 'restricted', scopes: ['workflows:read'] } });
+    expect(audit.data?.data[0]).toMatchObject({
+      outcome: 'success',
+      resource: { type: 'api_key', id: key.id },
+      metadata: { type: 'restricted', scopes: ['workflows:read'] },
+    });
     expect(JSON.stringify(audit.data?.data[0])).not.toContain(hiddenPart(key.secret));
   });
 
@@ -76,7 +97,9 @@ describe('creating a key', () => {
   });
 
   it('refuses an allowed_ips entry that is not a network', async () => {
-    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Bad network', type: 'secret', scopes: ['read'], allowed_ips: ['300.1.2.3/24'] } });
+    const response = await api.client.POST('/v1/auth/api-keys', {
+      body: { name: 'Bad network', type: 'secret', scopes: ['read'], allowed_ips: ['300.1.2.3/24'] },
+    });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
   });
@@ -99,7 +122,10 @@ describe('last_used_at and last_used_ip', () => {
     expect(await storedRow(key.id)).toMatchObject({ last_used_at: null, last_used_ip: null });
 
     await api.server.server.flush();
-    expect(await storedRow(key.id)).toMatchObject({ last_used_at: new Date(clock.now()).toISOString(), last_used_ip: '203.0.113.50' });
+    expect(await storedRow(key.id)).toMatchObject({
+      last_used_at: new Date(clock.now()).toISOString(),
+      last_used_ip: '203.0.113.50',
+    });
   });
 
   it('turns N requests into one UPDATE per key, holding the latest use', async () => {
@@ -118,7 +144,10 @@ describe('last_used_at and last_used_ip', () => {
     await api.server.server.flush();
     const atFlush = queries.stop();
     expect(atFlush.filter((sql) => /^update "api_keys"/i.test(sql))).toHaveLength(1);
-    expect(await storedRow(key.id)).toMatchObject({ last_used_at: new Date(clock.now()).toISOString(), last_used_ip: '198.51.100.10' });
+    expect(await storedRow(key.id)).toMatchObject({
+      last_used_at: new Date(clock.now()).toISOString(),
+      last_used_ip: '198.51.100.10',
+    });
     expect((await getKey(key.id)).last_used_ip).toBe('198.51.100.10');
   });
 
@@ -158,7 +187,11 @@ describe('revoking', () => {
 
     const revoked = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(revoked.status).toBe(200);
-    expect(revoked.data?.data).toMatchObject({ id: key.id, status: 'revoked', revoked_at: new Date(clock.now()).toISOString() });
+    expect(revoked.data?.data).toMatchObject({
+      id: key.id,
+      status: 'revoked',
+      revoked_at: new Date(clock.now()).toISOString(),
+    });
 
     const after = await statusWith(key.secret);
     expect(after.status).toBe(401);
@@ -170,9 +203,16 @@ describe('revoking', () => {
     const key = await create({ scopes: ['read'] });
     await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     const refused = await api.fromIp('192.0.2.200', key.secret).GET('/v1/workflows');
-    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'auth.failed', request_id: refused.headers.get('x-request-id')! } } });
+    const audit = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'auth.failed', request_id: refused.headers.get('x-request-id')! } },
+    });
     expect(audit.data?.data).toHaveLength(1);
-    expect(audit.data?.data[0]).toMatchObject({ outcome: 'failure', ip: '192.0.2.200', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'revoked_api_key' } });
+    expect(audit.data?.data[0]).toMatchObject({
+      outcome: 'failure',
+      ip: '192.0.2.200',
+      actor: { type: 'api_key', key_id: key.id },
+      metadata: { code: 'revoked_api_key' },
+    });
     expect(JSON.stringify(audit.data?.data[0])).not.toContain(hiddenPart(key.secret));
   });
 
@@ -183,13 +223,17 @@ describe('revoking', () => {
     const second = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(second.status).toBe(200);
     expect(second.data?.data.revoked_at).toBe(first.data?.data.revoked_at);
-    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.revoked', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'api_key.revoked', resource_id: key.id } },
+    });
     expect(audit.data?.data).toHaveLength(1);
   });
 
   it('lets a key revoke itself', async () => {
     const key = await create({ scopes: ['keys:write', 'keys:read'] });
-    expect((await api.as(key.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
+    expect(
+      (await api.as(key.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status,
+    ).toBe(200);
     expect((await api.as(key.secret).GET('/v1/auth/api-keys')).error?.error.code).toBe('revoked_api_key');
   });
 
@@ -205,7 +249,9 @@ describe('revoking', () => {
   });
 
   it('answers 404 for an id that is not a key of this project', async () => {
-    const response = await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: 'key_000000000000000000000000' } } });
+    const response = await api.client.DELETE('/v1/auth/api-keys/{key_id}', {
+      params: { path: { key_id: 'key_000000000000000000000000' } },
+    });
     expect(response.status).toBe(404);
     expect(response.error?.error.code).toBe('not_found');
   });
@@ -271,7 +317,9 @@ describe('rotating', () => {
   it('records api_key.rotated with the grace period', async () => {
     const key = await create({ scopes: ['read'] });
     await rotate(key.id, { grace_period_seconds: 120 });
-    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.rotated', resource_id: key.id } } });
+    const audit = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'api_key.rotated', resource_id: key.id } },
+    });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]?.metadata).toEqual({ grace_period_seconds: 120 });
   });
@@ -323,7 +371,14 @@ describe('listing and reading keys', () => {
   const idsOf = (body: { data: { id: string }[] }) => body.data.map((key) => key.id);
 
   it('lists every key of the project and environment, newest first, revoked and expired included', async () => {
-    expect(idsOf(await list({ limit: 100 }))).toEqual([ids.secret, ids.expired, ids.revoked, ids.client, ids.restricted, ids.manager]);
+    expect(idsOf(await list({ limit: 100 }))).toEqual([
+      ids.secret,
+      ids.expired,
+      ids.revoked,
+      ids.client,
+      ids.restricted,
+      ids.manager,
+    ]);
   });
 
   it('filters by status', async () => {
@@ -345,7 +400,10 @@ describe('listing and reading keys', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const body: { data: { id: string }[]; next_cursor: string | null } = await list({ limit: 2, ...(cursor ? { cursor } : {}) });
+      const body: { data: { id: string }[]; next_cursor: string | null } = await list({
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       expect(body.data.length).toBeLessThanOrEqual(2);
       seen.push(...idsOf(body));
       cursor = body.next_cursor;
@@ -358,29 +416,50 @@ describe('listing and reading keys', () => {
   it('keeps filters across pages and refuses a cursor of another list', async () => {
     const first = await list({ status: 'active', limit: 2 });
     expect(idsOf(first)).toEqual([ids.secret, ids.client]);
-    expect(idsOf(await list({ status: 'active', limit: 2, cursor: first.next_cursor! }))).toEqual([ids.restricted, ids.manager]);
-    const mixed = await api.as(manager).GET('/v1/auth/api-keys', { params: { query: { status: 'revoked', cursor: first.next_cursor! } } });
+    expect(idsOf(await list({ status: 'active', limit: 2, cursor: first.next_cursor! }))).toEqual([
+      ids.restricted,
+      ids.manager,
+    ]);
+    const mixed = await api
+      .as(manager)
+      .GET('/v1/auth/api-keys', { params: { query: { status: 'revoked', cursor: first.next_cursor! } } });
     expect(mixed.status).toBe(400);
     expect(mixed.error?.error.code).toBe('invalid_cursor');
   });
 
   it('reads one key by id, and 404s an unknown id', async () => {
-    const response = await api.as(manager).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: ids.restricted! } } });
+    const response = await api
+      .as(manager)
+      .GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: ids.restricted! } } });
     expect(response.status).toBe(200);
-    expect(response.data?.data).toMatchObject({ id: ids.restricted, type: 'restricted', scopes: ['read'], status: 'active' });
-    const unknown = await api.as(manager).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: 'key_000000000000000000000000' } } });
+    expect(response.data?.data).toMatchObject({
+      id: ids.restricted,
+      type: 'restricted',
+      scopes: ['read'],
+      status: 'active',
+    });
+    const unknown = await api
+      .as(manager)
+      .GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: 'key_000000000000000000000000' } } });
     expect(unknown.status).toBe(404);
     expect(unknown.error?.error.code).toBe('not_found');
   });
 
   it('refuses unknown filters with 400', async () => {
-    expect((await api.as(manager).GET('/v1/auth/api-keys', { params: { query: offContract({ status: 'deleted' }) } })).status).toBe(400);
-    expect((await api.as(manager).GET('/v1/auth/api-keys', { params: { query: offContract({ owner: 'mallory' }) } })).status).toBe(400);
+    expect(
+      (await api.as(manager).GET('/v1/auth/api-keys', { params: { query: offContract({ status: 'deleted' }) } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await api.as(manager).GET('/v1/auth/api-keys', { params: { query: offContract({ owner: 'mallory' }) } })).status,
+    ).toBe(400);
   });
 
   it('does not list the creating tenant keys in another tenant', async () => {
     const mine = idsOf(await list({ limit: 100 }));
-    const theirs = (await api.client.GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } })).data!.data.map((key: { id: string }) => key.id);
+    const theirs = (await api.client.GET('/v1/auth/api-keys', { params: { query: { limit: 100 } } })).data!.data.map(
+      (key: { id: string }) => key.id,
+    );
     expect(mine.filter((id) => theirs.includes(id))).toEqual([]);
     expect(tenant.projectId).not.toBe(other.projectId);
   });

@@ -17,13 +17,16 @@ async function warm(credential: string, path: '/v1/workflows' | '/v1/runs' = '/v
   for (let i = 0; i < WARM; i++) expect((await api.as(credential).GET(path)).status).toBe(200);
 }
 
-const newKey = (scopes: Scope[] = ['workflows:read']) => createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes });
+const newKey = (scopes: Scope[] = ['workflows:read']) =>
+  createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes });
 
 describe('a verified API key, cached', () => {
   it('is refused on the next request after DELETE /v1/auth/api-keys/{id}', async () => {
     const key = await newKey();
     await warm(key.secret);
-    expect((await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
+    expect(
+      (await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status,
+    ).toBe(200);
     const refused = await api.as(key.secret).GET('/v1/workflows');
     expect(refused.status).toBe(401);
     expect(refused.error?.error.code).toBe('revoked_api_key');
@@ -32,21 +35,29 @@ describe('a verified API key, cached', () => {
   it('is refused on the next request after a leaked-key report', async () => {
     const key = await newKey();
     await warm(key.secret);
-    expect((await api.as(null).POST('/v1/credentials/revoke', { body: { credential: key.secret } })).status).toBeLessThan(300);
+    expect(
+      (await api.as(null).POST('/v1/credentials/revoke', { body: { credential: key.secret } })).status,
+    ).toBeLessThan(300);
     expect((await api.as(key.secret).GET('/v1/workflows')).error?.error.code).toBe('revoked_api_key');
   });
 
   it('answers with X-Key-Expires-At on the next request after a rotation with a grace period, and is refused after one without', async () => {
     const key = await newKey();
     await warm(key.secret);
-    const rotated = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
+    const rotated = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', {
+      params: { path: { key_id: key.id } },
+      body: { grace_period_seconds: 3600 },
+    });
     expect(rotated.status).toBe(200);
     const old = await api.as(key.secret).GET('/v1/workflows');
     expect(old.status).toBe(200);
     expect(old.headers.get('x-key-expires-at')).toEqual(expect.any(String));
 
     await warm(rotated.data!.data.secret);
-    const again = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } });
+    const again = await api.client.POST('/v1/auth/api-keys/{key_id}/rotate', {
+      params: { path: { key_id: key.id } },
+      body: { grace_period_seconds: 0 },
+    });
     expect(again.status).toBe(200);
     const refused = await api.as(rotated.data!.data.secret).GET('/v1/workflows');
     expect(refused.status).toBe(401);
@@ -113,7 +124,9 @@ describe('a session, cached', () => {
     await warm(session.token);
     const other = otherConnection(api.server);
     try {
-      other.prepare('UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE revoked_at IS NULL').run(new Date().toISOString(), 'password_reset');
+      other
+        .prepare('UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE revoked_at IS NULL')
+        .run(new Date().toISOString(), 'password_reset');
     } finally {
       other.close();
     }

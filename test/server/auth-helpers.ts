@@ -42,7 +42,10 @@ export function fromIp(ip: string): Record<string, string> {
 type WorkflowInput = components['schemas']['WorkflowInput'];
 type ApiKeyCreate = components['schemas']['ApiKeyCreate'];
 
-export function workflowInput(name = 'Order confirmation', trigger: WorkflowInput['trigger'] = { type: 'manual' }): WorkflowInput {
+export function workflowInput(
+  name = 'Order confirmation',
+  trigger: WorkflowInput['trigger'] = { type: 'manual' },
+): WorkflowInput {
   return {
     name,
     description: 'Confirms each new order to the customer.',
@@ -55,9 +58,15 @@ export function workflowInput(name = 'Order confirmation', trigger: WorkflowInpu
 }
 
 /** Creates a workflow with `key` and returns its id; fails loudly if the server refuses. */
-export async function createWorkflow(server: TestServer, key: string, name?: string, trigger?: WorkflowInput['trigger']): Promise<string> {
+export async function createWorkflow(
+  server: TestServer,
+  key: string,
+  name?: string,
+  trigger?: WorkflowInput['trigger'],
+): Promise<string> {
   const response = await clientFor(server, key).POST('/v1/workflows', { body: workflowInput(name, trigger) });
-  if (response.status !== 201) throw new Error(`set-up: POST /v1/workflows answered ${response.status} ${response.text}`);
+  if (response.status !== 201)
+    throw new Error(`set-up: POST /v1/workflows answered ${response.status} ${response.text}`);
   return response.data!.data.id;
 }
 
@@ -70,9 +79,16 @@ export interface CreatedKey {
 }
 
 /** Creates a key through the API as `creator`; fails loudly if the server refuses. */
-export async function createKeyViaApi(server: TestServer, creator: string, body: Omit<ApiKeyCreate, 'name'> & { name?: string }): Promise<CreatedKey> {
-  const response = await clientFor(server, creator).POST('/v1/auth/api-keys', { body: { name: 'Created in a test', ...body } });
-  if (response.status !== 201) throw new Error(`set-up: POST /v1/auth/api-keys answered ${response.status} ${response.text}`);
+export async function createKeyViaApi(
+  server: TestServer,
+  creator: string,
+  body: Omit<ApiKeyCreate, 'name'> & { name?: string },
+): Promise<CreatedKey> {
+  const response = await clientFor(server, creator).POST('/v1/auth/api-keys', {
+    body: { name: 'Created in a test', ...body },
+  });
+  if (response.status !== 201)
+    throw new Error(`set-up: POST /v1/auth/api-keys answered ${response.status} ${response.text}`);
   return response.data!.data;
 }
 
@@ -96,11 +112,21 @@ export function hiddenPart(secret: string): string {
 
 /** Audit rows with this action, from the database (entries without a tenant are listed by no API call). */
 export async function auditRows(server: TestServer, action: string) {
-  return server.server.database.db.selectFrom('audit_logs').selectAll().where('action', '=', action).orderBy('occurred_at', 'asc').execute();
+  return server.server.database.db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('action', '=', action)
+    .orderBy('occurred_at', 'asc')
+    .execute();
 }
 
 /** The audit entries a tenant sees through GET /v1/audit-logs, read with a fresh audit:read key of that tenant. */
-export async function auditEntriesOf(server: TestServer, tenant: Tenant, environment: 'live' | 'test', query: NonNullable<operations['listAuditLogs']['parameters']['query']> = {}): Promise<components['schemas']['AuditLogEntry'][]> {
+export async function auditEntriesOf(
+  server: TestServer,
+  tenant: Tenant,
+  environment: 'live' | 'test',
+  query: NonNullable<operations['listAuditLogs']['parameters']['query']> = {},
+): Promise<components['schemas']['AuditLogEntry'][]> {
   const reader = await tenant.key({ environment, scopes: ['audit:read'] });
   const response = await clientFor(server, reader.secret).GET('/v1/audit-logs', { params: { query } });
   if (response.status !== 200) throw new Error(`GET /v1/audit-logs answered ${response.status} ${response.text}`);

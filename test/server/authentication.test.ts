@@ -6,7 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../src/auth/api-key-format.ts';
 import { useTestServer } from '../support/api.ts';
 import { mainTenant, type Tenant } from '../support/fixtures.ts';
-import { auditRows, createKeyViaApi, HOUR, manualClock, queryRecorder, unknownWellFormedKey, withBadChecksum, workflowInput } from './auth-helpers.ts';
+import {
+  auditRows,
+  createKeyViaApi,
+  HOUR,
+  manualClock,
+  queryRecorder,
+  unknownWellFormedKey,
+  withBadChecksum,
+  workflowInput,
+} from './auth-helpers.ts';
 
 const clock = manualClock();
 const queries = queryRecorder();
@@ -29,7 +38,9 @@ describe('where the key travels', () => {
   });
 
   it('takes the Bearer scheme name case-insensitively, as RFC 7235 says', async () => {
-    const response = await api.as(null).GET('/v1/auth/verify', { headers: { Authorization: `bearer ${api.server.secretKey}` } });
+    const response = await api
+      .as(null)
+      .GET('/v1/auth/verify', { headers: { Authorization: `bearer ${api.server.secretKey}` } });
     expect(response.status).toBe(200);
   });
 
@@ -57,7 +68,9 @@ describe('401 answers and their challenges', () => {
   });
 
   it('answers another scheme than Bearer with 401 authentication_required', async () => {
-    const response = await api.as(null).GET('/v1/workflows', { headers: { Authorization: `Basic ${Buffer.from(`x:${api.server.secretKey}`).toString('base64')}` } });
+    const response = await api.as(null).GET('/v1/workflows', {
+      headers: { Authorization: `Basic ${Buffer.from(`x:${api.server.secretKey}`).toString('base64')}` },
+    });
     expect(response.status).toBe(401);
     expect(response.error?.error.code).toBe('authentication_required');
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
@@ -72,7 +85,9 @@ describe('401 answers and their challenges', () => {
       const response = await api.as(key, { apiKeyHeader: apiKeyHeader }).GET('/v1/workflows');
       expect(response.status).toBe(401);
       expect(response.error?.error.code).toBe('invalid_api_key');
-      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="aetherflow", error="invalid_token", error_description="[^"]+"$/);
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="aetherflow", error="invalid_token", error_description="[^"]+"$/,
+      );
       expect(response.text).not.toContain(key);
       expect(response.headers.get('www-authenticate')).not.toContain(key);
     }
@@ -89,13 +104,22 @@ describe('key types and environments', () => {
     { type: 'client', environment: 'live', scopes: ['events:write'], prefix: 'ck_live_' },
   ] as const;
 
-  it.each(cases)('issues $prefix keys that authenticate as a $type key of the $environment environment', async ({ type, environment, scopes, prefix }) => {
-    const key = await tenant.key({ type, environment, scopes: [...scopes] });
-    expect(key.secret).toMatch(new RegExp(`^${prefix}[0-9A-Za-z]{38}$`));
-    const response = await api.as(key.secret).GET('/v1/auth/verify');
-    expect(response.status).toBe(200);
-    expect(response.data?.data).toMatchObject({ key_id: key.id, key_type: type, environment, project_id: api.server.projectId, scopes: [...scopes] });
-  });
+  it.each(cases)(
+    'issues $prefix keys that authenticate as a $type key of the $environment environment',
+    async ({ type, environment, scopes, prefix }) => {
+      const key = await tenant.key({ type, environment, scopes: [...scopes] });
+      expect(key.secret).toMatch(new RegExp(`^${prefix}[0-9A-Za-z]{38}$`));
+      const response = await api.as(key.secret).GET('/v1/auth/verify');
+      expect(response.status).toBe(200);
+      expect(response.data?.data).toMatchObject({
+        key_id: key.id,
+        key_type: type,
+        environment,
+        project_id: api.server.projectId,
+        scopes: [...scopes],
+      });
+    },
+  );
 
   it('refuses a stored key presented under another type or environment prefix', async () => {
     // A key is known by its hash; relabelling it (with a recomputed checksum) makes another secret, which is not stored.
@@ -137,7 +161,15 @@ describe('legacy wfk_ keys', () => {
 
   beforeAll(async () => {
     const { transaction, apiKeys } = api.server.server.services;
-    legacyId = await transaction((tx) => apiKeys.importLegacy({ accountId: api.server.accountId, projectId: api.server.projectId }, 'Old integration', legacy, ['workflows:read'], tx));
+    legacyId = await transaction((tx) =>
+      apiKeys.importLegacy(
+        { accountId: api.server.accountId, projectId: api.server.projectId },
+        'Old integration',
+        legacy,
+        ['workflows:read'],
+        tx,
+      ),
+    );
   });
 
   it('authenticate through X-API-Key, answered with a Deprecation header', async () => {
@@ -170,7 +202,9 @@ describe('legacy wfk_ keys', () => {
 describe('expiry', () => {
   it('refuses to create a key whose expires_at is already past', async () => {
     const past = new Date(clock.now() - 1000).toISOString();
-    const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past } });
+    const response = await api.client.POST('/v1/auth/api-keys', {
+      body: { name: 'Too late', type: 'secret', scopes: ['read'], expires_at: past },
+    });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
     expect(response.error?.error.details?.[0]?.location).toBe('body.expires_at');
@@ -178,7 +212,11 @@ describe('expiry', () => {
 
   it('accepts a key until its expires_at, then answers 401 expired_api_key', async () => {
     const expiresAt = new Date(clock.now() + HOUR).toISOString();
-    const key = await createKeyViaApi(api.server, api.server.secretKey, { type: 'secret', scopes: ['read'], expires_at: expiresAt });
+    const key = await createKeyViaApi(api.server, api.server.secretKey, {
+      type: 'secret',
+      scopes: ['read'],
+      expires_at: expiresAt,
+    });
 
     const before = await api.as(key.secret).GET('/v1/workflows');
     expect(before.status).toBe(200);
@@ -203,7 +241,12 @@ describe('the audit of failed authentication', () => {
     const requestId = response.headers.get('x-request-id');
     const rows = (await auditRows(api.server, 'auth.failed')).filter((row) => row.request_id === requestId);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ outcome: 'failure', actor_type: 'anonymous', user_agent: 'audit-probe/1.0', ip: '127.0.0.1' });
+    expect(rows[0]).toMatchObject({
+      outcome: 'failure',
+      actor_type: 'anonymous',
+      user_agent: 'audit-probe/1.0',
+      ip: '127.0.0.1',
+    });
     expect(JSON.parse(rows[0]!.metadata)).toMatchObject({ code: 'invalid_api_key', operation: 'listWorkflows' });
     expect(JSON.stringify(rows[0])).not.toContain(presented);
     expect(JSON.stringify(rows[0])).not.toContain(presented.slice(8, 40));

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, envelopeOf, type AnyAnswer } from '../support/api.ts';
 import { mainTenant, type Tenant } from '../support/fixtures.ts';
 import { generousRateLimits, startTestServer, type TestServer } from '../support/server.ts';
-import { auditRows, BEHIND_PROXY, fromIp, manualClock, MINUTE, unknownWellFormedKey, withBadChecksum } from './auth-helpers.ts';
+import {
+  auditRows,
+  BEHIND_PROXY,
+  fromIp,
+  manualClock,
+  MINUTE,
+  unknownWellFormedKey,
+  withBadChecksum,
+} from './auth-helpers.ts';
 
 const FAILURES_ALLOWED = 3;
 const clock = manualClock();
@@ -16,15 +24,25 @@ let tenant: Tenant;
 
 beforeAll(async () => {
   const limits = generousRateLimits();
-  const rateLimitConfig = { ...limits, guards: { ...limits.guards, failed_credentials: { name: 'failed-credentials', limit: FAILURES_ALLOWED, windowSeconds: 60 } } };
-  [proxied, direct] = await Promise.all([startTestServer({ env: BEHIND_PROXY, clock: clock.clock, rateLimitConfig }), startTestServer()]);
+  const rateLimitConfig = {
+    ...limits,
+    guards: {
+      ...limits.guards,
+      failed_credentials: { name: 'failed-credentials', limit: FAILURES_ALLOWED, windowSeconds: 60 },
+    },
+  };
+  [proxied, direct] = await Promise.all([
+    startTestServer({ env: BEHIND_PROXY, clock: clock.clock, rateLimitConfig }),
+    startTestServer(),
+  ]);
   tenant = mainTenant(proxied);
 });
 afterAll(async () => {
   await Promise.all([proxied.close(), direct.close()]);
 });
 
-const listFrom = (server: TestServer, key: string, ip: string) => clientFor(server, key).GET('/v1/workflows', { headers: fromIp(ip) });
+const listFrom = (server: TestServer, key: string, ip: string) =>
+  clientFor(server, key).GET('/v1/workflows', { headers: fromIp(ip) });
 
 function expectIpNotAllowed(response: AnyAnswer): void {
   expect(response.status).toBe(403);
@@ -67,9 +85,16 @@ describe('IP allowlists', () => {
     const refused = await listFrom(proxied, key.secret, '198.51.100.99');
     expectIpNotAllowed(refused);
     const reader = await tenant.key({ scopes: ['audit:read'] });
-    const audit = await clientFor(proxied, reader.secret).GET('/v1/audit-logs', { params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } } });
+    const audit = await clientFor(proxied, reader.secret).GET('/v1/audit-logs', {
+      params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } },
+    });
     expect(audit.data?.data).toHaveLength(1);
-    expect(audit.data?.data[0]).toMatchObject({ outcome: 'denied', ip: '198.51.100.99', actor: { type: 'api_key', key_id: key.id }, metadata: { code: 'ip_not_allowed' } });
+    expect(audit.data?.data[0]).toMatchObject({
+      outcome: 'denied',
+      ip: '198.51.100.99',
+      actor: { type: 'api_key', key_id: key.id },
+      metadata: { code: 'ip_not_allowed' },
+    });
   });
 });
 
@@ -77,19 +102,31 @@ describe('X-Forwarded-For', () => {
   it('is ignored from a peer that is not a trusted proxy', async () => {
     const tenantOfDirect = mainTenant(direct);
     const remoteOnly = await tenantOfDirect.key({ allowed_ips: ['203.0.113.0/24'] });
-    expectIpNotAllowed(await clientFor(direct, remoteOnly.secret).GET('/v1/workflows', { headers: { 'X-Forwarded-For': '203.0.113.7' } }));
+    expectIpNotAllowed(
+      await clientFor(direct, remoteOnly.secret).GET('/v1/workflows', {
+        headers: { 'X-Forwarded-For': '203.0.113.7' },
+      }),
+    );
 
     const loopbackOnly = await tenantOfDirect.key({ allowed_ips: ['127.0.0.1/32'] });
-    const response = await clientFor(direct, loopbackOnly.secret).GET('/v1/workflows', { headers: { 'X-Forwarded-For': '198.51.100.1' } });
+    const response = await clientFor(direct, loopbackOnly.secret).GET('/v1/workflows', {
+      headers: { 'X-Forwarded-For': '198.51.100.1' },
+    });
     expect(response.status).toBe(200);
-    const shown = await clientFor(direct, direct.secretKey).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: loopbackOnly.id } } });
+    const shown = await clientFor(direct, direct.secretKey).GET('/v1/auth/api-keys/{key_id}', {
+      params: { path: { key_id: loopbackOnly.id } },
+    });
     expect(shown.data?.data.last_used_ip).toBe('127.0.0.1');
   });
 
   it('from a trusted proxy, believes only the address the proxy itself saw, not what the client prepended', async () => {
     const key = await tenant.key({ allowed_ips: ['203.0.113.0/24'] });
     // The client sent "X-Forwarded-For: 203.0.113.7"; the proxy appended the address it saw.
-    expectIpNotAllowed(await clientFor(proxied, key.secret).GET('/v1/workflows', { headers: { ...fromIp('203.0.113.7, 198.51.100.9') } }));
+    expectIpNotAllowed(
+      await clientFor(proxied, key.secret).GET('/v1/workflows', {
+        headers: { ...fromIp('203.0.113.7, 198.51.100.9') },
+      }),
+    );
   });
 });
 
@@ -97,7 +134,9 @@ describe('failed credential attempts per client address', () => {
   it(`answers 429 too_many_attempts with Retry-After after ${FAILURES_ALLOWED} failures from one address, even for a valid key`, async () => {
     const attacker = '198.51.100.66';
     const revoked = await tenant.key();
-    await clientFor(proxied, proxied.secretKey).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: revoked.id } } });
+    await clientFor(proxied, proxied.secretKey).DELETE('/v1/auth/api-keys/{key_id}', {
+      params: { path: { key_id: revoked.id } },
+    });
     const attempts = [unknownWellFormedKey(), withBadChecksum(proxied.secretKey), revoked.secret];
     for (const key of attempts) expect((await listFrom(proxied, key, attacker)).status).toBe(401);
 
@@ -122,7 +161,8 @@ describe('failed credential attempts per client address', () => {
   });
 
   it('counts an IPv6 client per /64, so stepping through its own /64 does not help', async () => {
-    for (let i = 1; i <= FAILURES_ALLOWED; i += 1) expect((await listFrom(proxied, unknownWellFormedKey(), `2001:db8:aa:1::${i}`)).status).toBe(401);
+    for (let i = 1; i <= FAILURES_ALLOWED; i += 1)
+      expect((await listFrom(proxied, unknownWellFormedKey(), `2001:db8:aa:1::${i}`)).status).toBe(401);
     expect((await listFrom(proxied, unknownWellFormedKey(), '2001:db8:aa:1::ffff')).status).toBe(429);
     expect((await listFrom(proxied, proxied.secretKey, '2001:db8:aa:2::1')).status).toBe(200);
   });
@@ -133,7 +173,14 @@ describe('failed credential attempts per client address', () => {
     const elsewhere = await tenant.key({ allowed_ips: ['203.0.113.0/24'] });
     for (let i = 0; i < FAILURES_ALLOWED + 2; i += 1) {
       expect((await listFrom(proxied, proxied.secretKey, client)).status).toBe(200);
-      expect((await clientFor(proxied, readOnly.secret).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } }, headers: fromIp(client) })).status).toBe(403);
+      expect(
+        (
+          await clientFor(proxied, readOnly.secret).DELETE('/v1/workflows/{workflow_id}', {
+            params: { path: { workflow_id: 'wf_000000000000000000000000' } },
+            headers: fromIp(client),
+          })
+        ).status,
+      ).toBe(403);
       expectIpNotAllowed(await listFrom(proxied, elsewhere.secret, client));
     }
     expect((await listFrom(proxied, unknownWellFormedKey(), client)).status).toBe(401);
@@ -150,7 +197,9 @@ describe('failed credential attempts per client address', () => {
   it('records each failure as auth.failed with its code and the client address', async () => {
     const client = '198.51.100.111';
     const response = await listFrom(proxied, withBadChecksum(proxied.secretKey), client);
-    const rows = (await auditRows(proxied, 'auth.failed')).filter((row) => row.request_id === response.headers.get('x-request-id'));
+    const rows = (await auditRows(proxied, 'auth.failed')).filter(
+      (row) => row.request_id === response.headers.get('x-request-id'),
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ ip: client, outcome: 'failure' });
     expect(JSON.parse(rows[0]!.metadata)).toMatchObject({ code: 'invalid_api_key' });

@@ -20,7 +20,9 @@ function credential(label: string): string {
 }
 
 async function createConnection(credentials: Record<string, string>, name = 'Slack (#ops-alerts)') {
-  const response = await api.as(key).POST('/v1/connections', { body: { name, provider: 'slack', auth_type: 'bearer', credentials } });
+  const response = await api
+    .as(key)
+    .POST('/v1/connections', { body: { name, provider: 'slack', auth_type: 'bearer', credentials } });
   expect(response.status, response.text).toBe(201);
   return response;
 }
@@ -36,12 +38,19 @@ describe('create, read, list', () => {
     const signing = credential('signing');
     const created = await createConnection({ token, signing_secret: signing, app_id: credential('app') });
     const connection = created.data!.data;
-    expect(connection).toMatchObject({ name: 'Slack (#ops-alerts)', provider: 'slack', auth_type: 'bearer', environment: 'test' });
+    expect(connection).toMatchObject({
+      name: 'Slack (#ops-alerts)',
+      provider: 'slack',
+      auth_type: 'bearer',
+      environment: 'test',
+    });
     expect(connection.id).toMatch(/^conn_[0-9A-Za-z]{24}$/);
     expect(connection.credential_fields).toEqual(['app_id', 'signing_secret', 'token']);
     expect(connection).not.toHaveProperty('credentials');
 
-    const read = await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: connection.id } } });
+    const read = await api
+      .as(key)
+      .GET('/v1/connections/{connection_id}', { params: { path: { connection_id: connection.id } } });
     expect(read.data?.data).toEqual(connection);
     const list = await api.as(key).GET('/v1/connections');
     expect(list.data?.data).toContainEqual(connection);
@@ -54,7 +63,9 @@ describe('create, read, list', () => {
   it('refuses invalid credentials with 400 validation_failed, without echoing them', async () => {
     const token = credential('echo');
     for (const credentials of [{}, { token: 42 }, { token: '' }, { 'bad name': token }]) {
-      const response = await api.as(key).POST('/v1/connections', { body: { name: 'Bad', provider: 'slack', auth_type: 'bearer', credentials: offContract(credentials) } });
+      const response = await api.as(key).POST('/v1/connections', {
+        body: { name: 'Bad', provider: 'slack', auth_type: 'bearer', credentials: offContract(credentials) },
+      });
       expectError(response, 400, 'validation_failed');
       expect(response.text).not.toContain(token);
     }
@@ -77,7 +88,9 @@ describe('at rest', () => {
       expect(bytes.includes(Buffer.from(value, 'utf16le')), 'credential in the database (utf-16)').toBe(false);
       expect(api.server.logs.join('\n')).not.toContain(value);
     }
-    const audit = await api.as(key).GET('/v1/audit-logs', { params: { query: { resource_type: 'connection', limit: 100 } } });
+    const audit = await api
+      .as(key)
+      .GET('/v1/audit-logs', { params: { query: { resource_type: 'connection', limit: 100 } } });
     expect(audit.data?.data.length).toBeGreaterThanOrEqual(2);
     for (const value of values) expect(audit.text).not.toContain(value);
   });
@@ -92,19 +105,39 @@ describe('at rest', () => {
     // Decrypting works for the real row...
     expect(await connections.credentials(scope(), mine)).toEqual({ token });
 
-    const stored = await db.selectFrom('connections').select('credentials_encrypted').where('id', '=', mine).executeTakeFirstOrThrow();
-    expect(stored.credentials_encrypted).toMatch(/^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    const stored = await db
+      .selectFrom('connections')
+      .select('credentials_encrypted')
+      .where('id', '=', mine)
+      .executeTakeFirstOrThrow();
+    expect(stored.credentials_encrypted).toMatch(
+      /^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
+    );
     expect(stored.credentials_encrypted).not.toContain(token);
 
     // ...the same ciphertext copied onto another row does not (the id is the associated data)...
-    await db.updateTable('connections').set({ credentials_encrypted: stored.credentials_encrypted }).where('id', '=', other).execute();
+    await db
+      .updateTable('connections')
+      .set({ credentials_encrypted: stored.credentials_encrypted })
+      .where('id', '=', other)
+      .execute();
     await expect(connections.credentials(scope(), other)).rejects.toThrow();
 
     // ...and neither does a ciphertext with one byte flipped.
-    const [version, keyId, iv, tag, body] = stored.credentials_encrypted.split('.') as [string, string, string, string, string];
+    const [version, keyId, iv, tag, body] = stored.credentials_encrypted.split('.') as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const flipped = Buffer.from(body, 'base64url');
     flipped[0] = flipped[0]! ^ 0x01;
-    await db.updateTable('connections').set({ credentials_encrypted: [version, keyId, iv, tag, flipped.toString('base64url')].join('.') }).where('id', '=', mine).execute();
+    await db
+      .updateTable('connections')
+      .set({ credentials_encrypted: [version, keyId, iv, tag, flipped.toString('base64url')].join('.') })
+      .where('id', '=', mine)
+      .execute();
     await expect(connections.credentials(scope(), mine)).rejects.toThrow();
   });
 
@@ -112,7 +145,11 @@ describe('at rest', () => {
     const token = credential('same');
     const a = (await createConnection({ token })).data!.data.id;
     const b = (await createConnection({ token })).data!.data.id;
-    const rows = await api.server.server.database.db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('id', 'in', [a, b]).execute();
+    const rows = await api.server.server.database.db
+      .selectFrom('connections')
+      .select(['id', 'credentials_encrypted'])
+      .where('id', 'in', [a, b])
+      .execute();
     // v2.<key id>.<iv>.<tag>.<ciphertext>: same key, different IVs.
     const [keyA, keyB] = rows.map((row) => row.credentials_encrypted.split('.')[1]);
     const [ivA, ivB] = rows.map((row) => row.credentials_encrypted.split('.')[2]);
@@ -124,19 +161,39 @@ describe('at rest', () => {
 describe('delete', () => {
   it('hides the connection and destroys its ciphertext', async () => {
     const id = (await createConnection({ token: credential('gone') })).data!.data.id;
-    const deleted = await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } });
+    const deleted = await api
+      .as(key)
+      .DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } });
     expect(deleted.status).toBe(200);
     expect(deleted.data?.data).toEqual({ id, deleted: true });
 
-    expectError(await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } }), 404, 'not_found');
-    expectError(await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } }), 404, 'not_found');
+    expectError(
+      await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await api.as(key).DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: id } } }),
+      404,
+      'not_found',
+    );
     expect((await listAtOnce(api.server, key, '/v1/connections')).map((c) => c.id)).not.toContain(id);
     await expect(api.server.server.services.connections.credentials(scope(), id)).rejects.toThrow();
-    const row = await api.server.server.database.db.selectFrom('connections').select('credentials_encrypted').where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await api.server.server.database.db
+      .selectFrom('connections')
+      .select('credentials_encrypted')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.credentials_encrypted).toBe('');
   });
 
   it('answers 404 for an unknown connection', async () => {
-    expectError(await api.as(key).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: 'conn_000000000000000000000000' } } }), 404, 'not_found');
+    expectError(
+      await api.as(key).GET('/v1/connections/{connection_id}', {
+        params: { path: { connection_id: 'conn_000000000000000000000000' } },
+      }),
+      404,
+      'not_found',
+    );
   });
 });

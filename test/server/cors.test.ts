@@ -18,7 +18,10 @@ import { mainTenant } from '../support/fixtures.ts';
 const CHROMIUM = '/usr/bin/chromium';
 
 // What the functions passed to page.evaluate() see, in the browser (this file is not compiled with the DOM library).
-declare function fetch(url: string, init?: Record<string, unknown>): Promise<{ status: number; headers: { get(name: string): string | null }; json(): Promise<unknown> }>;
+declare function fetch(
+  url: string,
+  init?: Record<string, unknown>,
+): Promise<{ status: number; headers: { get(name: string): string | null }; json(): Promise<unknown> }>;
 
 const api = useTestServer();
 let page: http.Server;
@@ -28,12 +31,20 @@ let clientKey: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-  clientKey = (await mainTenant(api.server).key({ name: 'Shop web app', type: 'client', scopes: ['events:write'] })).secret;
+  clientKey = (await mainTenant(api.server).key({ name: 'Shop web app', type: 'client', scopes: ['events:write'] }))
+    .secret;
   // The shop's web page, served from another origin (another port of localhost).
-  page = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Shop</h1>'));
+  page = http.createServer((_req, res) =>
+    res
+      .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+      .end('<!doctype html><title>Shop</title><h1>Shop</h1>'),
+  );
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://localhost:${(page.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -54,10 +65,19 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
       async ({ api, key }) => {
         const response = await fetch(`${api}/v1/events`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'checkout-7f3a' },
+          headers: {
+            Authorization: `Bearer ${key}`,
+            'Content-Type': 'application/json',
+            'Idempotency-Key': 'checkout-7f3a',
+          },
           body: JSON.stringify({ type: 'checkout.completed', data: { order_id: 'ord_10482' } }),
         });
-        return { status: response.status, body: await response.json(), remaining: response.headers.get('X-RateLimit-Remaining'), requestId: response.headers.get('X-Request-Id') };
+        return {
+          status: response.status,
+          body: await response.json(),
+          remaining: response.headers.get('X-RateLimit-Remaining'),
+          requestId: response.headers.get('X-Request-Id'),
+        };
       },
       { api: api.server.baseUrl, key: clientKey },
     );
@@ -67,16 +87,31 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
     expect(Number(result.remaining)).toBeGreaterThan(0);
     expect(result.requestId).toMatch(/^req_/);
     // The browser asked first: the preflight reached the server and was answered.
-    const lines = api.server.logs.map((line) => JSON.parse(line) as { method?: string; operation?: string; status?: number });
-    expect(lines).toContainEqual(expect.objectContaining({ method: 'OPTIONS', operation: 'preflightEvent', status: 204 }));
+    const lines = api.server.logs.map(
+      (line) => JSON.parse(line) as { method?: string; operation?: string; status?: number },
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ method: 'OPTIONS', operation: 'preflightEvent', status: 204 }),
+    );
   }, 30_000);
 
   test('the page can read an error too (a 401 with its envelope and challenge)', async () => {
     const tab = await openShop();
-    const result = await tab.evaluate(async ({ api }) => {
-      const response = await fetch(`${api}/v1/events`, { method: 'POST', headers: { 'X-API-Key': 'ck_test_not_a_real_key', 'Content-Type': 'application/json' }, body: '{"type":"checkout.completed","data":{}}' });
-      return { status: response.status, body: await response.json(), challenge: response.headers.get('WWW-Authenticate') };
-    }, { api: api.server.baseUrl });
+    const result = await tab.evaluate(
+      async ({ api }) => {
+        const response = await fetch(`${api}/v1/events`, {
+          method: 'POST',
+          headers: { 'X-API-Key': 'ck_test_not_a_real_key', 'Content-Type': 'application/json' },
+          body: '{"type":"checkout.completed","data":{}}',
+        });
+        return {
+          status: response.status,
+          body: await response.json(),
+          challenge: response.headers.get('WWW-Authenticate'),
+        };
+      },
+      { api: api.server.baseUrl },
+    );
     await tab.close();
     expect(result).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } });
     expect(result.challenge).toMatch(/^Bearer realm="aetherflow", error="invalid_token"/);
@@ -97,16 +132,27 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
         };
         return {
           list: await attempt('/v1/workflows', { headers: { Authorization: `Bearer ${key}` } }),
-          create: await attempt('/v1/workflows', { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: '{"name":"x","trigger":{"type":"manual"},"steps":[{"id":"a","type":"log","message":"a"}]}' }),
+          create: await attempt('/v1/workflows', {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+            body: '{"name":"x","trigger":{"type":"manual"},"steps":[{"id":"a","type":"log","message":"a"}]}',
+          }),
           health: await attempt('/health', {}),
         };
       },
       { api: api.server.baseUrl, key: secret },
     );
     await tab.close();
-    expect(outcomes).toEqual({ list: 'refused: TypeError', create: 'refused: TypeError', health: 'refused: TypeError' });
+    expect(outcomes).toEqual({
+      list: 'refused: TypeError',
+      create: 'refused: TypeError',
+      health: 'refused: TypeError',
+    });
     // The create never reached its handler: only its preflight came, and got 405.
-    const lines = api.server.logs.map((line) => JSON.parse(line) as { method?: string; path?: string | null; operation?: string | null; status?: number });
+    const lines = api.server.logs.map(
+      (line) =>
+        JSON.parse(line) as { method?: string; path?: string | null; operation?: string | null; status?: number },
+    );
     expect(lines.filter((line) => line.operation === 'createWorkflow')).toEqual([]);
   }, 30_000);
 
@@ -116,9 +162,16 @@ describe('CORS: POST /v1/events from a web page, nothing else', () => {
     expect([...corsPolicies(loadContract()).keys()]).toEqual(['/v1/events']);
     const declared = (operationId: string, status: number) => {
       const headers = contract.response(operationId, status)?.headers ?? {};
-      return Object.fromEntries(Object.entries(headers).map(([name, header]) => [name, contract.resolve<{ example?: unknown }>(header).value.example]));
+      return Object.fromEntries(
+        Object.entries(headers).map(([name, header]) => [
+          name,
+          contract.resolve<{ example?: unknown }>(header).value.example,
+        ]),
+      );
     };
-    for (const [name, value] of Object.entries(policy?.preflight ?? {})) expect(String(declared('preflightEvent', 204)[name]), name).toBe(value);
-    for (const [name, value] of Object.entries(policy?.response ?? {})) expect(String(declared('ingestEvent', 202)[name]), name).toBe(value);
+    for (const [name, value] of Object.entries(policy?.preflight ?? {}))
+      expect(String(declared('preflightEvent', 204)[name]), name).toBe(value);
+    for (const [name, value] of Object.entries(policy?.response ?? {}))
+      expect(String(declared('ingestEvent', 202)[name]), name).toBe(value);
   });
 });

@@ -6,7 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { components } from '../../generated/api.d.ts';
 import { offContract, useTestServer } from '../support/api.ts';
 import { mainTenant, newTenant } from '../support/fixtures.ts';
-import { createWorkflow, definition, expectError, finished, getRun, listAtOnce, type Run, type WorkflowStep } from './resource-helpers.ts';
+import {
+  createWorkflow,
+  definition,
+  expectError,
+  finished,
+  getRun,
+  listAtOnce,
+  type Run,
+  type WorkflowStep,
+} from './resource-helpers.ts';
 
 let key: string;
 
@@ -16,7 +25,17 @@ beforeAll(() => {
 });
 
 const remember: WorkflowStep[] = [
-  { id: 'remember', type: 'set', values: { order: '{{event.data.order_id}}', email: '{{input.customer.email}}', type: '{{event.type}}', id: '{{event.id}}', at: '{{event.occurred_at}}' } },
+  {
+    id: 'remember',
+    type: 'set',
+    values: {
+      order: '{{event.data.order_id}}',
+      email: '{{input.customer.email}}',
+      type: '{{event.type}}',
+      id: '{{event.id}}',
+      at: '{{event.occurred_at}}',
+    },
+  },
 ];
 
 function listening(eventType: string, overrides: Parameters<typeof definition>[1] = {}) {
@@ -59,15 +78,31 @@ describe('POST /v1/events', () => {
     const runs = await Promise.all(receipt.triggered_runs.map((id) => finished(api.server, key, id)));
     expect(runs.map((run) => run.workflow_id)).toEqual([older.id, newer.id]);
     for (const run of runs) {
-      expect(run).toMatchObject({ status: 'succeeded', trigger: { type: 'event', event_id: receipt.id }, input: data, retry_of: null });
-      expect(run.output).toEqual({ order: 'ord_10482', email: 'maya@example.com', type, id: receipt.id, at: '2026-04-20T08:14:58Z' });
+      expect(run).toMatchObject({
+        status: 'succeeded',
+        trigger: { type: 'event', event_id: receipt.id },
+        input: data,
+        retry_of: null,
+      });
+      expect(run.output).toEqual({
+        order: 'ord_10482',
+        email: 'maya@example.com',
+        type,
+        id: receipt.id,
+        at: '2026-04-20T08:14:58Z',
+      });
     }
 
     // Nothing else started anywhere.
     expect((await listAtOnce(api.server, otherKey, '/v1/runs')).length).toBe(0);
     expect((await listAtOnce(api.server, liveKey, '/v1/runs')).length).toBe(0);
     const allRuns = await listAtOnce<Run>(api.server, key, '/v1/runs');
-    expect(allRuns.filter((run) => run.trigger.event_id === receipt.id).map((run) => run.id).sort()).toEqual([...receipt.triggered_runs].sort());
+    expect(
+      allRuns
+        .filter((run) => run.trigger.event_id === receipt.id)
+        .map((run) => run.id)
+        .sort(),
+    ).toEqual([...receipt.triggered_runs].sort());
   });
 
   it('accepts an event no workflow listens for, starting nothing', async () => {
@@ -85,13 +120,17 @@ describe('POST /v1/events', () => {
   });
 
   it('treats event data as untrusted: templates inside it are not rendered', async () => {
-    await createWorkflow(api.server, key, definition(
-      [
-        { id: 'secret', type: 'set', values: { secret: 'internal-only' } },
-        { id: 'copy', type: 'set', values: { note: 'Note: {{event.data.note}}' } },
-      ],
-      { trigger: { type: 'event', event_type: 'note.added' } },
-    ));
+    await createWorkflow(
+      api.server,
+      key,
+      definition(
+        [
+          { id: 'secret', type: 'set', values: { secret: 'internal-only' } },
+          { id: 'copy', type: 'set', values: { note: 'Note: {{event.data.note}}' } },
+        ],
+        { trigger: { type: 'event', event_type: 'note.added' } },
+      ),
+    );
     const receipt = await ingest({ type: 'note.added', data: { note: '{{vars.secret}}' } });
     const run = await finished(api.server, key, receipt.triggered_runs[0]!);
     expect(run.output).toEqual({ secret: 'internal-only', note: 'Note: {{vars.secret}}' });
@@ -102,17 +141,27 @@ describe('POST /v1/events', () => {
     const client = await mainTenant(api.server).key({ type: 'client', scopes: ['events:write'] });
     const receipt = await ingest({ type: 'signup.completed', data: { order_id: 'x' } }, client.secret);
     expect(receipt.triggered_runs).toHaveLength(1);
-    expect((await api.as(client.secret).GET('/v1/runs/{run_id}', { params: { path: { run_id: receipt.triggered_runs[0]! } } })).status).toBe(403);
+    expect(
+      (
+        await api
+          .as(client.secret)
+          .GET('/v1/runs/{run_id}', { params: { path: { run_id: receipt.triggered_runs[0]! } } })
+      ).status,
+    ).toBe(403);
   });
 
   it('lets a retried event run see the same {{event.*}} values', async () => {
-    await createWorkflow(api.server, key, definition(
-      [
-        { id: 'remember', type: 'set', values: { order: '{{event.data.order_id}}', id: '{{event.id}}' } },
-        { id: 'boom', type: 'fail', message: 'downstream for {{event.data.order_id}}' },
-      ],
-      { trigger: { type: 'event', event_type: 'payment.failed' } },
-    ));
+    await createWorkflow(
+      api.server,
+      key,
+      definition(
+        [
+          { id: 'remember', type: 'set', values: { order: '{{event.data.order_id}}', id: '{{event.id}}' } },
+          { id: 'boom', type: 'fail', message: 'downstream for {{event.data.order_id}}' },
+        ],
+        { trigger: { type: 'event', event_type: 'payment.failed' } },
+      ),
+    );
     const receipt = await ingest({ type: 'payment.failed', data: { order_id: 'ord_77' } });
     const failed = await finished(api.server, key, receipt.triggered_runs[0]!);
     expect(failed.error).toEqual({ step_id: 'boom', message: 'downstream for ord_77' });
@@ -129,9 +178,21 @@ describe('POST /v1/events', () => {
   it('refuses an invalid event with 400 validation_failed and starts nothing', async () => {
     await createWorkflow(api.server, key, listening('valid.type'));
     const before = (await listAtOnce(api.server, key, '/v1/runs')).length;
-    expectError(await api.as(key).POST('/v1/events', { body: { type: 'Valid.Type', data: {} } }), 400, 'validation_failed');
-    expectError(await api.as(key).POST('/v1/events', { body: offContract({ type: 'valid.type' }) }), 400, 'validation_failed');
-    expectError(await api.as(key).POST('/v1/events', { body: offContract({ type: 'valid.type', data: [] }) }), 400, 'validation_failed');
+    expectError(
+      await api.as(key).POST('/v1/events', { body: { type: 'Valid.Type', data: {} } }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await api.as(key).POST('/v1/events', { body: offContract({ type: 'valid.type' }) }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await api.as(key).POST('/v1/events', { body: offContract({ type: 'valid.type', data: [] }) }),
+      400,
+      'validation_failed',
+    );
     expect((await listAtOnce(api.server, key, '/v1/runs')).length).toBe(before);
   });
 });

@@ -55,7 +55,8 @@ async function open(name: string, connectionWaitMs?: number): Promise<Opened> {
 }
 
 const insert = (tx: Tx, id: string) => sql`insert into items (id) values (${id})`.execute(tx.trx);
-const count = async (tx: Tx) => Number((await sql<{ n: number }>`select count(*) as n from items`.execute(tx.trx)).rows[0]!.n);
+const count = async (tx: Tx) =>
+  Number((await sql<{ n: number }>`select count(*) as n from items`.execute(tx.trx)).rows[0]!.n);
 const committed = (db: Opened) => db.other.prepare('select id from items order by id').pluck().all() as string[];
 const begins = (db: Opened) => db.statements.filter((text) => /^begin/i.test(text)).length;
 const commits = (db: Opened) => db.statements.filter((text) => /^commit/i.test(text)).length;
@@ -97,7 +98,9 @@ describe('group commit on SQLite', () => {
           return id;
         });
       const outcomes = await Promise.allSettled([unit('a', false), unit('b', true), unit('c', false)]);
-      expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message))).toEqual(['a', 'unit b refused', 'c']);
+      expect(
+        outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
+      ).toEqual(['a', 'unit b refused', 'c']);
       expect(committed(db)).toEqual(['a', 'c']);
       expect(ran).toEqual(['a:a,c', 'c:a,c']);
       expect(commits(db)).toBe(1);
@@ -162,29 +165,33 @@ describe('group commit on SQLite', () => {
   // A unit holds the one connection until its group ends: a query it makes on the database
   // itself, not through its transaction, waits for its own unit. Without a bound on that
   // wait, this test never ends.
-  it('fails a unit that queries the database outside its transaction after a bounded wait, alone; the connection is free again after it', { timeout: 10_000 }, async () => {
-    const db = await open('outside', 300);
-    try {
-      const outcomes = await Promise.allSettled([
-        db.transaction((tx) => insert(tx, 'a')),
-        db.transaction(async (tx) => {
-          await insert(tx, 'b');
-          await sql`select count(*) from items`.execute(db.handle.db);
-        }),
-        db.transaction((tx) => insert(tx, 'c')),
-      ]);
-      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConnectionWaitTimeout);
-      expect(committed(db)).toEqual(['a', 'c']);
-      // Nothing is left holding the connection: the database and a new unit both work.
-      await db.transaction((tx) => insert(tx, 'd'));
-      const { rows } = await sql<{ n: number }>`select count(*) as n from items`.execute(db.handle.db);
-      expect(Number(rows[0]!.n)).toBe(3);
-      expect(committed(db)).toEqual(['a', 'c', 'd']);
-    } finally {
-      await db.close();
-    }
-  });
+  it(
+    'fails a unit that queries the database outside its transaction after a bounded wait, alone; the connection is free again after it',
+    { timeout: 10_000 },
+    async () => {
+      const db = await open('outside', 300);
+      try {
+        const outcomes = await Promise.allSettled([
+          db.transaction((tx) => insert(tx, 'a')),
+          db.transaction(async (tx) => {
+            await insert(tx, 'b');
+            await sql`select count(*) from items`.execute(db.handle.db);
+          }),
+          db.transaction((tx) => insert(tx, 'c')),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConnectionWaitTimeout);
+        expect(committed(db)).toEqual(['a', 'c']);
+        // Nothing is left holding the connection: the database and a new unit both work.
+        await db.transaction((tx) => insert(tx, 'd'));
+        const { rows } = await sql<{ n: number }>`select count(*) as n from items`.execute(db.handle.db);
+        expect(Number(rows[0]!.n)).toBe(3);
+        expect(committed(db)).toEqual(['a', 'c', 'd']);
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
   it('lets a query wait for a group that holds the connection for less than the bound', async () => {
     const db = await open('short-wait', 300);
@@ -216,10 +223,20 @@ describe('concurrent changes over HTTP', () => {
     const { db, dialect } = api.server.server.database;
     const refused = "(select name from workflows where id = NEW.resource_id) like 'Refused%'";
     if (dialect === 'sqlite') {
-      await sql.raw(`create trigger refuse_some before insert on audit_logs when ${refused} begin select raise(abort, '${REFUSAL}'); end`).execute(db);
+      await sql
+        .raw(
+          `create trigger refuse_some before insert on audit_logs when ${refused} begin select raise(abort, '${REFUSAL}'); end`,
+        )
+        .execute(db);
     } else {
-      await sql.raw(`create function refuse_some() returns trigger language plpgsql as $$ begin if ${refused} then raise exception '${REFUSAL}'; end if; return NEW; end $$`).execute(db);
-      await sql.raw('create trigger refuse_some before insert on audit_logs for each row execute function refuse_some()').execute(db);
+      await sql
+        .raw(
+          `create function refuse_some() returns trigger language plpgsql as $$ begin if ${refused} then raise exception '${REFUSAL}'; end if; return NEW; end $$`,
+        )
+        .execute(db);
+      await sql
+        .raw('create trigger refuse_some before insert on audit_logs for each row execute function refuse_some()')
+        .execute(db);
     }
   }
 
@@ -239,7 +256,9 @@ describe('concurrent changes over HTTP', () => {
       // The database is held while the requests arrive, so that on SQLite their units wait
       // together and run as one group, the refused ones between the others.
       let release!: () => void;
-      const held = api.server.server.database.db.transaction().execute(() => new Promise<void>((resolve) => (release = resolve)));
+      const held = api.server.server.database.db
+        .transaction()
+        .execute(() => new Promise<void>((resolve) => (release = resolve)));
       const sent = Promise.all(names.map((name) => api.as(key).POST('/v1/workflows', { body: { ...steps, name } })));
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();

@@ -25,8 +25,12 @@ describe('handler registry', () => {
   });
 
   test('a handler without an operation in the contract stops start-up', async () => {
-    await expect(startTestServer({ contract: withoutOperation('/v1/workflows/{workflow_id}', 'delete') })).rejects.toThrow(
-      new HandlerRegistryError('The handlers do not match the contract: handlers without an operation in the contract: deleteWorkflow'),
+    await expect(
+      startTestServer({ contract: withoutOperation('/v1/workflows/{workflow_id}', 'delete') }),
+    ).rejects.toThrow(
+      new HandlerRegistryError(
+        'The handlers do not match the contract: handlers without an operation in the contract: deleteWorkflow',
+      ),
     );
   });
 

@@ -28,7 +28,11 @@ function freshKey(): string {
 }
 
 function post(path: string, body: unknown, idempotencyKey: string | undefined, as = key) {
-  return untypedRequest(api.server, 'POST', path, { key: as, ...(body === undefined ? {} : { body }), headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } });
+  return untypedRequest(api.server, 'POST', path, {
+    key: as,
+    ...(body === undefined ? {} : { body }),
+    headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+  });
 }
 
 /** One idempotent operation: a request, another request for the same operation, and the rows it creates. */
@@ -51,8 +55,19 @@ async function failedRun(): Promise<string> {
   return (await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id)).id;
 }
 
-function countWhere(table: 'workflows' | 'runs' | 'connections' | 'events', column: 'name' | 'workflow_id' | 'retry_of' | 'type', value: string) {
-  return async () => (await api.server.server.database.db.selectFrom(table).select('id').where(column as never, '=', value as never).execute()).length;
+function countWhere(
+  table: 'workflows' | 'runs' | 'connections' | 'events',
+  column: 'name' | 'workflow_id' | 'retry_of' | 'type',
+  value: string,
+) {
+  return async () =>
+    (
+      await api.server.server.database.db
+        .selectFrom(table)
+        .select('id')
+        .where(column as never, '=', value as never)
+        .execute()
+    ).length;
 }
 
 const cases: Case[] = [
@@ -62,16 +77,32 @@ const cases: Case[] = [
     prepare() {
       const name = `Idempotent ${freshKey()}`;
       const body = definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name });
-      return { path: '/v1/workflows', body, otherPath: '/v1/workflows', otherBody: { ...body, description: 'other' }, rows: countWhere('workflows', 'name', name) };
+      return {
+        path: '/v1/workflows',
+        body,
+        otherPath: '/v1/workflows',
+        otherBody: { ...body, description: 'other' },
+        rows: countWhere('workflows', 'name', name),
+      };
     },
   },
   {
     operation: 'runWorkflow',
     status: 202,
     async prepare() {
-      const workflow = await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: '{{input.a}}' } }]));
+      const workflow = await createWorkflow(
+        api.server,
+        key,
+        definition([{ id: 'a', type: 'set', values: { a: '{{input.a}}' } }]),
+      );
       const path = `/v1/workflows/${workflow.id}/run`;
-      return { path, body: { input: { a: 1 } }, otherPath: path, otherBody: { input: { a: 2 } }, rows: countWhere('runs', 'workflow_id', workflow.id) };
+      return {
+        path,
+        body: { input: { a: 1 } },
+        otherPath: path,
+        otherBody: { input: { a: 2 } },
+        rows: countWhere('runs', 'workflow_id', workflow.id),
+      };
     },
   },
   {
@@ -80,7 +111,13 @@ const cases: Case[] = [
     prepare() {
       const name = `Connection ${freshKey()}`;
       const body = { name, provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-token-value-1' } };
-      return { path: '/v1/connections', body, otherPath: '/v1/connections', otherBody: { ...body, credentials: { token: 'example-token-value-2' } }, rows: countWhere('connections', 'name', name) };
+      return {
+        path: '/v1/connections',
+        body,
+        otherPath: '/v1/connections',
+        otherBody: { ...body, credentials: { token: 'example-token-value-2' } },
+        rows: countWhere('connections', 'name', name),
+      };
     },
   },
   {
@@ -88,9 +125,19 @@ const cases: Case[] = [
     status: 202,
     async prepare() {
       const type = `idem.${freshKey().toLowerCase()}`;
-      await createWorkflow(api.server, key, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: type } }));
+      await createWorkflow(
+        api.server,
+        key,
+        definition([{ id: 'a', type: 'set', values: { a: 1 } }], { trigger: { type: 'event', event_type: type } }),
+      );
       const events = countWhere('events', 'type', type);
-      return { path: '/v1/events', body: { type, data: { n: 1 } }, otherPath: '/v1/events', otherBody: { type, data: { n: 2 } }, rows: events };
+      return {
+        path: '/v1/events',
+        body: { type, data: { n: 1 } },
+        otherPath: '/v1/events',
+        otherBody: { type, data: { n: 2 } },
+        rows: events,
+      };
     },
   },
   {
@@ -99,7 +146,13 @@ const cases: Case[] = [
     async prepare() {
       const [run, other] = [await failedRun(), await failedRun()];
       // retryRun has no body: "another request" is the retry of another run.
-      return { path: `/v1/runs/${run}/retry`, body: undefined, otherPath: `/v1/runs/${other}/retry`, otherBody: undefined, rows: countWhere('runs', 'retry_of', run) };
+      return {
+        path: `/v1/runs/${run}/retry`,
+        body: undefined,
+        otherPath: `/v1/runs/${other}/retry`,
+        otherBody: undefined,
+        rows: countWhere('runs', 'retry_of', run),
+      };
     },
   },
 ];
@@ -120,7 +173,9 @@ describe.each(cases)('$operation', ({ status, prepare }) => {
     expect(await rows()).toBe(1);
 
     // The operation ran once, so it was audited once.
-    const audited = await api.as(key).GET('/v1/audit-logs', { params: { query: { resource_id: first.data!.data.id } } });
+    const audited = await api
+      .as(key)
+      .GET('/v1/audit-logs', { params: { query: { resource_id: first.data!.data.id } } });
     expect(audited.data?.data).toHaveLength(1);
   });
 
@@ -179,8 +234,16 @@ describe('scope of a key', () => {
 
   it('belongs to its operation: the same Idempotency-Key on two operations runs both', async () => {
     const idempotencyKey = freshKey();
-    const workflow = await post('/v1/workflows', definition([{ id: 'a', type: 'set', values: { a: 1 } }]), idempotencyKey);
-    const connection = await post('/v1/connections', { name: 'Other operation', provider: 'slack', auth_type: 'bearer', credentials: { token: 'x-token-value' } }, idempotencyKey);
+    const workflow = await post(
+      '/v1/workflows',
+      definition([{ id: 'a', type: 'set', values: { a: 1 } }]),
+      idempotencyKey,
+    );
+    const connection = await post(
+      '/v1/connections',
+      { name: 'Other operation', provider: 'slack', auth_type: 'bearer', credentials: { token: 'x-token-value' } },
+      idempotencyKey,
+    );
     expect(workflow.status).toBe(201);
     expect(connection.status).toBe(201);
     expect(connection.headers.get('idempotent-replayed')).toBeNull();
@@ -188,8 +251,16 @@ describe('scope of a key', () => {
 
   it('treats the same JSON body with its fields in another order as the same request', async () => {
     const idempotencyKey = freshKey();
-    const first = await untypedRequest(api.server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"name":"Ordered","trigger":{"type":"manual"},"steps":[{"id":"a","type":"set","values":{"a":1,"b":2}}]}' });
-    const reordered = await untypedRequest(api.server, 'POST', '/v1/workflows', { key, headers: { 'Idempotency-Key': idempotencyKey }, body: '{"steps":[{"values":{"b":2,"a":1},"type":"set","id":"a"}],"trigger":{"type":"manual"},"name":"Ordered"}' });
+    const first = await untypedRequest(api.server, 'POST', '/v1/workflows', {
+      key,
+      headers: { 'Idempotency-Key': idempotencyKey },
+      body: '{"name":"Ordered","trigger":{"type":"manual"},"steps":[{"id":"a","type":"set","values":{"a":1,"b":2}}]}',
+    });
+    const reordered = await untypedRequest(api.server, 'POST', '/v1/workflows', {
+      key,
+      headers: { 'Idempotency-Key': idempotencyKey },
+      body: '{"steps":[{"values":{"b":2,"a":1},"type":"set","id":"a"}],"trigger":{"type":"manual"},"name":"Ordered"}',
+    });
     expect(first.status).toBe(201);
     expect(reordered.headers.get('idempotent-replayed')).toBe('true');
     expect(reordered.data?.data.id).toBe(first.data?.data.id);
@@ -197,7 +268,11 @@ describe('scope of a key', () => {
 
   it('refuses a malformed Idempotency-Key with 400 validation_failed', async () => {
     for (const bad of ['has space', 'x'.repeat(256)]) {
-      expectError(await post('/v1/workflows', definition([{ id: 'a', type: 'set', values: { a: 1 } }]), bad), 400, 'validation_failed');
+      expectError(
+        await post('/v1/workflows', definition([{ id: 'a', type: 'set', values: { a: 1 } }]), bad),
+        400,
+        'validation_failed',
+      );
     }
   });
 });
@@ -208,7 +283,10 @@ describe('lifetime of a key', () => {
     const workflow = await createWorkflow(api.server, key, definition([...steps], { status: 'paused' }));
     const idempotencyKey = freshKey();
     expectError(await post(`/v1/workflows/${workflow.id}/run`, {}, idempotencyKey), 409, 'workflow_not_active');
-    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([...steps]) });
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: workflow.id } },
+      body: definition([...steps]),
+    });
     const retried = await post(`/v1/workflows/${workflow.id}/run`, {}, idempotencyKey);
     expect(retried.status).toBe(202);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
@@ -234,7 +312,11 @@ describe('lifetime of a key', () => {
 
     // The key now belongs to the new request, and another body with it is a conflict again.
     expect((await post(path, body, idempotencyKey)).data?.data.id).toBe(expired.data?.data.id);
-    expectError(await post(path, { ...(body as object), description: 'changed' }, idempotencyKey), 409, 'idempotency_conflict');
+    expectError(
+      await post(path, { ...(body as object), description: 'changed' }, idempotencyKey),
+      409,
+      'idempotency_conflict',
+    );
   });
 });
 
@@ -245,7 +327,13 @@ describe('the race, with an operation that takes time', () => {
   // timer, as one would on PostgreSQL or when calling a third party.
   it('runs once; the others get idempotency_in_progress while it runs, then the replay', async () => {
     const store = new IdempotencyStore(new IdempotencyRepository(api.server.server.database.db), time.clock);
-    const scope = { projectId: api.server.projectId, environment: 'test', principalId: 'key_race00000000000000000000', operationId: 'createWorkflow', key: freshKey() };
+    const scope = {
+      projectId: api.server.projectId,
+      environment: 'test',
+      principalId: 'key_race00000000000000000000',
+      operationId: 'createWorkflow',
+      key: freshKey(),
+    };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Race' } };
     const name = `Race ${freshKey()}`;
     let executions = 0;
@@ -253,7 +341,13 @@ describe('the race, with an operation that takes time', () => {
       executions += 1;
       await new Promise((resolve) => setTimeout(resolve, 100));
       const { transaction, workflows } = api.server.server.services;
-      const workflow = await transaction((tx) => workflows.create({ projectId: api.server.projectId, environment: 'test' }, definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }), tx));
+      const workflow = await transaction((tx) =>
+        workflows.create(
+          { projectId: api.server.projectId, environment: 'test' },
+          definition([{ id: 'a', type: 'set', values: { a: 1 } }], { name }),
+          tx,
+        ),
+      );
       return { status: 201, body: { success: true, data: workflow }, headers: {} };
     };
 
@@ -278,12 +372,19 @@ describe('the race, with an operation that takes time', () => {
 
   it('a claim whose request never finished (its instance died, or it lost the database) is taken over after the lease, not refused for a day', async () => {
     const store = new IdempotencyStore(new IdempotencyRepository(api.server.server.database.db), time.clock);
-    const scope = { projectId: api.server.projectId, environment: 'test', principalId: 'key_lease0000000000000000000', operationId: 'createWorkflow', key: freshKey() };
+    const scope = {
+      projectId: api.server.projectId,
+      environment: 'test',
+      principalId: 'key_lease0000000000000000000',
+      operationId: 'createWorkflow',
+      key: freshKey(),
+    };
     const request = { method: 'POST', path: '/v1/workflows', body: { name: 'Lease' } };
     // Never settles: what a request that died after its claim leaves behind.
     void store.run(scope, request, () => new Promise(() => undefined)).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const retry = () => store.run(scope, request, () => Promise.resolve({ status: 201, body: { success: true }, headers: {} }));
+    const retry = () =>
+      store.run(scope, request, () => Promise.resolve({ status: 201, body: { success: true }, headers: {} }));
     await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });
     time.advance(IN_PROGRESS_LEASE_MS - 1_000);
     await expect(retry()).rejects.toMatchObject({ code: 'idempotency_in_progress' });

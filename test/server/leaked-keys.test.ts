@@ -6,7 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { offContract, useTestServer } from '../support/api.ts';
 import { newTenant, type Tenant } from '../support/fixtures.ts';
 import { generousRateLimits } from '../support/server.ts';
-import { auditEntriesOf, auditRows, BEHIND_PROXY, fromIp, hiddenPart, queryRecorder, unknownWellFormedKey, withBadChecksum } from './auth-helpers.ts';
+import {
+  auditEntriesOf,
+  auditRows,
+  BEHIND_PROXY,
+  fromIp,
+  hiddenPart,
+  queryRecorder,
+  unknownWellFormedKey,
+  withBadChecksum,
+} from './auth-helpers.ts';
 
 const REPORTS_ALLOWED = 5;
 const queries = queryRecorder();
@@ -17,22 +26,37 @@ const reporterIp = () => `203.0.113.${nextAddress++}`;
 
 const api = useTestServer(() => {
   const limits = generousRateLimits();
-  const rateLimitConfig = { ...limits, guards: { ...limits.guards, leaked_key_reports: { name: 'leaked-key-reports', limit: REPORTS_ALLOWED, windowSeconds: 60 } } };
+  const rateLimitConfig = {
+    ...limits,
+    guards: {
+      ...limits.guards,
+      leaked_key_reports: { name: 'leaked-key-reports', limit: REPORTS_ALLOWED, windowSeconds: 60 },
+    },
+  };
   return { env: BEHIND_PROXY, rateLimitConfig, observeQueries: queries.observe };
 });
 beforeAll(async () => {
   victim = await newTenant(api.server);
 });
 
-const report = (credential: string, ip: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  api.as(null).POST('/v1/credentials/revoke', { body: { credential, ...extra }, headers: { ...fromIp(ip), ...headers } });
+const report = (
+  credential: string,
+  ip: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) =>
+  api
+    .as(null)
+    .POST('/v1/credentials/revoke', { body: { credential, ...extra }, headers: { ...fromIp(ip), ...headers } });
 
 describe('the answer', () => {
   it('is the same 202 and body for a live key, an unknown key, a bad checksum and garbage', async () => {
     const live = await victim.key({ environment: 'live', scopes: ['read'] });
     const ip = reporterIp();
     const answers = await Promise.all(
-      [live.secret, unknownWellFormedKey('sk', 'live'), withBadChecksum(live.secret), 'hunter2 is my password'].map((credential) => report(credential, ip)),
+      [live.secret, unknownWellFormedKey('sk', 'live'), withBadChecksum(live.secret), 'hunter2 is my password'].map(
+        (credential) => report(credential, ip),
+      ),
     );
     for (const answer of answers) {
       expect(answer.status).toBe(202);
@@ -59,7 +83,9 @@ describe('the answer', () => {
   });
 
   it('refuses a body that is not a report with 400', async () => {
-    const response = await api.fromIp(reporterIp(), null).POST('/v1/credentials/revoke', { body: offContract({ key: 'sk_live_x' }) });
+    const response = await api
+      .fromIp(reporterIp(), null)
+      .POST('/v1/credentials/revoke', { body: offContract({ key: 'sk_live_x' }) });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
   });
@@ -69,7 +95,10 @@ describe('a reported key', () => {
   it('is revoked at once, current and grace-period secrets alike', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
     expect((await api.as(key.secret).GET('/v1/workflows')).status).toBe(200);
-    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', {
+      params: { path: { key_id: key.id } },
+      body: { grace_period_seconds: 3600 },
+    });
     expect(rotated.status).toBe(200);
 
     expect((await report(key.secret, reporterIp())).status).toBe(202);
@@ -83,7 +112,10 @@ describe('a reported key', () => {
 
   it('revokes the key when the reported secret is a previous one still in its grace period', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
-    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 3600 } });
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', {
+      params: { path: { key_id: key.id } },
+      body: { grace_period_seconds: 3600 },
+    });
     await report(key.secret, reporterIp());
     expect((await api.as(rotated.data?.data.secret).GET('/v1/workflows')).error?.error?.code).toBe('revoked_api_key');
   });
@@ -92,19 +124,30 @@ describe('a reported key', () => {
     // The documented response to a leak is a rotation with grace 0; a scanner that finds the
     // old secret later must not take the new one down with it.
     const key = await victim.key({ environment: 'live', scopes: ['read', 'keys:write'] });
-    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: key.id } }, body: { grace_period_seconds: 0 } });
+    const rotated = await api.as(key.secret).POST('/v1/auth/api-keys/{key_id}/rotate', {
+      params: { path: { key_id: key.id } },
+      body: { grace_period_seconds: 0 },
+    });
     expect(rotated.status).toBe(200);
     expect((await report(key.secret, reporterIp())).status).toBe(202);
     expect((await api.as(rotated.data?.data.secret).GET('/v1/workflows')).status).toBe(200);
-    expect(await auditEntriesOf(api.server, victim, 'live', { action: 'api_key.reported_leaked', resource_id: key.id })).toEqual([]);
+    expect(
+      await auditEntriesOf(api.server, victim, 'live', { action: 'api_key.reported_leaked', resource_id: key.id }),
+    ).toEqual([]);
   });
 
   it('is recorded as api_key.reported_leaked in its own project audit log, without the secret', async () => {
     const key = await victim.key({ environment: 'live', scopes: ['read'] });
     const ip = reporterIp();
-    await report(key.secret, ip, { source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh', reporter: 'GitHub Secret Scanning' });
+    await report(key.secret, ip, {
+      source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh',
+      reporter: 'GitHub Secret Scanning',
+    });
 
-    const entries = await auditEntriesOf(api.server, victim, 'live', { action: 'api_key.reported_leaked', resource_id: key.id });
+    const entries = await auditEntriesOf(api.server, victim, 'live', {
+      action: 'api_key.reported_leaked',
+      resource_id: key.id,
+    });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       outcome: 'success',
@@ -112,10 +155,15 @@ describe('a reported key', () => {
       resource: { type: 'api_key', id: key.id },
       ip,
       environment: 'live',
-      metadata: { source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh', reporter: 'GitHub Secret Scanning' },
+      metadata: {
+        source_url: 'https://github.com/example-org/billing-scripts/blob/main/deploy.sh',
+        reporter: 'GitHub Secret Scanning',
+      },
     });
     expect(JSON.stringify(entries[0])).not.toContain(hiddenPart(key.secret));
-    const revokedKey = await api.as((await victim.key({ environment: 'live', scopes: ['keys:read'] })).secret).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
+    const revokedKey = await api
+      .as((await victim.key({ environment: 'live', scopes: ['keys:read'] })).secret)
+      .GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } });
     expect(revokedKey.data?.data.status).toBe('revoked');
   });
 
@@ -125,7 +173,9 @@ describe('a reported key', () => {
     const bystander = await newTenant(api.server);
     const elsewhere = await auditEntriesOf(api.server, bystander, 'live', { action: 'api_key.reported_leaked' });
     expect(elsewhere).toEqual([]);
-    const mainProject = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'api_key.reported_leaked' } } });
+    const mainProject = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'api_key.reported_leaked' } },
+    });
     expect(mainProject.data?.data).toEqual([]);
   });
 
@@ -141,7 +191,9 @@ describe('a reported key', () => {
     const key = await victim.key({ environment: 'test', scopes: ['read'] });
     await report(key.secret, reporterIp());
     expect((await api.as(key.secret).GET('/v1/workflows')).error?.error.code).toBe('revoked_api_key');
-    expect(await auditEntriesOf(api.server, victim, 'test', { action: 'api_key.reported_leaked', resource_id: key.id })).toHaveLength(1);
+    expect(
+      await auditEntriesOf(api.server, victim, 'test', { action: 'api_key.reported_leaked', resource_id: key.id }),
+    ).toHaveLength(1);
   });
 });
 

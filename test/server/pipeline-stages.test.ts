@@ -10,10 +10,12 @@ let base: string;
 let close: () => Promise<void>;
 const seen: string[] = [];
 
-const mark = (name: string): RequestHandler => (_req, _res, next) => {
-  seen.push(name);
-  next();
-};
+const mark =
+  (name: string): RequestHandler =>
+  (_req, _res, next) => {
+    seen.push(name);
+    next();
+  };
 const failing: Record<string, RequestHandler> = {
   next: (_req, _res, next) => next(new Error('passed to next')),
   throw: () => {
@@ -35,11 +37,15 @@ beforeAll(async () => {
   for (const [name, stage] of Object.entries(failing)) {
     app.use(`/${name}`, pipeline([mark('a'), stage, mark('never')]));
   }
-  app.use('/ok', pipeline([mark('a'), (_req, _res, next) => setImmediate(next), mark('b'), (_req, res) => res.json({ seen })]));
+  app.use(
+    '/ok',
+    pipeline([mark('a'), (_req, _res, next) => setImmediate(next), mark('b'), (_req, res) => res.json({ seen })]),
+  );
   app.use('/empty', pipeline([]));
   app.use('/fall-through', pipeline([mark('a')]));
   app.use((_req, res) => res.status(404).json({ fellThrough: true, seen }));
-  const handler: ErrorRequestHandler = (error: Error, _req, res, _next) => res.status(500).json({ error: error.message, seen });
+  const handler: ErrorRequestHandler = (error: Error, _req, res, _next) =>
+    res.status(500).json({ error: error.message, seen });
   app.use(handler);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -66,7 +72,10 @@ test.each([
 });
 
 test('a pipeline whose stages all pass on hands the request to what follows it', async () => {
-  for (const [path, expected] of [['/empty', []], ['/fall-through', ['a']]] as const) {
+  for (const [path, expected] of [
+    ['/empty', []],
+    ['/fall-through', ['a']],
+  ] as const) {
     const response = await fetch(`${base}${path}`);
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ fellThrough: true, seen: expected });

@@ -8,13 +8,27 @@ import type { WorkflowInput } from './resource-helpers.ts';
 
 const api = useTestServer({ env: { BODY_LIMIT_BYTES: String(64 * 1024) } });
 
-const workflow: WorkflowInput = { name: 'Pipeline test', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] };
+const workflow: WorkflowInput = {
+  name: 'Pipeline test',
+  trigger: { type: 'manual' },
+  steps: [{ id: 'a', type: 'log', message: 'hi' }],
+};
 
 describe('routes the contract does not describe', () => {
-  test.each(['/v1/nope', '/v1/workflows/wf_000000000000000000000000/steps', '/admin', '/v1/workflows/', '/.env', '/v1/../etc/passwd'])('%s -> 404 route_not_found envelope', async (path) => {
+  test.each([
+    '/v1/nope',
+    '/v1/workflows/wf_000000000000000000000000/steps',
+    '/admin',
+    '/v1/workflows/',
+    '/.env',
+    '/v1/../etc/passwd',
+  ])('%s -> 404 route_not_found envelope', async (path) => {
     const response = await untypedRequest(api.server, 'GET', path, { key: api.server.secretKey });
     expect(response.status).toBe(404);
-    expect(response.body).toMatchObject({ success: false, error: { code: 'route_not_found', type: 'not_found_error', status: 404 } });
+    expect(response.body).toMatchObject({
+      success: false,
+      error: { code: 'route_not_found', type: 'not_found_error', status: 404 },
+    });
     expect(response.error?.error.request_id).toBe(response.headers.get('x-request-id'));
   });
 
@@ -42,28 +56,44 @@ describe('bodies', () => {
   });
 
   test('malformed JSON -> 400 invalid_json', async () => {
-    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', { key: api.server.secretKey, body: '{"name": "x",', headers: { 'Content-Type': 'application/json' } });
+    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', {
+      key: api.server.secretKey,
+      body: '{"name": "x",',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('invalid_json');
   });
 
   test('a JSON scalar where an object is expected -> 400 (strict JSON)', async () => {
-    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', { key: api.server.secretKey, body: '"hello"', headers: { 'Content-Type': 'application/json' } });
+    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', {
+      key: api.server.secretKey,
+      body: '"hello"',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect(['invalid_json', 'validation_failed']).toContain(response.error?.error.code);
   });
 
   test('a content type the operation does not accept -> 415 unsupported_media_type', async () => {
-    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', { key: api.server.secretKey, body: 'name=x', headers: { 'Content-Type': 'text/plain' } });
+    const response = await untypedRequest(api.server, 'POST', '/v1/workflows', {
+      key: api.server.secretKey,
+      body: 'name=x',
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(response.status).toBe(415);
     expect(response.error?.error.code).toBe('unsupported_media_type');
   });
 
   test('a schema violation -> 400 validation_failed with details naming the field', async () => {
-    const response = await api.client.POST('/v1/workflows', { body: offContract({ ...workflow, steps: [{ id: 'a', type: 'log' }] }) });
+    const response = await api.client.POST('/v1/workflows', {
+      body: offContract({ ...workflow, steps: [{ id: 'a', type: 'log' }] }),
+    });
     expect(response.status).toBe(400);
     expect(response.error?.error.code).toBe('validation_failed');
-    expect(response.error?.error.details?.some((d: { location: string }) => d.location.startsWith('body.steps[0]'))).toBe(true);
+    expect(
+      response.error?.error.details?.some((d: { location: string }) => d.location.startsWith('body.steps[0]')),
+    ).toBe(true);
   });
 
   test('an unknown query parameter -> 400 validation_failed', async () => {
@@ -77,7 +107,8 @@ describe('every response', () => {
   test('carries a fresh X-Request-Id (req_ + 24 base62), never the client-sent one', async () => {
     const first = await api.as(null).GET('/health', { headers: { 'X-Request-Id': 'req_forgedforgedforgedforged' } });
     const second = await api.as(null).GET('/v1/workflows');
-    for (const response of [first, second]) expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9A-Za-z]{24}$/);
+    for (const response of [first, second])
+      expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9A-Za-z]{24}$/);
     expect(first.headers.get('x-request-id')).not.toBe('req_forgedforgedforgedforged');
     expect(first.headers.get('x-request-id')).not.toBe(second.headers.get('x-request-id'));
   });

@@ -21,9 +21,18 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serverWith(options: { plan: 'free' | 'pro' | 'enterprise'; config?: RateLimitConfig; trustProxy?: boolean }) {
+async function serverWith(options: {
+  plan: 'free' | 'pro' | 'enterprise';
+  config?: RateLimitConfig;
+  trustProxy?: boolean;
+}) {
   const clock = clockAt(START);
-  server = await startTestServer({ clock: clock.read, plan: options.plan, rateLimitConfig: options.config ?? defaults, ...(options.trustProxy ? { env: { TRUSTED_PROXIES: '127.0.0.1' } } : {}) });
+  server = await startTestServer({
+    clock: clock.read,
+    plan: options.plan,
+    rateLimitConfig: options.config ?? defaults,
+    ...(options.trustProxy ? { env: { TRUSTED_PROXIES: '127.0.0.1' } } : {}),
+  });
   return { server, clock };
 }
 
@@ -59,19 +68,34 @@ describe('a free-plan key', () => {
     const { server } = await serverWith({ plan: 'free' });
     const usage = await clientFor(server, server.secretKey).GET('/v1/usage');
     expect(usage.status).toBe(200);
-    expect(usage.headers.get('ratelimit-policy')).toBe('"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600');
+    expect(usage.headers.get('ratelimit-policy')).toBe(
+      '"plan-minute";q=60;w=60, "plan-hour";q=1000;w=3600, "read";q=1000;w=60, "api-key";q=1000;w=3600',
+    );
     expect(usage.data?.data.governing_policy).toBe('plan-minute');
     const minute = usage.data!.data.policies.find((p: { name: string }) => p.name === 'plan-minute');
     expect(minute).toMatchObject({ applies_to: 'plan', limit: 60, used: 1, remaining: 59 });
     expect(String(minute?.remaining)).toBe(usage.headers.get('x-ratelimit-remaining'));
-    expect(usage.data?.data.policies.map((p: { name: string }) => p.name).sort()).toEqual(['api-key', 'events-ip', 'execute', 'plan-hour', 'plan-minute', 'read', 'write']);
+    expect(usage.data?.data.policies.map((p: { name: string }) => p.name).sort()).toEqual([
+      'api-key',
+      'events-ip',
+      'execute',
+      'plan-hour',
+      'plan-minute',
+      'read',
+      'write',
+    ]);
   });
 
   test('writes are limited at 100/min by category on a big plan, and a refused write consumes no read', async () => {
     const { server } = await serverWith({ plan: 'enterprise' });
     const key = server.secretKey;
-    const body = { name: 'w', trigger: { type: 'manual' as const }, steps: [{ id: 'a', type: 'log' as const, message: 'x' }] };
-    for (let i = 1; i <= 100; i++) expect((await clientFor(server, key).POST('/v1/workflows', { body })).status, `write ${i}`).toBe(201);
+    const body = {
+      name: 'w',
+      trigger: { type: 'manual' as const },
+      steps: [{ id: 'a', type: 'log' as const, message: 'x' }],
+    };
+    for (let i = 1; i <= 100; i++)
+      expect((await clientFor(server, key).POST('/v1/workflows', { body })).status, `write ${i}`).toBe(201);
     const refused = await clientFor(server, key).POST('/v1/workflows', { body });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit')).toMatch(/^"write";r=0;/);
@@ -104,18 +128,26 @@ describe('composition', () => {
     const { server } = await serverWith({ plan: 'enterprise', config, trustProxy: true });
     const tenantA = mainTenant(server);
     const tenantB = await newTenant(server);
-    const keys = [(await tenantA.key({ type: 'client', scopes: ['events:write'] })).secret, (await tenantB.key({ type: 'client', scopes: ['events:write'] })).secret];
+    const keys = [
+      (await tenantA.key({ type: 'client', scopes: ['events:write'] })).secret,
+      (await tenantB.key({ type: 'client', scopes: ['events:write'] })).secret,
+    ];
     const event = { type: 'order.created', data: { order_id: 'o1' } };
     // Through the trusted proxy, which terminates TLS: the client address is the forwarded one.
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
     for (let i = 0; i < 5; i++) {
-      expect((await clientFor(server, keys[i % 2]).POST('/v1/events', { body: event, headers: from('198.51.100.7') })).status).toBe(202);
+      expect(
+        (await clientFor(server, keys[i % 2]).POST('/v1/events', { body: event, headers: from('198.51.100.7') }))
+          .status,
+      ).toBe(202);
     }
     const refused = await clientFor(server, keys[0]).POST('/v1/events', { body: event, headers: from('198.51.100.7') });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit')).toMatch(/^"events-ip";r=0;/);
     // Another address is not affected.
-    expect((await clientFor(server, keys[0]).POST('/v1/events', { body: event, headers: from('198.51.100.8') })).status).toBe(202);
+    expect(
+      (await clientFor(server, keys[0]).POST('/v1/events', { body: event, headers: from('198.51.100.8') })).status,
+    ).toBe(202);
   });
 });
 
@@ -128,23 +160,41 @@ describe('audit', () => {
     clock.tick(120_000);
     await server.server.flush();
     const reader = await mainTenant(server).key({ scopes: ['audit:read'] });
-    const log = await clientFor(server, reader.secret).GET('/v1/audit-logs', { params: { query: { action: 'rate_limit.exceeded' } } });
+    const log = await clientFor(server, reader.secret).GET('/v1/audit-logs', {
+      params: { query: { action: 'rate_limit.exceeded' } },
+    });
     expect(log.data?.data).toHaveLength(1);
-    expect(log.data?.data[0]).toMatchObject({ outcome: 'denied', actor: { type: 'api_key' }, metadata: { policy: 'plan-minute', count: 7 } });
+    expect(log.data?.data[0]).toMatchObject({
+      outcome: 'denied',
+      actor: { type: 'api_key' },
+      metadata: { policy: 'plan-minute', count: 7 },
+    });
   });
 });
 
 describe('brute-force guards', () => {
   test('login brute force from one address is blocked, while the same user from another address and other users still log in', async () => {
-    const config: RateLimitConfig = { ...defaults, guards: { ...defaults.guards, login: { ...defaults.guards.login, limit: 3 } } };
+    const config: RateLimitConfig = {
+      ...defaults,
+      guards: { ...defaults.guards, login: { ...defaults.guards.login, limit: 3 } },
+    };
     const { server } = await serverWith({ plan: 'enterprise', config, trustProxy: true });
     const other = { email: 'colleague@example.com', password: 'another long password 1' };
-    await server.server.services.accounts.createUser({ accountId: server.accountId, projectId: server.projectId, email: other.email, name: 'Colleague', password: other.password, role: 'member' });
+    await server.server.services.accounts.createUser({
+      accountId: server.accountId,
+      projectId: server.projectId,
+      email: other.email,
+      name: 'Colleague',
+      password: other.password,
+      role: 'member',
+    });
     const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'X-Forwarded-Proto': 'https' });
-    const login = (credentials: { email: string; password: string }, ip: string) => clientFor(server, null).POST('/v1/auth/login', { body: credentials, headers: from(ip) });
+    const login = (credentials: { email: string; password: string }, ip: string) =>
+      clientFor(server, null).POST('/v1/auth/login', { body: credentials, headers: from(ip) });
 
     const attacker = '203.0.113.66';
-    for (let i = 0; i < 3; i++) expect((await login({ email: server.owner.email, password: `guess ${i}` }, attacker)).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await login({ email: server.owner.email, password: `guess ${i}` }, attacker)).status).toBe(401);
     const blocked = await login(server.owner, attacker);
     expect(blocked.status, 'even the right password, from the attacking address').toBe(429);
     expect(blocked.error?.error.code).toBe('too_many_attempts');

@@ -13,8 +13,19 @@ import { untypedRequest } from '../support/fixtures.ts';
 import { BEHIND_PROXY, fromIp, HOUR, manualClock } from './auth-helpers.ts';
 
 const FINE_SCOPES = [
-  'workflows:read', 'workflows:write', 'workflows:execute', 'runs:read', 'connections:read', 'connections:write',
-  'events:write', 'keys:read', 'keys:write', 'apps:read', 'apps:write', 'audit:read', 'usage:read',
+  'workflows:read',
+  'workflows:write',
+  'workflows:execute',
+  'runs:read',
+  'connections:read',
+  'connections:write',
+  'events:write',
+  'keys:read',
+  'keys:write',
+  'apps:read',
+  'apps:write',
+  'audit:read',
+  'usage:read',
 ] as const;
 type FineScope = (typeof FINE_SCOPES)[number];
 
@@ -53,8 +64,14 @@ async function abilities(credential: string, ip: string): Promise<Set<FineScope>
   const can = new Set<FineScope>();
   for (const scope of FINE_SCOPES) {
     const probe = PROBES[scope];
-    const response = await untypedRequest(api.server, probe.method, probe.path, { key: credential, headers: fromIp(ip), ...(probe.body !== undefined ? { body: probe.body } : {}) });
-    expect(response.status, `${scope} probe answered ${response.status}: ${response.text}`).not.toBeGreaterThanOrEqual(500);
+    const response = await untypedRequest(api.server, probe.method, probe.path, {
+      key: credential,
+      headers: fromIp(ip),
+      ...(probe.body !== undefined ? { body: probe.body } : {}),
+    });
+    expect(response.status, `${scope} probe answered ${response.status}: ${response.text}`).not.toBeGreaterThanOrEqual(
+      500,
+    );
     if (response.status !== 401 && response.status !== 403 && response.status !== 429) can.add(scope);
   }
   return can;
@@ -70,30 +87,58 @@ const allowlist = fc.oneof(fc.constant<string[]>([]), fc.subarray(NETWORKS, { mi
 const lifetime = fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }); // hours, or no expiry
 
 const parentArbitrary = fc.oneof(
-  fc.record({ kind: fc.constant('key' as const), type: fc.constantFrom('secret', 'secret', 'secret', 'restricted', 'client'), scopes: scopeSet, environment: fc.constantFrom('test', 'live'), allowed: allowlist, hours: lifetime }),
+  fc.record({
+    kind: fc.constant('key' as const),
+    type: fc.constantFrom('secret', 'secret', 'secret', 'restricted', 'client'),
+    scopes: scopeSet,
+    environment: fc.constantFrom('test', 'live'),
+    allowed: allowlist,
+    hours: lifetime,
+  }),
   fc.record({ kind: fc.constant('session' as const) }),
   fc.record({ kind: fc.constant('oauth' as const), scopes: scopeSet, allowed: allowlist, hours: lifetime }),
 );
 const mintArbitrary = fc.oneof(
-  fc.record({ kind: fc.constant('create-key' as const), type: fc.constantFrom('secret', 'restricted', 'client'), scopes: scopeSet, environment: fc.option(fc.constantFrom('test', 'live'), { nil: undefined }), allowed: fc.option(allowlist, { nil: undefined }), hours: fc.option(lifetime, { nil: undefined }) }),
+  fc.record({
+    kind: fc.constant('create-key' as const),
+    type: fc.constantFrom('secret', 'restricted', 'client'),
+    scopes: scopeSet,
+    environment: fc.option(fc.constantFrom('test', 'live'), { nil: undefined }),
+    allowed: fc.option(allowlist, { nil: undefined }),
+    hours: fc.option(lifetime, { nil: undefined }),
+  }),
   fc.record({ kind: fc.constant('register-app' as const), scopes: scopeSet, tokenFrom: fc.constantFrom(...ADDRESSES) }),
-  fc.record({ kind: fc.constant('rotate-key' as const), scopes: scopeSet, environment: fc.constantFrom('test', 'live'), allowed: allowlist, hours: lifetime }),
+  fc.record({
+    kind: fc.constant('rotate-key' as const),
+    scopes: scopeSet,
+    environment: fc.constantFrom('test', 'live'),
+    allowed: allowlist,
+    hours: lifetime,
+  }),
 );
 
 /** Keys of the parent's making are created by the account owner's session, which can create any. */
 async function ownerSession(): Promise<string> {
-  const response = await api.fromIp('10.1.2.3', null).POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
+  const response = await api
+    .fromIp('10.1.2.3', null)
+    .POST('/v1/auth/login', { body: { email: api.server.owner.email, password: api.server.owner.password } });
   if (response.status !== 200) throw new Error(`login: ${response.status} ${response.text}`);
   return response.data!.data.token;
 }
 
 function restrictFor(type: string, scopes: FineScope[]): FineScope[] {
-  if (type === 'restricted') return scopes.filter((s) => s.endsWith(':read')).length ? scopes.filter((s) => s.endsWith(':read')) : ['workflows:read'];
+  if (type === 'restricted')
+    return scopes.filter((s) => s.endsWith(':read')).length
+      ? scopes.filter((s) => s.endsWith(':read'))
+      : ['workflows:read'];
   if (type === 'client') return ['events:write'];
   return scopes;
 }
 
-async function ownerKey(owner: string, input: { type: string; scopes: FineScope[]; environment: string; allowed: string[]; hours: number | null }): Promise<{ id: string; secret: string }> {
+async function ownerKey(
+  owner: string,
+  input: { type: string; scopes: FineScope[]; environment: string; allowed: string[]; hours: number | null },
+): Promise<{ id: string; secret: string }> {
   const body = {
     name: 'parent',
     type: input.type,
@@ -110,7 +155,9 @@ async function ownerKey(owner: string, input: { type: string; scopes: FineScope[
 
 /** An address inside an allowlist (or anywhere when there is none). */
 function homeOf(allowed: string[]): string {
-  const inside = ADDRESSES.find((address) => allowed.length === 0 || allowed.some((network) => contains(network, address)));
+  const inside = ADDRESSES.find(
+    (address) => allowed.length === 0 || allowed.some((network) => contains(network, address)),
+  );
   return inside ?? ADDRESSES[0]!;
 }
 
@@ -125,16 +172,31 @@ async function tokenFor(app: { client_id: string; client_secret: string }, ip: s
   const response = await fetch(`${api.server.baseUrl}/oauth/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...fromIp(ip) },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+    }),
   });
   const body = (await response.json()) as { access_token?: string };
   expect(response.status).toBeLessThan(500);
   return response.status === 200 ? body.access_token! : null;
 }
 
-async function registerApp(credential: string, ip: string, scopes: FineScope[]): Promise<{ client_id: string; client_secret: string } | null> {
+async function registerApp(
+  credential: string,
+  ip: string,
+  scopes: FineScope[],
+): Promise<{ client_id: string; client_secret: string } | null> {
   const response = await api.fromIp(ip, credential).POST('/v1/oauth/clients', {
-    body: { name: 'child app', client_type: 'confidential', redirect_uris: ['https://child.example.com/cb'], scopes, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
+    body: {
+      name: 'child app',
+      client_type: 'confidential',
+      redirect_uris: ['https://child.example.com/cb'],
+      scopes,
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+    },
   });
   expect(response.status, response.text).toBeLessThan(500);
   return response.status === 201 ? (response.data!.data as { client_id: string; client_secret: string }) : null;
@@ -147,14 +209,23 @@ type ParentSpec =
 
 /** `needed`: the scope the minting operation requires, given to parents that may hold it, so that most runs get past the scope check and test the reach rule itself. */
 async function parentOf(owner: string, given: ParentSpec, needed: FineScope): Promise<Held> {
-  const spec = given.kind === 'session' || (given.kind === 'key' && given.type !== 'secret') ? given : { ...given, scopes: [...new Set<FineScope>([...given.scopes, needed])] };
+  const spec =
+    given.kind === 'session' || (given.kind === 'key' && given.type !== 'secret')
+      ? given
+      : { ...given, scopes: [...new Set<FineScope>([...given.scopes, needed])] };
   if (spec.kind === 'session') return { credential: owner, home: '10.1.2.3' };
   if (spec.kind === 'key') {
     const key = await ownerKey(owner, spec);
     return { credential: key.secret, home: homeOf(spec.allowed) };
   }
   // An OAuth app registered by a fenced key, and the token it gets from inside the fence.
-  const registrar = await ownerKey(owner, { type: 'secret', scopes: [...new Set<FineScope>([...spec.scopes, 'apps:write'])], environment: 'test', allowed: spec.allowed, hours: spec.hours });
+  const registrar = await ownerKey(owner, {
+    type: 'secret',
+    scopes: [...new Set<FineScope>([...spec.scopes, 'apps:write'])],
+    environment: 'test',
+    allowed: spec.allowed,
+    hours: spec.hours,
+  });
   const home = homeOf(spec.allowed);
   const app = await registerApp(registrar.secret, home, spec.scopes);
   if (!app) throw new Error('set-up: the registrar could not register its app');
@@ -176,19 +247,35 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
 
         let child: string | null = null;
         if (mint.kind === 'create-key') {
-          const body: Record<string, unknown> = { name: 'child', type: mint.type, scopes: restrictFor(mint.type, mint.scopes) };
+          const body: Record<string, unknown> = {
+            name: 'child',
+            type: mint.type,
+            scopes: restrictFor(mint.type, mint.scopes),
+          };
           if (mint.environment !== undefined) body.environment = mint.environment;
           if (mint.allowed !== undefined) body.allowed_ips = mint.allowed;
-          if (mint.hours !== undefined) body.expires_at = mint.hours === null ? null : new Date(time.now() + mint.hours * HOUR).toISOString();
-          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys', { body: offContract(body) });
+          if (mint.hours !== undefined)
+            body.expires_at = mint.hours === null ? null : new Date(time.now() + mint.hours * HOUR).toISOString();
+          const response = await api
+            .fromIp(parent.home, parent.credential)
+            .POST('/v1/auth/api-keys', { body: offContract(body) });
           expect(response.status, response.text).toBeLessThan(500);
           if (response.status === 201) child = response.data!.data.secret;
         } else if (mint.kind === 'register-app') {
           const app = await registerApp(parent.credential, parent.home, mint.scopes);
           if (app) child = await tokenFor(app, mint.tokenFrom);
         } else {
-          const target = await ownerKey(owner, { type: 'secret', scopes: mint.scopes, environment: mint.environment, allowed: mint.allowed, hours: mint.hours });
-          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, body: { grace_period_seconds: 0 } });
+          const target = await ownerKey(owner, {
+            type: 'secret',
+            scopes: mint.scopes,
+            environment: mint.environment,
+            allowed: mint.allowed,
+            hours: mint.hours,
+          });
+          const response = await api.fromIp(parent.home, parent.credential).POST('/v1/auth/api-keys/{key_id}/rotate', {
+            params: { path: { key_id: target.id } },
+            body: { grace_period_seconds: 0 },
+          });
           expect(response.status, response.text).toBeLessThan(500);
           if (response.status === 200) child = response.data!.data.secret;
         }
@@ -203,7 +290,10 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
           const mine = await abilities(child, ip);
           if (mine.size === 0) continue;
           const theirs = await abilities(parent.credential, ip);
-          expect([...mine].filter((scope) => !theirs.has(scope)), `child from ${ip}`).toEqual([]);
+          expect(
+            [...mine].filter((scope) => !theirs.has(scope)),
+            `child from ${ip}`,
+          ).toEqual([]);
           const environment = await environmentOf(child, ip);
           const parentEnvironment = await environmentOf(parent.credential, ip);
           // A user's session manages both environments; any other parent only its own.
@@ -215,7 +305,8 @@ describe('reach: nothing minted or taken over reaches further than its parent', 
         time.advance(5 * HOUR);
         if (parentSpec.kind !== 'session' && parentSpec.hours !== null) {
           expect([...(await abilities(parent.credential, parent.home))]).toEqual([]);
-          for (const ip of ADDRESSES) expect([...(await abilities(child, ip))], `child from ${ip} after its parent's end`).toEqual([]);
+          for (const ip of ADDRESSES)
+            expect([...(await abilities(child, ip))], `child from ${ip} after its parent's end`).toEqual([]);
         }
       }),
       { numRuns: runs, endOnFailure: true },

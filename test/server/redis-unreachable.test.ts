@@ -14,7 +14,10 @@ const defaults = loadRateLimitConfig('config/rate-limits.yaml');
 
 const api = useTestServer(async () => ({
   env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DEPENDENCY_TIMEOUT_MS: '300' },
-  rateLimitConfig: { ...defaults, categories: { ...defaults.categories, read: { ...defaults.categories.read, limit: 5 } } },
+  rateLimitConfig: {
+    ...defaults,
+    categories: { ...defaults.categories, read: { ...defaults.categories.read, limit: 5 } },
+  },
 }));
 
 const lines = (message: string) => api.server.logs.filter((line) => line.includes(`"msg":"${message}`)).length;
@@ -23,7 +26,11 @@ describe('Redis unreachable', () => {
   test('/health answers 200 degraded, naming Redis', async () => {
     const health = await api.as(null).GET('/health');
     expect(health.status).toBe(200);
-    expect(health.data).toMatchObject({ status: 'degraded', shutting_down: false, checks: { database: { status: 'ok' }, redis: { status: 'error' } } });
+    expect(health.data).toMatchObject({
+      status: 'degraded',
+      shutting_down: false,
+      checks: { database: { status: 'ok' }, redis: { status: 'error' } },
+    });
   });
 
   test('rate limits hold per instance, with their headers', async () => {
@@ -39,7 +46,9 @@ describe('Redis unreachable', () => {
     const tenant = mainTenant(api.server);
     const key = await tenant.key({ scopes: ['connections:read'] });
     expect((await api.as(key.secret).GET('/v1/connections')).status).toBe(200);
-    expect((await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status).toBe(200);
+    expect(
+      (await api.client.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: key.id } } })).status,
+    ).toBe(200);
     const refused = await api.as(key.secret).GET('/v1/connections');
     expect(refused.status).toBe(401);
     expect(refused.error?.error.code).toBe('revoked_api_key');

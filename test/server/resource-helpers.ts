@@ -24,8 +24,16 @@ export async function createWorkflow(server: TestServer, key: string, input: Wor
   return response.data!.data;
 }
 
-export async function startRun(server: TestServer, key: string, workflowId: string, input?: Record<string, unknown>): Promise<Run> {
-  const response = await clientFor(server, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: input === undefined ? {} : { input } });
+export async function startRun(
+  server: TestServer,
+  key: string,
+  workflowId: string,
+  input?: Record<string, unknown>,
+): Promise<Run> {
+  const response = await clientFor(server, key).POST('/v1/workflows/{workflow_id}/run', {
+    params: { path: { workflow_id: workflowId } },
+    body: input === undefined ? {} : { input },
+  });
   expect(response.status, response.text).toBe(202);
   return response.data!.data;
 }
@@ -37,12 +45,21 @@ export async function getRun(server: TestServer, key: string, runId: string): Pr
 }
 
 /** Polls GET /v1/runs/{id} until `done(run)` holds, failing after `timeoutMs`. */
-export async function pollRun(server: TestServer, key: string, runId: string, done: (run: Run) => boolean, timeoutMs = 10_000): Promise<Run> {
+export async function pollRun(
+  server: TestServer,
+  key: string,
+  runId: string,
+  done: (run: Run) => boolean,
+  timeoutMs = 10_000,
+): Promise<Run> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await getRun(server, key, runId);
     if (done(run)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(run)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `run ${runId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(run)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -51,7 +68,13 @@ export function finished(server: TestServer, key: string, runId: string, timeout
   return pollRun(server, key, runId, (run) => (TERMINAL as readonly string[]).includes(run.status), timeoutMs);
 }
 
-export function stepReached(server: TestServer, key: string, runId: string, stepId: string, status: Run['steps'][number]['status']): Promise<Run> {
+export function stepReached(
+  server: TestServer,
+  key: string,
+  runId: string,
+  stepId: string,
+  status: Run['steps'][number]['status'],
+): Promise<Run> {
   return pollRun(server, key, runId, (run) => run.steps.find((step) => step.step_id === stepId)?.status === status);
 }
 
@@ -59,7 +82,12 @@ export function stepReached(server: TestServer, key: string, runId: string, step
  * Walks a list with `limit=2`, following next_cursor, and returns the ids of
  * every page. Fails on a page larger than the limit or a walk that never ends.
  */
-export async function walkPages(server: TestServer, key: string, path: ListPath, query: Record<string, string> = {}): Promise<string[][]> {
+export async function walkPages(
+  server: TestServer,
+  key: string,
+  path: ListPath,
+  query: Record<string, string> = {},
+): Promise<string[][]> {
   const pages: string[][] = [];
   let cursor: string | null = null;
   do {
@@ -78,7 +106,12 @@ export async function walkPages(server: TestServer, key: string, path: ListPath,
 }
 
 /** The items of a list in one page (for comparison with a walk). */
-export async function listAtOnce<T = { id: string }>(server: TestServer, key: string, path: ListPath, query: Record<string, string> = {}): Promise<T[]> {
+export async function listAtOnce<T = { id: string }>(
+  server: TestServer,
+  key: string,
+  path: ListPath,
+  query: Record<string, string> = {},
+): Promise<T[]> {
   const response = await clientFor(server, key).GET(path, offContract({ params: { query: { ...query, limit: 100 } } }));
   expect(response.status, response.text).toBe(200);
   expect(response.data?.next_cursor).toBeNull();

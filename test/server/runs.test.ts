@@ -11,7 +11,17 @@ import { composeServer } from '../../src/compose.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { useTestServer } from '../support/api.ts';
 import { generousRateLimits, type TestServer } from '../support/server.ts';
-import { createWorkflow, definition, expectError, finished, getRun, startRun, stepReached, type Run, type WorkflowStep } from './resource-helpers.ts';
+import {
+  createWorkflow,
+  definition,
+  expectError,
+  finished,
+  getRun,
+  startRun,
+  stepReached,
+  type Run,
+  type WorkflowStep,
+} from './resource-helpers.ts';
 
 let key: string;
 
@@ -32,10 +42,14 @@ function statuses(run: Run): string[] {
 
 describe('lifecycle', () => {
   it('creates a run queued and the step runner takes it to succeeded, step by step', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([
-      { id: 'first', type: 'set', values: { a: 1 } },
-      { id: 'second', type: 'log', message: 'a is {{vars.a}}' },
-    ]));
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([
+        { id: 'first', type: 'set', values: { a: 1 } },
+        { id: 'second', type: 'log', message: 'a is {{vars.a}}' },
+      ]),
+    );
     const queued = await startRun(api.server, key, workflow.id);
     expect(queued).toMatchObject({
       workflow_id: workflow.id,
@@ -52,8 +66,24 @@ describe('lifecycle', () => {
     });
     expect(queued.id).toMatch(/^run_[0-9A-Za-z]{24}$/);
     expect(queued.steps).toEqual([
-      { step_id: 'first', type: 'set', status: 'pending', started_at: null, finished_at: null, error: null, output: null },
-      { step_id: 'second', type: 'log', status: 'pending', started_at: null, finished_at: null, error: null, output: null },
+      {
+        step_id: 'first',
+        type: 'set',
+        status: 'pending',
+        started_at: null,
+        finished_at: null,
+        error: null,
+        output: null,
+      },
+      {
+        step_id: 'second',
+        type: 'log',
+        status: 'pending',
+        started_at: null,
+        finished_at: null,
+        error: null,
+        output: null,
+      },
     ]);
 
     const done = await finished(api.server, key, queued.id);
@@ -72,10 +102,14 @@ describe('lifecycle', () => {
   });
 
   it('is running, with no output yet, while a step is in progress', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([
-      { id: 'remember', type: 'set', values: { a: 'x' } },
-      { id: 'pause', type: 'wait', seconds: 1 },
-    ]));
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([
+        { id: 'remember', type: 'set', values: { a: 'x' } },
+        { id: 'pause', type: 'wait', seconds: 1 },
+      ]),
+    );
     const run = await startRun(api.server, key, workflow.id);
     const running = await stepReached(api.server, key, run.id, 'pause', 'running');
     expect(running.status).toBe('running');
@@ -104,18 +138,27 @@ describe('lifecycle', () => {
       { id: 'one', type: 'set', values: JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c"}') },
       { id: 'two', type: 'set', values: { seen: '{{vars.__proto__}} {{vars.polluted}}' } },
     ]);
-    expect(done.output).toEqual(JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c", "seen": "{\\"polluted\\":\\"yes\\"} "}'));
+    expect(done.output).toEqual(
+      JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c", "seen": "{\\"polluted\\":\\"yes\\"} "}'),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('executes the version it was created with, even when the workflow is replaced meanwhile', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([
-      { id: 'pause', type: 'wait', seconds: 1 },
-      { id: 'mark', type: 'set', values: { version: 'one' } },
-    ]));
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([
+        { id: 'pause', type: 'wait', seconds: 1 },
+        { id: 'mark', type: 'set', values: { version: 'one' } },
+      ]),
+    );
     const run = await startRun(api.server, key, workflow.id);
     await stepReached(api.server, key, run.id, 'pause', 'running');
-    const replaced = await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([{ id: 'other', type: 'set', values: { version: 'two' } }]) });
+    const replaced = await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: workflow.id } },
+      body: definition([{ id: 'other', type: 'set', values: { version: 'two' } }]),
+    });
     expect(replaced.data?.data.version).toBe(2);
     const done = await finished(api.server, key, run.id);
     expect(done).toMatchObject({ status: 'succeeded', workflow_version: 1, output: { version: 'one' } });
@@ -123,7 +166,11 @@ describe('lifecycle', () => {
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
+    expectError(
+      await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: 'run_000000000000000000000000' } } }),
+      404,
+      'not_found',
+    );
   });
 });
 
@@ -149,7 +196,13 @@ describe('templates in a run', () => {
         },
         { id: 'combine', type: 'set', values: { label: '{{vars.region}}/{{vars.count}}' } },
       ],
-      { region: 'EMEA', count: 42, nested: { a: [1, 'b'] }, items: [{ sku: 'A-1' }, { sku: 'B-2' }], text: '{{vars.secret}}' },
+      {
+        region: 'EMEA',
+        count: 42,
+        nested: { a: [1, 'b'] },
+        items: [{ sku: 'A-1' }, { sku: 'B-2' }],
+        text: '{{vars.secret}}',
+      },
     );
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({
@@ -170,9 +223,14 @@ describe('templates in a run', () => {
 
   it('writes a log step to the runner log, rendered and tagged with the run and step', async () => {
     const marker = `marker-${Date.now()}`;
-    const done = await runToEnd([{ id: 'shout', type: 'log', level: 'warn', message: 'Order {{input.order}} from {{input.who}}' }], { order: marker, who: 'Maya' });
+    const done = await runToEnd(
+      [{ id: 'shout', type: 'log', level: 'warn', message: 'Order {{input.order}} from {{input.who}}' }],
+      { order: marker, who: 'Maya' },
+    );
     expect(done.status).toBe('succeeded');
-    const lines = api.server.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.run_id === done.id);
+    const lines = api.server.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.run_id === done.id);
     expect(lines).toEqual([expect.objectContaining({ msg: `Order ${marker} from Maya`, step_id: 'shout', level: 40 })]);
     expect(done.steps[0]!.output).toEqual({ message: `Order ${marker} from Maya`, level: 'warn' });
   });
@@ -196,7 +254,8 @@ describe('fail steps', () => {
     expect(statuses(done)).toEqual(['succeeded', 'failed', 'skipped', 'skipped']);
     expect(done.steps[1]).toMatchObject({ error: message });
     expect(done.steps[1]!.finished_at).not.toBeNull();
-    for (const skipped of done.steps.slice(2)) expect(skipped).toMatchObject({ started_at: null, finished_at: null, error: null, output: null });
+    for (const skipped of done.steps.slice(2))
+      expect(skipped).toMatchObject({ started_at: null, finished_at: null, error: null, output: null });
     // The set step before the failure shows its values; the fail step produced nothing but its error.
     expect(done.steps.slice(0, 2).map((step) => step.output)).toEqual([{ order: 'ord_1' }, null]);
     expect(done.finished_at).not.toBeNull();
@@ -205,11 +264,15 @@ describe('fail steps', () => {
 
 describe('cancel', () => {
   it('stops a run during a wait at once: the wait becomes cancelled, later steps skipped, output = vars so far', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([
-      { id: 'remember', type: 'set', values: { a: 1 } },
-      { id: 'pause', type: 'wait', seconds: 60 },
-      { id: 'after', type: 'set', values: { b: 2 } },
-    ]));
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([
+        { id: 'remember', type: 'set', values: { a: 1 } },
+        { id: 'pause', type: 'wait', seconds: 60 },
+        { id: 'after', type: 'set', values: { b: 2 } },
+      ]),
+    );
     const run = await startRun(api.server, key, workflow.id);
     await stepReached(api.server, key, run.id, 'pause', 'running');
 
@@ -246,13 +309,23 @@ describe('cancel', () => {
     const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
     const failed = await runToEnd([{ id: 'no', type: 'fail', message: 'nope' }]);
     for (const run of [succeeded, failed]) {
-      expectError(await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }), 409, 'run_not_cancellable');
+      expectError(
+        await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }),
+        409,
+        'run_not_cancellable',
+      );
       expect(await getRun(api.server, key, run.id)).toEqual(run);
     }
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
+    expectError(
+      await api
+        .as(key)
+        .POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: 'run_000000000000000000000000' } } }),
+      404,
+      'not_found',
+    );
   });
 });
 
@@ -263,10 +336,14 @@ describe('cancel while queued', () => {
   });
 
   it('skips every step, leaves started_at null and sets output to {}', async () => {
-    const workflow = await createWorkflow(idle.server, idle.server.secretKey, definition([
-      { id: 'one', type: 'set', values: { a: 1 } },
-      { id: 'two', type: 'log', message: 'x' },
-    ]));
+    const workflow = await createWorkflow(
+      idle.server,
+      idle.server.secretKey,
+      definition([
+        { id: 'one', type: 'set', values: { a: 1 } },
+        { id: 'two', type: 'log', message: 'x' },
+      ]),
+    );
     const run = await startRun(idle.server, idle.server.secretKey, workflow.id);
     expect((await getRun(idle.server, idle.server.secretKey, run.id)).status).toBe('queued');
 
@@ -280,19 +357,38 @@ describe('cancel while queued', () => {
 });
 
 describe('retry', () => {
-  it('starts a NEW run linked by retry_of, with the same input, on the workflow\'s current version', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([{ id: 'broken', type: 'fail', message: 'broken for {{input.customer}}' }]));
-    const original = await finished(api.server, key, (await startRun(api.server, key, workflow.id, { customer: 'Maya' })).id);
+  it("starts a NEW run linked by retry_of, with the same input, on the workflow's current version", async () => {
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([{ id: 'broken', type: 'fail', message: 'broken for {{input.customer}}' }]),
+    );
+    const original = await finished(
+      api.server,
+      key,
+      (await startRun(api.server, key, workflow.id, { customer: 'Maya' })).id,
+    );
     expect(original.status).toBe('failed');
 
     // The fix: version 2.
-    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([{ id: 'fixed', type: 'set', values: { greeted: '{{input.customer}}' } }]) });
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: workflow.id } },
+      body: definition([{ id: 'fixed', type: 'set', values: { greeted: '{{input.customer}}' } }]),
+    });
 
     const response = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: original.id } } });
     expect(response.status).toBe(202);
     const retry = response.data!.data;
     expect(retry.id).not.toBe(original.id);
-    expect(retry).toMatchObject({ status: 'queued', retry_of: original.id, trigger: { type: 'retry', event_id: null }, input: { customer: 'Maya' }, workflow_id: workflow.id, workflow_version: 2, output: null });
+    expect(retry).toMatchObject({
+      status: 'queued',
+      retry_of: original.id,
+      trigger: { type: 'retry', event_id: null },
+      input: { customer: 'Maya' },
+      workflow_id: workflow.id,
+      workflow_version: 2,
+      output: null,
+    });
 
     const done = await finished(api.server, key, retry.id);
     expect(done).toMatchObject({ status: 'succeeded', output: { greeted: 'Maya' } });
@@ -313,7 +409,9 @@ describe('retry', () => {
     await stepReached(api.server, key, first.data!.data.id, 'pause', 'running');
     await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: first.data!.data.id } } });
 
-    const second = await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: first.data!.data.id } } });
+    const second = await api
+      .as(key)
+      .POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: first.data!.data.id } } });
     expect(second.status).toBe(202);
     expect(second.data?.data).toMatchObject({ retry_of: first.data?.data.id, trigger: { type: 'retry' } });
     await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: second.data!.data.id } } });
@@ -321,12 +419,20 @@ describe('retry', () => {
 
   it('refuses a succeeded run, and a running one, with 409 run_not_retryable', async () => {
     const succeeded = await runToEnd([{ id: 'ok', type: 'set', values: { a: 1 } }]);
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: succeeded.id } } }), 409, 'run_not_retryable');
+    expectError(
+      await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: succeeded.id } } }),
+      409,
+      'run_not_retryable',
+    );
 
     const workflow = await createWorkflow(api.server, key, definition([{ id: 'pause', type: 'wait', seconds: 60 }]));
     const running = await startRun(api.server, key, workflow.id);
     await stepReached(api.server, key, running.id, 'pause', 'running');
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: running.id } } }), 409, 'run_not_retryable');
+    expectError(
+      await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: running.id } } }),
+      409,
+      'run_not_retryable',
+    );
     await api.as(key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: running.id } } });
   });
 
@@ -334,11 +440,21 @@ describe('retry', () => {
     const workflow = await createWorkflow(api.server, key, definition([{ id: 'no', type: 'fail', message: 'no' }]));
     const failed = await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id);
     await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }), 409, 'run_not_retryable');
+    expectError(
+      await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }),
+      409,
+      'run_not_retryable',
+    );
   });
 
   it('answers 404 for an unknown run', async () => {
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: 'run_000000000000000000000000' } } }), 404, 'not_found');
+    expectError(
+      await api
+        .as(key)
+        .POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: 'run_000000000000000000000000' } } }),
+      404,
+      'not_found',
+    );
   });
 });
 
@@ -347,15 +463,35 @@ describe('paused workflows', () => {
     const steps: WorkflowStep[] = [{ id: 'no', type: 'fail', message: 'no' }];
     const workflow = await createWorkflow(api.server, key, definition(steps));
     const failed = await finished(api.server, key, (await startRun(api.server, key, workflow.id)).id);
-    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition(steps, { status: 'paused' }) });
+    await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: workflow.id } },
+      body: definition(steps, { status: 'paused' }),
+    });
 
-    const before = (await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data!.data.length;
-    expectError(await api.as(key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} }), 409, 'workflow_not_active');
-    expectError(await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }), 409, 'workflow_not_active');
-    expect((await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data?.data.length).toBe(before);
+    const before = (await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data!.data
+      .length;
+    expectError(
+      await api
+        .as(key)
+        .POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} }),
+      409,
+      'workflow_not_active',
+    );
+    expectError(
+      await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } }),
+      409,
+      'workflow_not_active',
+    );
+    expect(
+      (await api.as(key).GET('/v1/runs', { params: { query: { workflow_id: workflow.id } } })).data?.data.length,
+    ).toBe(before);
 
-    await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition(steps) });
-    expect((await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } })).status).toBe(202);
+    await api
+      .as(key)
+      .PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition(steps) });
+    expect(
+      (await api.as(key).POST('/v1/runs/{run_id}/retry', { params: { path: { run_id: failed.id } } })).status,
+    ).toBe(202);
   });
 });
 
@@ -365,11 +501,21 @@ describe('a restart', () => {
   /** A second server process on the same data directory, as src/main.ts would start after a crash. */
   async function startAgain(previous: TestServer) {
     const logs: string[] = [];
-    const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString('utf8')), done()) }) });
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString('utf8')), done()),
+      }),
+    });
     const again = await composeServer(previous.server.config, { logger, rateLimitConfig: generousRateLimits() });
     const listener = http.createServer(again.app);
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const view: TestServer = { ...previous, server: again, logs, baseUrl: `http://127.0.0.1:${(listener.address() as AddressInfo).port}` };
+    const view: TestServer = {
+      ...previous,
+      server: again,
+      logs,
+      baseUrl: `http://127.0.0.1:${(listener.address() as AddressInfo).port}`,
+    };
     return {
       view,
       async close() {
@@ -383,18 +529,30 @@ describe('a restart', () => {
   it('resumes a run interrupted mid-wait where it was, and finishes it', async () => {
     const firstKey = first.server.secretKey;
     const marker = `before-${Date.now()}`;
-    const workflow = await createWorkflow(first.server, firstKey, definition([
-      { id: 'hello', type: 'log', message: '{{input.marker}}' },
-      { id: 'pause', type: 'wait', seconds: 2 },
-      { id: 'done', type: 'set', values: { done: 'yes', marker: '{{input.marker}}' } },
-    ]));
+    const workflow = await createWorkflow(
+      first.server,
+      firstKey,
+      definition([
+        { id: 'hello', type: 'log', message: '{{input.marker}}' },
+        { id: 'pause', type: 'wait', seconds: 2 },
+        { id: 'done', type: 'set', values: { done: 'yes', marker: '{{input.marker}}' } },
+      ]),
+    );
     const run = await startRun(first.server, firstKey, workflow.id, { marker });
     const midWait = await stepReached(first.server, firstKey, run.id, 'pause', 'running');
 
     // The first server stops mid-wait, as on shutdown: the run stays `running` in the database.
     // (Its database handle stays open until afterAll; a second handle on a WAL database is fine.)
     await first.server.server.runner.stop();
-    expect((await first.server.server.database.db.selectFrom('runs').select('status').where('id', '=', run.id).executeTakeFirstOrThrow()).status).toBe('running');
+    expect(
+      (
+        await first.server.server.database.db
+          .selectFrom('runs')
+          .select('status')
+          .where('id', '=', run.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('running');
 
     const second = await startAgain(first.server);
     try {

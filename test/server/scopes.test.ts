@@ -26,7 +26,9 @@ async function keyWith(scopes: Scope[], type: 'secret' | 'restricted' | 'client'
 function expectInsufficientScope(response: AnyAnswer, scope: string): void {
   expect(response.status).toBe(403);
   expect(envelopeOf(response)?.error.code).toBe('insufficient_scope');
-  expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="aetherflow", error="insufficient_scope", scope="${scope}"`);
+  expect(response.headers.get('www-authenticate')).toBe(
+    `Bearer realm="aetherflow", error="insufficient_scope", scope="${scope}"`,
+  );
 }
 
 describe('the scope check', () => {
@@ -38,7 +40,10 @@ describe('the scope check', () => {
 
   it('applies the same scopes whichever header carries the key', async () => {
     const key = await keyWith(['workflows:read']);
-    expectInsufficientScope(await api.as(key, { apiKeyHeader: true }).POST('/v1/workflows', { body: workflowInput() }), 'workflows:write');
+    expectInsufficientScope(
+      await api.as(key, { apiKeyHeader: true }).POST('/v1/workflows', { body: workflowInput() }),
+      'workflows:write',
+    );
   });
 
   it('refuses before the handler runs: nothing is created', async () => {
@@ -46,14 +51,29 @@ describe('the scope check', () => {
     const before = await api.client.GET('/v1/workflows', { params: { query: { limit: 100 } } });
     await api.as(key).POST('/v1/workflows', { body: workflowInput('Should not exist') });
     const after = await api.client.GET('/v1/workflows', { params: { query: { limit: 100 } } });
-    expect(after.data?.data.map((w: { id: string }) => w.id)).toEqual(before.data?.data.map((w: { id: string }) => w.id));
+    expect(after.data?.data.map((w: { id: string }) => w.id)).toEqual(
+      before.data?.data.map((w: { id: string }) => w.id),
+    );
   });
 
   it('needs workflows:execute to run a workflow, which workflows:write does not imply', async () => {
     const writer = await keyWith(['workflows:read', 'workflows:write']);
-    expectInsufficientScope(await api.as(writer).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: { input: {} } }), 'workflows:execute');
+    expectInsufficientScope(
+      await api.as(writer).POST('/v1/workflows/{workflow_id}/run', {
+        params: { path: { workflow_id: workflowId } },
+        body: { input: {} },
+      }),
+      'workflows:execute',
+    );
     const runner = await keyWith(['workflows:execute']);
-    expect((await api.as(runner).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: { input: {} } })).status).toBe(202);
+    expect(
+      (
+        await api.as(runner).POST('/v1/workflows/{workflow_id}/run', {
+          params: { path: { workflow_id: workflowId } },
+          body: { input: {} },
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it('needs no scope for /v1/auth/verify', async () => {
@@ -63,9 +83,13 @@ describe('the scope check', () => {
 
   it('records authorization.denied with the required scopes in the project audit log', async () => {
     const key = await tenant.key({ scopes: ['workflows:read'] });
-    const refused = await api.as(key.secret).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } });
+    const refused = await api
+      .as(key.secret)
+      .DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } });
     expect(refused.status).toBe(403);
-    const audit = await api.client.GET('/v1/audit-logs', { params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } } });
+    const audit = await api.client.GET('/v1/audit-logs', {
+      params: { query: { action: 'authorization.denied', request_id: refused.headers.get('x-request-id')! } },
+    });
     expect(audit.data?.data).toHaveLength(1);
     expect(audit.data?.data[0]).toMatchObject({
       outcome: 'denied',
@@ -79,11 +103,23 @@ describe('the scope check', () => {
 describe('coarse scopes', () => {
   it('read stands for every *:read scope, and for nothing else', async () => {
     const key = await keyWith(['read']);
-    for (const path of ['/v1/workflows', '/v1/runs', '/v1/connections', '/v1/auth/api-keys', '/v1/audit-logs', '/v1/usage'] as const) {
+    for (const path of [
+      '/v1/workflows',
+      '/v1/runs',
+      '/v1/connections',
+      '/v1/auth/api-keys',
+      '/v1/audit-logs',
+      '/v1/usage',
+    ] as const) {
       expect((await api.as(key).GET(path)).status, path).toBe(200);
     }
     expectInsufficientScope(await api.as(key).POST('/v1/workflows', { body: workflowInput() }), 'workflows:write');
-    expectInsufficientScope(await api.as(key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }), 'workflows:execute');
+    expectInsufficientScope(
+      await api
+        .as(key)
+        .POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }),
+      'workflows:execute',
+    );
   });
 
   it('write stands for every *:write scope, and does not include reading', async () => {
@@ -91,31 +127,50 @@ describe('coarse scopes', () => {
     expect((await api.as(key).POST('/v1/workflows', { body: workflowInput() })).status).toBe(201);
     expect((await api.as(key).POST('/v1/events', { body: { type: 'order.created', data: {} } })).status).toBe(202);
     expectInsufficientScope(await api.as(key).GET('/v1/workflows'), 'workflows:read');
-    expectInsufficientScope(await api.as(key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }), 'workflows:execute');
+    expectInsufficientScope(
+      await api
+        .as(key)
+        .POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }),
+      'workflows:execute',
+    );
   });
 });
 
 describe('what each key type may do', () => {
   it('lets a restricted (rk_) key read and refuses its writes with 403', async () => {
     const key = await keyWith(['read'], 'restricted');
-    expect((await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } })).status).toBe(200);
+    expect(
+      (await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } })).status,
+    ).toBe(200);
     expectInsufficientScope(await api.as(key).POST('/v1/workflows', { body: workflowInput() }), 'workflows:write');
-    expectInsufficientScope(await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } }), 'workflows:write');
-    expectInsufficientScope(await api.as(key).POST('/v1/events', { body: { type: 'order.created', data: {} } }), 'events:write');
+    expectInsufficientScope(
+      await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } }),
+      'workflows:write',
+    );
+    expectInsufficientScope(
+      await api.as(key).POST('/v1/events', { body: { type: 'order.created', data: {} } }),
+      'events:write',
+    );
   });
 
   it('lets a client (ck_) key ingest events (202) and refuses its reads with 403', async () => {
     const key = await keyWith(['events:write'], 'client');
-    const ingested = await api.as(key).POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_1' } } });
+    const ingested = await api
+      .as(key)
+      .POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_1' } } });
     expect(ingested.status).toBe(202);
     expectInsufficientScope(await api.as(key).GET('/v1/workflows'), 'workflows:read');
-    expectInsufficientScope(await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } }), 'workflows:read');
+    expectInsufficientScope(
+      await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflowId } } }),
+      'workflows:read',
+    );
     expectInsufficientScope(await api.as(key).GET('/v1/auth/api-keys'), 'keys:read');
   });
 });
 
 describe('creating keys never grants more than the creator holds', () => {
-  const create = (key: string, body: Omit<ApiKeyCreate, 'name' | 'type'> & { type?: ApiKeyCreate['type'] }) => api.as(key).POST('/v1/auth/api-keys', { body: { name: 'Escalation attempt', type: 'secret', ...body } });
+  const create = (key: string, body: Omit<ApiKeyCreate, 'name' | 'type'> & { type?: ApiKeyCreate['type'] }) =>
+    api.as(key).POST('/v1/auth/api-keys', { body: { name: 'Escalation attempt', type: 'secret', ...body } });
 
   it('refuses scopes the creator does not hold with 403 scope_escalation', async () => {
     const creator = await keyWith(['workflows:read', 'keys:write']);
@@ -174,18 +229,29 @@ describe('creating keys never grants more than the creator holds', () => {
   });
 
   it('a key made by an address-bound key stays within its allowlist (403 scope_escalation outside it)', async () => {
-    const creator = (await tenant.key({ scopes: ['read', 'keys:write'], allowed_ips: ['127.0.0.0/8', '2001:db8::/32'] })).secret;
+    const creator = (
+      await tenant.key({ scopes: ['read', 'keys:write'], allowed_ips: ['127.0.0.0/8', '2001:db8::/32'] })
+    ).secret;
 
     const inherited = await create(creator, { scopes: ['read'] });
     expect(inherited.status).toBe(201);
     expect(inherited.data?.data.allowed_ips).toEqual(['127.0.0.0/8', '2001:db8::/32']);
-    expect((await create(creator, { scopes: ['read'], allowed_ips: [] })).data?.data.allowed_ips).toEqual(['127.0.0.0/8', '2001:db8::/32']);
+    expect((await create(creator, { scopes: ['read'], allowed_ips: [] })).data?.data.allowed_ips).toEqual([
+      '127.0.0.0/8',
+      '2001:db8::/32',
+    ]);
 
     const narrower = await create(creator, { scopes: ['read'], allowed_ips: ['127.0.0.1/32', '2001:db8:1::/48'] });
     expect(narrower.status).toBe(201);
     expect(narrower.data?.data.allowed_ips).toEqual(['127.0.0.1/32', '2001:db8:1::/48']);
 
-    for (const outside of [['10.0.0.0/8'], ['127.0.0.0/7'], ['0.0.0.0/0'], ['127.0.0.1/32', '2001:db9::/32'], ['::/0']]) {
+    for (const outside of [
+      ['10.0.0.0/8'],
+      ['127.0.0.0/7'],
+      ['0.0.0.0/0'],
+      ['127.0.0.1/32', '2001:db9::/32'],
+      ['::/0'],
+    ]) {
       const response = await create(creator, { scopes: ['read'], allowed_ips: outside });
       expect(response.status, outside.join()).toBe(403);
       expect(response.error?.error.code).toBe('scope_escalation');
@@ -202,7 +268,11 @@ describe('creating keys never grants more than the creator holds', () => {
   });
 
   it('refuses a restricted key with a write scope with 400 invalid_scope', async () => {
-    for (const scopes of [['workflows:write'], ['workflows:read', 'write'], ['workflows:execute']] satisfies Scope[][]) {
+    for (const scopes of [
+      ['workflows:write'],
+      ['workflows:read', 'write'],
+      ['workflows:execute'],
+    ] satisfies Scope[][]) {
       const response = await create(api.server.secretKey, { type: 'restricted', scopes });
       expect(response.status, scopes.join()).toBe(400);
       expect(response.error?.error.code).toBe('invalid_scope');
@@ -240,19 +310,34 @@ describe('only keys holding keys:write manage keys', () => {
     const reader = await tenant.key({ type: 'restricted', scopes: ['keys:read'] });
     const target = await tenant.key({ scopes: ['workflows:read'] });
     expect((await api.as(reader.secret).GET('/v1/auth/api-keys')).status).toBe(200);
-    expect((await api.as(reader.secret).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target.id } } })).status).toBe(200);
+    expect(
+      (await api.as(reader.secret).GET('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target.id } } }))
+        .status,
+    ).toBe(200);
     expectInsufficientScope(
-      await api.as(reader.secret).POST('/v1/auth/api-keys', { body: { name: 'Nope', type: 'restricted', scopes: ['keys:read'] } }),
+      await api
+        .as(reader.secret)
+        .POST('/v1/auth/api-keys', { body: { name: 'Nope', type: 'restricted', scopes: ['keys:read'] } }),
       'keys:write',
     );
-    expectInsufficientScope(await api.as(reader.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target.id } } }), 'keys:write');
-    expectInsufficientScope(await api.as(reader.secret).POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, body: {} }), 'keys:write');
+    expectInsufficientScope(
+      await api.as(reader.secret).DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: target.id } } }),
+      'keys:write',
+    );
+    expectInsufficientScope(
+      await api
+        .as(reader.secret)
+        .POST('/v1/auth/api-keys/{key_id}/rotate', { params: { path: { key_id: target.id } }, body: {} }),
+      'keys:write',
+    );
     expect((await api.as(target.secret).GET('/v1/workflows')).status).toBe(200);
   });
 
   it('cannot give an rk_ or ck_ key keys:write', async () => {
     for (const type of ['restricted', 'client'] as const) {
-      const response = await api.client.POST('/v1/auth/api-keys', { body: { name: 'Manager', type, scopes: ['keys:write'] } });
+      const response = await api.client.POST('/v1/auth/api-keys', {
+        body: { name: 'Manager', type, scopes: ['keys:write'] },
+      });
       expect(response.status, type).toBe(400);
       expect(response.error?.error.code).toBe('invalid_scope');
     }
@@ -261,6 +346,9 @@ describe('only keys holding keys:write manage keys', () => {
   it('lets a secret key without keys:write do nothing with keys', async () => {
     const key = await keyWith(['workflows:read', 'workflows:write']);
     expectInsufficientScope(await api.as(key).GET('/v1/auth/api-keys'), 'keys:read');
-    expectInsufficientScope(await api.as(key).POST('/v1/auth/api-keys', { body: { name: 'x', type: 'secret', scopes: ['workflows:read'] } }), 'keys:write');
+    expectInsufficientScope(
+      await api.as(key).POST('/v1/auth/api-keys', { body: { name: 'x', type: 'secret', scopes: ['workflows:read'] } }),
+      'keys:write',
+    );
   });
 });

@@ -27,12 +27,20 @@ afterAll(async () => {
 const DRAIN_MS = 1_500;
 const TIMEOUT_MS = 15_000;
 
-async function startServer(extraEnv: Record<string, string> = {}): Promise<{ instance: Instance; key: string; dataDir: string }> {
+async function startServer(
+  extraEnv: Record<string, string> = {},
+): Promise<{ instance: Instance; key: string; dataDir: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'aetherflow-shutdown-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   // The default policy with every limit a thousand times higher: this is about shutdown, not limits.
   const limits = path.join(dataDir, 'rate-limits.yaml');
-  writeFileSync(limits, readFileSync(path.join(root, 'config', 'rate-limits.yaml'), 'utf8').replace(/^(\s*limit:\s*)(\d+)/gm, (_m, head: string, n: string) => `${head}${Number(n) * 1000}`));
+  writeFileSync(
+    limits,
+    readFileSync(path.join(root, 'config', 'rate-limits.yaml'), 'utf8').replace(
+      /^(\s*limit:\s*)(\d+)/gm,
+      (_m, head: string, n: string) => `${head}${Number(n) * 1000}`,
+    ),
+  );
   const instance = await spawnInstance({
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
@@ -72,9 +80,18 @@ function pollHealth(url: string): { seen: HealthSeen[]; healthy: () => boolean; 
         const request = http.get(`${url}/health`, { agent: false }, (response) => {
           let text = '';
           response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          response.on('end', () => resolve({ at, status: response.statusCode ?? null, shuttingDown: (JSON.parse(text) as { shutting_down: boolean }).shutting_down, error: null }));
+          response.on('end', () =>
+            resolve({
+              at,
+              status: response.statusCode ?? null,
+              shuttingDown: (JSON.parse(text) as { shutting_down: boolean }).shutting_down,
+              error: null,
+            }),
+          );
         });
-        request.on('error', (error: NodeJS.ErrnoException) => resolve({ at, status: null, shuttingDown: null, error: error.code ?? error.message }));
+        request.on('error', (error: NodeJS.ErrnoException) =>
+          resolve({ at, status: null, shuttingDown: null, error: error.code ?? error.message }),
+        );
       });
       seen.push(answer);
       failures = answer.status === 503 ? failures + 1 : 0;
@@ -98,15 +115,23 @@ async function sigtermUnderLoad(instance: Instance, key: string) {
   const afterSignal = load.since(signalledAt);
   const answered = afterSignal.filter((outcome) => outcome.status !== null);
   const refusedAt = health.seen.find((seen) => seen.error === 'ECONNREFUSED')?.at ?? null;
-  const draining = health.seen.filter((seen) => seen.at > signalledAt && seen.status === 503 && seen.shuttingDown === true);
+  const draining = health.seen.filter(
+    (seen) => seen.at > signalledAt && seen.status === 503 && seen.shuttingDown === true,
+  );
   return { load, code, signalledAt, exitedAt, afterSignal, answered, refusedAt, draining };
 }
 
 function expectCleanShutdown(result: Awaited<ReturnType<typeof sigtermUnderLoad>>, label: string): void {
   const { load, code, signalledAt, exitedAt, afterSignal, answered, refusedAt, draining } = result;
   // Not one connection reset or cut short: a socket error other than a refused connection is a reset.
-  expect(load.outcomes.filter((outcome) => outcome.error !== null && outcome.error !== 'ECONNREFUSED'), JSON.stringify(tally(load.outcomes))).toEqual([]);
-  expect(load.outcomes.filter((outcome) => outcome.status !== null && (outcome.status < 200 || outcome.status >= 300)), JSON.stringify(tally(load.outcomes))).toEqual([]);
+  expect(
+    load.outcomes.filter((outcome) => outcome.error !== null && outcome.error !== 'ECONNREFUSED'),
+    JSON.stringify(tally(load.outcomes)),
+  ).toEqual([]);
+  expect(
+    load.outcomes.filter((outcome) => outcome.status !== null && (outcome.status < 200 || outcome.status >= 300)),
+    JSON.stringify(tally(load.outcomes)),
+  ).toEqual([]);
   expect(code).toBe(0);
   expect(exitedAt - signalledAt).toBeLessThan(TIMEOUT_MS);
   // The drain: /health said 503 shutting_down, and answers sent well after the signal closed their connections.
@@ -124,33 +149,45 @@ function expectCleanShutdown(result: Awaited<ReturnType<typeof sigtermUnderLoad>
 }
 
 describe('SIGTERM under load', () => {
-  test('on SQLite: drains, refuses new connections only afterwards, resets none, loses no acknowledged write, exits 0', { timeout: 90_000 }, async () => {
-    const { instance, key, dataDir } = await startServer();
-    const result = await sigtermUnderLoad(instance, key);
-    expectCleanShutdown(result, 'SQLite');
-    const sqlite = new SqliteDatabase(path.join(dataDir, 'aetherflow.sqlite'), { readonly: true });
-    try {
-      const ids = result.load.acknowledged;
-      expect(ids.length).toBeGreaterThan(0);
-      const found = sqlite.prepare(`select count(*) as n from workflows where id in (${ids.map(() => '?').join(',')})`).get(...ids) as { n: number };
-      expect(found.n).toBe(ids.length);
-    } finally {
-      sqlite.close();
-    }
-  });
+  test(
+    'on SQLite: drains, refuses new connections only afterwards, resets none, loses no acknowledged write, exits 0',
+    { timeout: 90_000 },
+    async () => {
+      const { instance, key, dataDir } = await startServer();
+      const result = await sigtermUnderLoad(instance, key);
+      expectCleanShutdown(result, 'SQLite');
+      const sqlite = new SqliteDatabase(path.join(dataDir, 'aetherflow.sqlite'), { readonly: true });
+      try {
+        const ids = result.load.acknowledged;
+        expect(ids.length).toBeGreaterThan(0);
+        const found = sqlite
+          .prepare(`select count(*) as n from workflows where id in (${ids.map(() => '?').join(',')})`)
+          .get(...ids) as { n: number };
+        expect(found.n).toBe(ids.length);
+      } finally {
+        sqlite.close();
+      }
+    },
+  );
 
   // Defined on the PostgreSQL + Redis pass only (CI runs the suite on both), so nothing is ever skipped.
   if (testDatabaseUrl && testRedisUrl) {
     test('on PostgreSQL and Redis: the same', { timeout: 90_000 }, async () => {
       const database = await freshPostgresDatabase();
       cleanups.push(() => database.drop());
-      const { instance, key } = await startServer({ DATABASE_URL: database.url, REDIS_URL: testRedisUrl!, REDIS_KEY_PREFIX: freshRedisPrefix() });
+      const { instance, key } = await startServer({
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl!,
+        REDIS_KEY_PREFIX: freshRedisPrefix(),
+      });
       const result = await sigtermUnderLoad(instance, key);
       expectCleanShutdown(result, 'PostgreSQL + Redis');
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
-        const found = await client.query<{ n: string }>('select count(*) as n from workflows where id = any($1)', [result.load.acknowledged]);
+        const found = await client.query<{ n: string }>('select count(*) as n from workflows where id = any($1)', [
+          result.load.acknowledged,
+        ]);
         expect(Number(found.rows[0]!.n)).toBe(result.load.acknowledged.length);
       } finally {
         await client.end();

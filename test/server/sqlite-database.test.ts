@@ -23,7 +23,8 @@ describe('the SQLite file', () => {
     const file = path.join(dir, 'settings.sqlite');
     const handle = openSqlite(file);
     try {
-      const read = async (pragma: string) => Object.values((await sql<Record<string, unknown>>`PRAGMA ${sql.raw(pragma)}`.execute(handle.db)).rows[0]!)[0];
+      const read = async (pragma: string) =>
+        Object.values((await sql<Record<string, unknown>>`PRAGMA ${sql.raw(pragma)}`.execute(handle.db)).rows[0]!)[0];
       expect(await read('journal_mode')).toBe('wal');
       expect(await read('synchronous')).toBe(1);
       expect(await read('wal_autocheckpoint')).toBe(10_000);
@@ -42,7 +43,13 @@ describe('rows read through the statement cache', () => {
   const open = (name: string) => {
     const file = path.join(dir, name);
     const sqlite = new SqliteDatabase(file);
-    return { file, sqlite, cached: withStatementCache(sqlite) as unknown as { prepare(sql: string): { reader: boolean; all(p: unknown[]): unknown[]; run(p: unknown[]): unknown } } };
+    return {
+      file,
+      sqlite,
+      cached: withStatementCache(sqlite) as unknown as {
+        prepare(sql: string): { reader: boolean; all(p: unknown[]): unknown[]; run(p: unknown[]): unknown };
+      },
+    };
   };
 
   it('are the objects better-sqlite3 builds: same keys, same order, same values and types', () => {
@@ -67,8 +74,14 @@ describe('rows read through the statement cache', () => {
       expect(statement.reader).toBe(true);
       const rows = statement.all(parameters);
       expect(rows, query).toEqual(expected);
-      expect(rows.map((row) => Object.keys(row as object)), query).toEqual(expected.map((row) => Object.keys(row as object)));
-      expect(rows.map((row) => Object.getPrototypeOf(row)), query).toEqual(expected.map((row) => Object.getPrototypeOf(row)));
+      expect(
+        rows.map((row) => Object.keys(row as object)),
+        query,
+      ).toEqual(expected.map((row) => Object.keys(row as object)));
+      expect(
+        rows.map((row) => Object.getPrototypeOf(row)),
+        query,
+      ).toEqual(expected.map((row) => Object.getPrototypeOf(row)));
     }
     sqlite.close();
   });
@@ -114,7 +127,12 @@ describe('background checkpoints (the server opens its file with them)', () => {
     const file = path.join(dir, 'background.sqlite');
     const reports: CheckpointReport[] = [];
     const errors: Error[] = [];
-    const handle = openSqlite(file, undefined, { minIntervalMs: 10, maxIntervalMs: 40, onCheckpoint: (report) => reports.push(report), onError: (error) => errors.push(error) });
+    const handle = openSqlite(file, undefined, {
+      minIntervalMs: 10,
+      maxIntervalMs: 40,
+      onCheckpoint: (report) => reports.push(report),
+      onError: (error) => errors.push(error),
+    });
     let closed = false;
     try {
       await sql`create table t (id integer primary key, v text)`.execute(handle.db);
@@ -130,7 +148,8 @@ describe('background checkpoints (the server opens its file with them)', () => {
       // Its checkpoints are not commits: the caches that watch data_version keep their entries.
       expect(handle.externalVersion!()).toBe(version);
       // And nothing is lost: every row, from this connection and from a fresh one.
-      const count = async () => Number((await sql<{ n: number }>`select count(*) as n from t`.execute(handle.db)).rows[0]!.n);
+      const count = async () =>
+        Number((await sql<{ n: number }>`select count(*) as n from t`.execute(handle.db)).rows[0]!.n);
       expect(await count()).toBe(1_000);
       await handle.close();
       closed = true;
@@ -148,7 +167,9 @@ describe('background checkpoints (the server opens its file with them)', () => {
 
   it('report a worker that cannot run, and still stop cleanly', async () => {
     const errors: Error[] = [];
-    const checkpoints = startBackgroundCheckpoints(path.join(dir, 'missing', 'nothing.sqlite'), { onError: (error) => errors.push(error) });
+    const checkpoints = startBackgroundCheckpoints(path.join(dir, 'missing', 'nothing.sqlite'), {
+      onError: (error) => errors.push(error),
+    });
     await until(() => errors.length > 0, 'the worker to fail');
     expect(errors[0]!.message).toMatch(/unable to open|does not exist|directory does not exist/i);
     await checkpoints.stop();
@@ -166,7 +187,9 @@ describe('transactions', () => {
       const result = await handle.db.transaction().execute(async (trx) => {
         const read = await sql<{ value: number }>`select value from counters where name = 'a'`.execute(trx);
         // Another connection (another process: npm run admin) tries to commit meanwhile: it has to wait.
-        expect(() => other.prepare("update counters set value = 100 where name = 'a'").run()).toThrow(/SQLITE_BUSY|database is locked/);
+        expect(() => other.prepare("update counters set value = 100 where name = 'a'").run()).toThrow(
+          /SQLITE_BUSY|database is locked/,
+        );
         await sql`update counters set value = ${read.rows[0]!.value + 1} where name = 'a'`.execute(trx);
         return read.rows[0]!.value;
       });

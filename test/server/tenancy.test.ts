@@ -30,11 +30,22 @@ beforeAll(async () => {
   keyB = (await projectB.key({ scopes: ['read', 'write', 'workflows:execute'] })).secret;
 
   a.workflow = await createWorkflow(api.server, keyA, 'Project A workflow');
-  a.eventWorkflow = await createWorkflow(api.server, keyA, 'Project A order listener', { type: 'event', event_type: 'order.created' });
-  const run = await api.as(keyA).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: a.workflow } }, body: { input: { region: 'EMEA' } } });
+  a.eventWorkflow = await createWorkflow(api.server, keyA, 'Project A order listener', {
+    type: 'event',
+    event_type: 'order.created',
+  });
+  const run = await api.as(keyA).POST('/v1/workflows/{workflow_id}/run', {
+    params: { path: { workflow_id: a.workflow } },
+    body: { input: { region: 'EMEA' } },
+  });
   a.run = run.data!.data.id;
   const connection = await api.as(keyA).POST('/v1/connections', {
-    body: { name: 'Slack (#ops-alerts)', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-slack-bot-token-3f9a1c7e52b04d6e' } },
+    body: {
+      name: 'Slack (#ops-alerts)',
+      provider: 'slack',
+      auth_type: 'bearer',
+      credentials: { token: 'example-only-slack-bot-token-3f9a1c7e52b04d6e' },
+    },
   });
   a.connection = connection.data!.data.id;
   const key = await projectA.key({ scopes: ['workflows:read'] });
@@ -43,9 +54,22 @@ beforeAll(async () => {
 });
 
 /** The answer to `path` with A's id, beside the answer with an id that never existed: both must be the same 404. */
-async function expectSame404(method: string, pathFor: (id: string) => string, foreignId: string, neverExisted: string, key: string, body?: unknown) {
-  const foreign = await untypedRequest(api.server, method, pathFor(foreignId), { key, ...(body !== undefined ? { body } : {}) });
-  const unknown = await untypedRequest(api.server, method, pathFor(neverExisted), { key, ...(body !== undefined ? { body } : {}) });
+async function expectSame404(
+  method: string,
+  pathFor: (id: string) => string,
+  foreignId: string,
+  neverExisted: string,
+  key: string,
+  body?: unknown,
+) {
+  const foreign = await untypedRequest(api.server, method, pathFor(foreignId), {
+    key,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const unknown = await untypedRequest(api.server, method, pathFor(neverExisted), {
+    key,
+    ...(body !== undefined ? { body } : {}),
+  });
   expect(foreign.status, `${method} ${pathFor(':id')}`).toBe(404);
   expect(foreign.error?.error.code).toBe('not_found');
   expect(unknown.status).toBe(404);
@@ -57,10 +81,21 @@ const ids = (response: { data?: { data: { id: string }[] } }) => response.data!.
 describe("project A's ids, seen with project B's key", () => {
   it('answer 404 for workflows: read, replace, delete and run', async () => {
     await expectSame404('GET', (id) => `/v1/workflows/${id}`, a.workflow, NEVER_EXISTED.workflow, keyB);
-    await expectSame404('PUT', (id) => `/v1/workflows/${id}`, a.workflow, NEVER_EXISTED.workflow, keyB, workflowInput('Hijacked'));
-    await expectSame404('POST', (id) => `/v1/workflows/${id}/run`, a.workflow, NEVER_EXISTED.workflow, keyB, { input: {} });
+    await expectSame404(
+      'PUT',
+      (id) => `/v1/workflows/${id}`,
+      a.workflow,
+      NEVER_EXISTED.workflow,
+      keyB,
+      workflowInput('Hijacked'),
+    );
+    await expectSame404('POST', (id) => `/v1/workflows/${id}/run`, a.workflow, NEVER_EXISTED.workflow, keyB, {
+      input: {},
+    });
     await expectSame404('DELETE', (id) => `/v1/workflows/${id}`, a.workflow, NEVER_EXISTED.workflow, keyB);
-    const stillThere = await api.as(keyA).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: a.workflow } } });
+    const stillThere = await api
+      .as(keyA)
+      .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: a.workflow } } });
     expect(stillThere.status).toBe(200);
     expect(stillThere.data?.data.name).toBe('Project A workflow');
   });
@@ -74,16 +109,20 @@ describe("project A's ids, seen with project B's key", () => {
   it('answer 404 for connections: read and delete', async () => {
     await expectSame404('GET', (id) => `/v1/connections/${id}`, a.connection, NEVER_EXISTED.connection, keyB);
     await expectSame404('DELETE', (id) => `/v1/connections/${id}`, a.connection, NEVER_EXISTED.connection, keyB);
-    expect((await api.as(keyA).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: a.connection } } })).status).toBe(200);
+    expect(
+      (await api.as(keyA).GET('/v1/connections/{connection_id}', { params: { path: { connection_id: a.connection } } }))
+        .status,
+    ).toBe(200);
   });
 
   it('answer 404 for API keys: read, revoke and rotate, and the key keeps working', async () => {
     await expectSame404('GET', (id) => `/v1/auth/api-keys/${id}`, a.key, NEVER_EXISTED.key, keyB);
     await expectSame404('DELETE', (id) => `/v1/auth/api-keys/${id}`, a.key, NEVER_EXISTED.key, keyB);
-    await expectSame404('POST', (id) => `/v1/auth/api-keys/${id}/rotate`, a.key, NEVER_EXISTED.key, keyB, { grace_period_seconds: 0 });
+    await expectSame404('POST', (id) => `/v1/auth/api-keys/${id}/rotate`, a.key, NEVER_EXISTED.key, keyB, {
+      grace_period_seconds: 0,
+    });
     expect((await api.as(a.keySecret).GET('/v1/workflows')).status).toBe(200);
   });
-
 });
 
 describe('lists', () => {
@@ -113,18 +152,24 @@ describe('lists', () => {
     const response = await api.as(keyB).GET('/v1/runs', { params: { query: { workflow_id: a.workflow } } });
     expect(response.status).toBe(200);
     expect(response.data?.data).toEqual([]);
-    expect(ids(await api.as(keyA).GET('/v1/runs', { params: { query: { workflow_id: a.workflow } } }))).toContain(a.run);
+    expect(ids(await api.as(keyA).GET('/v1/runs', { params: { query: { workflow_id: a.workflow } } }))).toContain(
+      a.run,
+    );
   });
 });
 
 describe('events', () => {
   it("never start another project's workflows", async () => {
-    const receipt = await api.as(keyB).POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_10482' } } });
+    const receipt = await api
+      .as(keyB)
+      .POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_10482' } } });
     expect(receipt.status).toBe(202);
     expect(receipt.data?.data.triggered_runs).toEqual([]);
 
     // The same event in project A does start A's listener (so the check above can fail).
-    const own = await api.as(keyA).POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_10483' } } });
+    const own = await api
+      .as(keyA)
+      .POST('/v1/events', { body: { type: 'order.created', data: { order_id: 'ord_10483' } } });
     expect(own.data?.data.triggered_runs).toHaveLength(1);
   });
 });
@@ -135,17 +180,25 @@ describe('live and test data', () => {
 
   beforeAll(async () => {
     liveKey = (await projectA.key({ environment: 'live', scopes: ['read', 'write', 'workflows:execute'] })).secret;
-    liveWorkflow = await createWorkflow(api.server, liveKey, 'Live workflow', { type: 'event', event_type: 'invoice.paid' });
+    liveWorkflow = await createWorkflow(api.server, liveKey, 'Live workflow', {
+      type: 'event',
+      event_type: 'invoice.paid',
+    });
   });
 
   it('a test key answers 404 for a live workflow of its own project, and a live key for a test one', async () => {
     await expectSame404('GET', (id) => `/v1/workflows/${id}`, liveWorkflow, NEVER_EXISTED.workflow, keyA);
     await expectSame404('DELETE', (id) => `/v1/workflows/${id}`, liveWorkflow, NEVER_EXISTED.workflow, keyA);
-    await expectSame404('POST', (id) => `/v1/workflows/${id}/run`, liveWorkflow, NEVER_EXISTED.workflow, keyA, { input: {} });
+    await expectSame404('POST', (id) => `/v1/workflows/${id}/run`, liveWorkflow, NEVER_EXISTED.workflow, keyA, {
+      input: {},
+    });
     await expectSame404('GET', (id) => `/v1/workflows/${id}`, a.workflow, NEVER_EXISTED.workflow, liveKey);
     await expectSame404('GET', (id) => `/v1/runs/${id}`, a.run, NEVER_EXISTED.run, liveKey);
     await expectSame404('GET', (id) => `/v1/connections/${id}`, a.connection, NEVER_EXISTED.connection, liveKey);
-    expect((await api.as(liveKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: liveWorkflow } } })).status).toBe(200);
+    expect(
+      (await api.as(liveKey).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: liveWorkflow } } }))
+        .status,
+    ).toBe(200);
   });
 
   it('lists of each environment hold only that environment', async () => {
@@ -173,9 +226,14 @@ describe('live and test data', () => {
   });
 
   it('the audit log of one environment does not show the other environment entries', async () => {
-    const testAudit = await api.as(keyA).GET('/v1/audit-logs', { params: { query: { action: 'workflow.created', limit: 100 } } });
-    const liveAudit = await api.as(liveKey).GET('/v1/audit-logs', { params: { query: { action: 'workflow.created', limit: 100 } } });
-    const resources = (response: { data?: { data: { resource: { id: string } | null }[] } }) => response.data!.data.map((entry) => entry.resource?.id);
+    const testAudit = await api
+      .as(keyA)
+      .GET('/v1/audit-logs', { params: { query: { action: 'workflow.created', limit: 100 } } });
+    const liveAudit = await api
+      .as(liveKey)
+      .GET('/v1/audit-logs', { params: { query: { action: 'workflow.created', limit: 100 } } });
+    const resources = (response: { data?: { data: { resource: { id: string } | null }[] } }) =>
+      response.data!.data.map((entry) => entry.resource?.id);
     expect(resources(liveAudit)).toEqual([liveWorkflow]);
     expect(resources(testAudit)).toContain(a.workflow);
     expect(resources(testAudit)).not.toContain(liveWorkflow);

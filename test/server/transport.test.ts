@@ -26,14 +26,23 @@ const production = {
 describe('in production, plain HTTP from loopback is refused', () => {
   const api = useTestServer({ env: production });
 
-  test.each(['/v1/workflows', '/v1/auth/login'])('%s -> 403 https_required, before the credential is looked at', async (path) => {
-    const response = await untypedRequest(api.server, path === '/v1/workflows' ? 'GET' : 'POST', path, { key: api.server.secretKey, body: path.endsWith('login') ? { email: 'a@b.co', password: 'x' } : undefined });
-    expect(response.status).toBe(403);
-    expect(response.error?.error.code).toBe('https_required');
-  });
+  test.each(['/v1/workflows', '/v1/auth/login'])(
+    '%s -> 403 https_required, before the credential is looked at',
+    async (path) => {
+      const response = await untypedRequest(api.server, path === '/v1/workflows' ? 'GET' : 'POST', path, {
+        key: api.server.secretKey,
+        body: path.endsWith('login') ? { email: 'a@b.co', password: 'x' } : undefined,
+      });
+      expect(response.status).toBe(403);
+      expect(response.error?.error.code).toBe('https_required');
+    },
+  );
 
   test('/oauth answers in the OAuth error form', async () => {
-    const response = await untypedRequest(api.server, 'POST', '/oauth/token', { body: 'grant_type=client_credentials', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const response = await untypedRequest(api.server, 'POST', '/oauth/token', {
+      body: 'grant_type=client_credentials',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ error: 'https_required' });
   });
@@ -68,7 +77,10 @@ describe('behind a trusted proxy', () => {
       body: { name: 'Proxy test', trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] },
     });
     expect(created.status).toBe(201);
-    const log = await api.client.GET('/v1/audit-logs', { params: { query: { request_id: created.headers.get('x-request-id')! } }, headers: forwarded });
+    const log = await api.client.GET('/v1/audit-logs', {
+      params: { query: { request_id: created.headers.get('x-request-id')! } },
+      headers: forwarded,
+    });
     expect(log.data?.data[0]).toMatchObject({ action: 'workflow.created', ip: '203.0.113.9' });
   });
 });
@@ -82,7 +94,27 @@ describe('TLS served by the server itself', () => {
   let port: number;
 
   beforeAll(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     server = await startTestServer({ env: production });
     listener = createListener({ tls: { certFile, keyFile } }, server.server.app);
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
@@ -98,10 +130,20 @@ describe('TLS served by the server itself', () => {
   test('a TLS 1.3 client is served, and HTTPS passes the HTTPS-only guard', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       https
-        .get({ host: '127.0.0.1', port, path: '/v1/workflows', ca: undefined, rejectUnauthorized: false, headers: { Authorization: `Bearer ${server.secretKey}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        })
+        .get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/v1/workflows',
+            ca: undefined,
+            rejectUnauthorized: false,
+            headers: { Authorization: `Bearer ${server.secretKey}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
         .on('error', reject);
     });
     expect(status).toBe(200);

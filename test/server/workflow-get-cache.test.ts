@@ -16,7 +16,10 @@ const api = useTestServer({ observeQueries: (sql) => statements.push(sql) });
 
 /** GETs the workflow twice, so that its version is kept and known as current. */
 async function warm(id: string): Promise<void> {
-  for (let i = 0; i < 2; i++) expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
+  for (let i = 0; i < 2; i++)
+    expect(
+      (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status,
+    ).toBe(200);
 }
 
 const readsOfWorkflows = () => statements.filter((sql) => /from "workflows"/.test(sql));
@@ -37,20 +40,34 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
   it('answers the new version on the very next GET after a PUT', async () => {
     const id = await createWorkflow(api.server, api.server.secretKey, 'Before');
     await warm(id);
-    const replaced = await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: workflowInput('After') });
+    const replaced = await api.client.PUT('/v1/workflows/{workflow_id}', {
+      params: { path: { workflow_id: id } },
+      body: workflowInput('After'),
+    });
     expect(replaced.status).toBe(200);
     const answer = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
     expect(answer.data?.data).toMatchObject({ id, name: 'After', version: 2 });
     // And the version after that, from the cache again.
-    expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: workflowInput('Again') })).status).toBe(200);
+    expect(
+      (
+        await api.client.PUT('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: id } },
+          body: workflowInput('Again'),
+        })
+      ).status,
+    ).toBe(200);
     await warm(id);
-    expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data).toMatchObject({ name: 'Again', version: 3 });
+    expect(
+      (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data,
+    ).toMatchObject({ name: 'Again', version: 3 });
   });
 
   it('answers 404 on the very next GET after a DELETE', async () => {
     const id = await createWorkflow(api.server, api.server.secretKey, 'Doomed');
     await warm(id);
-    expect((await api.client.DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
+    expect(
+      (await api.client.DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status,
+    ).toBe(200);
     const answer = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
     expect(answer.status).toBe(404);
     expect(answer.error?.error.code).toBe('not_found');
@@ -60,18 +77,41 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
     const id = await createWorkflow(api.server, api.server.secretKey, 'Steady');
     await warm(id);
     // Refused by the service (step ids must be unique), past the contract's validation: nothing is written.
-    const twice = { ...workflowInput('Broken'), steps: [{ id: 'same', type: 'log' as const, message: 'a' }, { id: 'same', type: 'log' as const, message: 'b' }] };
-    expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: twice })).status).toBe(400);
-    expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data).toMatchObject({ name: 'Steady', version: 1 });
-    expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: workflowInput('Moved on') })).status).toBe(200);
-    expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data).toMatchObject({ name: 'Moved on', version: 2 });
+    const twice = {
+      ...workflowInput('Broken'),
+      steps: [
+        { id: 'same', type: 'log' as const, message: 'a' },
+        { id: 'same', type: 'log' as const, message: 'b' },
+      ],
+    };
+    expect(
+      (await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: twice }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data,
+    ).toMatchObject({ name: 'Steady', version: 1 });
+    expect(
+      (
+        await api.client.PUT('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: id } },
+          body: workflowInput('Moved on'),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data,
+    ).toMatchObject({ name: 'Moved on', version: 2 });
   });
 
   it('is kept per tenant: a warm id asked for from another environment or project is not found', async () => {
     const id = await createWorkflow(api.server, api.server.secretKey, 'Tenant');
     await warm(id);
     const workflows = api.server.server.services.workflows;
-    await expect(workflows.get({ projectId: api.server.projectId, environment: 'test' }, id)).resolves.toMatchObject({ id, name: 'Tenant' });
+    await expect(workflows.get({ projectId: api.server.projectId, environment: 'test' }, id)).resolves.toMatchObject({
+      id,
+      name: 'Tenant',
+    });
     for (const scope of [
       { projectId: api.server.projectId, environment: 'live' as const },
       { projectId: 'prj_someoneelse0000000000', environment: 'test' as const },
@@ -86,10 +126,14 @@ describe('GET /v1/workflows/{id}, answered from what is kept', () => {
     const other = otherConnection(api.server);
     try {
       other.prepare("update workflows set name = 'Changed outside', version = version + 1 where id = ?").run(id);
-      expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data).toMatchObject({ name: 'Changed outside', version: 2 });
+      expect(
+        (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).data?.data,
+      ).toMatchObject({ name: 'Changed outside', version: 2 });
       await warm(id);
       other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
-      expect((await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(404);
+      expect(
+        (await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status,
+      ).toBe(404);
     } finally {
       other.close();
     }
@@ -120,10 +164,19 @@ describe('GET /v1/workflows, answered from what is kept', () => {
     const id = await createWorkflow(api.server, api.server.secretKey, 'Newest');
     expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Newest', version: 1 });
     await warmList();
-    expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: workflowInput('Renamed') })).status).toBe(200);
+    expect(
+      (
+        await api.client.PUT('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: id } },
+          body: workflowInput('Renamed'),
+        })
+      ).status,
+    ).toBe(200);
     expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Renamed', version: 2 });
     await warmList();
-    expect((await api.client.DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status).toBe(200);
+    expect(
+      (await api.client.DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } })).status,
+    ).toBe(200);
     expect((await list()).data.map((workflow) => workflow.id)).not.toContain(id);
   });
 
@@ -133,8 +186,19 @@ describe('GET /v1/workflows, answered from what is kept', () => {
     const second = await warmList({ limit: 2, cursor: first.next_cursor! });
     await warmList({ status: 'active', limit: 2 });
     const moved = second.data[0]!;
-    expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: moved.id } }, body: { ...workflowInput('Paused now'), status: 'paused' } })).status).toBe(200);
-    expect((await list({ limit: 2, cursor: first.next_cursor! })).data[0]).toMatchObject({ id: moved.id, name: 'Paused now', version: moved.version + 1 });
+    expect(
+      (
+        await api.client.PUT('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: moved.id } },
+          body: { ...workflowInput('Paused now'), status: 'paused' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await list({ limit: 2, cursor: first.next_cursor! })).data[0]).toMatchObject({
+      id: moved.id,
+      name: 'Paused now',
+      version: moved.version + 1,
+    });
     expect((await list({ status: 'paused', limit: 100 })).data.map((workflow) => workflow.id)).toContain(moved.id);
     expect((await list({ status: 'active', limit: 100 })).data.map((workflow) => workflow.id)).not.toContain(moved.id);
   });
@@ -160,7 +224,9 @@ describe('GET /v1/workflows, answered from what is kept', () => {
       other.prepare("update workflows set deleted_at = '2026-11-24T00:00:00.000Z' where id = ?").run(id);
       expect((await list()).data.map((workflow) => workflow.id)).not.toContain(id);
       await warmList();
-      other.prepare("update workflows set deleted_at = null, name = 'Back', version = version + 1 where id = ?").run(id);
+      other
+        .prepare("update workflows set deleted_at = null, name = 'Back', version = version + 1 where id = ?")
+        .run(id);
       expect((await list()).data.find((workflow) => workflow.id === id)).toMatchObject({ name: 'Back', version: 2 });
     } finally {
       other.close();

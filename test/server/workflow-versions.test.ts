@@ -25,7 +25,11 @@ afterAll(async () => {
   await other.close();
 });
 
-const input = (message: string): WorkflowInput => ({ name: 'Cached', trigger: { type: 'manual' }, steps: [{ id: 'say', type: 'log', message, level: 'info' }] });
+const input = (message: string): WorkflowInput => ({
+  name: 'Cached',
+  trigger: { type: 'manual' },
+  steps: [{ id: 'say', type: 'log', message, level: 'info' }],
+});
 
 describe('workflows kept per version', () => {
   it('follow a replace made by another instance at once, in GET and in the list', async () => {
@@ -34,11 +38,15 @@ describe('workflows kept per version', () => {
     const there = new WorkflowService(new WorkflowRepository(other.db), systemClock);
     const created = await api.server.server.services.transaction((tx) => here.create(scope, input('first'), tx));
     // Read here, so that this instance holds version 1's steps.
-    expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'first', level: 'info' }]);
+    expect((await here.get(scope, created.id)).steps).toEqual([
+      { id: 'say', type: 'log', message: 'first', level: 'info' },
+    ]);
 
     const replaced = await transactionOn(other.db)((tx) => there.replace(scope, created.id, input('second'), tx));
     expect(replaced.version).toBe(2);
-    expect((await here.get(scope, created.id)).steps).toEqual([{ id: 'say', type: 'log', message: 'second', level: 'info' }]);
+    expect((await here.get(scope, created.id)).steps).toEqual([
+      { id: 'say', type: 'log', message: 'second', level: 'info' },
+    ]);
     const listed = (await here.list(scope, undefined, 100)).items.find((workflow) => workflow.id === created.id);
     expect(listed).toMatchObject({ version: 2, steps: [{ id: 'say', type: 'log', message: 'second', level: 'info' }] });
   });
@@ -64,8 +72,19 @@ describe('workflows kept per version', () => {
   it('are answered over HTTP with exactly the text JSON.stringify writes, after a replace too', async () => {
     const created = await api.client.POST('/v1/workflows', { body: input('over http') });
     const id = created.data!.data.id;
-    for (const [message, version] of [['over http', 1], ['replaced \u2028 "quoted" \\ é', 2]] as const) {
-      if (version === 2) expect((await api.client.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } }, body: input(message) })).status).toBe(200);
+    for (const [message, version] of [
+      ['over http', 1],
+      ['replaced \u2028 "quoted" \\ é', 2],
+    ] as const) {
+      if (version === 2)
+        expect(
+          (
+            await api.client.PUT('/v1/workflows/{workflow_id}', {
+              params: { path: { workflow_id: id } },
+              body: input(message),
+            })
+          ).status,
+        ).toBe(200);
       const get = await api.client.GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: id } } });
       const list = await api.client.GET('/v1/workflows');
       for (const answer of [get, list]) {
@@ -74,7 +93,10 @@ describe('workflows kept per version', () => {
         expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(answer.text));
       }
       expect(get.data?.data).toMatchObject({ id, version, steps: [{ message }] });
-      expect(list.data?.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({ version, steps: [{ message }] });
+      expect(list.data?.data.find((workflow: { id: string }) => workflow.id === id)).toMatchObject({
+        version,
+        steps: [{ message }],
+      });
     }
   });
 });
@@ -87,7 +109,10 @@ describe('list pages', () => {
     const observed = await openDatabase(api.server.config, (sql) => statements.push(sql));
     try {
       const warm = new WorkflowService(new WorkflowRepository(observed.db), systemClock);
-      for (let i = 0; i < 12; i++) await transactionOn(observed.db)((tx) => warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) }, tx));
+      for (let i = 0; i < 12; i++)
+        await transactionOn(observed.db)((tx) =>
+          warm.create(scope, { ...input(`page ${i}`), ...(i % 3 === 0 ? { status: 'paused' as const } : {}) }, tx),
+        );
       for (const status of [undefined, 'paused', 'active'] as const) {
         const cold = new WorkflowService(new WorkflowRepository(other.db), systemClock);
         let cursor: string | undefined;
@@ -116,11 +141,18 @@ describe('list pages', () => {
 describe('the memory kept', () => {
   it('stays within its budget of JSON text, oldest out, and a version too large is answered but not kept', async () => {
     const scope = { projectId: api.server.projectId, environment: 'test' as const };
-    const workflows = new WorkflowService(new WorkflowRepository(other.db), systemClock, { kept: { textBudget: 20_000, textPerEntry: 8_000 } });
+    const workflows = new WorkflowService(new WorkflowRepository(other.db), systemClock, {
+      kept: { textBudget: 20_000, textPerEntry: 8_000 },
+    });
     // Valid definitions as the contract bounds them (a set step's value: up to 10,000 characters).
-    const sized = (characters: number, label: string): WorkflowInput => ({ name: label, trigger: { type: 'manual' }, steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }] });
+    const sized = (characters: number, label: string): WorkflowInput => ({
+      name: label,
+      trigger: { type: 'manual' },
+      steps: [{ id: 'big', type: 'set', values: { v: `${label} ${'x'.repeat(characters)}` } }],
+    });
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await transactionOn(other.db)((tx) => workflows.create(scope, sized(3_000, `n${i}`), tx))).id);
+    for (let i = 0; i < 10; i++)
+      ids.push((await transactionOn(other.db)((tx) => workflows.create(scope, sized(3_000, `n${i}`), tx))).id);
     let kept = workflows.keptVersions();
     // Each is ~3.3k characters of JSON: 6 fit in 20,000, the 4 oldest went out.
     expect(kept.textCharacters).toBeLessThanOrEqual(20_000);
@@ -144,7 +176,12 @@ describe('jsonText', () => {
       return { replaced: true };
     }
   }
-  const frozen = withJsonText({ b: 1, a: [1, 'x', null], nested: { deep: { deeper: [{ x: 1 }] } }, text: 'quote " backslash \\ line\u2028 é 😀' });
+  const frozen = withJsonText({
+    b: 1,
+    a: [1, 'x', null],
+    nested: { deep: { deeper: [{ x: 1 }] } },
+    text: 'quote " backslash \\ line\u2028 é 😀',
+  });
   const bodies: unknown[] = [
     null,
     0,
@@ -158,7 +195,16 @@ describe('jsonText', () => {
     { success: true, data: frozen },
     { success: true, data: [frozen, frozen, { plain: 1 }], next_cursor: null },
     { data: [undefined, () => 1, Symbol('s'), null, frozen] },
-    { a: undefined, b: () => 1, c: Symbol('s'), d: 1, '': 'empty key', '"q"': 'quoted key', 2: 'integer key first', 1: 'then 1' },
+    {
+      a: undefined,
+      b: () => 1,
+      c: Symbol('s'),
+      d: 1,
+      '': 'empty key',
+      '"q"': 'quoted key',
+      2: 'integer key first',
+      1: 'then 1',
+    },
     { date: new Date(0), boxed: new String('boxed'), custom: new WithToJson(), map: new Map([[1, 2]]) },
     { deep: { deeper: { deepest: { frozen, list: [frozen] } } } },
     [[frozen], [[frozen]]],
@@ -173,7 +219,9 @@ describe('jsonText', () => {
   });
 
   it('uses the attached text, which a frozen object cannot contradict', () => {
-    expect(Object.isFrozen(frozen) && Object.isFrozen(frozen.a) && Object.isFrozen(frozen.nested.deep.deeper[0])).toBe(true);
+    expect(Object.isFrozen(frozen) && Object.isFrozen(frozen.a) && Object.isFrozen(frozen.nested.deep.deeper[0])).toBe(
+      true,
+    );
     expect(Object.keys(frozen)).toEqual(['b', 'a', 'nested', 'text']);
     // The text is the object's own: a look-alike without it is serialised afresh.
     const copy = JSON.parse(JSON.stringify(frozen)) as typeof frozen;

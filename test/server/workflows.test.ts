@@ -27,31 +27,64 @@ describe('create', () => {
     const response = await api.as(key).POST('/v1/workflows', { body: definition([...steps]) });
     expect(response.status).toBe(201);
     const workflow = response.data!.data;
-    expect(workflow).toMatchObject({ name: 'Order confirmation', description: null, status: 'active', trigger: { type: 'manual' }, environment: 'test', version: 1 });
+    expect(workflow).toMatchObject({
+      name: 'Order confirmation',
+      description: null,
+      status: 'active',
+      trigger: { type: 'manual' },
+      environment: 'test',
+      version: 1,
+    });
     expect(workflow.id).toMatch(/^wf_[0-9A-Za-z]{24}$/);
     expect(workflow.updated_at).toBe(workflow.created_at);
     // `level` defaults to info and is always present in responses.
     expect(workflow.steps).toEqual([steps[0], { ...steps[1], level: 'info' }]);
 
-    const read = await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
+    const read = await api
+      .as(key)
+      .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
     expect(read.status).toBe(200);
     expect(read.data?.data).toEqual(workflow);
   });
 
   it('keeps an event trigger, a description and a paused status', async () => {
-    const workflow = await createWorkflow(api.server, key, definition([...steps], { description: 'Line one\nline two', status: 'paused', trigger: { type: 'event', event_type: 'order.created' } }));
-    expect(workflow).toMatchObject({ description: 'Line one\nline two', status: 'paused', trigger: { type: 'event', event_type: 'order.created' } });
+    const workflow = await createWorkflow(
+      api.server,
+      key,
+      definition([...steps], {
+        description: 'Line one\nline two',
+        status: 'paused',
+        trigger: { type: 'event', event_type: 'order.created' },
+      }),
+    );
+    expect(workflow).toMatchObject({
+      description: 'Line one\nline two',
+      status: 'paused',
+      trigger: { type: 'event', event_type: 'order.created' },
+    });
   });
 
   it.each([
     ['no steps', { name: 'x', trigger: { type: 'manual' }, steps: [] }, 'body.steps'],
     ['a missing name', { trigger: { type: 'manual' }, steps: [...steps] }, 'body'],
-    ['an unknown step type', definition([{ id: 'call', type: 'http', url: 'https://example.com' } as never]), 'body.steps'],
+    [
+      'an unknown step type',
+      definition([{ id: 'call', type: 'http', url: 'https://example.com' } as never]),
+      'body.steps',
+    ],
     ['an upper-case step id', definition([{ id: 'Announce', type: 'log', message: 'x' }]), 'body.steps'],
     ['a wait longer than five minutes', definition([{ id: 'pause', type: 'wait', seconds: 301 }]), 'body.steps'],
-    ['a string where seconds is a number', definition([{ id: 'pause', type: 'wait', seconds: '5' as never }]), 'body.steps'],
+    [
+      'a string where seconds is a number',
+      definition([{ id: 'pause', type: 'wait', seconds: '5' as never }]),
+      'body.steps',
+    ],
     ['an unknown top-level field', { ...definition([...steps]), owner: 'me' }, 'body'],
-    ['an event trigger without event_type', definition([...steps], { trigger: { type: 'event' } as never }), 'body.trigger'],
+    [
+      'an event trigger without event_type',
+      definition([...steps], { trigger: { type: 'event' } as never }),
+      'body.trigger',
+    ],
   ])('refuses %s with 400 validation_failed and details, storing nothing', async (_name, body, location) => {
     const before = await workflowCount();
     const response = await api.as(key).POST('/v1/workflows', { body: offContract(body) });
@@ -77,24 +110,47 @@ describe('create', () => {
   });
 
   it('answers 404 for an unknown workflow id', async () => {
-    expectError(await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } } }), 404, 'not_found');
+    expectError(
+      await api
+        .as(key)
+        .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } } }),
+      404,
+      'not_found',
+    );
   });
 });
 
 describe('replace', () => {
   it('replaces the whole definition and increments the version, even when nothing changes', async () => {
-    const created = await createWorkflow(api.server, key, definition([...steps], { description: 'First', status: 'paused' }));
+    const created = await createWorkflow(
+      api.server,
+      key,
+      definition([...steps], { description: 'First', status: 'paused' }),
+    );
     const input = definition([{ id: 'only', type: 'log', message: 'replaced', level: 'warn' }], { name: 'Renamed' });
 
-    const replaced = await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: input });
+    const replaced = await api
+      .as(key)
+      .PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: input });
     expect(replaced.status).toBe(200);
     // Not a patch: the omitted description and status take their defaults.
-    expect(replaced.data?.data).toMatchObject({ id: created.id, name: 'Renamed', description: null, status: 'active', version: 2, created_at: created.created_at });
+    expect(replaced.data?.data).toMatchObject({
+      id: created.id,
+      name: 'Renamed',
+      description: null,
+      status: 'active',
+      version: 2,
+      created_at: created.created_at,
+    });
     expect(replaced.data?.data.steps).toEqual([{ id: 'only', type: 'log', message: 'replaced', level: 'warn' }]);
 
-    const again = await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: input });
+    const again = await api
+      .as(key)
+      .PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: input });
     expect(again.data?.data.version).toBe(3);
-    const read = await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
+    const read = await api
+      .as(key)
+      .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
     expect(read.data?.data).toEqual(again.data?.data);
   });
 
@@ -108,29 +164,55 @@ describe('replace', () => {
       ]),
     });
     expectError(response, 400, 'invalid_workflow_definition');
-    const read = await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
+    const read = await api
+      .as(key)
+      .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
     expect(read.data?.data).toEqual(created);
   });
 
   it('refuses an invalid definition with 400 validation_failed and keeps the version', async () => {
     const created = await createWorkflow(api.server, key, definition([...steps]));
-    expectError(await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: { name: 'x', trigger: { type: 'manual' }, steps: [] } }), 400, 'validation_failed');
-    expect((await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } })).data?.data.version).toBe(1);
+    expectError(
+      await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+        params: { path: { workflow_id: created.id } },
+        body: { name: 'x', trigger: { type: 'manual' }, steps: [] },
+      }),
+      400,
+      'validation_failed',
+    );
+    expect(
+      (await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } })).data
+        ?.data.version,
+    ).toBe(1);
   });
 
   it('answers 404 for an unknown workflow', async () => {
-    expectError(await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_000000000000000000000000' } }, body: definition([...steps]) }), 404, 'not_found');
+    expectError(
+      await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+        params: { path: { workflow_id: 'wf_000000000000000000000000' } },
+        body: definition([...steps]),
+      }),
+      404,
+      'not_found',
+    );
   });
 
   // Found by the bad-input corpus on PostgreSQL: the loser of a race was a 500.
   it('applies concurrent replaces one after the other: every one succeeds and counts one version', async () => {
     const created = await createWorkflow(api.server, key, definition([...steps]));
     const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } }, body: definition([...steps], { name: `Concurrent ${i}` }) })),
+      Array.from({ length: 12 }, (_, i) =>
+        api.as(key).PUT('/v1/workflows/{workflow_id}', {
+          params: { path: { workflow_id: created.id } },
+          body: definition([...steps], { name: `Concurrent ${i}` }),
+        }),
+      ),
     );
     expect(answers.map((answer) => answer.status)).toEqual(Array(12).fill(200));
     expect(new Set(answers.map((answer) => answer.data?.data.version)).size).toBe(12);
-    const read = await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
+    const read = await api
+      .as(key)
+      .GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: created.id } } });
     expect(read.data?.data.version).toBe(13);
   });
 });
@@ -154,21 +236,46 @@ describe('delete', () => {
     const run = await startRun(api.server, key, workflow.id, { region: 'EMEA' });
     await finished(api.server, key, run.id);
 
-    const deleted = await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
+    const deleted = await api
+      .as(key)
+      .DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } });
     expect(deleted.status).toBe(200);
     expect(deleted.data?.data).toEqual({ id: workflow.id, deleted: true });
 
-    expectError(await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } }), 404, 'not_found');
-    expectError(await api.as(key).PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } }, body: definition([...steps]) }), 404, 'not_found');
-    expectError(await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } }), 404, 'not_found');
-    expectError(await api.as(key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} }), 404, 'not_found');
+    expectError(
+      await api.as(key).GET('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await api.as(key).PUT('/v1/workflows/{workflow_id}', {
+        params: { path: { workflow_id: workflow.id } },
+        body: definition([...steps]),
+      }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await api.as(key).DELETE('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: workflow.id } } }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await api
+        .as(key)
+        .POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflow.id } }, body: {} }),
+      404,
+      'not_found',
+    );
     expect((await listAtOnce(api.server, key, '/v1/workflows')).map((w) => w.id)).not.toContain(workflow.id);
 
     // Its runs stay readable and listed, also when filtered by the deleted workflow.
     const readRun = await api.as(key).GET('/v1/runs/{run_id}', { params: { path: { run_id: run.id } } });
     expect(readRun.status).toBe(200);
     expect(readRun.data?.data).toMatchObject({ id: run.id, workflow_id: workflow.id, status: 'succeeded' });
-    expect((await listAtOnce(api.server, key, '/v1/runs', { workflow_id: workflow.id })).map((r) => r.id)).toEqual([run.id]);
+    expect((await listAtOnce(api.server, key, '/v1/runs', { workflow_id: workflow.id })).map((r) => r.id)).toEqual([
+      run.id,
+    ]);
     expect((await listAtOnce(api.server, key, '/v1/runs')).map((r) => r.id)).toContain(run.id);
   });
 });

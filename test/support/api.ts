@@ -16,19 +16,39 @@
 // for a body or parameter the types reject. What a typed client cannot send at all
 // (a path outside the contract, raw bytes, a wrong content type, malformed headers)
 // goes through `untypedRequest` (test/support/fixtures.ts) or test/support/raw-http.ts.
-import createClient, { type Client, type ClientPathsWithMethod, type FetchResponse, type MaybeOptionalInit } from 'openapi-fetch';
+import createClient, {
+  type Client,
+  type ClientPathsWithMethod,
+  type FetchResponse,
+  type MaybeOptionalInit,
+} from 'openapi-fetch';
 import { afterAll, beforeAll } from 'vitest';
 import type { components, paths } from '../../generated/api.d.ts';
-import { startIdentityServer, startTestServer, type IdentityServer, type TestServer, type TestServerOptions } from './server.ts';
+import {
+  startIdentityServer,
+  startTestServer,
+  type IdentityServer,
+  type TestServer,
+  type TestServerOptions,
+} from './server.ts';
 
 type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
-type Operation<P extends keyof paths, M extends Method> = paths[P][M] extends infer O extends Record<string | number, unknown> ? O : never;
+type Operation<P extends keyof paths, M extends Method> = paths[P][M] extends infer O extends Record<
+  string | number,
+  unknown
+>
+  ? O
+  : never;
 type Init<P extends keyof paths, M extends Method> = MaybeOptionalInit<paths[P], M>;
 type InitArgument<I> = undefined extends I ? [init?: I] : [init: I];
 
 /** The paths whose GET answers a page of a list (`data` and `next_cursor`). */
 export type ListPath = {
-  [P in keyof paths]: paths[P]['get'] extends { responses: { 200: { content: { 'application/json': { next_cursor: unknown } } } } } ? P : never;
+  [P in keyof paths]: paths[P]['get'] extends {
+    responses: { 200: { content: { 'application/json': { next_cursor: unknown } } } };
+  }
+    ? P
+    : never;
 }[keyof paths];
 
 /** openapi-fetch's result, with the status, headers and text of the answer at hand. */
@@ -59,7 +79,10 @@ export function envelopeOf(answer: AnyAnswer): ErrorEnvelope | undefined {
   return answer.error as ErrorEnvelope | undefined;
 }
 
-type Call<M extends Method> = <P extends ClientPathsWithMethod<Client<paths>, M>>(path: P, ...init: InitArgument<Init<P, M>>) => Promise<Answer<Operation<P, M>>>;
+type Call<M extends Method> = <P extends ClientPathsWithMethod<Client<paths>, M>>(
+  path: P,
+  ...init: InitArgument<Init<P, M>>
+) => Promise<Answer<Operation<P, M>>>;
 
 export interface ApiClient {
   GET: Call<'get'>;
@@ -85,10 +108,18 @@ export function offContract(value: unknown): never {
 }
 
 /** A typed client of the server at `baseUrl`, authenticated with `credential` (none when null or undefined). */
-export function createApiClient(baseUrl: string, credential: string | null | undefined, options: ClientOptions = {}): ApiClient {
+export function createApiClient(
+  baseUrl: string,
+  credential: string | null | undefined,
+  options: ClientOptions = {},
+): ApiClient {
   const texts = new WeakMap<Response, string>();
   const authentication: Record<string, string> =
-    credential === null || credential === undefined ? {} : options.apiKeyHeader ? { 'X-API-Key': credential } : { Authorization: `Bearer ${credential}` };
+    credential === null || credential === undefined
+      ? {}
+      : options.apiKeyHeader
+        ? { 'X-API-Key': credential }
+        : { Authorization: `Bearer ${credential}` };
   const client = createClient<paths, 'application/json'>({
     baseUrl,
     redirect: 'manual',
@@ -100,12 +131,19 @@ export function createApiClient(baseUrl: string, credential: string | null | und
       return response;
     },
   });
-  type Untyped = (path: string, init?: unknown) => Promise<FetchResponse<Record<string, never>, object, 'application/json'>>;
+  type Untyped = (
+    path: string,
+    init?: unknown,
+  ) => Promise<FetchResponse<Record<string, never>, object, 'application/json'>>;
   const send =
     (method: Untyped) =>
     async (path: string, init?: unknown): Promise<unknown> => {
       const result = await method(path, init);
-      return Object.assign(result, { status: result.response.status, headers: result.response.headers, text: texts.get(result.response) ?? '' });
+      return Object.assign(result, {
+        status: result.response.status,
+        headers: result.response.headers,
+        text: texts.get(result.response) ?? '',
+      });
     };
   return {
     GET: send(client.GET as Untyped) as Call<'get'>,
@@ -117,7 +155,11 @@ export function createApiClient(baseUrl: string, credential: string | null | und
 }
 
 /** A typed client of a test server, with `credential` (none when null). */
-export function clientFor(server: Pick<TestServer, 'baseUrl'>, credential: string | null | undefined, options?: ClientOptions): ApiClient {
+export function clientFor(
+  server: Pick<TestServer, 'baseUrl'>,
+  credential: string | null | undefined,
+  options?: ClientOptions,
+): ApiClient {
   return createApiClient(server.baseUrl, credential, options);
 }
 
@@ -164,7 +206,8 @@ function useServer<S extends TestServer>(start: () => Promise<S>): ApiHandle<S> 
 /** Options, or a function that makes them when the server starts (in beforeAll). */
 export type ServerOptions = TestServerOptions | (() => TestServerOptions | Promise<TestServerOptions>);
 
-const resolve = async (options: ServerOptions): Promise<TestServerOptions> => (typeof options === 'function' ? options() : options);
+const resolve = async (options: ServerOptions): Promise<TestServerOptions> =>
+  typeof options === 'function' ? options() : options;
 
 /** Starts a test server (test/support/server.ts) before the file's tests and closes it after them. */
 export function useTestServer(options: ServerOptions = {}): ApiHandle {

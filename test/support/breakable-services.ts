@@ -13,7 +13,9 @@ import { freePort } from './free-port.ts';
 const run = promisify(execFile);
 
 function postgresBin(): string {
-  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)) : [];
+  const versions = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b))
+    : [];
   const newest = versions.at(-1);
   if (!newest) throw new Error('PostgreSQL is not installed (.ci/services installs it)');
   return path.join('/usr/lib/postgresql', newest, 'bin');
@@ -39,7 +41,13 @@ function childrenOf(pid: number): number[] {
     .filter((entry) => /^\d+$/.test(entry))
     .filter((entry) => {
       try {
-        return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
+        return (
+          Number(
+            readFileSync(`/proc/${entry}/stat`, 'utf8')
+              .replace(/^.*\) /s, '')
+              .split(' ')[1],
+          ) === pid
+        );
       } catch {
         return false;
       }
@@ -63,12 +71,24 @@ export async function startPostgres(): Promise<BreakablePostgres> {
   const bin = postgresBin();
   const root = mkdtempSync(path.join(tmpdir(), 'aetherflow-pg-'));
   const data = path.join(root, 'data');
-  if (process.getuid?.() === 0) chownSync(root, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()));
+  if (process.getuid?.() === 0)
+    chownSync(
+      root,
+      Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+      Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+    );
   await run(...asPostgres(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']));
   const port = await freePort();
   const pgCtl = (...args: string[]) => run(...asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, ...args]));
   const start = async () => {
-    await pgCtl('-w', '-l', path.join(root, 'log'), '-o', `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, 'start');
+    await pgCtl(
+      '-w',
+      '-l',
+      path.join(root, 'log'),
+      '-o',
+      `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`,
+      'start',
+    );
   };
   const pids = () => {
     const file = path.join(data, 'postmaster.pid');
@@ -106,7 +126,11 @@ export async function startRedis(): Promise<BreakableRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child = server;
     let output = '';
     server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -124,7 +124,10 @@ function formatAjvError(subject: string, error: ErrorObject): string {
   else if (error.keyword === 'enum') detail = `: ${JSON.stringify(params.allowedValues)}`;
   else if (error.keyword === 'const') detail = `: ${JSON.stringify(params.allowedValue)}`;
   // With `verbose`, Ajv hands over the offending value: show scalars, they say the most.
-  const got = error.data === null || ['string', 'number', 'boolean'].includes(typeof error.data) ? ` (got ${describeValue(error.data)})` : '';
+  const got =
+    error.data === null || ['string', 'number', 'boolean'].includes(typeof error.data)
+      ? ` (got ${describeValue(error.data)})`
+      : '';
   return `${where} ${error.message ?? error.keyword}${detail}${got}`;
 }
 
@@ -173,7 +176,10 @@ export class ContractDocument {
     const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
     addFormats(this.#ajv);
     // The formats OpenAPI defines on top of JSON Schema's.
-    this.#ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    this.#ajv.addFormat('int32', {
+      type: 'number',
+      validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+    });
     this.#ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
     this.#ajv.addFormat('float', { type: 'number', validate: () => true });
     this.#ajv.addFormat('double', { type: 'number', validate: () => true });
@@ -276,19 +282,28 @@ export class ContractDocument {
   validateBody(operationId: string, status: number, mediaType: string | null | undefined, body: unknown): string[] {
     const operation = this.operation(operationId);
     const found = this.#responseFor(operation, status);
-    if (!found) return [`${operationId} does not document status ${status} (documented: ${Object.keys(operation.responses).join(', ')})`];
+    if (!found)
+      return [
+        `${operationId} does not document status ${status} (documented: ${Object.keys(operation.responses).join(', ')})`,
+      ];
     const content = found.response.content;
     const empty = body === undefined || body === '';
     if (!content || Object.keys(content).length === 0) {
-      return empty ? [] : [`${operationId} ${status} declares no content, but the response has a body: ${describeValue(body)}`];
+      return empty
+        ? []
+        : [`${operationId} ${status} declares no content, but the response has a body: ${describeValue(body)}`];
     }
     const declared = Object.keys(content);
     if (!mediaType) {
-      return [`${operationId} ${status} declares ${declared.join(', ')}, but the response has no Content-Type${empty ? ' and no body' : ''}`];
+      return [
+        `${operationId} ${status} declares ${declared.join(', ')}, but the response has no Content-Type${empty ? ' and no body' : ''}`,
+      ];
     }
     const match = this.#mediaTypeFor(content, mediaType);
     if (!match) {
-      return [`${operationId} ${status}: Content-Type ${mediaType} is not documented (documented: ${declared.join(', ')})`];
+      return [
+        `${operationId} ${status}: Content-Type ${mediaType} is not documented (documented: ${declared.join(', ')})`,
+      ];
     }
     if (empty) return [`${operationId} ${status} declares ${match.key}, but the response body is empty`];
     const schema = match.media.schema;
@@ -380,11 +395,17 @@ export class ContractDocument {
       keys.find((candidate) => candidate === 'default');
     if (key === undefined) return undefined;
     const raw = this.at(`${operation.pointer}/responses/${pointerSegment(key)}`);
-    const { value, pointer } = this.resolve<ResponseObject>(raw, `${operation.pointer}/responses/${pointerSegment(key)}`);
+    const { value, pointer } = this.resolve<ResponseObject>(
+      raw,
+      `${operation.pointer}/responses/${pointerSegment(key)}`,
+    );
     return { key, pointer, response: value };
   }
 
-  #mediaTypeFor(content: Record<string, MediaTypeObject>, mediaType: string): { key: string; media: MediaTypeObject } | undefined {
+  #mediaTypeFor(
+    content: Record<string, MediaTypeObject>,
+    mediaType: string,
+  ): { key: string; media: MediaTypeObject } | undefined {
     const essence = essenceOf(mediaType);
     const [type] = essence.split('/');
     const entries = Object.entries(content);
@@ -411,9 +432,13 @@ export class ContractDocument {
         if (typeof operation.operationId !== 'string') {
           throw new Error(`${this.file}: ${method.toUpperCase()} ${template} has no operationId`);
         }
-        const security = Array.isArray(operation.security) ? (operation.security as SecurityRequirement[]) : rootSecurity;
+        const security = Array.isArray(operation.security)
+          ? (operation.security as SecurityRequirement[])
+          : rootSecurity;
         const responses: Record<string, ResponseObject> = {};
-        for (const [status, responseOrRef] of Object.entries(isObject(operation.responses) ? operation.responses : {})) {
+        for (const [status, responseOrRef] of Object.entries(
+          isObject(operation.responses) ? operation.responses : {},
+        )) {
           responses[status] = this.resolve<ResponseObject>(responseOrRef).value;
         }
         operations.push({

@@ -8,7 +8,10 @@ import type { TestServer } from './server.ts';
 export function databaseBytes(server: TestServer): string {
   if (server.server.database.dialect === 'postgres') {
     const url = server.server.config.databaseUrl!;
-    return execFileSync('pg_dump', ['--data-only', '--no-owner', url], { encoding: 'latin1', maxBuffer: 256 * 1024 * 1024 });
+    return execFileSync('pg_dump', ['--data-only', '--no-owner', url], {
+      encoding: 'latin1',
+      maxBuffer: 256 * 1024 * 1024,
+    });
   }
   return readdirSync(server.dataDir)
     .filter((name) => name.startsWith('aetherflow.sqlite'))

@@ -16,7 +16,10 @@ export interface SnapshotOptions {
 export async function snapshotDatabase<DB>(db: Kysely<DB>, options: SnapshotOptions = {}): Promise<DatabaseSnapshot> {
   const excludedTables = new Set(options.excludeTables ?? []);
   const excludedColumns = new Set(options.excludeColumns ?? []);
-  const tables = (await db.introspection.getTables()).map((table) => table.name).filter((name) => !excludedTables.has(name)).sort();
+  const tables = (await db.introspection.getTables())
+    .map((table) => table.name)
+    .filter((name) => !excludedTables.has(name))
+    .sort();
   const snapshot: DatabaseSnapshot = new Map();
   for (const table of tables) {
     const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows;

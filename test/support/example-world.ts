@@ -10,7 +10,17 @@
 // that runs the docs' code samples, which are written from the same examples.
 import { createHash } from 'node:crypto';
 import type { components } from '../../generated/api.d.ts';
-import { authorizationUrl, authorizeInBrowser, basicAuth, Browser, formFields, movableClock, oauthForm, startIdentityServer, type IdentityServer } from '../identity/support.ts';
+import {
+  authorizationUrl,
+  authorizeInBrowser,
+  basicAuth,
+  Browser,
+  formFields,
+  movableClock,
+  oauthForm,
+  startIdentityServer,
+  type IdentityServer,
+} from '../identity/support.ts';
 import { createApiClient, type AnyAnswer } from './api.ts';
 import type { ExampleRequest } from './example-requests.ts';
 
@@ -53,7 +63,9 @@ export interface Prepared {
 
 /** The Authorization header of a credential. */
 export function authorizationOf(credential: Credential): string {
-  return credential.scheme === 'bearer' ? `Bearer ${credential.token}` : basicAuth(credential.clientId, credential.clientSecret);
+  return credential.scheme === 'bearer'
+    ? `Bearer ${credential.token}`
+    : basicAuth(credential.clientId, credential.clientSecret);
 }
 
 export interface ExampleWorld {
@@ -90,33 +102,91 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
     env: { AETHERFLOW_OWNER_EMAIL: EXAMPLE.owner.email, AETHERFLOW_OWNER_PASSWORD: EXAMPLE.owner.password },
   });
   const base = server.baseUrl;
-  const must = async <A extends AnyAnswer>(what: string, call: Promise<A>, status = [200, 201, 202]): Promise<NonNullable<A['data']>> => {
+  const must = async <A extends AnyAnswer>(
+    what: string,
+    call: Promise<A>,
+    status = [200, 201, 202],
+  ): Promise<NonNullable<A['data']>> => {
     const answer = await call;
     if (!status.includes(answer.status)) throw new Error(`set-up: ${what} answered ${answer.status} ${answer.text}`);
     return answer.data as NonNullable<A['data']>;
   };
-  const logIn = async () => (await must('login', createApiClient(base, null).POST('/v1/auth/login', { body: EXAMPLE.owner }))).data as { token: string; refresh_token: string };
+  const logIn = async () =>
+    (await must('login', createApiClient(base, null).POST('/v1/auth/login', { body: EXAMPLE.owner }))).data as {
+      token: string;
+      refresh_token: string;
+    };
   const session = await logIn();
 
   /** A fresh secret key of the owner's live data with every scope: one per request, so idempotency keys never meet. */
   const freshKey = async () =>
-    (await must('a fresh key', createApiClient(base, session.token).POST('/v1/auth/api-keys', { body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] } }))).data.secret;
-  const bearer = (token: string, kind: 'api_key' | 'session' = 'api_key'): Credential => ({ scheme: 'bearer', kind, token });
+    (
+      await must(
+        'a fresh key',
+        createApiClient(base, session.token).POST('/v1/auth/api-keys', {
+          body: { name: 'Example request', type: 'secret', scopes: ['read', 'write', 'workflows:execute'] },
+        }),
+      )
+    ).data.secret;
+  const bearer = (token: string, kind: 'api_key' | 'session' = 'api_key'): Credential => ({
+    scheme: 'bearer',
+    kind,
+    token,
+  });
 
-  const createWorkflow = async (key: string, steps: components['schemas']['WorkflowStep'][] = [{ id: 'hello', type: 'log', message: 'Hello' }]) =>
-    (await must('a workflow', createApiClient(base, key).POST('/v1/workflows', { body: { name: 'Example', trigger: { type: 'manual' }, steps } }))).data.id;
+  const createWorkflow = async (
+    key: string,
+    steps: components['schemas']['WorkflowStep'][] = [{ id: 'hello', type: 'log', message: 'Hello' }],
+  ) =>
+    (
+      await must(
+        'a workflow',
+        createApiClient(base, key).POST('/v1/workflows', {
+          body: { name: 'Example', trigger: { type: 'manual' }, steps },
+        }),
+      )
+    ).data.id;
   const startRun = async (key: string, steps?: components['schemas']['WorkflowStep'][]) => {
     const workflowId = await createWorkflow(key, steps);
-    return (await must('a run', createApiClient(base, key).POST('/v1/workflows/{workflow_id}/run', { params: { path: { workflow_id: workflowId } }, body: {} }))).data as { id: string; workflow_id: string };
+    return (
+      await must(
+        'a run',
+        createApiClient(base, key).POST('/v1/workflows/{workflow_id}/run', {
+          params: { path: { workflow_id: workflowId } },
+          body: {},
+        }),
+      )
+    ).data as { id: string; workflow_id: string };
   };
 
   /** Apps registered from the createOAuthClient examples themselves. */
-  const registerApp = async (body: components['schemas']['OAuthClientCreate']): Promise<App> => (await must('an app', createApiClient(base, session.token).POST('/v1/oauth/clients', { body }))).data;
-  const webApp = () => registerApp({ name: 'Acme Reports', client_type: 'confidential', redirect_uris: ['https://app.acme-reports.com/oauth/callback'], scopes: ['workflows:read', 'runs:read'] });
+  const registerApp = async (body: components['schemas']['OAuthClientCreate']): Promise<App> =>
+    (await must('an app', createApiClient(base, session.token).POST('/v1/oauth/clients', { body }))).data;
+  const webApp = () =>
+    registerApp({
+      name: 'Acme Reports',
+      client_type: 'confidential',
+      redirect_uris: ['https://app.acme-reports.com/oauth/callback'],
+      scopes: ['workflows:read', 'runs:read'],
+    });
   const publicApp = () =>
-    registerApp({ name: 'Fieldnote CLI', client_type: 'public', redirect_uris: ['http://127.0.0.1:8765/callback'], scopes: ['workflows:read', 'workflows:execute', 'runs:read'], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' });
+    registerApp({
+      name: 'Fieldnote CLI',
+      client_type: 'public',
+      redirect_uris: ['http://127.0.0.1:8765/callback'],
+      scopes: ['workflows:read', 'workflows:execute', 'runs:read'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    });
   const machineApp = () =>
-    registerApp({ name: 'Northwind ETL sync', client_type: 'confidential', redirect_uris: ['https://etl.northwind-logistics.com/oauth/callback'], scopes: ['events:write'], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
+    registerApp({
+      name: 'Northwind ETL sync',
+      client_type: 'confidential',
+      redirect_uris: ['https://etl.northwind-logistics.com/oauth/callback'],
+      scopes: ['events:write'],
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
 
   /** The authorization parameters of the examples (state, the S256 challenge of the example verifier) for `app`. */
   const authorizationParameters = (app: App, redirectUri: string) => ({
@@ -130,18 +200,34 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
   });
   /** A code the owner granted `app`, bound to the example verifier. */
   const code = async (app: App, redirectUri: string) => {
-    const { location } = await authorizeInBrowser(base, authorizationUrl(base, authorizationParameters(app, redirectUri)), EXAMPLE.owner);
+    const { location } = await authorizeInBrowser(
+      base,
+      authorizationUrl(base, authorizationParameters(app, redirectUri)),
+      EXAMPLE.owner,
+    );
     const granted = location.searchParams.get('code');
     if (!granted) throw new Error(`set-up: no code in ${location.href}`);
     return granted;
   };
   const tokens = async (app: App, redirectUri: string) => {
-    const form = { grant_type: 'authorization_code', code: await code(app, redirectUri), redirect_uri: redirectUri, code_verifier: EXAMPLE.codeVerifier };
-    const answer = app.client_secret ? await oauthForm(base, '/oauth/token', form, { id: app.client_id, secret: app.client_secret }) : await oauthForm(base, '/oauth/token', { ...form, client_id: app.client_id });
-    if (answer.status !== 200) throw new Error(`set-up: token exchange answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    const form = {
+      grant_type: 'authorization_code',
+      code: await code(app, redirectUri),
+      redirect_uri: redirectUri,
+      code_verifier: EXAMPLE.codeVerifier,
+    };
+    const answer = app.client_secret
+      ? await oauthForm(base, '/oauth/token', form, { id: app.client_id, secret: app.client_secret })
+      : await oauthForm(base, '/oauth/token', { ...form, client_id: app.client_id });
+    if (answer.status !== 200)
+      throw new Error(`set-up: token exchange answered ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body as { access_token: string; refresh_token: string };
   };
-  const basic = (app: App): Credential => ({ scheme: 'basic', clientId: app.client_id, clientSecret: app.client_secret ?? '' });
+  const basic = (app: App): Credential => ({
+    scheme: 'basic',
+    clientId: app.client_id,
+    clientSecret: app.client_secret ?? '',
+  });
 
   const WEB_REDIRECT = 'https://app.acme-reports.com/oauth/callback';
   const PUBLIC_REDIRECT = 'http://127.0.0.1:8765/callback';
@@ -167,25 +253,47 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
       case 'cancelRun': {
         // A run that waits, so it is still running when cancelled.
         const key = await freshKey();
-        return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, (await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }])).id]] };
+        return {
+          ...none,
+          credential: bearer(key),
+          substitutions: [[EXAMPLE.runId, (await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }])).id]],
+        };
       }
       case 'retryRun': {
         const key = await freshKey();
         const run = await startRun(key, [{ id: 'settle', type: 'wait', seconds: 300 }]);
-        await must('cancel', createApiClient(base, key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }));
+        await must(
+          'cancel',
+          createApiClient(base, key).POST('/v1/runs/{run_id}/cancel', { params: { path: { run_id: run.id } } }),
+        );
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.runId, run.id]] };
       }
       case 'getConnection':
       case 'deleteConnection': {
         const key = await freshKey();
-        const connection = await must('a connection', createApiClient(base, key).POST('/v1/connections', { body: { name: 'Slack', provider: 'slack', auth_type: 'bearer', credentials: { token: 'example-only-token-3f9a1c7e' } } }));
+        const connection = await must(
+          'a connection',
+          createApiClient(base, key).POST('/v1/connections', {
+            body: {
+              name: 'Slack',
+              provider: 'slack',
+              auth_type: 'bearer',
+              credentials: { token: 'example-only-token-3f9a1c7e' },
+            },
+          }),
+        );
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.connectionId, connection.data.id]] };
       }
       case 'getApiKey':
       case 'revokeApiKey':
       case 'rotateApiKey': {
         const key = await freshKey();
-        const other = await must('a key', createApiClient(base, key).POST('/v1/auth/api-keys', { body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] } }));
+        const other = await must(
+          'a key',
+          createApiClient(base, key).POST('/v1/auth/api-keys', {
+            body: { name: 'To manage', type: 'restricted', scopes: ['runs:read'] },
+          }),
+        );
         return { ...none, credential: bearer(key), substitutions: [[EXAMPLE.keyId, other.data.id]] };
       }
       case 'createApiKey':
@@ -197,54 +305,121 @@ export async function startExampleWorld(): Promise<ExampleWorld> {
         return { ...none, substitutions: [[EXAMPLE.sessionRefreshToken, (await logIn()).refresh_token]] };
       case 'logout': {
         const fresh = await logIn();
-        return { ...none, credential: bearer(fresh.token, 'session'), substitutions: [[EXAMPLE.logoutRefreshToken, fresh.refresh_token]] };
+        return {
+          ...none,
+          credential: bearer(fresh.token, 'session'),
+          substitutions: [[EXAMPLE.logoutRefreshToken, fresh.refresh_token]],
+        };
       }
       case 'getOAuthClient':
       case 'deleteOAuthClient':
       case 'authorize':
-        return { ...none, credential: request.secured ? bearer(await freshKey()) : null, substitutions: webSubstitutions(await webApp()) };
+        return {
+          ...none,
+          credential: request.secured ? bearer(await freshKey()) : null,
+          substitutions: webSubstitutions(await webApp()),
+        };
       case 'submitAuthorization': {
         const app = await webApp();
         const browser = new Browser(base);
         const page = await browser.get(authorizationUrl(base, authorizationParameters(app, WEB_REDIRECT)));
         const loginFields = formFields(await page.text());
         const cookie = () => [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-        if (request.name === 'login') return { credential: null, cookie: cookie(), substitutions: [...webSubstitutions(app), [EXAMPLE.loginCsrf, loginFields.csrf_token ?? '']] };
+        if (request.name === 'login')
+          return {
+            credential: null,
+            cookie: cookie(),
+            substitutions: [...webSubstitutions(app), [EXAMPLE.loginCsrf, loginFields.csrf_token ?? '']],
+          };
         const consent = await browser.post('/oauth/authorize', { ...loginFields, ...EXAMPLE.owner, action: 'login' });
         const consentFields = formFields(await consent.text());
-        return { credential: null, cookie: cookie(), substitutions: [...webSubstitutions(app), [EXAMPLE.consentCsrf, consentFields.csrf_token ?? ''], [EXAMPLE.projectId, server.projectId]] };
+        return {
+          credential: null,
+          cookie: cookie(),
+          substitutions: [
+            ...webSubstitutions(app),
+            [EXAMPLE.consentCsrf, consentFields.csrf_token ?? ''],
+            [EXAMPLE.projectId, server.projectId],
+          ],
+        };
       }
       case 'issueToken': {
         if (request.name.startsWith('client_credentials')) {
           const app = await machineApp();
-          return { ...none, substitutions: [[EXAMPLE.machineApp.clientId, app.client_id], [EXAMPLE.machineApp.clientSecret, app.client_secret ?? '']] };
+          return {
+            ...none,
+            substitutions: [
+              [EXAMPLE.machineApp.clientId, app.client_id],
+              [EXAMPLE.machineApp.clientSecret, app.client_secret ?? ''],
+            ],
+          };
         }
         if (request.name.startsWith('public_client')) {
           const app = await publicApp();
-          return { ...none, substitutions: [[EXAMPLE.publicApp.clientId, app.client_id], [EXAMPLE.publicCode, await code(app, PUBLIC_REDIRECT)]] };
+          return {
+            ...none,
+            substitutions: [
+              [EXAMPLE.publicApp.clientId, app.client_id],
+              [EXAMPLE.publicCode, await code(app, PUBLIC_REDIRECT)],
+            ],
+          };
         }
         const app = await webApp();
         if (request.name.startsWith('refresh_token')) {
-          return { ...none, credential: basic(app), substitutions: [[EXAMPLE.oauthRefreshToken, (await tokens(app, WEB_REDIRECT)).refresh_token]] };
+          return {
+            ...none,
+            credential: basic(app),
+            substitutions: [[EXAMPLE.oauthRefreshToken, (await tokens(app, WEB_REDIRECT)).refresh_token]],
+          };
         }
-        return { ...none, credential: basic(app), substitutions: [[EXAMPLE.confidentialCode, await code(app, WEB_REDIRECT)]] };
+        return {
+          ...none,
+          credential: basic(app),
+          substitutions: [[EXAMPLE.confidentialCode, await code(app, WEB_REDIRECT)]],
+        };
       }
       case 'revokeToken':
       case 'introspectToken': {
         if (request.name.startsWith('public_client')) {
           const app = await publicApp();
-          return { ...none, substitutions: [[EXAMPLE.publicApp.clientId, app.client_id], [EXAMPLE.accessToken, (await tokens(app, PUBLIC_REDIRECT)).access_token]] };
+          return {
+            ...none,
+            substitutions: [
+              [EXAMPLE.publicApp.clientId, app.client_id],
+              [EXAMPLE.accessToken, (await tokens(app, PUBLIC_REDIRECT)).access_token],
+            ],
+          };
         }
         if (request.body?.mediaType === 'application/json') {
           // client_secret_post, in the body: the machine app, with a token of its own.
           const app = await machineApp();
-          const issued = await oauthForm(base, '/oauth/token', { grant_type: 'client_credentials', scope: 'events:write', client_id: app.client_id, client_secret: app.client_secret ?? '' });
-          if (issued.status !== 200) throw new Error(`set-up: client_credentials answered ${issued.status} ${JSON.stringify(issued.body)}`);
-          return { ...none, substitutions: [[EXAMPLE.machineApp.clientId, app.client_id], [EXAMPLE.machineApp.clientSecret, app.client_secret ?? ''], [EXAMPLE.accessToken, issued.body.access_token as string]] };
+          const issued = await oauthForm(base, '/oauth/token', {
+            grant_type: 'client_credentials',
+            scope: 'events:write',
+            client_id: app.client_id,
+            client_secret: app.client_secret ?? '',
+          });
+          if (issued.status !== 200)
+            throw new Error(`set-up: client_credentials answered ${issued.status} ${JSON.stringify(issued.body)}`);
+          return {
+            ...none,
+            substitutions: [
+              [EXAMPLE.machineApp.clientId, app.client_id],
+              [EXAMPLE.machineApp.clientSecret, app.client_secret ?? ''],
+              [EXAMPLE.accessToken, issued.body.access_token as string],
+            ],
+          };
         }
         const app = await webApp();
         const issued = await tokens(app, WEB_REDIRECT);
-        return { ...none, credential: basic(app), substitutions: [[EXAMPLE.revokedRefreshToken, issued.refresh_token], [EXAMPLE.accessToken, issued.access_token]] };
+        return {
+          ...none,
+          credential: basic(app),
+          substitutions: [
+            [EXAMPLE.revokedRefreshToken, issued.refresh_token],
+            [EXAMPLE.accessToken, issued.access_token],
+          ],
+        };
       }
       default:
         return { ...none, credential: request.secured ? bearer(await freshKey()) : null };

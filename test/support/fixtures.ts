@@ -12,24 +12,45 @@ export interface Tenant {
 }
 
 /** The owner principal of a tenant: what a logged-in owner's session amounts to. */
-function ownerOf(tenant: { accountId: string; projectId: string }, environment: 'live' | 'test', plan: 'free' | 'pro' | 'enterprise'): UserPrincipal {
-  return ownerAuthority({ userId: 'usr_000000000000000000000000', accountId: tenant.accountId, projectId: tenant.projectId, environment, plan, label: 'fixture' });
+function ownerOf(
+  tenant: { accountId: string; projectId: string },
+  environment: 'live' | 'test',
+  plan: 'free' | 'pro' | 'enterprise',
+): UserPrincipal {
+  return ownerAuthority({
+    userId: 'usr_000000000000000000000000',
+    accountId: tenant.accountId,
+    projectId: tenant.projectId,
+    environment,
+    plan,
+    label: 'fixture',
+  });
 }
 
-function tenantOf(server: TestServer, ids: { accountId: string; projectId: string }, plan: 'free' | 'pro' | 'enterprise'): Tenant {
+function tenantOf(
+  server: TestServer,
+  ids: { accountId: string; projectId: string },
+  plan: 'free' | 'pro' | 'enterprise',
+): Tenant {
   return {
     ...ids,
     async key(input = {}) {
       const environment = input.environment ?? 'test';
       const { transaction, apiKeys } = server.server.services;
-      const key = await transaction((tx) => apiKeys.create(ownerOf(ids, environment, plan), {
-        name: input.name ?? 'Test key',
-        type: input.type ?? 'secret',
-        environment,
-        scopes: input.scopes ?? ['read', 'write', 'workflows:execute'],
-        ...(input.expires_at !== undefined ? { expires_at: input.expires_at } : {}),
-        ...(input.allowed_ips !== undefined ? { allowed_ips: input.allowed_ips } : {}),
-      }, tx));
+      const key = await transaction((tx) =>
+        apiKeys.create(
+          ownerOf(ids, environment, plan),
+          {
+            name: input.name ?? 'Test key',
+            type: input.type ?? 'secret',
+            environment,
+            scopes: input.scopes ?? ['read', 'write', 'workflows:execute'],
+            ...(input.expires_at !== undefined ? { expires_at: input.expires_at } : {}),
+            ...(input.allowed_ips !== undefined ? { allowed_ips: input.allowed_ips } : {}),
+          },
+          tx,
+        ),
+      );
       return { id: key.id, secret: key.secret };
     },
   };
@@ -41,7 +62,10 @@ export function mainTenant(server: TestServer, plan: 'free' | 'pro' | 'enterpris
 }
 
 /** A second, unrelated account with its own project. */
-export async function newTenant(server: TestServer, plan: 'free' | 'pro' | 'enterprise' = 'enterprise'): Promise<Tenant> {
+export async function newTenant(
+  server: TestServer,
+  plan: 'free' | 'pro' | 'enterprise' = 'enterprise',
+): Promise<Tenant> {
   const ids = await server.server.services.accounts.createAccount('Other account', plan);
   return tenantOf(server, ids, plan);
 }
@@ -78,7 +102,12 @@ export async function untypedRequest(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['Content-Type'] ??= 'application/json';
   }
-  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    redirect: 'manual',
+  });
   const text = await response.text();
   let parsed: unknown = undefined;
   try {
@@ -87,5 +116,12 @@ export async function untypedRequest(
     parsed = undefined;
   }
   // Split as openapi-fetch splits a typed answer, so that the same checks read both.
-  return { status: response.status, headers: response.headers, text, body: parsed, data: response.ok ? parsed : undefined, error: response.ok ? undefined : parsed };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: parsed,
+    data: response.ok ? parsed : undefined,
+    error: response.ok ? undefined : parsed,
+  };
 }

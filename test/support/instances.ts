@@ -34,7 +34,11 @@ export interface Cluster {
 }
 
 /** `services`: a PostgreSQL server and a Redis of the test's own (test/support/breakable-services.ts), instead of TEST_DATABASE_URL's and TEST_REDIS_URL. */
-export async function startCluster(size: number, extraEnv: Record<string, string> = {}, services?: { postgres: string; redis: string }): Promise<Cluster> {
+export async function startCluster(
+  size: number,
+  extraEnv: Record<string, string> = {},
+  services?: { postgres: string; redis: string },
+): Promise<Cluster> {
   const redisUrl = services?.redis ?? testRedisUrl;
   if (!redisUrl) throw new Error('TEST_REDIS_URL is not set');
   const database = await freshPostgresDatabase(services?.postgres);
@@ -88,7 +92,11 @@ export async function startCluster(size: number, extraEnv: Record<string, string
 
 /** One server process with this environment (SQLite when it names no DATABASE_URL); resolves once it listens. */
 export async function spawnInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -41,7 +41,8 @@ export interface LoadOptions {
   routed?: (instance: number) => boolean;
 }
 
-const workflow = (name: string) => JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
+const workflow = (name: string) =>
+  JSON.stringify({ name, trigger: { type: 'manual' }, steps: [{ id: 'a', type: 'log', message: 'hi' }] });
 
 export function startLoad(options: LoadOptions): Load {
   const outcomes: Outcome[] = [];
@@ -57,7 +58,10 @@ export function startLoad(options: LoadOptions): Load {
         const n = (sequence += 1);
         const body = write ? workflow(`Load ${n}`) : undefined;
         const path = write ? '/v1/workflows' : '/v1/workflows?limit=5';
-        const headers: Record<string, string> = { Authorization: `Bearer ${options.key}`, ...(body ? { 'Content-Type': 'application/json', 'Idempotency-Key': `load-${process.pid}-${n}` } : {}) };
+        const headers: Record<string, string> = {
+          Authorization: `Bearer ${options.key}`,
+          ...(body ? { 'Content-Type': 'application/json', 'Idempotency-Key': `load-${process.pid}-${n}` } : {}),
+        };
         const outcome = await send(agent, base, write ? 'POST' : 'GET', path, headers, body);
         outcomes.push({ ...outcome, instance });
         if (outcome.status === 201 && outcome.id) acknowledged.push(outcome.id);
@@ -70,7 +74,9 @@ export function startLoad(options: LoadOptions): Load {
       agent.destroy();
     }
   };
-  const workers = options.urls.flatMap((_, instance) => Array.from({ length: options.workers ?? 4 }, () => worker(instance)));
+  const workers = options.urls.flatMap((_, instance) =>
+    Array.from({ length: options.workers ?? 4 }, () => worker(instance)),
+  );
   return {
     outcomes,
     acknowledged,
@@ -82,11 +88,30 @@ export function startLoad(options: LoadOptions): Load {
   };
 }
 
-function send(agent: http.Agent, base: URL, method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<Omit<Outcome, 'instance'> & { id: string | null }> {
+function send(
+  agent: http.Agent,
+  base: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<Omit<Outcome, 'instance'> & { id: string | null }> {
   const startedAt = Date.now();
   return new Promise((resolve) => {
     const done = (fields: Partial<Omit<Outcome, 'instance'>> & { id?: string | null }) =>
-      resolve({ method, path, startedAt, ms: Date.now() - startedAt, status: null, error: null, retryAfter: null, connection: null, code: null, id: null, ...fields });
+      resolve({
+        method,
+        path,
+        startedAt,
+        ms: Date.now() - startedAt,
+        status: null,
+        error: null,
+        retryAfter: null,
+        connection: null,
+        code: null,
+        id: null,
+        ...fields,
+      });
     const request = http.request({ host: base.hostname, port: base.port, method, path, headers, agent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -107,7 +132,9 @@ function send(agent: http.Agent, base: URL, method: string, path: string, header
         });
       });
     });
-    request.setTimeout(30_000, () => request.destroy(Object.assign(new Error('no answer in 30 s'), { code: 'TIMEOUT' })));
+    request.setTimeout(30_000, () =>
+      request.destroy(Object.assign(new Error('no answer in 30 s'), { code: 'TIMEOUT' })),
+    );
     request.on('error', (error: NodeJS.ErrnoException) => done({ error: error.code ?? error.message }));
     request.end(body);
   });
@@ -121,7 +148,12 @@ function header(value: string | string[] | undefined): string | null {
 export function unexpected(outcomes: Outcome[]): Outcome[] {
   return outcomes.filter((outcome) => {
     if (outcome.status !== null && outcome.status >= 200 && outcome.status < 300) return false;
-    return !(outcome.status === 503 && outcome.code === 'service_unavailable' && outcome.retryAfter !== null && Number(outcome.retryAfter) >= 1);
+    return !(
+      outcome.status === 503 &&
+      outcome.code === 'service_unavailable' &&
+      outcome.retryAfter !== null &&
+      Number(outcome.retryAfter) >= 1
+    );
   });
 }
 
@@ -129,7 +161,8 @@ export function unexpected(outcomes: Outcome[]): Outcome[] {
 export function tally(outcomes: Outcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const outcome of outcomes) {
-    const key = outcome.status === null ? `error ${outcome.error}` : `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
+    const key =
+      outcome.status === null ? `error ${outcome.error}` : `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;

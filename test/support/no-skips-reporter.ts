@@ -14,7 +14,9 @@ export default class NoSkipsReporter implements Reporter {
       }
     }
     if (skipped.length === 0) return;
-    process.stderr.write(`\nCI forbids skipped tests; ${skipped.length} were skipped:\n${skipped.map((name) => `  - ${name}`).join('\n')}\n`);
+    process.stderr.write(
+      `\nCI forbids skipped tests; ${skipped.length} were skipped:\n${skipped.map((name) => `  - ${name}`).join('\n')}\n`,
+    );
     process.exitCode = 1;
   }
 }

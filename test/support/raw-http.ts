@@ -43,17 +43,35 @@ export interface RawRequestHandle {
   sent: Promise<number | null>;
 }
 
-export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs = 10_000, handle?: (sent: Promise<number | null>) => void): Promise<RawAnswer> {
+export async function rawRequest(
+  baseUrl: string,
+  request: RawRequest,
+  timeoutMs = 10_000,
+  handle?: (sent: Promise<number | null>) => void,
+): Promise<RawAnswer> {
   const url = new URL(baseUrl);
   const headers = [...(request.headers ?? [])];
   const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
   if (!has('host') && !request.noHost) headers.unshift(['Host', url.host]);
   if (!has('connection')) headers.push(['Connection', 'close']);
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
-  if (request.body !== undefined && request.contentLength !== false && !has('content-length') && !has('transfer-encoding')) {
+  const body =
+    request.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(request.body, 'utf8');
+  if (
+    request.body !== undefined &&
+    request.contentLength !== false &&
+    !has('content-length') &&
+    !has('transfer-encoding')
+  ) {
     headers.push(['Content-Length', String(body.length)]);
   }
-  const head = Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1');
+  const head = Buffer.from(
+    `${request.method} ${request.target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`,
+    'latin1',
+  );
 
   return new Promise<RawAnswer>((resolve, reject) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
@@ -71,14 +89,24 @@ export async function rawRequest(baseUrl: string, request: RawRequest, timeoutMs
       try {
         resolve(parseAnswer(data));
       } catch (error) {
-        reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: ${(error as Error).message} (${data.length} bytes received${sentAt === null ? ', request never fully sent' : ''})`, sentAt));
+        reject(
+          new NoAnswerError(
+            `${request.method} ${request.target.slice(0, 80)}: ${(error as Error).message} (${data.length} bytes received${sentAt === null ? ', request never fully sent' : ''})`,
+            sentAt,
+          ),
+        );
       }
     };
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      reject(new NoAnswerError(`${request.method} ${request.target.slice(0, 80)}: no complete answer within ${timeoutMs} ms`, sentAt));
+      reject(
+        new NoAnswerError(
+          `${request.method} ${request.target.slice(0, 80)}: no complete answer within ${timeoutMs} ms`,
+          sentAt,
+        ),
+      );
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -110,7 +138,8 @@ function isComplete(data: Buffer): boolean {
   const head = data.subarray(0, end).toString('latin1');
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
   if (length) return data.length - end - 4 >= Number(length[1]);
-  if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) return data.subarray(end + 4).includes('\r\n0\r\n\r\n') || data.subarray(end + 4).indexOf('0\r\n\r\n') === 0;
+  if (/\r\ntransfer-encoding:\s*chunked/i.test(head))
+    return data.subarray(end + 4).includes('\r\n0\r\n\r\n') || data.subarray(end + 4).indexOf('0\r\n\r\n') === 0;
   return false;
 }
 
@@ -138,7 +167,14 @@ function parseAnswer(data: Buffer): RawAnswer {
   } catch {
     json = undefined;
   }
-  return { status: Number(status[1]), headers, header: (name) => headers.get(name.toLowerCase())?.join(', '), body, text, json };
+  return {
+    status: Number(status[1]),
+    headers,
+    header: (name) => headers.get(name.toLowerCase())?.join(', '),
+    body,
+    text,
+    json,
+  };
 }
 
 function dechunk(data: Buffer): Buffer {

@@ -57,11 +57,27 @@ export function generousRateLimits(factor = 100): RateLimitConfig {
   const scale = <T extends { limit: number }>(policy: T): T => ({ ...policy, limit: policy.limit * factor });
   return {
     ...base,
-    categories: { read: scale(base.categories.read), write: scale(base.categories.write), execute: scale(base.categories.execute) },
+    categories: {
+      read: scale(base.categories.read),
+      write: scale(base.categories.write),
+      execute: scale(base.categories.execute),
+    },
     eventsPerClientIp: scale(base.eventsPerClientIp),
-    plans: { free: base.plans.free.map(scale), pro: base.plans.pro.map(scale), enterprise: base.plans.enterprise.map(scale) },
-    authMethods: { api_key: scale(base.authMethods.api_key), jwt: scale(base.authMethods.jwt), oauth: scale(base.authMethods.oauth) },
-    guards: { login: scale(base.guards.login), failed_credentials: scale(base.guards.failed_credentials), leaked_key_reports: scale(base.guards.leaked_key_reports) },
+    plans: {
+      free: base.plans.free.map(scale),
+      pro: base.plans.pro.map(scale),
+      enterprise: base.plans.enterprise.map(scale),
+    },
+    authMethods: {
+      api_key: scale(base.authMethods.api_key),
+      jwt: scale(base.authMethods.jwt),
+      oauth: scale(base.authMethods.oauth),
+    },
+    guards: {
+      login: scale(base.guards.login),
+      failed_credentials: scale(base.guards.failed_credentials),
+      leaked_key_reports: scale(base.guards.leaked_key_reports),
+    },
   };
 }
 
@@ -73,7 +89,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const postgres = testDatabaseUrl && options.env?.DATABASE_URL === undefined ? await freshPostgresDatabase() : null;
   const scaleOut = {
     ...(postgres ? { DATABASE_URL: postgres.url } : {}),
-    ...(testRedisUrl && options.env?.REDIS_URL === undefined ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: freshRedisPrefix() } : {}),
+    ...(testRedisUrl && options.env?.REDIS_URL === undefined
+      ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: freshRedisPrefix() }
+      : {}),
   };
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -139,7 +157,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       process.off('unhandledRejection', onUnhandled);
-      if (unhandled.length > 0) throw new Error(`unhandled rejection(s) while the test server ran: ${unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))).join('\n')}`);
+      if (unhandled.length > 0)
+        throw new Error(
+          `unhandled rejection(s) while the test server ran: ${unhandled.map((reason) => (reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))).join('\n')}`,
+        );
     },
   };
 }
@@ -175,7 +196,11 @@ export async function startIdentityServer(options: TestServerOptions = {}): Prom
   const issuer = `http://127.0.0.1:${port}`;
   let server: TestServer;
   try {
-    server = await startTestServer({ rateLimitConfig: generousRateLimits(), ...options, env: { PUBLIC_URL: issuer, ...options.env } });
+    server = await startTestServer({
+      rateLimitConfig: generousRateLimits(),
+      ...options,
+      env: { PUBLIC_URL: issuer, ...options.env },
+    });
   } catch (error) {
     await closeListener();
     throw error;

@@ -10,7 +10,9 @@ export const testDatabaseUrl = process.env.TEST_DATABASE_URL || null;
 export const testRedisUrl = process.env.TEST_REDIS_URL || null;
 
 /** A fresh, empty PostgreSQL database for one test server (on `server`, TEST_DATABASE_URL's by default); dropped by the returned function. */
-export async function freshPostgresDatabase(server: string | null = testDatabaseUrl): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshPostgresDatabase(
+  server: string | null = testDatabaseUrl,
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (!server) throw new Error('TEST_DATABASE_URL is not set');
   const name = `aetherflow_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server });

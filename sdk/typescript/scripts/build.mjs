@@ -17,11 +17,14 @@ const contractImport = "'../../../generated/api.js'";
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(packageDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(packageDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 copyFileSync(contract, path.join(dist, 'api.d.ts'));
 const typesFile = path.join(dist, 'types.d.ts');
 const types = readFileSync(typesFile, 'utf8');
-if (!types.includes(contractImport)) throw new Error(`${typesFile} no longer imports ${contractImport}: update scripts/build.mjs`);
+if (!types.includes(contractImport))
+  throw new Error(`${typesFile} no longer imports ${contractImport}: update scripts/build.mjs`);
 writeFileSync(typesFile, types.replace(contractImport, "'./api.js'"));

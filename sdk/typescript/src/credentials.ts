@@ -54,11 +54,17 @@ export function credentialSource(options: CredentialOptions, now: () => number):
     const key = options.apiKey;
     const header = key.startsWith('wfk_') || options.apiKeyHeader === 'x-api-key' ? 'X-API-Key' : 'Authorization';
     const value = header === 'Authorization' ? `Bearer ${key}` : key;
-    return { apply: (headers) => Promise.resolve(setIfAbsent(headers, header, value)), rejected: () => Promise.resolve(false) };
+    return {
+      apply: (headers) => Promise.resolve(setIfAbsent(headers, header, value)),
+      rejected: () => Promise.resolve(false),
+    };
   }
   if (options.accessToken !== undefined) {
     const value = `Bearer ${options.accessToken}`;
-    return { apply: (headers) => Promise.resolve(setIfAbsent(headers, 'Authorization', value)), rejected: () => Promise.resolve(false) };
+    return {
+      apply: (headers) => Promise.resolve(setIfAbsent(headers, 'Authorization', value)),
+      rejected: () => Promise.resolve(false),
+    };
   }
   if (options.tokenProvider !== undefined) {
     const tokens = new TokenCache(options.tokenProvider, now, options.refreshSkewMs ?? 60_000);
@@ -125,8 +131,16 @@ class TokenCache {
 function normalize(token: AccessToken | string): CachedToken {
   if (typeof token === 'string') return { token, expiresAt: null };
   const { expiresAt } = token;
-  const ms = expiresAt === undefined || expiresAt === null ? null : expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : Date.parse(expiresAt);
-  if (typeof token.token !== 'string' || token.token === '') throw new TypeError('The token provider returned no token');
+  const ms =
+    expiresAt === undefined || expiresAt === null
+      ? null
+      : expiresAt instanceof Date
+        ? expiresAt.getTime()
+        : typeof expiresAt === 'number'
+          ? expiresAt
+          : Date.parse(expiresAt);
+  if (typeof token.token !== 'string' || token.token === '')
+    throw new TypeError('The token provider returned no token');
   return { token: token.token, expiresAt: ms !== null && Number.isFinite(ms) ? ms : null };
 }
 

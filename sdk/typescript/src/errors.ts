@@ -33,7 +33,10 @@ export class AetherFlowError extends Error {
   constructor(body: unknown, response: Response) {
     const envelope = isEnvelope(body) ? body : null;
     const oauthError = !envelope && isOAuthError(body) ? body : null;
-    const message = envelope?.error.message ?? oauthError?.error_description ?? `HTTP ${response.status} ${response.statusText}`.trim();
+    const message =
+      envelope?.error.message ??
+      oauthError?.error_description ??
+      `HTTP ${response.status} ${response.statusText}`.trim();
     super(message);
     this.status = response.status;
     this.code = envelope?.error.code ?? oauthError?.error ?? 'unknown_error';
@@ -59,7 +62,9 @@ export function isAetherFlowError(error: unknown, ...codes: AetherFlowError['cod
  * `const { data: workflow } = await unwrap(aetherflow.GET('/v1/workflows/{workflow_id}', ...))`.
  */
 export async function unwrap<Data>(
-  result: Promise<{ data?: Data; error?: unknown; response: Response }> | { data?: Data; error?: unknown; response: Response },
+  result:
+    | Promise<{ data?: Data; error?: unknown; response: Response }>
+    | { data?: Data; error?: unknown; response: Response },
 ): Promise<Data> {
   const { data, error, response } = await result;
   if (error !== undefined || !response.ok) throw new AetherFlowError(error, response);
@@ -69,7 +74,12 @@ export async function unwrap<Data>(
 function isEnvelope(body: unknown): body is ErrorEnvelope {
   if (typeof body !== 'object' || body === null) return false;
   const { success, error } = body as { success?: unknown; error?: unknown };
-  return success === false && typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
+  return (
+    success === false &&
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
 }
 
 function isOAuthError(body: unknown): body is OAuthErrorBody {

@@ -10,12 +10,20 @@ import type { paths } from './types.js';
 
 type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
 
-type HasIdempotencyKey<Header> = [Header] extends [never] ? false : 'Idempotency-Key' extends keyof Header ? true : false;
+type HasIdempotencyKey<Header> = [Header] extends [never]
+  ? false
+  : 'Idempotency-Key' extends keyof Header
+    ? true
+    : false;
 
 /** `"post /v1/workflows"` for every operation whose header parameters include `Idempotency-Key`. */
 type DeclaredIdempotent = {
   [P in keyof paths]: {
-    [M in Method]: paths[P][M] extends { parameters: { header?: infer H } } ? (HasIdempotencyKey<NonNullable<H>> extends true ? `${M} ${P & string}` : never) : never;
+    [M in Method]: paths[P][M] extends { parameters: { header?: infer H } }
+      ? HasIdempotencyKey<NonNullable<H>> extends true
+        ? `${M} ${P & string}`
+        : never
+      : never;
   }[Method];
 }[keyof paths];
 

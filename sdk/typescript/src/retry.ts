@@ -63,7 +63,12 @@ export function backoffDelayMs(attempt: number, options: ResolvedRetryOptions, r
 }
 
 /** How long to wait before retrying after `response` (attempt `attempt` failed), or null not to retry. */
-export function retryDelayMs(response: Response, attempt: number, options: ResolvedRetryOptions, clock: { now: () => number; random: () => number }): number | null {
+export function retryDelayMs(
+  response: Response,
+  attempt: number,
+  options: ResolvedRetryOptions,
+  clock: { now: () => number; random: () => number },
+): number | null {
   if (attempt >= options.maxAttempts || !options.statuses.includes(response.status)) return null;
   const told = serverDelayMs(response, clock.now());
   if (told !== null) return told <= options.maxRetryAfterMs ? told : null;

@@ -27,7 +27,9 @@ export function sessionTokenProvider(options: SessionTokenProviderOptions): Toke
 
   return async (): Promise<AccessToken> => {
     if (refreshToken !== null) {
-      const { data, error, response } = await anonymous.POST('/v1/auth/refresh', { body: { refresh_token: refreshToken } });
+      const { data, error, response } = await anonymous.POST('/v1/auth/refresh', {
+        body: { refresh_token: refreshToken },
+      });
       refreshToken = null;
       if (data) {
         refreshToken = data.data.refresh_token;
@@ -35,7 +37,9 @@ export function sessionTokenProvider(options: SessionTokenProviderOptions): Toke
       }
       if (error?.error.code !== 'invalid_refresh_token') throw new AetherFlowError(error, response);
     }
-    const session = await unwrap(anonymous.POST('/v1/auth/login', { body: { email, password, ...(projectId ? { project_id: projectId } : {}) } }));
+    const session = await unwrap(
+      anonymous.POST('/v1/auth/login', { body: { email, password, ...(projectId ? { project_id: projectId } : {}) } }),
+    );
     refreshToken = session.data.refresh_token;
     return { token: session.data.token, expiresAt: session.data.expires_at };
   };

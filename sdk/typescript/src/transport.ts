@@ -36,13 +36,18 @@ export function createTransport(options: TransportOptions): Fetch {
   return async (request) => {
     const body = request.body === null ? null : await request.arrayBuffer();
     const headers = new Headers(request.headers);
-    if (options.idempotencyKeys && retry.maxAttempts > 1 && !headers.has('Idempotency-Key') && acceptsIdempotencyKey(request, options.basePath)) {
+    if (
+      options.idempotencyKeys &&
+      retry.maxAttempts > 1 &&
+      !headers.has('Idempotency-Key') &&
+      acceptsIdempotencyKey(request, options.basePath)
+    ) {
       headers.set('Idempotency-Key', options.newIdempotencyKey());
     }
     const repeatable = REPEATABLE_METHODS.has(request.method) || headers.has('Idempotency-Key');
     let renewed = false;
 
-    for (let attempt = 1; ; ) {
+    for (let attempt = 1; ;) {
       const attemptHeaders = new Headers(headers);
       const sent = await credentials.apply(attemptHeaders);
       let response: Response;

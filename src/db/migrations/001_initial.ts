@@ -51,7 +51,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_used_at', 'text')
     .addColumn('last_used_ip', 'text')
     .execute();
-  await db.schema.createIndex('api_keys_by_project').on('api_keys').columns(['project_id', 'environment', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('api_keys_by_project')
+    .on('api_keys')
+    .columns(['project_id', 'environment', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('api_key_secrets')
@@ -78,8 +82,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addColumn('deleted_at', 'text')
     .execute();
-  await db.schema.createIndex('workflows_by_project').on('workflows').columns(['project_id', 'environment', 'created_at', 'id']).execute();
-  await db.schema.createIndex('workflows_by_event_type').on('workflows').columns(['project_id', 'environment', 'event_type']).execute();
+  await db.schema
+    .createIndex('workflows_by_project')
+    .on('workflows')
+    .columns(['project_id', 'environment', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('workflows_by_event_type')
+    .on('workflows')
+    .columns(['project_id', 'environment', 'event_type'])
+    .execute();
 
   await db.schema
     .createTable('runs')
@@ -103,7 +115,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('started_at', 'text')
     .addColumn('finished_at', 'text')
     .execute();
-  await db.schema.createIndex('runs_by_project').on('runs').columns(['project_id', 'environment', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('runs_by_project')
+    .on('runs')
+    .columns(['project_id', 'environment', 'created_at', 'id'])
+    .execute();
   await db.schema.createIndex('runs_by_workflow').on('runs').columns(['workflow_id', 'created_at', 'id']).execute();
   await db.schema.createIndex('runs_by_status').on('runs').column('status').execute();
 
@@ -121,7 +137,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addColumn('deleted_at', 'text')
     .execute();
-  await db.schema.createIndex('connections_by_project').on('connections').columns(['project_id', 'environment', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('connections_by_project')
+    .on('connections')
+    .columns(['project_id', 'environment', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('events')
@@ -156,7 +176,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('request_id', 'text', (c) => c.notNull())
     .addColumn('metadata', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_logs_by_project').on('audit_logs').columns(['project_id', 'occurred_at', 'id']).execute();
+  await db.schema
+    .createIndex('audit_logs_by_project')
+    .on('audit_logs')
+    .columns(['project_id', 'occurred_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('idempotency_keys')
@@ -173,7 +197,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['idempotency_keys', 'audit_logs', 'events', 'connections', 'runs', 'workflows', 'api_key_secrets', 'api_keys', 'users', 'projects', 'accounts']) {
+  for (const table of [
+    'idempotency_keys',
+    'audit_logs',
+    'events',
+    'connections',
+    'runs',
+    'workflows',
+    'api_key_secrets',
+    'api_keys',
+    'users',
+    'projects',
+    'accounts',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -69,7 +69,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('deleted_at', 'text')
     .execute();
-  await db.schema.createIndex('oauth_clients_by_project').on('oauth_clients').columns(['project_id', 'environment', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('oauth_clients_by_project')
+    .on('oauth_clients')
+    .columns(['project_id', 'environment', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('authorization_codes')
@@ -99,7 +103,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['oauth_browser_sessions', 'authorization_codes', 'oauth_clients', 'revoked_tokens', 'refresh_tokens', 'token_families', 'signing_keys']) {
+  for (const table of [
+    'oauth_browser_sessions',
+    'authorization_codes',
+    'oauth_clients',
+    'revoked_tokens',
+    'refresh_tokens',
+    'token_families',
+    'signing_keys',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

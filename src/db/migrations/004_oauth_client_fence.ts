@@ -4,7 +4,10 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('oauth_clients').addColumn('allowed_ips', 'text', (column) => column.notNull().defaultTo(sql`'[]'`)).execute();
+  await db.schema
+    .alterTable('oauth_clients')
+    .addColumn('allowed_ips', 'text', (column) => column.notNull().defaultTo(sql`'[]'`))
+    .execute();
   await db.schema.alterTable('oauth_clients').addColumn('expires_at', 'text').execute();
 }
 

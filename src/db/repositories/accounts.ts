@@ -30,7 +30,11 @@ export class AccountRepository {
 
   /** Sets the password of the user with `email`; false when there is none. */
   async setPassword(email: string, passwordHash: string, updatedAt: string): Promise<boolean> {
-    const result = await this.db.updateTable('users').set({ password_hash: passwordHash, updated_at: updatedAt }).where('email', '=', email).executeTakeFirst();
+    const result = await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: updatedAt })
+      .where('email', '=', email)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -53,11 +57,24 @@ export class AccountRepository {
 
   /** The projects of an account, oldest first. */
   projectsOf(accountId: string): Promise<Pick<ProjectRow, 'id' | 'name'>[]> {
-    return this.db.selectFrom('projects').select(['id', 'name']).where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+    return this.db
+      .selectFrom('projects')
+      .select(['id', 'name'])
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   }
 
   async projectOf(accountId: string, projectId: string): Promise<boolean> {
-    return (await this.db.selectFrom('projects').select('id').where('id', '=', projectId).where('account_id', '=', accountId).executeTakeFirst()) !== undefined;
+    return (
+      (await this.db
+        .selectFrom('projects')
+        .select('id')
+        .where('id', '=', projectId)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()) !== undefined
+    );
   }
 
   userByEmail(email: string): Promise<UserRow | undefined> {
@@ -74,11 +91,23 @@ export class AccountRepository {
 
   /** Every user, oldest first (the operator's commands). */
   users(): Promise<Pick<UserRow, 'id' | 'email' | 'role' | 'account_id' | 'default_project_id'>[]> {
-    return this.db.selectFrom('users').select(['id', 'email', 'role', 'account_id', 'default_project_id']).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'account_id', 'default_project_id'])
+      .orderBy('created_at')
+      .execute();
   }
 
   /** The first owner of an account, if it has one. */
   async firstOwnerOf(accountId: string): Promise<string | undefined> {
-    return (await this.db.selectFrom('users').select('id').where('account_id', '=', accountId).where('role', '=', 'owner').orderBy('created_at').executeTakeFirst())?.id;
+    return (
+      await this.db
+        .selectFrom('users')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('role', '=', 'owner')
+        .orderBy('created_at')
+        .executeTakeFirst()
+    )?.id;
   }
 }

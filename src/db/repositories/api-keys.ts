@@ -77,7 +77,10 @@ export class ApiKeyRepository {
     const { id, account_id, ...rest } = key;
     const row: ApiKeyRow = { id, account_id, ...tenantColumns(tenant), ...rest };
     await tx.trx.insertInto('api_keys').values(row).execute();
-    await tx.trx.insertInto('api_key_secrets').values({ hash: secretHash, key_id: id, expires_at: null, created_at: row.created_at }).execute();
+    await tx.trx
+      .insertInto('api_key_secrets')
+      .values({ hash: secretHash, key_id: id, expires_at: null, created_at: row.created_at })
+      .execute();
     return row;
   }
 
@@ -86,9 +89,12 @@ export class ApiKeyRepository {
     let query = this.ofTenant(this.db, tenant);
     if (filters.type) query = query.where('type', '=', filters.type);
     if (filters.status === 'revoked') query = query.where('revoked_at', 'is not', null);
-    if (filters.status === 'expired') query = query.where('revoked_at', 'is', null).where('expires_at', '<=', filters.now);
+    if (filters.status === 'expired')
+      query = query.where('revoked_at', 'is', null).where('expires_at', '<=', filters.now);
     if (filters.status === 'active') {
-      query = query.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filters.now)]));
+      query = query
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filters.now)]));
     }
     if (position) query = query.where(afterPosition(position));
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
@@ -106,7 +112,11 @@ export class ApiKeyRepository {
 
   /** Revokes the tenant's key unless it is revoked already. */
   async revoke(tenant: Tenant, id: string, revokedAt: string, tx: Tx): Promise<void> {
-    await updateTenant(tx.trx, 'api_keys', tenant).set({ revoked_at: revokedAt }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    await updateTenant(tx.trx, 'api_keys', tenant)
+      .set({ revoked_at: revokedAt })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   /**
@@ -133,9 +143,23 @@ export class ApiKeyRepository {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return false;
-    await tx.trx.updateTable('api_key_secrets').set({ expires_at: secret.now }).where('key_id', '=', id).where('expires_at', 'is not', null).where('expires_at', '>', secret.now).execute();
-    await tx.trx.updateTable('api_key_secrets').set({ expires_at: secret.graceEnd }).where('key_id', '=', id).where('expires_at', 'is', null).execute();
-    await tx.trx.insertInto('api_key_secrets').values({ hash: secret.hash, key_id: id, expires_at: null, created_at: secret.now }).execute();
+    await tx.trx
+      .updateTable('api_key_secrets')
+      .set({ expires_at: secret.now })
+      .where('key_id', '=', id)
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '>', secret.now)
+      .execute();
+    await tx.trx
+      .updateTable('api_key_secrets')
+      .set({ expires_at: secret.graceEnd })
+      .where('key_id', '=', id)
+      .where('expires_at', 'is', null)
+      .execute();
+    await tx.trx
+      .insertInto('api_key_secrets')
+      .values({ hash: secret.hash, key_id: id, expires_at: null, created_at: secret.now })
+      .execute();
     return true;
   }
 
@@ -143,11 +167,26 @@ export class ApiKeyRepository {
    * The key a reported secret opens, as `tx` sees it: by the secret's hash, like
    * authentication (the reporter is anonymous; the secret yields the tenant).
    */
-  bySecretIn(hashes: readonly string[], tx: Tx): Promise<Pick<ApiKeyRow, 'id' | 'account_id' | 'project_id' | 'environment' | 'revoked_at'> & { secret_expires_at: string | null } | undefined> {
+  bySecretIn(
+    hashes: readonly string[],
+    tx: Tx,
+  ): Promise<
+    | (Pick<ApiKeyRow, 'id' | 'account_id' | 'project_id' | 'environment' | 'revoked_at'> & {
+        secret_expires_at: string | null;
+      })
+    | undefined
+  > {
     return tx.trx
       .selectFrom('api_key_secrets as s')
       .innerJoin('api_keys as k', 'k.id', 's.key_id')
-      .select(['k.id', 'k.account_id', 'k.project_id', 'k.environment', 'k.revoked_at', 's.expires_at as secret_expires_at'])
+      .select([
+        'k.id',
+        'k.account_id',
+        'k.project_id',
+        'k.environment',
+        'k.revoked_at',
+        's.expires_at as secret_expires_at',
+      ])
       .where('s.hash', 'in', [...hashes])
       .executeTakeFirst();
   }

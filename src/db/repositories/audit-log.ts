@@ -58,6 +58,11 @@ export class AuditLogRepository {
 
   /** Rewrites the metadata of the entry `action` written for request `requestId` (a rate-limit entry's final count). */
   async updateMetadata(requestId: string, action: string, metadata: string): Promise<void> {
-    await this.db.updateTable('audit_logs').set({ metadata }).where('request_id', '=', requestId).where('action', '=', action).execute();
+    await this.db
+      .updateTable('audit_logs')
+      .set({ metadata })
+      .where('request_id', '=', requestId)
+      .where('action', '=', action)
+      .execute();
   }
 }

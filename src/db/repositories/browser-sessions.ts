@@ -11,7 +11,12 @@ export class BrowserSessionRepository {
 
   /** The user of the session stored under `id`, unless it ended by `now`. */
   async userOf(id: string, now: string): Promise<string | null> {
-    const row = await this.db.selectFrom('oauth_browser_sessions').select('user_id').where('id', '=', id).where('expires_at', '>', now).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('oauth_browser_sessions')
+      .select('user_id')
+      .where('id', '=', id)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
     return row?.user_id ?? null;
   }
 

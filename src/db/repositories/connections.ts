@@ -28,12 +28,20 @@ export class ConnectionRepository {
   }
 
   find(tenant: Tenant, id: string): Promise<ConnectionRow | undefined> {
-    return selectTenant(this.db, 'connections', tenant).selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return selectTenant(this.db, 'connections', tenant)
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   }
 
   /** The sealed credentials of the tenant's undeleted connection. */
   sealed(tenant: Tenant, id: string): Promise<Pick<ConnectionRow, 'id' | 'credentials_encrypted'> | undefined> {
-    return selectTenant(this.db, 'connections', tenant).select(['id', 'credentials_encrypted']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return selectTenant(this.db, 'connections', tenant)
+      .select(['id', 'credentials_encrypted'])
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   }
 
   /** Marks the tenant's connection deleted and destroys its ciphertext; false when it has no such undeleted connection. */
@@ -51,11 +59,20 @@ export class ConnectionRepository {
    * after an encryption key rotation (`npm run admin -- reencrypt`), not a request's.
    */
   everySealed(): Promise<Pick<ConnectionRow, 'id' | 'credentials_encrypted'>[]> {
-    return this.db.selectFrom('connections').select(['id', 'credentials_encrypted']).where('credentials_encrypted', '!=', '').execute();
+    return this.db
+      .selectFrom('connections')
+      .select(['id', 'credentials_encrypted'])
+      .where('credentials_encrypted', '!=', '')
+      .execute();
   }
 
   /** Replaces a connection's sealed credentials, unless they changed since they were read (the resealing). */
   async reseal(id: string, was: string, sealed: string): Promise<void> {
-    await this.db.updateTable('connections').set({ credentials_encrypted: sealed }).where('id', '=', id).where('credentials_encrypted', '=', was).execute();
+    await this.db
+      .updateTable('connections')
+      .set({ credentials_encrypted: sealed })
+      .where('id', '=', id)
+      .where('credentials_encrypted', '=', was)
+      .execute();
   }
 }

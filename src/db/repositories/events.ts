@@ -12,6 +12,9 @@ export class EventRepository {
   // Events are only ever written, always with the runs they start: in a unit of work.
   async insert(tenant: Tenant, event: NewEvent, tx: Tx): Promise<void> {
     const { id, ...rest } = event;
-    await tx.trx.insertInto('events').values({ id, ...tenantColumns(tenant), ...rest }).execute();
+    await tx.trx
+      .insertInto('events')
+      .values({ id, ...tenantColumns(tenant), ...rest })
+      .execute();
   }
 }

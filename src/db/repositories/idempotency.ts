@@ -24,7 +24,10 @@ export class IdempotencyRepository {
   }
 
   /** Records the answer of the request that claimed the key. */
-  async complete(keyHash: string, reply: Pick<IdempotencyRow, 'response_status' | 'response_body' | 'response_headers'>): Promise<void> {
+  async complete(
+    keyHash: string,
+    reply: Pick<IdempotencyRow, 'response_status' | 'response_body' | 'response_headers'>,
+  ): Promise<void> {
     await this.db
       .updateTable('idempotency_keys')
       .set({ state: 'done', ...reply })
@@ -39,12 +42,21 @@ export class IdempotencyRepository {
 
   /** Releases an abandoned claim, unless another request took it over first (then its claim is newer). */
   async releaseAbandoned(keyHash: string, claimedAt: string): Promise<void> {
-    await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', keyHash).where('state', '=', 'in_progress').where('created_at', '=', claimedAt).execute();
+    await this.db
+      .deleteFrom('idempotency_keys')
+      .where('scope_hash', '=', keyHash)
+      .where('state', '=', 'in_progress')
+      .where('created_at', '=', claimedAt)
+      .execute();
   }
 
   /** Drops the key's row when it has expired: an expired key no longer counts. */
   async dropExpired(keyHash: string, now: string): Promise<void> {
-    await this.db.deleteFrom('idempotency_keys').where('scope_hash', '=', keyHash).where('expires_at', '<=', now).execute();
+    await this.db
+      .deleteFrom('idempotency_keys')
+      .where('scope_hash', '=', keyHash)
+      .where('expires_at', '<=', now)
+      .execute();
   }
 
   /** Drops every expired row. */

@@ -36,12 +36,21 @@ export class OAuthClientRepository {
   }
 
   async softDelete(tenant: Tenant, id: string, deletedAt: string, tx: Tx): Promise<void> {
-    await updateTenant(tx.trx, 'oauth_clients', tenant).set({ deleted_at: deletedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    await updateTenant(tx.trx, 'oauth_clients', tenant)
+      .set({ deleted_at: deletedAt })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .execute();
   }
 
   /** An undeleted app by the client_id it presents (the OAuth endpoints). */
   byClientId(clientId: string): Promise<OAuthClientRow | undefined> {
-    return this.db.selectFrom('oauth_clients').selectAll().where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+    return this.db
+      .selectFrom('oauth_clients')
+      .selectAll()
+      .where('id', '=', clientId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
   }
 
   private ofTenant(db: Kysely<Database>, tenant: Tenant) {

@@ -17,7 +17,12 @@ export class RevokedTokenRepository {
   }
 
   async anyRevoked(ids: readonly string[]): Promise<boolean> {
-    const row = await this.db.selectFrom('revoked_tokens').select('id').where('id', 'in', [...ids]).limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('revoked_tokens')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   }
 

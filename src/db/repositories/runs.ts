@@ -28,7 +28,12 @@ export class RunRepository {
   }
 
   /** A page of the tenant's runs, newest first. */
-  page(tenant: Tenant, filters: { workflow_id?: string; status?: RunRow['status'] }, position: PagePosition | null, limit: number): Promise<RunRow[]> {
+  page(
+    tenant: Tenant,
+    filters: { workflow_id?: string; status?: RunRow['status'] },
+    position: PagePosition | null,
+    limit: number,
+  ): Promise<RunRow[]> {
     let query = selectTenant(this.db, 'runs', tenant).selectAll();
     if (filters.workflow_id) query = query.where('workflow_id', '=', filters.workflow_id);
     if (filters.status) query = query.where('status', '=', filters.status);
@@ -84,13 +89,29 @@ export class RunExecution {
 
   /** Writes the progress of a run this instance executes; false when it is no longer its own (cancelled, taken over). */
   async save(owner: string, id: string, progress: Pick<RunRow, 'step_results' | 'variables'>): Promise<boolean> {
-    const updated = await this.db.updateTable('runs').set(progress).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner).executeTakeFirst();
+    const updated = await this.db
+      .updateTable('runs')
+      .set(progress)
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
   }
 
   /** Writes the end of a run this instance executes (unless it is no longer its own). */
-  async finish(owner: string, id: string, end: Pick<RunRow, 'status' | 'step_results' | 'variables' | 'output' | 'error' | 'finished_at'>): Promise<void> {
-    await this.db.updateTable('runs').set(end).where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner).execute();
+  async finish(
+    owner: string,
+    id: string,
+    end: Pick<RunRow, 'status' | 'step_results' | 'variables' | 'output' | 'error' | 'finished_at'>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set(end)
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .execute();
   }
 
   /** Keeps the leases of the runs this instance is executing. */
@@ -106,7 +127,12 @@ export class RunExecution {
 
   /** Hands this instance's leases back (at shutdown): they expire now. */
   async release(owner: string, now: string): Promise<void> {
-    await this.db.updateTable('runs').set({ lease_expires_at: now }).where('lease_owner', '=', owner).where('status', '=', 'running').execute();
+    await this.db
+      .updateTable('runs')
+      .set({ lease_expires_at: now })
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   /**
@@ -114,11 +140,26 @@ export class RunExecution {
    * then answers the running runs this instance holds and the queued runs created at or
    * before `queuedBefore` (every queued run when null).
    */
-  async takeOver(owner: string, everything: boolean, now: string, leaseExpiresAt: string, queuedBefore: string | null): Promise<{ running: string[]; queued: string[] }> {
-    let claim = this.db.updateTable('runs').set({ lease_owner: owner, lease_expires_at: leaseExpiresAt }).where('status', '=', 'running');
-    if (!everything) claim = claim.where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]));
+  async takeOver(
+    owner: string,
+    everything: boolean,
+    now: string,
+    leaseExpiresAt: string,
+    queuedBefore: string | null,
+  ): Promise<{ running: string[]; queued: string[] }> {
+    let claim = this.db
+      .updateTable('runs')
+      .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt })
+      .where('status', '=', 'running');
+    if (!everything)
+      claim = claim.where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]));
     await claim.execute();
-    const running = await this.db.selectFrom('runs').select('id').where('status', '=', 'running').where('lease_owner', '=', owner).execute();
+    const running = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('status', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .execute();
     let queued = this.db.selectFrom('runs').select('id').where('status', '=', 'queued');
     if (queuedBefore !== null) queued = queued.where('created_at', '<=', queuedBefore);
     const stranded = await queued.execute();

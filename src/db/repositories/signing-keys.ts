@@ -10,7 +10,10 @@ export class SigningKeyRepository {
 
   /** Whether a key is signing or due to (not retired). */
   async anyUnretired(): Promise<boolean> {
-    return (await this.db.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst()) !== undefined;
+    return (
+      (await this.db.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst()) !==
+      undefined
+    );
   }
 
   /** Inserts a key on its own (the first one, at first start). */
@@ -24,7 +27,11 @@ export class SigningKeyRepository {
    */
   async rotate(next: SigningKeyRow, now: string, tx: Tx): Promise<void> {
     await tx.trx.deleteFrom('signing_keys').where('activates_at', '>', now).execute();
-    await tx.trx.updateTable('signing_keys').set({ retired_at: next.activates_at }).where('retired_at', 'is', null).execute();
+    await tx.trx
+      .updateTable('signing_keys')
+      .set({ retired_at: next.activates_at })
+      .where('retired_at', 'is', null)
+      .execute();
     await tx.trx.insertInto('signing_keys').values(next).execute();
   }
 

@@ -16,15 +16,25 @@ export type TenantTable = {
 }[keyof Database];
 
 /** `select ... from <table> where project_id = ? and environment = ?`, to be narrowed further. */
-export function selectTenant<T extends TenantTable>(db: Kysely<Database>, table: T, tenant: Tenant): SelectQueryBuilder<Database, T, object> {
+export function selectTenant<T extends TenantTable>(
+  db: Kysely<Database>,
+  table: T,
+  tenant: Tenant,
+): SelectQueryBuilder<Database, T, object> {
   const query = db.selectFrom(table) as SelectQueryBuilder<Database, TenantTable, object>;
   return query.where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment);
 }
 
 /** `update <table> ... where project_id = ? and environment = ?`, to be narrowed further. */
-export function updateTenant<T extends TenantTable>(db: Kysely<Database>, table: T, tenant: Tenant): UpdateQueryBuilder<Database, T, T, UpdateResult> {
+export function updateTenant<T extends TenantTable>(
+  db: Kysely<Database>,
+  table: T,
+  tenant: Tenant,
+): UpdateQueryBuilder<Database, T, T, UpdateResult> {
   const query = db.updateTable(table) as UpdateQueryBuilder<Database, TenantTable, TenantTable, UpdateResult>;
-  return query.where('project_id', '=', tenant.projectId).where('environment', '=', tenant.environment) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
+  return query
+    .where('project_id', '=', tenant.projectId)
+    .where('environment', '=', tenant.environment) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
 }
 
 /** The columns that make a new row the tenant's: spread into the row of every insert. */
@@ -37,7 +47,10 @@ export function tenantColumns(tenant: Tenant): { project_id: string; environment
  * project's account-level ones (no environment: logins, logouts). Entries with no project
  * at all (a failed login with an unknown email) belong to no tenant and are never listed.
  */
-export function selectTenantAudit(db: Kysely<Database>, tenant: Tenant): SelectQueryBuilder<Database, 'audit_logs', object> {
+export function selectTenantAudit(
+  db: Kysely<Database>,
+  tenant: Tenant,
+): SelectQueryBuilder<Database, 'audit_logs', object> {
   return db
     .selectFrom('audit_logs')
     .where('project_id', '=', tenant.projectId)

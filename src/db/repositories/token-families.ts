@@ -15,7 +15,10 @@ export interface RefreshTokenWithFamily {
 }
 
 /** What the token verifier reads of a family: with its account's plan and, for an app's, the app's fence. */
-export type FamilyForVerification = Pick<FamilyRow, 'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'> &
+export type FamilyForVerification = Pick<
+  FamilyRow,
+  'kind' | 'account_id' | 'project_id' | 'environment' | 'user_id' | 'client_id' | 'revoked_at'
+> &
   Pick<Database['accounts'], 'plan'> & { allowed_ips: string | null; expires_at: string | null };
 
 export class TokenFamilyRepository {
@@ -52,7 +55,8 @@ export class TokenFamilyRepository {
   /** The ids of every live family of a user or of an app. */
   async liveOf(owner: { userId: string } | { clientId: string }, tx: Tx): Promise<string[]> {
     let query = tx.trx.selectFrom('token_families').select('id').where('revoked_at', 'is', null);
-    query = 'userId' in owner ? query.where('user_id', '=', owner.userId) : query.where('client_id', '=', owner.clientId);
+    query =
+      'userId' in owner ? query.where('user_id', '=', owner.userId) : query.where('client_id', '=', owner.clientId);
     return (await query.execute()).map((row) => row.id);
   }
 
@@ -73,7 +77,18 @@ export class TokenFamilyRepository {
       .selectFrom('token_families as f')
       .innerJoin('accounts as a', 'a.id', 'f.account_id')
       .leftJoin('oauth_clients as c', 'c.id', 'f.client_id')
-      .select(['f.kind', 'f.account_id', 'f.project_id', 'f.environment', 'f.user_id', 'f.client_id', 'f.revoked_at', 'a.plan', 'c.allowed_ips', 'c.expires_at'])
+      .select([
+        'f.kind',
+        'f.account_id',
+        'f.project_id',
+        'f.environment',
+        'f.user_id',
+        'f.client_id',
+        'f.revoked_at',
+        'a.plan',
+        'c.allowed_ips',
+        'c.expires_at',
+      ])
       .where('f.id', '=', id)
       .executeTakeFirst();
   }
@@ -94,7 +109,12 @@ export class TokenFamilyRepository {
 
   /** Marks a refresh token used, unless it is already: of two concurrent redemptions only one wins. */
   async markUsed(id: string, usedAt: string, tx: Tx): Promise<boolean> {
-    const used = await tx.trx.updateTable('refresh_tokens').set({ used_at: usedAt }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
+    const used = await tx.trx
+      .updateTable('refresh_tokens')
+      .set({ used_at: usedAt })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     return Number(used.numUpdatedRows) === 1;
   }
 
@@ -103,16 +123,32 @@ export class TokenFamilyRepository {
     await tx.trx.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
   }
 
-  private async refreshTokenOn(db: Kysely<Database>, hashes: readonly string[]): Promise<RefreshTokenWithFamily | undefined> {
+  private async refreshTokenOn(
+    db: Kysely<Database>,
+    hashes: readonly string[],
+  ): Promise<RefreshTokenWithFamily | undefined> {
     const row = await db
       .selectFrom('refresh_tokens as r')
       .innerJoin('token_families as f', 'f.id', 'r.family_id')
       .selectAll('f')
-      .select(['r.id as refresh_id', 'r.created_at as refresh_created_at', 'r.expires_at as refresh_expires_at', 'r.used_at as refresh_used_at'])
+      .select([
+        'r.id as refresh_id',
+        'r.created_at as refresh_created_at',
+        'r.expires_at as refresh_expires_at',
+        'r.used_at as refresh_used_at',
+      ])
       .where('r.hash', 'in', [...hashes])
       .executeTakeFirst();
     if (!row) return undefined;
     const { refresh_id, refresh_created_at, refresh_expires_at, refresh_used_at, ...family } = row;
-    return { refresh: { id: refresh_id, created_at: refresh_created_at, expires_at: refresh_expires_at, used_at: refresh_used_at }, family };
+    return {
+      refresh: {
+        id: refresh_id,
+        created_at: refresh_created_at,
+        expires_at: refresh_expires_at,
+        used_at: refresh_used_at,
+      },
+      family,
+    };
   }
 }

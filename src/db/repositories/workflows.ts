@@ -13,12 +13,29 @@ export type WorkflowRow = Database['workflows'];
 /** What a create writes besides the tenant. */
 export type NewWorkflow = Omit<WorkflowRow, 'project_id' | 'environment'>;
 /** What a replace writes: the definition (the version and updated_at move with it). */
-export type WorkflowDefinition = Pick<WorkflowRow, 'name' | 'description' | 'status' | 'trigger_type' | 'event_type' | 'steps'>;
+export type WorkflowDefinition = Pick<
+  WorkflowRow,
+  'name' | 'description' | 'status' | 'trigger_type' | 'event_type' | 'steps'
+>;
 
 // The hot reads name every column rather than `select *`: on SQLite, rows of statements
 // that name their columns are built faster (src/db/database.ts, objectRows). A column
 // missing here makes the queries' rows no longer a row: a compile error.
-const COLUMNS = ['id', 'project_id', 'environment', 'name', 'description', 'status', 'trigger_type', 'event_type', 'steps', 'version', 'created_at', 'updated_at', 'deleted_at'] as const satisfies readonly (keyof WorkflowRow)[];
+const COLUMNS = [
+  'id',
+  'project_id',
+  'environment',
+  'name',
+  'description',
+  'status',
+  'trigger_type',
+  'event_type',
+  'steps',
+  'version',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+] as const satisfies readonly (keyof WorkflowRow)[];
 /** What identifies a kept workflow version, and its place in a page. */
 const KEY_COLUMNS = ['id', 'version', 'created_at'] as const satisfies readonly (keyof WorkflowRow)[];
 export type WorkflowVersionKey = Pick<WorkflowRow, (typeof KEY_COLUMNS)[number]>;
@@ -81,7 +98,13 @@ export class WorkflowRepository {
    * version read, made the loser of a race a 500 on PostgreSQL.) Undefined when the tenant
    * has no such undeleted workflow.
    */
-  replace(tenant: Tenant, id: string, definition: WorkflowDefinition, updatedAt: string, tx: Tx): Promise<WorkflowRow | undefined> {
+  replace(
+    tenant: Tenant,
+    id: string,
+    definition: WorkflowDefinition,
+    updatedAt: string,
+    tx: Tx,
+  ): Promise<WorkflowRow | undefined> {
     return updateTenant(tx.trx, 'workflows', tenant)
       .set((eb) => ({ ...definition, version: eb('version', '+', 1), updated_at: updatedAt }))
       .where('id', '=', id)
@@ -92,7 +115,11 @@ export class WorkflowRepository {
 
   /** Marks the tenant's workflow deleted; false when it has no such undeleted workflow. */
   async softDelete(tenant: Tenant, id: string, deletedAt: string, tx: Tx): Promise<boolean> {
-    const result = await updateTenant(tx.trx, 'workflows', tenant).set({ deleted_at: deletedAt }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    const result = await updateTenant(tx.trx, 'workflows', tenant)
+      .set({ deleted_at: deletedAt })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

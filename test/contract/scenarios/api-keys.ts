@@ -11,7 +11,11 @@ export const apiKeyScenarios: Scenario[] = [
     status: 200,
     call: (ctx) => ctx.api.GET('/v1/auth/api-keys', { params: { query: { status: 'active', limit: 5 } } }),
     invalid: [
-      { name: 'limit 0', status: 400, call: (ctx) => ctx.api.GET('/v1/auth/api-keys', { params: { query: { limit: 0 } } }) },
+      {
+        name: 'limit 0',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/auth/api-keys', { params: { query: { limit: 0 } } }),
+      },
       {
         name: 'unknown status',
         status: 400,
@@ -27,7 +31,8 @@ export const apiKeyScenarios: Scenario[] = [
       {
         name: 'cursor with forbidden characters',
         status: 400,
-        call: (ctx) => ctx.api.GET('/v1/auth/api-keys', { params: { query: { cursor: 'key_0lnqW5pW4aRFTltCI9tr8YsP?page=2' } } }),
+        call: (ctx) =>
+          ctx.api.GET('/v1/auth/api-keys', { params: { query: { cursor: 'key_0lnqW5pW4aRFTltCI9tr8YsP?page=2' } } }),
       },
     ],
   },
@@ -49,7 +54,8 @@ export const apiKeyScenarios: Scenario[] = [
       {
         name: 'unknown scope',
         status: 400,
-        call: (ctx) => ctx.api.POST('/v1/auth/api-keys', { body: { ...apiKeyInput(ctx), scopes: ['keys:admin'] } as never }),
+        call: (ctx) =>
+          ctx.api.POST('/v1/auth/api-keys', { body: { ...apiKeyInput(ctx), scopes: ['keys:admin'] } as never }),
       },
       {
         name: 'no scopes',
@@ -64,7 +70,8 @@ export const apiKeyScenarios: Scenario[] = [
       {
         name: 'allowed_ips entry is not a CIDR network',
         status: 400,
-        call: (ctx) => ctx.api.POST('/v1/auth/api-keys', { body: { ...apiKeyInput(ctx), allowed_ips: ['203.0.113.0/33'] } }),
+        call: (ctx) =>
+          ctx.api.POST('/v1/auth/api-keys', { body: { ...apiKeyInput(ctx), allowed_ips: ['203.0.113.0/33'] } }),
       },
     ],
   },
@@ -104,7 +111,8 @@ export const apiKeyScenarios: Scenario[] = [
       {
         name: 'id of another resource',
         status: 400,
-        call: (ctx) => ctx.api.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: unknownIds.client } } }),
+        call: (ctx) =>
+          ctx.api.DELETE('/v1/auth/api-keys/{key_id}', { params: { path: { key_id: unknownIds.client } } }),
       },
     ],
   },
@@ -185,7 +193,9 @@ export const apiKeyScenarios: Scenario[] = [
         name: 'source_url is not a URI',
         status: 400,
         call: (ctx) =>
-          ctx.api.POST('/v1/credentials/revoke', { body: { credential: fakeKey, source_url: 'somewhere on pastebin' } }),
+          ctx.api.POST('/v1/credentials/revoke', {
+            body: { credential: fakeKey, source_url: 'somewhere on pastebin' },
+          }),
       },
       {
         name: 'unknown field',

@@ -8,7 +8,11 @@ export const connectionScenarios: Scenario[] = [
     status: 200,
     call: (ctx) => ctx.api.GET('/v1/connections', { params: { query: { limit: 10 } } }),
     invalid: [
-      { name: 'limit 0', status: 400, call: (ctx) => ctx.api.GET('/v1/connections', { params: { query: { limit: 0 } } }) },
+      {
+        name: 'limit 0',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/connections', { params: { query: { limit: 0 } } }),
+      },
       {
         name: 'limit is not a number',
         status: 400,
@@ -45,7 +49,9 @@ export const connectionScenarios: Scenario[] = [
         name: 'credential value that is not a string',
         status: 400,
         call: (ctx) =>
-          ctx.api.POST('/v1/connections', { body: { ...connectionInput(ctx), credentials: { token: 12345 } } as never }),
+          ctx.api.POST('/v1/connections', {
+            body: { ...connectionInput(ctx), credentials: { token: 12345 } } as never,
+          }),
       },
       {
         name: 'unknown field',
@@ -66,7 +72,8 @@ export const connectionScenarios: Scenario[] = [
       {
         name: 'malformed id',
         status: 400,
-        call: (ctx) => ctx.api.GET('/v1/connections/{connection_id}', { params: { path: { connection_id: 'conn_slack' } } }),
+        call: (ctx) =>
+          ctx.api.GET('/v1/connections/{connection_id}', { params: { path: { connection_id: 'conn_slack' } } }),
       },
     ],
   },
@@ -82,7 +89,9 @@ export const connectionScenarios: Scenario[] = [
         name: 'a workflow id instead of a connection id',
         status: 400,
         call: (ctx) =>
-          ctx.api.DELETE('/v1/connections/{connection_id}', { params: { path: { connection_id: unknownIds.workflow } } }),
+          ctx.api.DELETE('/v1/connections/{connection_id}', {
+            params: { path: { connection_id: unknownIds.workflow } },
+          }),
       },
     ],
   },

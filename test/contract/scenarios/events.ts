@@ -49,7 +49,13 @@ export const eventScenarios: Scenario[] = [
     status: 204,
     call: (ctx) =>
       ctx.api.OPTIONS('/v1/events', {
-        params: { header: { Origin: 'https://shop.acme-example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' } },
+        params: {
+          header: {
+            Origin: 'https://shop.acme-example.com',
+            'Access-Control-Request-Method': 'POST',
+            'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key',
+          },
+        },
         headers: { Authorization: null },
       }),
     invalid: [

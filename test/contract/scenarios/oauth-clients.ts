@@ -8,8 +8,16 @@ export const oauthClientScenarios: Scenario[] = [
     status: 200,
     call: (ctx) => ctx.api.GET('/v1/oauth/clients', { params: { query: { limit: 5 } } }),
     invalid: [
-      { name: 'limit 0', status: 400, call: (ctx) => ctx.api.GET('/v1/oauth/clients', { params: { query: { limit: 0 } } }) },
-      { name: 'limit 101', status: 400, call: (ctx) => ctx.api.GET('/v1/oauth/clients', { params: { query: { limit: 101 } } }) },
+      {
+        name: 'limit 0',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/oauth/clients', { params: { query: { limit: 0 } } }),
+      },
+      {
+        name: 'limit 101',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/oauth/clients', { params: { query: { limit: 101 } } }),
+      },
       {
         name: 'limit is not a number',
         status: 400,
@@ -68,7 +76,9 @@ export const oauthClientScenarios: Scenario[] = [
         name: 'unknown scope',
         status: 400,
         call: (ctx) =>
-          ctx.api.POST('/v1/oauth/clients', { body: { ...oauthClientInput(ctx), scopes: ['workflows:admin'] } as never }),
+          ctx.api.POST('/v1/oauth/clients', {
+            body: { ...oauthClientInput(ctx), scopes: ['workflows:admin'] } as never,
+          }),
       },
     ],
   },
@@ -88,7 +98,8 @@ export const oauthClientScenarios: Scenario[] = [
       {
         name: 'id of another resource',
         status: 400,
-        call: (ctx) => ctx.api.GET('/v1/oauth/clients/{client_id}', { params: { path: { client_id: unknownIds.key } } }),
+        call: (ctx) =>
+          ctx.api.GET('/v1/oauth/clients/{client_id}', { params: { path: { client_id: unknownIds.key } } }),
       },
     ],
   },
@@ -104,7 +115,9 @@ export const oauthClientScenarios: Scenario[] = [
         name: 'malformed id',
         status: 400,
         call: (ctx) =>
-          ctx.api.DELETE('/v1/oauth/clients/{client_id}', { params: { path: { client_id: 'cli_fg16OvHFc8J1s7NQhvgZ7Xg5!' } } }),
+          ctx.api.DELETE('/v1/oauth/clients/{client_id}', {
+            params: { path: { client_id: 'cli_fg16OvHFc8J1s7NQhvgZ7Xg5!' } },
+          }),
       },
     ],
   },

@@ -93,7 +93,15 @@ function authorizationRequest(app: RegisteredOAuthApp) {
 
 type AuthorizationRequest = ReturnType<typeof authorizationRequest>;
 
-const HTML_ENTITIES: Record<string, string> = { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>', '#39': "'", '#x27': "'" };
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  lt: '<',
+  gt: '>',
+  '#39': "'",
+  '#x27': "'",
+};
 
 /** The value of the first `<input name="{name}" value="...">` of a page, entities decoded. */
 function hiddenInputValue(html: string, name: string): string | undefined {
@@ -101,7 +109,10 @@ function hiddenInputValue(html: string, name: string): string | undefined {
     const attributes = new Map<string, string>();
     for (const match of tag.matchAll(/([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g)) {
       const raw = match[2] ?? match[3] ?? match[4] ?? '';
-      attributes.set(match[1]!.toLowerCase(), raw.replace(/&(amp|quot|apos|lt|gt|#39|#x27);/gi, (_, e: string) => HTML_ENTITIES[e.toLowerCase()]!));
+      attributes.set(
+        match[1]!.toLowerCase(),
+        raw.replace(/&(amp|quot|apos|lt|gt|#39|#x27);/gi, (_, e: string) => HTML_ENTITIES[e.toLowerCase()]!),
+      );
     }
     if (attributes.get('name') === name) return attributes.get('value');
   }
@@ -138,11 +149,15 @@ async function openAuthorization(ctx: ScenarioContext): Promise<OpenedAuthorizat
   const page = await ctx.target.anonymous.GET('/oauth/authorize', { params: { query: request }, ...browserRequest() });
   const html = typeof page.data === 'string' ? page.data : '';
   if (page.response.status !== 200) {
-    throw new Error(`set-up failed: GET /oauth/authorize answered ${page.response.status} ${JSON.stringify(page.error)}`);
+    throw new Error(
+      `set-up failed: GET /oauth/authorize answered ${page.response.status} ${JSON.stringify(page.error)}`,
+    );
   }
   const csrfToken = hiddenInputValue(html, 'csrf_token');
   if (!csrfToken) {
-    throw new Error(`set-up failed: the page of GET /oauth/authorize has no <input name="csrf_token" value="...">:\n${html.slice(0, 2_000)}`);
+    throw new Error(
+      `set-up failed: the page of GET /oauth/authorize has no <input name="csrf_token" value="...">:\n${html.slice(0, 2_000)}`,
+    );
   }
   return { app, request, csrfToken, cookie: cookieHeader(page.response) };
 }
@@ -174,7 +189,9 @@ async function issueClientToken(
     ...clientRequest(app),
   });
   if (!result.data) {
-    throw new Error(`set-up failed: POST /oauth/token answered ${result.response.status} ${JSON.stringify(result.error)}`);
+    throw new Error(
+      `set-up failed: POST /oauth/token answered ${result.response.status} ${JSON.stringify(result.error)}`,
+    );
   }
   return { app, accessToken: result.data.access_token };
 }
@@ -183,7 +200,7 @@ const tooLong = (length: number): string => 'x'.repeat(length);
 
 /** Why the mock cannot check undeclared form fields (additionalProperties, maxProperties). */
 const PRISM_DROPS_UNDECLARED_FORM_FIELDS =
-  'Prism decodes a form body through the schema\'s declared properties only, so undeclared fields never reach its validator';
+  "Prism decodes a form body through the schema's declared properties only, so undeclared fields never reach its validator";
 
 /** An invalid call to a client-authenticated endpoint: a registered app posts `body` (form-encoded). */
 function invalidForm(
@@ -204,7 +221,10 @@ function invalidForm(
 }
 
 /** An invalid authorization request: a registered app's valid request with `change` applied. */
-function invalidAuthorize(name: string, change: (request: AuthorizationRequest) => Record<string, string | undefined>): InvalidCall {
+function invalidAuthorize(
+  name: string,
+  change: (request: AuthorizationRequest) => Record<string, string | undefined>,
+): InvalidCall {
   return {
     name,
     status: 400,
@@ -241,9 +261,15 @@ export const oauthProtocolScenarios: Scenario[] = [
     },
     invalid: [
       invalidAuthorize('missing client_id', ({ client_id: _, ...request }) => request),
-      invalidAuthorize('client_id longer than 64 characters', (request) => ({ ...request, client_id: `cli_${tooLong(61)}` })),
+      invalidAuthorize('client_id longer than 64 characters', (request) => ({
+        ...request,
+        client_id: `cli_${tooLong(61)}`,
+      })),
       invalidAuthorize('state longer than 1024 characters', (request) => ({ ...request, state: tooLong(1025) })),
-      invalidAuthorize('code_challenge longer than 128 characters', (request) => ({ ...request, code_challenge: tooLong(129) })),
+      invalidAuthorize('code_challenge longer than 128 characters', (request) => ({
+        ...request,
+        code_challenge: tooLong(129),
+      })),
     ],
   },
   {
@@ -255,7 +281,10 @@ export const oauthProtocolScenarios: Scenario[] = [
       return submitForm(ctx, await openAuthorization(ctx), { action: 'login', email, password });
     },
     invalid: [
-      invalidSubmit('missing action', (ctx) => ({ email: ctx.target.fixtures.user.email, password: ctx.target.fixtures.user.password })),
+      invalidSubmit('missing action', (ctx) => ({
+        email: ctx.target.fixtures.user.email,
+        password: ctx.target.fixtures.user.password,
+      })),
       invalidSubmit('action longer than 16 characters', () => ({ action: 'approve_all_scopes' })),
       invalidSubmit('missing client_id', () => ({ action: 'deny', client_id: undefined })),
       invalidSubmit('email longer than 254 characters', (ctx) => ({
@@ -266,7 +295,10 @@ export const oauthProtocolScenarios: Scenario[] = [
       invalidSubmit('an undeclared field', () => ({ action: 'deny', grant_all_projects: 'true' }), {
         notOnMock: PRISM_DROPS_UNDECLARED_FORM_FIELDS,
       }),
-      invalidSubmit('the form sent as JSON', () => ({ action: 'deny' }), { status: 415, contentType: 'application/json' }),
+      invalidSubmit('the form sent as JSON', () => ({ action: 'deny' }), {
+        status: 415,
+        contentType: 'application/json',
+      }),
     ],
   },
   {
@@ -295,7 +327,10 @@ export const oauthProtocolScenarios: Scenario[] = [
       invalidForm(
         'more than 30 parameters',
         '/oauth/token',
-        () => ({ grant_type: 'client_credentials', ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, 'x'])) }),
+        () => ({
+          grant_type: 'client_credentials',
+          ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, 'x'])),
+        }),
         PRISM_DROPS_UNDECLARED_FORM_FIELDS,
       ),
       {

@@ -4,7 +4,9 @@ import type { InvalidCall, Scenario } from '../scenario.ts';
 // Operations without inputs still refuse what they do not declare: request
 // validation is strict, so an unknown query parameter is a documented 400. Prism
 // drops undeclared query parameters before validating, so this runs on real servers only.
-function unknownQueryParameter(path: '/health' | '/.well-known/oauth-authorization-server' | '/.well-known/jwks.json' | '/v1/usage'): InvalidCall {
+function unknownQueryParameter(
+  path: '/health' | '/.well-known/oauth-authorization-server' | '/.well-known/jwks.json' | '/v1/usage',
+): InvalidCall {
   return {
     name: 'unknown query parameter',
     status: 400,

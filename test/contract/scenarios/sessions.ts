@@ -35,18 +35,22 @@ export const sessionScenarios: Scenario[] = [
       {
         name: 'email is not an email address',
         status: 400,
-        call: (ctx) => ctx.api.POST('/v1/auth/login', { body: { email: 'owner', password: ctx.target.fixtures.user.password } }),
+        call: (ctx) =>
+          ctx.api.POST('/v1/auth/login', { body: { email: 'owner', password: ctx.target.fixtures.user.password } }),
       },
       {
         name: 'malformed project_id',
         status: 400,
         call: (ctx) =>
-          ctx.api.POST('/v1/auth/login', { body: { ...ctx.target.fixtures.user, project_id: 'acct_r2BfGQU3bJJlCzedk8C61BQJ' } }),
+          ctx.api.POST('/v1/auth/login', {
+            body: { ...ctx.target.fixtures.user, project_id: 'acct_r2BfGQU3bJJlCzedk8C61BQJ' },
+          }),
       },
       {
         name: 'unknown field',
         status: 400,
-        call: (ctx) => ctx.api.POST('/v1/auth/login', { body: { ...ctx.target.fixtures.user, remember_me: true } as never }),
+        call: (ctx) =>
+          ctx.api.POST('/v1/auth/login', { body: { ...ctx.target.fixtures.user, remember_me: true } as never }),
       },
     ],
   },
@@ -110,7 +114,10 @@ export const sessionScenarios: Scenario[] = [
         status: 400,
         call: async (ctx) => {
           const session = await logIn(ctx);
-          return ctx.api.POST('/v1/auth/logout', { body: { refresh_token: '' }, middleware: [asSession(session.token)] });
+          return ctx.api.POST('/v1/auth/logout', {
+            body: { refresh_token: '' },
+            middleware: [asSession(session.token)],
+          });
         },
       },
       {

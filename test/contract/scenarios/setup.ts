@@ -67,7 +67,10 @@ export const waitingWorkflowInput = (ctx: ScenarioContext): Schemas['WorkflowInp
 
 /** A run that is `queued` or `running` (in a five-minute `wait`): it can be cancelled. */
 export async function startWaitingRun(ctx: ScenarioContext): Promise<Schemas['Run']> {
-  const workflow = required('POST /v1/workflows', await ctx.admin.POST('/v1/workflows', { body: waitingWorkflowInput(ctx) }));
+  const workflow = required(
+    'POST /v1/workflows',
+    await ctx.admin.POST('/v1/workflows', { body: waitingWorkflowInput(ctx) }),
+  );
   return required(
     'POST /v1/workflows/{workflow_id}/run',
     await ctx.admin.POST('/v1/workflows/{workflow_id}/run', {
@@ -182,7 +185,9 @@ export async function registerConfidentialOAuthApp(ctx: ScenarioContext): Promis
   );
   const redirectUri = app.redirect_uris[0];
   if (app.client_secret === null || redirectUri === undefined) {
-    throw new Error(`set-up failed: POST /v1/oauth/clients registered no secret or no redirect URI: ${JSON.stringify(app)}`);
+    throw new Error(
+      `set-up failed: POST /v1/oauth/clients registered no secret or no redirect URI: ${JSON.stringify(app)}`,
+    );
   }
   return { client_id: app.client_id, client_secret: app.client_secret, redirect_uri: redirectUri, scopes: app.scopes };
 }

@@ -8,8 +8,16 @@ export const workflowScenarios: Scenario[] = [
     status: 200,
     call: (ctx) => ctx.api.GET('/v1/workflows', { params: { query: { limit: 5 } } }),
     invalid: [
-      { name: 'limit 0', status: 400, call: (ctx) => ctx.api.GET('/v1/workflows', { params: { query: { limit: 0 } } }) },
-      { name: 'limit 101', status: 400, call: (ctx) => ctx.api.GET('/v1/workflows', { params: { query: { limit: 101 } } }) },
+      {
+        name: 'limit 0',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/workflows', { params: { query: { limit: 0 } } }),
+      },
+      {
+        name: 'limit 101',
+        status: 400,
+        call: (ctx) => ctx.api.GET('/v1/workflows', { params: { query: { limit: 101 } } }),
+      },
       {
         name: 'unknown status',
         status: 400,
@@ -89,7 +97,10 @@ export const workflowScenarios: Scenario[] = [
         name: 'malformed id',
         status: 400,
         call: (ctx) =>
-          ctx.api.PUT('/v1/workflows/{workflow_id}', { params: { path: { workflow_id: 'wf_short' } }, body: workflowInput(ctx) }),
+          ctx.api.PUT('/v1/workflows/{workflow_id}', {
+            params: { path: { workflow_id: 'wf_short' } },
+            body: workflowInput(ctx),
+          }),
       },
       {
         name: 'name too long',
