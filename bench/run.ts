@@ -92,7 +92,8 @@ function startCommand(): string[] {
   const script = (
     JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts.start!;
-  const [command, ...rest] = script.split(/\s+/);
+  // `exec node ...` (the shell hands its process to node, so signals reach the server) is still node.
+  const [command, ...rest] = script.replace(/^exec\s+/, '').split(/\s+/);
   if (command !== 'node') throw new Error(`npm start is not a node command: ${script}`);
   return rest;
 }
