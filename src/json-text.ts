@@ -1,8 +1,8 @@
 // JSON text written once per object instead of once per answer. Objects that answer
 // many requests unchanged (a workflow version, kept by WorkflowService) carry their own
 // JSON text; jsonText() writes a body as JSON.stringify would, copying that text in where
-// such an object appears. Serialising a page of 20 workflows was a tenth of a list
-// request's time under load (docs/performance.md).
+// such an object appears, so a list page does not serialise the same workflows again
+// on every request (what it saves: docs/performance.md).
 //
 // An object gets its text only together with a deep freeze, so the text can never drift
 // from the object: the text is a symbol-keyed, non-enumerable property, which

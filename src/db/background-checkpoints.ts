@@ -5,15 +5,13 @@
 // the event loop it stalled every request in flight for tens of milliseconds once per
 // 10,000 pages written (a few seconds of workflow creations under load), which is what
 // a POST's p99 was made of. A PASSIVE checkpoint never blocks the writer or the readers,
-// so the worker copies the pages while the event loop keeps committing. In a loop of
-// 30,000 inserts, the event loop's stalls over 5 ms added up to ~530 ms without the
-// worker, ~200 ms with a checkpoint every 100 ms, ~75 ms every 20 ms (what it does while
-// pages are written), the longest 55-60 ms -> ~12 ms. The event
-// loop's own autocheckpoint stays as the backstop: it still fires at 10,000 pages (it is
-// also what restarts the WAL from its beginning, since under constant writes the worker
-// rarely catches up between two commits), but finds the pages already copied and only
-// has the newest few left, so it no longer stalls. If the worker cannot run, nothing
-// else changes.
+// so the worker copies the pages while the event loop keeps committing (the measured
+// stalls, with and without it: docs/performance.md). The event loop's own
+// autocheckpoint stays as the backstop: it still fires at 10,000 pages (it is also what
+// restarts the WAL from its beginning, since under constant writes the worker rarely
+// catches up between two commits), but finds the pages already copied and only has the
+// newest few left, so it no longer stalls. If the worker cannot run, nothing else
+// changes.
 //
 // A checkpoint is not a commit: it does not change `PRAGMA data_version` for the
 // event loop's connection, so the authentication caches are not flushed by it

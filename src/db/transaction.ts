@@ -50,9 +50,8 @@ interface Unit {
  * run one after the other in one transaction, each inside a savepoint of its own, and
  * share its commit. A commit writes the WAL frames of every page it changed,
  * and a page changed by several units (a table's last leaf, an index's) is written once;
- * the transaction's own cost (begin, commit, the connection's turn) is paid once. Under
- * concurrent writes, POST /v1/workflows took 0.86x the CPU per request and served 1.19x
- * the requests (docs/performance.md, item 21).
+ * the transaction's own cost (begin, commit, the connection's turn) is paid once
+ * (what it saves under concurrent writes: docs/performance.md, item 21).
  *
  * What each unit sees is what it would see alone, after the units before it: they run in
  * order, and a unit that fails is rolled back to its savepoint, so nothing of it remains

@@ -2,8 +2,7 @@
 //
 // Registered one by one with app.use, every stage costs a turn of Express's router
 // per request (layer matching, parameter processing, prefix trimming, promise
-// detection): with our sixteen stages that was a tenth of the server's CPU time
-// under load (docs/performance.md). Every stage is mounted at the root and none
+// detection), a cost paid once per stage (measured: docs/performance.md). Every stage is mounted at the root and none
 // uses the router's features (`next('route')`, mount paths), so here they are
 // simply called one after the other, with the router's error semantics: a stage
 // that throws, passes an error to `next` or returns a rejected promise ends the
