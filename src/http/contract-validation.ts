@@ -10,13 +10,12 @@
 // validator prepares every schema it is given); and a refused body is explained in full
 // (every problem with its place, src/http/validation-problems.ts) instead of the
 // validator's first one.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { componentRef, type Contract } from '../contract/operations.ts';
+import { pipeline } from './pipeline.ts';
 import { contextOf } from './request-context.ts';
 import { bodyExplainer, jsonBodySchema, withEveryBodyProblem, type BodyExplainer } from './validation-problems.ts';
-
-type Step = (req: Request, res: Response, next: NextFunction) => unknown;
 
 export function contractValidation(contract: Contract, options: { validateResponses: boolean }): RequestHandler {
   // One validator per path of the contract, each given a document of that path alone and
@@ -26,11 +25,11 @@ export function contractValidation(contract: Contract, options: { validateRespon
   // one. The operation is already known here (operation-match.ts runs first), and its
   // path's validator judges the request as the whole contract's would. Made at first use,
   // the validators cost nothing at start-up, and the paths never called are never prepared.
-  const validators = new Map<string, Step[]>();
-  const validatorFor = (template: string): Step[] => {
-    let steps = validators.get(template);
-    if (!steps) {
-      steps = OpenApiValidator.middleware({
+  const validators = new Map<string, RequestHandler>();
+  const validatorFor = (template: string): RequestHandler => {
+    let validator = validators.get(template);
+    if (!validator) {
+      const steps = OpenApiValidator.middleware({
         apiSpec: pathDocument(contract, template, { withResponses: options.validateResponses }) as never,
         validateApiSpec: false,
         // Parameters are always coerced from their string form; bodies never are (a number is not a string).
@@ -41,10 +40,12 @@ export function contractValidation(contract: Contract, options: { validateRespon
         // No operation takes multipart bodies: no multipart step.
         fileUploader: false,
         ignoreUndocumented: false,
-      });
-      validators.set(template, steps);
+      }) as RequestHandler[];
+      // Its steps run as the request pipeline runs its stages (a rejected promise ends it too).
+      validator = pipeline(steps);
+      validators.set(template, validator);
     }
-    return steps;
+    return validator;
   };
   // Made at the first refused body: it prepares every component schema of the contract.
   let explainer: BodyExplainer | null = null;
@@ -60,25 +61,11 @@ export function contractValidation(contract: Contract, options: { validateRespon
     const operation = contextOf(res).operation;
     // operation-match.ts runs first and answers every request it cannot match.
     if (!operation) return next(new Error('contract validation reached without a matched operation'));
-    const steps = validatorFor(operation.path);
-    let index = 0;
-    const step = (error?: unknown): void => {
-      if (error !== undefined && error !== null) {
-        const schema = req.is('application/json') ? (bodySchemas.get(operation) ?? null) : null;
-        return next(withEveryBodyProblem(error, explain, schema, req.body));
-      }
-      if (index === steps.length) return next();
-      const current = steps[index++]!;
-      try {
-        // A step that returns a promise and rejects it is answered like one that throws (never left unhandled).
-        const returned = current(req, res, step);
-        if (returned instanceof Promise)
-          returned.then(undefined, (reason: unknown) => step(reason ?? new Error('Rejected promise')));
-      } catch (thrown) {
-        step(thrown);
-      }
-    };
-    step();
+    validatorFor(operation.path)(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) return next();
+      const schema = req.is('application/json') ? (bodySchemas.get(operation) ?? null) : null;
+      next(withEveryBodyProblem(error, explain, schema, req.body));
+    });
   };
 }
 

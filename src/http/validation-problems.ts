@@ -11,6 +11,7 @@
 // `type` (or other constant-valued property) names. A budget of checks and of
 // problems bounds the walk whatever the body. The verdict stays the validator's:
 // when the walk finds nothing it agrees with, the validator's own errors are kept.
+// ajv/dist/2020 is the entry point Ajv documents for its JSON Schema 2020-12 class (ajv has no exports map).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 
